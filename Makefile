@@ -1,0 +1,41 @@
+# Causerie: the two set-up commands are `make run` and `make test` (see README.md).
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+CONFIG ?=
+
+.PHONY: all deps build run test unit integration bench clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh test
+
+$(BUILD_DIR)/build.ninja:
+	@bash scripts/deps.sh build
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: $(BUILD_DIR)/build.ninja
+	@bash scripts/deps.sh build
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Starts the server on its embedded default (virtual host localhost, SQLite in ./data, self-signed
+# certificate), or on CONFIG=path/to/causerie.toml.
+run: build
+	./$(BUILD_DIR)/causerie run $(if $(CONFIG),--config $(CONFIG),)
+
+test: deps build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+integration: deps build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L integration
+
+bench: build
+	@bash scripts/deps.sh bench
+	bash bench/run.sh
+
+clean:
+	rm -rf $(BUILD_DIR)

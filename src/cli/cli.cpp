@@ -1,0 +1,205 @@
+#include "cli/cli.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "app/server.hpp"
+#include "core/accounts/accounts.hpp"
+#include "core/config/config.hpp"
+#include "core/jid/jid.hpp"
+#include "net/listener.hpp"
+#include "net/tls_context.hpp"
+#include "storage/sqlite/sqlite_storage.hpp"
+
+namespace causerie {
+
+namespace {
+
+class CliError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+Config load(const std::string& path) { return path.empty() ? embedded_default_config() : load_config_file(path); }
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("causerie");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+// The account JID for a user command: valid, bare, and on a host this config serves.
+Jid account_jid(const Config& c, const std::string& text) {
+  auto j = Jid::parse(text);
+  if (!j || !j->has_localpart() || j->has_resource())
+    throw CliError("'" + text + "' is not a valid account address (user@host)");
+  if (!c.find_host(j->domainpart()))
+    throw CliError("host '" + std::string(j->domainpart()) + "' is not served by " + c.source);
+  return *j;
+}
+
+std::string read_password(const std::string& given) {
+  if (given != "-") return given;
+  std::string line;
+  std::getline(std::cin, line);
+  return line;
+}
+
+std::unique_ptr<storage::Storage> open_db(const Config& c) {
+  std::error_code ec;
+  std::filesystem::create_directories(c.data_dir, ec);
+  if (ec) throw CliError("cannot create data directory " + c.data_dir + ": " + ec.message());
+  return storage::sqlite::open_sqlite(c.database_path());
+}
+
+int cmd_run(const std::string& config_path) {
+  Config c = load(config_path);
+  setup_logging(c.log_level);
+  block_signals();
+  Server server(std::move(c));
+  server.start();
+  server.wait_for_signal();
+  server.stop();
+  return 0;
+}
+
+int cmd_check(const std::string& config_path) {
+  Config c = load(config_path);
+  std::cout << "config " << c.source << ": ok (" << c.hosts.size() << " host(s), " << c.listeners.size()
+            << " listener(s))\n";
+  bool ok = true;
+  std::error_code ec;
+  std::filesystem::create_directories(c.data_dir, ec);
+  if (ec || access(c.data_dir.c_str(), W_OK) != 0) {
+    std::cerr << "causerie: error: data directory " << c.data_dir << " is not writable\n";
+    ok = false;
+  } else {
+    std::cout << "data directory " << c.data_dir << ": ok\n";
+  }
+  for (const auto& h : c.hosts) {
+    std::string cert = h.certificate.empty() ? c.certificate : h.certificate;
+    std::string key = h.certificate.empty() ? c.key : h.key;
+    if (cert.empty()) {
+      std::cout << "certificate for " << h.name << ": self-signed, generated at first start in " << c.data_dir
+                << "/certs\n";
+      continue;
+    }
+    try {
+      auto info = net::inspect_certificate(cert, key);
+      bool covers = false;
+      for (const auto& n : info.dns_names) covers = covers || net::dns_name_matches(n, h.name);
+      if (!covers) {
+        std::cerr << "causerie: error: certificate " << cert << " does not name host " << h.name << "\n";
+        ok = false;
+      } else if (info.days_left < 0) {
+        std::cerr << "causerie: error: certificate " << cert << " expired " << -info.days_left << " days ago\n";
+        ok = false;
+      } else {
+        std::cout << "certificate for " << h.name << ": ok (" << cert << ", expires in " << info.days_left << " days)\n";
+      }
+    } catch (const ConfigError& e) {
+      std::cerr << "causerie: error: " << e.what() << "\n";
+      ok = false;
+    }
+  }
+  boost::asio::io_context io;
+  for (const auto& l : c.listeners) {
+    try {
+      auto acc = net::bind_acceptor(io, l.address, l.port);
+      std::cout << "port " << l.address << ":" << l.port << " (" << l.type << "): free\n";
+    } catch (const ConfigError& e) {
+      std::cerr << "causerie: error: " << e.what() << "\n";
+      ok = false;
+    }
+  }
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"Causerie: an XMPP server for instant messaging and social networking", "causerie"};
+  app.require_subcommand(1);
+  std::string config_path;
+
+  auto* run = app.add_subcommand("run", "Run the server (without --config: host localhost, data in ./data)");
+  run->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+
+  auto* user = app.add_subcommand("user", "Manage accounts");
+  user->require_subcommand(1);
+  std::string jid, password, host;
+  auto* add = user->add_subcommand("add", "Create an account");
+  add->add_option("jid", jid, "user@host")->required();
+  add->add_option("--password,-p", password, "the password ('-' reads a line from stdin)")->required();
+  add->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* del = user->add_subcommand("del", "Delete an account and all its data");
+  del->add_option("jid", jid, "user@host")->required();
+  del->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* passwd = user->add_subcommand("passwd", "Change an account's password");
+  passwd->add_option("jid", jid, "user@host")->required();
+  passwd->add_option("--password,-p", password, "the new password ('-' reads a line from stdin)")->required();
+  passwd->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* list = user->add_subcommand("list", "List the accounts of a host");
+  list->add_option("host", host, "host name")->required();
+  list->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+
+  auto* check = app.add_subcommand("check", "Check a configuration: syntax, certificates, ports");
+  check->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+
+  app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "causerie: error: " << e.what() << " (see causerie --help)\n";
+    return 2;
+  }
+
+  try {
+    if (app.got_subcommand("version")) {
+      std::cout << "causerie " << CAUSERIE_VERSION << "\n";
+      return 0;
+    }
+    if (app.got_subcommand("run")) return cmd_run(config_path);
+    if (app.got_subcommand("check")) return cmd_check(config_path);
+    Config c = load(config_path);
+    spdlog::set_level(spdlog::level::warn);
+    if (add->parsed()) {
+      Jid j = account_jid(c, jid);
+      std::string pw = read_password(password);
+      if (auto problem = password_problem(pw)) throw CliError(*problem);
+      if (!open_db(c)->accounts().create(make_account(j.str(), pw, c.scram_iterations)))
+        throw CliError("account " + j.str() + " already exists");
+      std::cout << "created " << j.str() << "\n";
+    } else if (del->parsed()) {
+      Jid j = account_jid(c, jid);
+      if (!open_db(c)->accounts().remove(j.str())) throw CliError("no account " + j.str());
+      std::cout << "deleted " << j.str() << "\n";
+    } else if (passwd->parsed()) {
+      Jid j = account_jid(c, jid);
+      std::string pw = read_password(password);
+      if (auto problem = password_problem(pw)) throw CliError(*problem);
+      storage::Account a = make_account(j.str(), pw, c.scram_iterations);
+      if (!open_db(c)->accounts().set_credentials(j.str(), a.sha1, a.sha256)) throw CliError("no account " + j.str());
+      std::cout << "password changed for " << j.str() << "\n";
+    } else if (list->parsed()) {
+      auto h = prep_domainpart(host);
+      if (!h || !c.find_host(*h)) throw CliError("host '" + host + "' is not served by " + c.source);
+      for (const auto& a : open_db(c)->accounts().list(*h)) std::cout << a << "\n";
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "causerie: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace causerie

@@ -1,0 +1,275 @@
+#include "core/config/config.hpp"
+
+#include <thread>
+
+#include <toml++/toml.h>
+
+#include "core/jid/jid.hpp"
+
+namespace causerie {
+
+const char* const kEmbeddedDefaultToml = R"toml(
+[server]
+data_dir = "./data"
+
+[[host]]
+name = "localhost"
+registration = "open"
+
+[[listener]]
+type = "c2s"
+address = "127.0.0.1"
+port = 5222
+tls = "starttls"
+
+[[listener]]
+type = "c2s"
+address = "::1"
+port = 5222
+tls = "starttls"
+
+[[listener]]
+type = "c2s"
+address = "127.0.0.1"
+port = 5223
+tls = "direct"
+
+[[listener]]
+type = "c2s"
+address = "::1"
+port = 5223
+tls = "direct"
+)toml";
+
+bool ContactAddresses::empty() const {
+  return abuse.empty() && admin.empty() && feedback.empty() && sales.empty() && security.empty() &&
+         status.empty() && support.empty();
+}
+
+const HostConfig* Config::find_host(std::string_view name) const {
+  for (const auto& h : hosts)
+    if (h.name == name) return &h;
+  return nullptr;
+}
+
+std::string Config::database_path() const { return sqlite_path.empty() ? data_dir + "/causerie.db" : sqlite_path; }
+
+unsigned Config::worker_count() const {
+  if (workers) return workers;
+  unsigned n = std::thread::hardware_concurrency();
+  return n ? n : 1;
+}
+
+namespace {
+
+class TomlRaw final : public RawConfig {
+ public:
+  explicit TomlRaw(toml::table t) : table_(std::move(t)) {}
+  std::optional<std::string> get_string(const std::string& path) const override {
+    return table_.at_path(path).value<std::string>();
+  }
+  std::optional<int64_t> get_int(const std::string& path) const override {
+    return table_.at_path(path).value<int64_t>();
+  }
+  std::optional<bool> get_bool(const std::string& path) const override {
+    return table_.at_path(path).value<bool>();
+  }
+  std::optional<std::vector<std::string>> get_strings(const std::string& path) const override {
+    const toml::array* arr = table_.at_path(path).as_array();
+    if (!arr) return std::nullopt;
+    std::vector<std::string> out;
+    for (const auto& v : *arr)
+      if (auto s = v.value<std::string>()) out.push_back(*s);
+    return out;
+  }
+
+ private:
+  toml::table table_;
+};
+
+[[noreturn]] void bad(const std::string& key, const std::string& why) {
+  throw ConfigError("config key '" + key + "': " + why);
+}
+
+template <typename T>
+T get(const toml::node_view<const toml::node>& n, const std::string& key, T def) {
+  if (!n) return def;
+  if (auto v = n.value<T>()) return *v;
+  bad(key, "wrong type");
+}
+
+std::vector<std::string> get_strings(const toml::node_view<const toml::node>& n, const std::string& key) {
+  std::vector<std::string> out;
+  if (!n) return out;
+  const toml::array* arr = n.as_array();
+  if (!arr) bad(key, "expected an array of strings");
+  for (const auto& v : *arr) {
+    auto s = v.value<std::string>();
+    if (!s) bad(key, "expected an array of strings");
+    out.push_back(*s);
+  }
+  return out;
+}
+
+void check_known(const toml::table& t, const std::string& where, std::initializer_list<std::string_view> keys) {
+  for (const auto& [k, v] : t) {
+    bool ok = false;
+    for (auto known : keys) ok = ok || k.str() == known;
+    if (!ok) bad(where.empty() ? std::string(k.str()) : where + "." + std::string(k.str()), "unknown key");
+  }
+}
+
+Config parse(const toml::table& root, const std::string& source) {
+  Config c;
+  c.source = source;
+  check_known(root, "", {"server", "tls", "c2s", "limits", "storage", "host", "listener", "modules"});
+  auto server = root["server"];
+  if (auto* t = server.as_table())
+    check_known(*t, "server", {"data_dir", "log_level", "workers", "scram_iterations", "hide_os_version"});
+  c.data_dir = get<std::string>(server["data_dir"], "server.data_dir", c.data_dir);
+  c.log_level = get<std::string>(server["log_level"], "server.log_level", c.log_level);
+  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  bool level_ok = false;
+  for (auto l : kLevels) level_ok = level_ok || c.log_level == l;
+  if (!level_ok) bad("server.log_level", "expected one of trace, debug, info, warn, error, critical, off");
+  int64_t workers = get<int64_t>(server["workers"], "server.workers", 0);
+  if (workers < 0 || workers > 256) bad("server.workers", "expected 0 (one per core) to 256");
+  c.workers = static_cast<unsigned>(workers);
+  int64_t iters = get<int64_t>(server["scram_iterations"], "server.scram_iterations", 4096);
+  if (iters < 4096 || iters > 10000000) bad("server.scram_iterations", "expected 4096 to 10000000 (RFC 7677 §4)");
+  c.scram_iterations = static_cast<uint32_t>(iters);
+  c.hide_os_version = get<bool>(server["hide_os_version"], "server.hide_os_version", false);
+
+  auto tls = root["tls"];
+  if (auto* t = tls.as_table()) check_known(*t, "tls", {"certificate", "key"});
+  c.certificate = get<std::string>(tls["certificate"], "tls.certificate", "");
+  c.key = get<std::string>(tls["key"], "tls.key", "");
+  if (c.certificate.empty() != c.key.empty()) bad("tls", "certificate and key must be given together");
+
+  auto c2s = root["c2s"];
+  if (auto* t = c2s.as_table()) check_known(*t, "c2s", {"require_encryption"});
+  c.require_encryption = get<bool>(c2s["require_encryption"], "c2s.require_encryption", true);
+
+  auto lim = root["limits"];
+  if (auto* t = lim.as_table())
+    check_known(*t, "limits", {"max_stanza_size", "max_depth", "unauthenticated_timeout", "output_queue",
+                               "auth_failures_before_delay", "max_offline_messages", "max_resources",
+                               "registrations_per_hour"});
+  auto positive = [&](const char* key, int64_t def, int64_t min, int64_t max) {
+    int64_t v = get<int64_t>(lim[key], std::string("limits.") + key, def);
+    if (v < min || v > max)
+      bad(std::string("limits.") + key, "expected " + std::to_string(min) + " to " + std::to_string(max));
+    return v;
+  };
+  c.limits.max_stanza_bytes = static_cast<size_t>(positive("max_stanza_size", 256 * 1024, 10000, 64 << 20));
+  c.limits.max_depth = static_cast<unsigned>(positive("max_depth", 96, 8, 10000));
+  c.limits.unauthenticated_timeout = std::chrono::seconds(positive("unauthenticated_timeout", 60, 1, 3600));
+  c.limits.max_output_queue_bytes = static_cast<size_t>(positive("output_queue", 8 << 20, 65536, 1LL << 32));
+  c.limits.auth_failures_before_delay = static_cast<unsigned>(positive("auth_failures_before_delay", 3, 0, 1000));
+  c.limits.max_offline_messages = static_cast<size_t>(positive("max_offline_messages", 1000, 0, 1000000));
+  c.limits.max_resources_per_account = static_cast<size_t>(positive("max_resources", 32, 1, 10000));
+  c.limits.registrations_per_hour = static_cast<unsigned>(positive("registrations_per_hour", 30, 0, 1000000));
+
+  auto storage = root["storage"];
+  if (auto* t = storage.as_table()) check_known(*t, "storage", {"backend", "path"});
+  c.storage = get<std::string>(storage["backend"], "storage.backend", "sqlite");
+  if (c.storage != "sqlite") bad("storage.backend", "only \"sqlite\" is available in this build");
+  c.sqlite_path = get<std::string>(storage["path"], "storage.path", "");
+
+  const toml::array* hosts = root["host"].as_array();
+  if (!hosts || hosts->empty()) bad("host", "at least one [[host]] with a name is required");
+  for (size_t i = 0; i < hosts->size(); ++i) {
+    std::string where = "host[" + std::to_string(i) + "]";
+    const toml::table* h = hosts->get(i)->as_table();
+    if (!h) bad(where, "expected a table");
+    check_known(*h, where, {"name", "registration", "certificate", "key", "contact", "admins"});
+    HostConfig hc;
+    std::string name = get<std::string>((*h)["name"], where + ".name", "");
+    auto prepped = prep_domainpart(name);
+    if (name.empty() || !prepped) bad(where + ".name", "'" + name + "' is not a valid domain name");
+    hc.name = *prepped;
+    if (c.find_host(hc.name)) bad(where + ".name", "host '" + hc.name + "' is listed twice");
+    // XEP-0479 advises against open registration: only the embedded localhost default opens it.
+    std::string reg = get<std::string>((*h)["registration"], where + ".registration", "closed");
+    if (reg != "open" && reg != "closed") bad(where + ".registration", "expected \"open\" or \"closed\"");
+    hc.registration_open = reg == "open";
+    hc.certificate = get<std::string>((*h)["certificate"], where + ".certificate", "");
+    hc.key = get<std::string>((*h)["key"], where + ".key", "");
+    if (hc.certificate.empty() != hc.key.empty()) bad(where, "certificate and key must be given together");
+    hc.admins = get_strings((*h)["admins"], where + ".admins");
+    for (const auto& a : hc.admins)
+      if (!Jid::parse(a)) bad(where + ".admins", "'" + a + "' is not a valid JID");
+    if (auto* ct = (*h)["contact"].as_table()) {
+      check_known(*ct, where + ".contact", {"abuse", "admin", "feedback", "sales", "security", "status", "support"});
+      auto cv = (*h)["contact"];
+      hc.contacts.abuse = get_strings(cv["abuse"], where + ".contact.abuse");
+      hc.contacts.admin = get_strings(cv["admin"], where + ".contact.admin");
+      hc.contacts.feedback = get_strings(cv["feedback"], where + ".contact.feedback");
+      hc.contacts.sales = get_strings(cv["sales"], where + ".contact.sales");
+      hc.contacts.security = get_strings(cv["security"], where + ".contact.security");
+      hc.contacts.status = get_strings(cv["status"], where + ".contact.status");
+      hc.contacts.support = get_strings(cv["support"], where + ".contact.support");
+    }
+    c.hosts.push_back(std::move(hc));
+  }
+
+  if (const toml::array* ls = root["listener"].as_array()) {
+    for (size_t i = 0; i < ls->size(); ++i) {
+      std::string where = "listener[" + std::to_string(i) + "]";
+      const toml::table* l = ls->get(i)->as_table();
+      if (!l) bad(where, "expected a table");
+      check_known(*l, where, {"type", "address", "port", "tls"});
+      ListenerConfig lc;
+      lc.type = get<std::string>((*l)["type"], where + ".type", "c2s");
+      if (lc.type != "c2s" && lc.type != "http") bad(where + ".type", "expected \"c2s\" or \"http\"");
+      lc.address = get<std::string>((*l)["address"], where + ".address", "127.0.0.1");
+      int64_t port = get<int64_t>((*l)["port"], where + ".port", 0);
+      if (port < 1 || port > 65535) bad(where + ".port", "expected 1 to 65535");
+      lc.port = static_cast<uint16_t>(port);
+      std::string mode = get<std::string>((*l)["tls"], where + ".tls", lc.type == "c2s" ? "starttls" : "none");
+      if (mode == "none") lc.tls = TlsMode::kNone;
+      else if (mode == "starttls") lc.tls = TlsMode::kStartTls;
+      else if (mode == "direct") lc.tls = TlsMode::kDirect;
+      else bad(where + ".tls", "expected \"none\", \"starttls\" or \"direct\"");
+      if (lc.type == "http" && lc.tls == TlsMode::kStartTls) bad(where + ".tls", "http listeners are \"none\" or \"direct\"");
+      c.listeners.push_back(lc);
+    }
+  }
+  c.raw = std::make_shared<TomlRaw>(root);
+  return c;
+}
+
+}  // namespace
+
+namespace {
+[[noreturn]] void throw_parse_error(const toml::parse_error& e, const std::string& source) {
+  std::string where = source;
+  if (e.source().begin.line) where += ":" + std::to_string(e.source().begin.line);
+  throw ConfigError(where + ": " + std::string(e.description()));
+}
+}  // namespace
+
+// Debian's toml++ is built with exceptions (TOML_EXCEPTIONS=1): parse errors arrive as toml::parse_error.
+Config load_config_text(std::string_view text, const std::string& source_name) {
+  toml::table t;
+  try {
+    t = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    throw_parse_error(e, source_name);
+  }
+  return parse(t, source_name);
+}
+
+Config load_config_file(const std::string& path) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw_parse_error(e, path);
+  }
+  return parse(t, path);
+}
+
+Config embedded_default_config() { return load_config_text(kEmbeddedDefaultToml, "<embedded default>"); }
+
+}  // namespace causerie

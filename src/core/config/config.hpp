@@ -1,0 +1,97 @@
+// Config: the whole server configuration, read once at startup from one TOML file (or the embedded
+// default) and immutable afterwards, so every thread may read it without locks.
+//
+// Bad configuration throws ConfigError with a one-line message naming the key; `causerie check` and
+// `causerie run` print it and exit non-zero (DESIGN §4).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace causerie {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// XEP-0157 contact addresses, published in disco#info.
+struct ContactAddresses {
+  std::vector<std::string> abuse, admin, feedback, sales, security, status, support;
+  bool empty() const;
+};
+
+struct HostConfig {
+  std::string name;  // prepared domainpart
+  bool registration_open = false;
+  std::string certificate, key;  // per-host PEM files; empty: the [tls] default
+  ContactAddresses contacts;
+  std::vector<std::string> admins;  // bare JIDs
+};
+
+enum class TlsMode { kNone, kStartTls, kDirect };
+
+struct ListenerConfig {
+  std::string type = "c2s";  // c2s | http (later: s2s, component)
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;
+  TlsMode tls = TlsMode::kStartTls;
+};
+
+struct LimitsConfig {
+  size_t max_stanza_bytes = 256 * 1024;
+  unsigned max_depth = 96;
+  std::chrono::seconds unauthenticated_timeout{60};
+  size_t max_output_queue_bytes = 8 * 1024 * 1024;
+  unsigned auth_failures_before_delay = 3;
+  size_t max_offline_messages = 1000;
+  size_t max_resources_per_account = 32;
+  unsigned registrations_per_hour = 30;  // in-band registrations accepted from one address
+};
+
+// Access to a module's own section ([modules.<name>] or any dotted path), for keys the core does not know.
+class RawConfig {
+ public:
+  virtual ~RawConfig() = default;
+  virtual std::optional<std::string> get_string(const std::string& path) const = 0;
+  virtual std::optional<int64_t> get_int(const std::string& path) const = 0;
+  virtual std::optional<bool> get_bool(const std::string& path) const = 0;
+  virtual std::optional<std::vector<std::string>> get_strings(const std::string& path) const = 0;
+};
+
+struct Config {
+  std::string source = "<embedded default>";  // the file it came from
+  std::string data_dir = "./data";
+  std::string log_level = "info";
+  unsigned workers = 0;  // 0: one per core
+  uint32_t scram_iterations = 4096;
+  bool require_encryption = true;  // c2s: no SASL before TLS
+  bool hide_os_version = false;
+  std::string certificate, key;  // default certificate; empty: self-signed under data_dir/certs
+  std::string storage = "sqlite";
+  std::string sqlite_path;  // empty: data_dir/causerie.db
+  std::vector<HostConfig> hosts;
+  std::vector<ListenerConfig> listeners;
+  LimitsConfig limits;
+  std::shared_ptr<const RawConfig> raw;
+
+  const HostConfig* find_host(std::string_view name) const;
+  std::string database_path() const;
+  unsigned worker_count() const;
+};
+
+// Parses a TOML file; throws ConfigError.
+Config load_config_file(const std::string& path);
+// Parses TOML text (tests, embedded default); throws ConfigError.
+Config load_config_text(std::string_view toml, const std::string& source_name);
+// What `causerie run` uses without --config: host localhost, open registration, data in ./data,
+// c2s on 5222 (STARTTLS) and 5223 (direct TLS).
+Config embedded_default_config();
+extern const char* const kEmbeddedDefaultToml;
+
+}  // namespace causerie

@@ -1,0 +1,70 @@
+// ClientSession: what modules see of one client connection (c2s over TCP, WebSocket or BOSH).
+//
+// Thread rules: a session lives on one worker thread; call these methods only there (hooks and
+// handlers that receive a ClientSession& run there). From elsewhere, go through the SessionDispatcher.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/jid/jid.hpp"
+#include "core/router/out_stanza.hpp"
+#include "core/router/session_registry.hpp"
+#include "core/stanza/errors.hpp"
+
+namespace causerie {
+
+// Per-session state a module keeps (carbons enabled, CSI state, …); see ModuleContext::allocate_session_slot.
+class SessionExtension {
+ public:
+  virtual ~SessionExtension() = default;
+};
+
+class ClientSession {
+ public:
+  virtual ~ClientSession() = default;
+
+  // Empty before authentication, the bare JID after it, the full JID once a resource is bound.
+  virtual const Jid& jid() const = 0;
+  virtual SessionRef ref() const = 0;
+  virtual bool authenticated() const = 0;
+  virtual bool bound() const = 0;
+  virtual bool secure() const = 0;
+  virtual const std::string& peer_address() const = 0;
+
+  // Queues a stanza or nonza for this client (written when the worker flushes).
+  virtual void send(const xml::Element& element) = 0;
+  virtual void send(OutStanza out) = 0;
+  // Ends the stream with a stream error (RFC 6120 §4.9) and closes the connection.
+  virtual void close(StreamErrorCondition condition, std::string_view text = {}) = 0;
+
+  SessionExtension* extension(size_t slot) const { return slot < extensions_.size() ? extensions_[slot].get() : nullptr; }
+  void set_extension(size_t slot, std::unique_ptr<SessionExtension> ext) {
+    if (slot >= extensions_.size()) extensions_.resize(slot + 1);
+    extensions_[slot] = std::move(ext);
+  }
+  template <typename T>
+  T* extension_as(size_t slot) const {
+    return static_cast<T*>(extension(slot));
+  }
+
+ private:
+  std::vector<std::unique_ptr<SessionExtension>> extensions_;
+};
+
+// Reaches sessions on any worker thread. Implemented by the network layer.
+class SessionDispatcher {
+ public:
+  virtual ~SessionDispatcher() = default;
+  // Queues bytes for a session; dropped if the session has gone. Any thread.
+  virtual void deliver(SessionRef ref, OutStanza out) = 0;
+  // Runs fn on the session's thread with the session, unless it has gone. Any thread.
+  virtual void with_session(SessionRef ref, std::function<void(ClientSession&)> fn) = 0;
+  // Runs fn on worker `worker`'s thread. Any thread.
+  virtual void post(uint32_t worker, std::function<void()> fn) = 0;
+  virtual uint32_t worker_count() const = 0;
+};
+
+}  // namespace causerie

@@ -1,0 +1,56 @@
+// DiscoRegistry: what the server, its accounts and its services say about themselves in XEP-0030
+// service discovery. Modules add identities, features, items and XEP-0128 extension forms at startup;
+// the disco module answers queries from it. Read-only once workers run, so any thread may read it.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/xml/element.hpp"
+
+namespace causerie {
+
+struct DiscoIdentity {
+  std::string category, type, name;
+};
+
+struct DiscoItem {
+  std::string host;  // which local host lists it
+  std::string jid;
+  std::string name;
+};
+
+// Produces an extension form (XEP-0128) for a host, or nothing.
+using DiscoExtension = std::function<std::optional<xml::Element>(const std::string& host)>;
+
+class DiscoRegistry {
+ public:
+  void add_server_identity(DiscoIdentity id) { server_identities_.push_back(std::move(id)); }
+  void add_server_feature(std::string var) { add_unique(server_features_, std::move(var)); }
+  void add_account_identity(DiscoIdentity id) { account_identities_.push_back(std::move(id)); }
+  void add_account_feature(std::string var) { add_unique(account_features_, std::move(var)); }
+  void add_server_item(DiscoItem item) { items_.push_back(std::move(item)); }
+  void add_server_extension(DiscoExtension ext) { extensions_.push_back(std::move(ext)); }
+
+  const std::vector<DiscoIdentity>& server_identities() const { return server_identities_; }
+  const std::vector<std::string>& server_features() const { return server_features_; }
+  const std::vector<DiscoIdentity>& account_identities() const { return account_identities_; }
+  const std::vector<std::string>& account_features() const { return account_features_; }
+  std::vector<DiscoItem> server_items(const std::string& host) const;
+  std::vector<xml::Element> server_extensions(const std::string& host) const;
+
+  // Builds <query xmlns='…disco#info'> with identities and features (sorted, as XEP-0115 hashing wants).
+  static xml::Element info_query(const std::vector<DiscoIdentity>& ids, std::vector<std::string> features,
+                                 const std::string& node = {});
+
+ private:
+  static void add_unique(std::vector<std::string>& v, std::string s);
+  std::vector<DiscoIdentity> server_identities_, account_identities_;
+  std::vector<std::string> server_features_, account_features_;
+  std::vector<DiscoItem> items_;
+  std::vector<DiscoExtension> extensions_;
+};
+
+}  // namespace causerie

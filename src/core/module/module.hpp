@@ -1,0 +1,71 @@
+// Module: one protocol area (a XEP, or RFC 6121's roster and presence), and ModuleContext: everything a
+// module may touch. A module registers its handlers in its constructor, at startup, and lives until
+// shutdown; it never reaches into the core beyond this context (DESIGN §3).
+//
+// Thread rules: handlers run on whatever thread delivers the stanza (a worker, or a storage thread for
+// completions); a module's shared state must be safe for that (its own mutex, or per-session state kept
+// in a SessionExtension on the session's thread).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/config/config.hpp"
+#include "core/module/disco_registry.hpp"
+#include "core/module/stream_extensions.hpp"
+#include "core/router/router.hpp"
+#include "storage/storage_service.hpp"
+
+namespace causerie {
+
+// Everything the server shares between modules; built once in app/server.cpp.
+struct ServerServices {
+  const Config& config;
+  Router& router;
+  SessionRegistry& sessions;
+  SessionDispatcher& dispatcher;
+  storage::StorageService& storage;
+  DiscoRegistry& disco;
+  StreamExtensions& streams;
+};
+
+enum class IqScope { kServer, kAccount };
+
+class ModuleContext {
+ public:
+  ModuleContext(ServerServices& s, std::string module_name) : s_(s), name_(std::move(module_name)) {}
+
+  const std::string& name() const { return name_; }
+  const Config& config() const { return s_.config; }
+  const RawConfig& raw_config() const { return *s_.config.raw; }
+  Router& router() { return s_.router; }
+  SessionRegistry& sessions() { return s_.sessions; }
+  SessionDispatcher& dispatcher() { return s_.dispatcher; }
+  storage::StorageService& storage() { return s_.storage; }
+  DiscoRegistry& disco() { return s_.disco; }
+  StreamExtensions& streams() { return s_.streams; }
+
+  void on_iq(IqScope scope, bool set, std::string ns, IqHandler h, std::string element = {}) {
+    (scope == IqScope::kServer ? s_.router.server_iq() : s_.router.account_iq())
+        .add(set, std::move(ns), std::move(h), std::move(element));
+  }
+  void on_preauth_iq(bool set, std::string ns, IqHandler h) { s_.streams.preauth_iq().add(set, std::move(ns), std::move(h)); }
+  void hook(StanzaHook point, int priority, StanzaHookFn fn) { s_.router.add_hook(point, priority, std::move(fn)); }
+  void on_session(SessionHook point, SessionHookFn fn) { s_.router.add_session_hook(point, std::move(fn)); }
+  void add_service(std::string domain, ServiceHandler h) { s_.router.add_service(std::move(domain), std::move(h)); }
+  void add_stream_feature(FeatureStage stage, FeatureFn fn) { s_.streams.add_feature(stage, std::move(fn)); }
+  void on_nonza(std::string ns, NonzaHandler h) { s_.streams.add_nonza_handler(std::move(ns), std::move(h)); }
+  size_t allocate_session_slot() { return s_.streams.allocate_slot(); }
+  uint32_t allocate_session_flag() { return s_.streams.allocate_flag(); }
+
+ private:
+  ServerServices& s_;
+  std::string name_;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+};
+
+}  // namespace causerie

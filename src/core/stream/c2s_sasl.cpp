@@ -1,0 +1,226 @@
+// SASL negotiation for client streams (RFC 6120 §6): SCRAM-SHA-1/-256 and their -PLUS variants
+// (RFC 5802, RFC 7677, channel bindings RFC 5929 / RFC 9266), and PLAIN over TLS (RFC 4616).
+#include <spdlog/spdlog.h>
+
+#include "core/stream/c2s_stream.hpp"
+#include "core/util/encoding.hpp"
+#include "core/xml/namespaces.hpp"
+#include "core/xml/serializer.hpp"
+
+namespace causerie {
+
+namespace {
+// RFC 6120 §6.4.5: allow a reasonable number of retries, then close the stream.
+constexpr unsigned kMaxAttemptsPerStream = 5;
+}
+
+void C2sStream::send_sasl(const char* name, std::string_view payload, bool always_text) {
+  std::string bytes = "<";
+  bytes += name;
+  bytes += " xmlns='urn:ietf:params:xml:ns:xmpp-sasl'";
+  if (payload.empty() && !always_text) {
+    bytes += "/>";
+  } else {
+    bytes += '>';
+    bytes += payload.empty() ? std::string_view("=") : payload;  // RFC 6120 §6.4.2: "=" is empty data
+    bytes += "</";
+    bytes += name;
+    bytes += '>';
+  }
+  transport_send(OutStanza{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther});
+}
+
+void C2sStream::sasl_failure(sasl::SaslError error, std::string_view text, bool count) {
+  scram_.reset();
+  mechanism_.clear();
+  state_ = State::kAuthWait;
+  std::string bytes = "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><";
+  bytes += sasl::to_string(error);
+  bytes += "/>";
+  if (!text.empty()) {
+    bytes += "<text xml:lang='en'>";
+    bytes += xml::escape(text);
+    bytes += "</text>";
+  }
+  bytes += "</failure>";
+  std::chrono::milliseconds delay{0};
+  if (count) delay = throttle_.record_failure(peer_);
+  bool give_up = ++sasl_attempts_ >= kMaxAttemptsPerStream;
+  auto answer = [this, bytes = std::move(bytes), give_up]() mutable {
+    if (closed_) return;
+    transport_send(OutStanza{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther});
+    if (give_up) fail_stream(StreamErrorCondition::kPolicyViolation, "too many authentication attempts");
+    else state_ = State::kNegotiating;
+  };
+  if (delay.count() > 0) {
+    spdlog::info("c2s {}: authentication failed, answering in {} ms", peer_, delay.count());
+    transport_after(delay, std::move(answer));
+  } else {
+    answer();
+  }
+}
+
+void C2sStream::sasl_auth(const xml::Element& el) {
+  if (state_ != State::kNegotiating) {
+    fail_stream(StreamErrorCondition::kPolicyViolation, "one authentication at a time");
+    return;
+  }
+  std::string mech(el.attr("mechanism"));
+  auto offered = offered_mechanisms();
+  if (!transport_secure() && services_.config.require_encryption) {
+    sasl_failure(sasl::SaslError::kEncryptionRequired, "use STARTTLS first", false);
+    return;
+  }
+  if (std::find(offered.begin(), offered.end(), mech) == offered.end()) {
+    sasl_failure(sasl::SaslError::kInvalidMechanism, {}, false);
+    return;
+  }
+  std::string text = el.text();
+  std::optional<std::string> initial;
+  if (!text.empty()) {
+    initial = text == "=" ? std::optional<std::string>("") : util::base64_decode(text);
+    if (!initial) {
+      sasl_failure(sasl::SaslError::kMalformedRequest, "invalid base64");  // RFC 6120 §6.4.2
+      return;
+    }
+  }
+  mechanism_ = mech;
+  state_ = State::kAuthWait;
+  if (!initial) {
+    // Both SCRAM and PLAIN start with the client: ask for the initial response.
+    send_sasl("challenge", {});
+    return;
+  }
+  xml::Element response("response", ns::kSasl);
+  response.add_text(initial->empty() ? "=" : util::base64_encode(*initial));
+  sasl_response(response);
+}
+
+void C2sStream::sasl_response(const xml::Element& el) {
+  if (state_ != State::kAuthWait || mechanism_.empty() || lookup_pending_) {
+    fail_stream(StreamErrorCondition::kPolicyViolation, "no authentication step expected now");
+    return;
+  }
+  std::string text = el.text();
+  auto data = text == "=" || text.empty() ? std::optional<std::string>("") : util::base64_decode(text);
+  if (!data) {
+    sasl_failure(sasl::SaslError::kMalformedRequest, "invalid base64");
+    return;
+  }
+  auto lookup = [this](std::string username, auto then) {
+    auto local = prep_localpart(username);
+    if (!local) {
+      then(std::string(), std::nullopt);
+      return;
+    }
+    std::string bare = *local + "@" + host_;
+    lookup_pending_ = true;
+    SessionRef ref = ref_;
+    SessionDispatcher& dispatcher = services_.dispatcher;
+    services_.storage.read([bare, ref, &dispatcher, then, username = *local](storage::Storage& db) {
+      std::optional<storage::Account> account = db.accounts().get(bare);
+      dispatcher.with_session(ref, [then, username, account](ClientSession&) { then(username, account); });
+    });
+  };
+
+  if (mechanism_ == "PLAIN") {
+    auto msg = sasl::parse_plain(*data);
+    if (!msg) {
+      sasl_failure(sasl::SaslError::kMalformedRequest);
+      return;
+    }
+    lookup(msg->authcid, [this, m = *msg](std::string username, std::optional<storage::Account> account) {
+      lookup_pending_ = false;
+      if (closed_) return;
+      sasl::PlainMessage checked = m;
+      if (!username.empty()) checked.authcid = username;
+      sasl_check_plain(std::move(checked), account ? std::optional(account->sha256) : std::nullopt);
+    });
+    return;
+  }
+
+  if (!scram_) {
+    bool plus = mechanism_.ends_with("-PLUS");
+    auto hash = mechanism_.starts_with("SCRAM-SHA-256") ? sasl::ScramHash::kSha256 : sasl::ScramHash::kSha1;
+    auto bindings = transport_channel_bindings();
+    if (plus) {
+      // COMPAT(slixmpp 1.8): binds with tls-unique even on TLS 1.3; accepted there, never advertised.
+      for (auto& b : transport_compat_bindings()) bindings.push_back(std::move(b));
+    }
+    scram_ = std::make_unique<sasl::ScramServer>(hash, plus, std::move(bindings));
+    auto user = scram_->receive_client_first(*data);
+    if (!user) {
+      sasl_failure(user.error());
+      return;
+    }
+    lookup(*user, [this, hash](std::string username, std::optional<storage::Account> account) {
+      lookup_pending_ = false;
+      if (closed_ || !scram_) return;
+      std::optional<sasl::ScramCredentials> creds;
+      if (account) creds = hash == sasl::ScramHash::kSha256 ? account->sha256 : account->sha1;
+      sasl_continue_scram(std::move(username), std::move(creds));
+    });
+    return;
+  }
+  auto final_message = scram_->receive_client_final(*data);
+  if (!final_message) {
+    sasl_failure(final_message.error());
+    return;
+  }
+  sasl_success(mechanism_, *final_message);
+}
+
+void C2sStream::sasl_continue_scram(std::string username, std::optional<sasl::ScramCredentials> creds) {
+  // Unknown users get a made-up salt and fail only at the proof, so that usernames cannot be probed.
+  if (!username.empty()) jid_ = *Jid::from_parts(username, host_);
+  else jid_ = Jid();
+  send_sasl("challenge", util::base64_encode(scram_->server_first(creds, services_.config.scram_iterations)));
+}
+
+void C2sStream::sasl_check_plain(sasl::PlainMessage msg, std::optional<sasl::ScramCredentials> creds) {
+  if (!creds || !sasl::verify_password(sasl::ScramHash::kSha256, *creds, msg.password)) {
+    sasl_failure(sasl::SaslError::kNotAuthorized);
+    return;
+  }
+  if (!msg.authzid.empty()) {
+    auto authz = Jid::parse(msg.authzid);
+    if (!authz || authz->bare() != *Jid::from_parts(msg.authcid, host_)) {
+      sasl_failure(sasl::SaslError::kInvalidAuthzid);
+      return;
+    }
+  }
+  jid_ = *Jid::from_parts(msg.authcid, host_);
+  sasl_success("PLAIN", {});
+}
+
+void C2sStream::sasl_success(std::string mechanism, const std::string& additional) {
+  if (jid_.empty()) {
+    sasl_failure(sasl::SaslError::kNotAuthorized);
+    return;
+  }
+  if (scram_ && !scram_->authzid().empty()) {
+    // RFC 6120 §6.3.8: an authorization identity other than the account itself is refused.
+    auto authz = Jid::parse(scram_->authzid());
+    if (!authz || authz->bare() != jid_.bare()) {
+      sasl_failure(sasl::SaslError::kInvalidAuthzid);
+      return;
+    }
+  }
+  scram_.reset();
+  mechanism_.clear();
+  authenticated_ = true;
+  state_ = State::kHeader;
+  spdlog::info("c2s {}: authenticated {} with {}", peer_, jid_.str(), mechanism);
+  send_sasl("success", additional.empty() ? std::string() : util::base64_encode(additional));
+  transport_restart();
+}
+
+void C2sStream::sasl_abort() {
+  if (mechanism_.empty() || lookup_pending_) {
+    fail_stream(StreamErrorCondition::kPolicyViolation, "no authentication to abort now");
+    return;
+  }
+  sasl_failure(sasl::SaslError::kAborted, {}, false);
+}
+
+}  // namespace causerie

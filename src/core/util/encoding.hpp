@@ -1,0 +1,20 @@
+// Byte encodings (base64, hex) and secure random values. Pure functions, any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace causerie::util {
+
+std::string base64_encode(std::string_view bytes);
+// Strict RFC 4648 decoding (padding required, no whitespace); nullopt on any malformed input.
+std::optional<std::string> base64_decode(std::string_view text);
+std::string hex_encode(std::string_view bytes);
+
+// Cryptographically secure random bytes (OpenSSL RAND_bytes).
+std::string random_bytes(size_t n);
+// A random identifier of printable characters, for stream ids, resources, nonces.
+std::string random_id(size_t bytes = 12);
+
+}  // namespace causerie::util

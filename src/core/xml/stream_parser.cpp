@@ -1,0 +1,234 @@
+#include "core/xml/stream_parser.hpp"
+
+#include <expat.h>
+
+#include <cstring>
+
+#include "core/xml/namespaces.hpp"
+
+namespace causerie::xml {
+
+namespace {
+// Expat joins namespace URI and local name with this separator; a space cannot occur in either.
+constexpr char kSep = ' ';
+constexpr std::string_view kXmlNsPrefix = "http://www.w3.org/XML/1998/namespace ";
+// In fragment mode the parser sees this synthetic root first; it is never reported.
+constexpr std::string_view kFragmentRoot = "<fragments xmlns='jabber:client'>";
+
+inline StreamParser* self_of(void* p) { return static_cast<StreamParser*>(p); }
+}  // namespace
+
+StreamParser::StreamParser(Handler& handler, StreamLimits limits) : handler_(handler), limits_(limits) {
+  create();
+}
+
+StreamParser::~StreamParser() {
+  if (parser_) XML_ParserFree(parser_);
+}
+
+void StreamParser::create() {
+  if (parser_) {
+    XML_ParserReset(parser_, "UTF-8");
+  } else {
+    parser_ = XML_ParserCreateNS("UTF-8", kSep);
+  }
+  XML_SetUserData(parser_, this);
+  XML_SetElementHandler(parser_, &StreamParser::on_start, &StreamParser::on_end);
+  XML_SetCharacterDataHandler(parser_, &StreamParser::on_chars);
+  XML_SetStartNamespaceDeclHandler(parser_, &StreamParser::on_ns_decl);
+  XML_SetCommentHandler(parser_, &StreamParser::on_comment);
+  XML_SetProcessingInstructionHandler(parser_, &StreamParser::on_pi);
+  XML_SetStartDoctypeDeclHandler(parser_, &StreamParser::on_doctype);
+  XML_SetEntityDeclHandler(parser_, &StreamParser::on_entity);
+  XML_SetParamEntityParsing(parser_, XML_PARAM_ENTITY_PARSING_NEVER);
+  error_ = Error::kNone;
+  stop_requested_ = false;
+  depth_ = 0;
+  fed_total_ = boundary_ = stanza_start_ = 0;
+  stop_at_ = -1;
+  root_default_ns_.clear();
+  current_ = Element();
+  stack_.clear();
+  if (fragment_mode_) {
+    XML_Parse(parser_, kFragmentRoot.data(), static_cast<int>(kFragmentRoot.size()), XML_FALSE);
+    fed_total_ = boundary_ = static_cast<int64_t>(kFragmentRoot.size());
+  }
+}
+
+void StreamParser::reset() { create(); }
+
+void StreamParser::set_fragment_mode(bool on) {
+  fragment_mode_ = on;
+  create();
+}
+
+void StreamParser::fail(Error e) {
+  if (error_ == Error::kNone) error_ = e;
+  XML_StopParser(parser_, XML_FALSE);
+}
+
+std::string StreamParser::error_text() const {
+  switch (error_) {
+    case Error::kNone: return {};
+    case Error::kNotWellFormed: return XML_ErrorString(XML_GetErrorCode(parser_));
+    case Error::kRestrictedXml: return "comments, processing instructions, DTDs and entity declarations are not allowed";
+    case Error::kTooLarge: return "stanza exceeds the size limit of " + std::to_string(limits_.max_stanza_bytes) + " bytes";
+    case Error::kTooDeep: return "stanza nested deeper than " + std::to_string(limits_.max_depth) + " levels";
+    case Error::kBadFormat: return "unexpected element";
+  }
+  return {};
+}
+
+bool StreamParser::check_size() {
+  int64_t end = XML_GetCurrentByteIndex(parser_) + XML_GetCurrentByteCount(parser_);
+  if (depth_ >= 1 && end - stanza_start_ > static_cast<int64_t>(limits_.max_stanza_bytes)) {
+    fail(Error::kTooLarge);
+    return false;
+  }
+  return true;
+}
+
+StreamParser::Status StreamParser::feed(std::string_view data, size_t* consumed) {
+  if (error_ != Error::kNone) return Status::kError;
+  if (consumed) *consumed = data.size();
+  // Feed in bounded slices so that the size limit is checked before expat buffers much more than it.
+  constexpr size_t kSlice = 16 * 1024;
+  size_t off = 0;
+  while (off < data.size()) {
+    size_t n = std::min(kSlice, data.size() - off);
+    int64_t base = fed_total_;
+    fed_total_ += static_cast<int64_t>(n);
+    if (XML_Parse(parser_, data.data() + off, static_cast<int>(n), XML_FALSE) != XML_STATUS_OK) {
+      if (stop_requested_ && error_ == Error::kNone) {
+        if (consumed) *consumed = off + static_cast<size_t>(stop_at_ - base);
+        return Status::kStopped;
+      }
+      if (error_ == Error::kNone) error_ = Error::kNotWellFormed;
+      return Status::kError;
+    }
+    off += n;
+    // A start tag or text run that expat is still buffering counts against the limit too.
+    if (depth_ >= 1 && fed_total_ - boundary_ > static_cast<int64_t>(limits_.max_stanza_bytes) + 1024) {
+      error_ = Error::kTooLarge;
+      return Status::kError;
+    }
+  }
+  return Status::kOk;
+}
+
+Element StreamParser::make_element(const char* name, const char** attrs) {
+  Element el;
+  const char* sep = std::strrchr(name, kSep);
+  if (sep) {
+    el.set_ns(std::string(name, static_cast<size_t>(sep - name)));
+    el.set_name(sep + 1);
+  } else {
+    el.set_name(name);
+  }
+  for (const char** a = attrs; *a; a += 2) {
+    std::string_view an(a[0]);
+    std::string key;
+    if (an.starts_with(kXmlNsPrefix)) {
+      key = "xml:";
+      key.append(an.substr(kXmlNsPrefix.size()));
+    } else if (size_t s = an.rfind(kSep); s != std::string_view::npos) {
+      key = "{";
+      key.append(an.substr(0, s)).append("}").append(an.substr(s + 1));
+    } else {
+      key.assign(an);
+    }
+    el.attrs().push_back(Attribute{std::move(key), a[1]});
+  }
+  return el;
+}
+
+void StreamParser::on_start(void* p, const char* name, const char** attrs) {
+  StreamParser* self = self_of(p);
+  if (self->depth_ == 0) {
+    self->depth_ = 1;
+    if (!self->fragment_mode_) {
+      Element header = self->make_element(name, attrs);
+      self->handler_.on_stream_open(header, self->root_default_ns_);
+      if (self->stop_requested_) {
+        self->stop_at_ = XML_GetCurrentByteIndex(self->parser_) + XML_GetCurrentByteCount(self->parser_);
+        XML_StopParser(self->parser_, XML_FALSE);
+      }
+    }
+    self->boundary_ = XML_GetCurrentByteIndex(self->parser_) + XML_GetCurrentByteCount(self->parser_);
+    return;
+  }
+  if (self->depth_ == 1) self->stanza_start_ = XML_GetCurrentByteIndex(self->parser_);
+  if (!self->check_size()) return;
+  if (self->depth_ >= self->limits_.max_depth) {
+    self->fail(Error::kTooDeep);
+    return;
+  }
+  ++self->depth_;
+  if (self->depth_ == 2) {
+    self->current_ = self->make_element(name, attrs);
+    self->stack_.assign(1, &self->current_);
+  } else {
+    Element& child = self->stack_.back()->add(self->make_element(name, attrs));
+    self->stack_.push_back(&child);
+  }
+}
+
+void StreamParser::on_end(void* p, const char*) {
+  StreamParser* self = self_of(p);
+  if (self->depth_ == 1) {
+    self->depth_ = 0;
+    self->handler_.on_stream_close();
+    if (self->stop_requested_) {
+      self->stop_at_ = XML_GetCurrentByteIndex(self->parser_) + XML_GetCurrentByteCount(self->parser_);
+      XML_StopParser(self->parser_, XML_FALSE);
+    }
+    return;
+  }
+  --self->depth_;
+  self->stack_.pop_back();
+  if (self->depth_ == 1) {
+    int64_t end = XML_GetCurrentByteIndex(self->parser_) + XML_GetCurrentByteCount(self->parser_);
+    self->boundary_ = end;
+    Element done = std::move(self->current_);
+    self->current_ = Element();
+    self->handler_.on_element(std::move(done));
+    if (self->stop_requested_) {
+      self->stop_at_ = end;
+      XML_StopParser(self->parser_, XML_FALSE);
+    }
+  }
+}
+
+void StreamParser::on_chars(void* p, const char* s, int len) {
+  StreamParser* self = self_of(p);
+  if (self->depth_ < 2) {
+    // Whitespace between stanzas (keepalives) is fine; text directly in the stream is not.
+    for (int i = 0; i < len; ++i) {
+      char c = s[i];
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+        self->fail(Error::kNotWellFormed);
+        return;
+      }
+    }
+    self->boundary_ = XML_GetCurrentByteIndex(self->parser_) + XML_GetCurrentByteCount(self->parser_);
+    return;
+  }
+  if (!self->check_size()) return;
+  self->stack_.back()->add_text(std::string_view(s, static_cast<size_t>(len)));
+}
+
+void StreamParser::on_ns_decl(void* p, const char* prefix, const char* uri) {
+  StreamParser* self = self_of(p);
+  if (self->depth_ == 0 && prefix == nullptr) self->root_default_ns_ = uri ? uri : "";
+}
+
+void StreamParser::on_forbidden(void* p) { self_of(p)->fail(Error::kRestrictedXml); }
+void StreamParser::on_comment(void* p, const char*) { on_forbidden(p); }
+void StreamParser::on_pi(void* p, const char*, const char*) { on_forbidden(p); }
+void StreamParser::on_doctype(void* p, const char*, const char*, const char*, int) { on_forbidden(p); }
+void StreamParser::on_entity(void* p, const char*, int, const char*, int, const char*, const char*, const char*,
+                             const char*) {
+  on_forbidden(p);
+}
+
+}  // namespace causerie::xml

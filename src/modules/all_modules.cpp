@@ -1,0 +1,20 @@
+#include "modules/all_modules.hpp"
+
+#include "modules/im/im_module.hpp"
+
+namespace causerie::modules {
+
+std::unique_ptr<Module> make_im(ModuleContext& ctx) { return std::make_unique<im::ImModule>(ctx); }
+
+const std::vector<ModuleEntry>& all_modules() {
+  // Order matters only for disco listings; hooks are ordered by their priorities.
+  static const std::vector<ModuleEntry> kModules = {
+      {"im", make_im},           {"offline", make_offline}, {"disco", make_disco},
+      {"ping", make_ping},       {"version", make_version}, {"time", make_time},
+      {"last", make_last},       {"register", make_register}, {"vcard", make_vcard},
+      {"private", make_private},
+  };
+  return kModules;
+}
+
+}  // namespace causerie::modules

@@ -1,0 +1,29 @@
+// The explicit list of modules (DESIGN §3: no static-init magic). Each make_* constructs one module,
+// which registers its handlers with the context.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/module/module.hpp"
+
+namespace causerie::modules {
+
+std::unique_ptr<Module> make_im(ModuleContext& ctx);
+std::unique_ptr<Module> make_offline(ModuleContext& ctx);
+std::unique_ptr<Module> make_disco(ModuleContext& ctx);
+std::unique_ptr<Module> make_ping(ModuleContext& ctx);
+std::unique_ptr<Module> make_version(ModuleContext& ctx);
+std::unique_ptr<Module> make_time(ModuleContext& ctx);
+std::unique_ptr<Module> make_last(ModuleContext& ctx);
+std::unique_ptr<Module> make_register(ModuleContext& ctx);
+std::unique_ptr<Module> make_vcard(ModuleContext& ctx);
+std::unique_ptr<Module> make_private(ModuleContext& ctx);
+
+struct ModuleEntry {
+  const char* name;
+  std::unique_ptr<Module> (*make)(ModuleContext&);
+};
+const std::vector<ModuleEntry>& all_modules();
+
+}  // namespace causerie::modules

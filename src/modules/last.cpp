@@ -1,0 +1,92 @@
+// XEP-0012 v2.0: last activity. To the server: its uptime. To an account: 0 while it has an available
+// resource, otherwise the seconds since its last session ended and the status it left with; only
+// for the account itself and contacts allowed to see its presence (subscription "from" or "both").
+#include "core/util/time.hpp"
+#include "core/xml/namespaces.hpp"
+#include "modules/all_modules.hpp"
+
+namespace causerie::modules {
+
+namespace {
+
+class LastModule final : public Module {
+ public:
+  explicit LastModule(ModuleContext& ctx) : ctx_(ctx), started_(std::chrono::steady_clock::now()) {
+    ctx.on_iq(IqScope::kServer, false, ns::kLast, [this](IqRequest& r) {
+      auto up = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+      xml::Element q("query", ns::kLast);
+      q.set_attr("seconds", std::to_string(up.count()));
+      r.reply.result(std::move(q));
+    });
+    ctx.on_iq(IqScope::kAccount, false, ns::kLast, [this](IqRequest& r) { account(r); });
+    ctx.disco().add_server_feature(ns::kLast);
+    // Remember how the last session left: its unavailable status, or a plain disconnect.
+    ctx.hook(StanzaHook::kFromClient, 200, [this](StanzaEvent& ev) {
+      if (ev.stanza.is_presence() && ev.stanza.to().empty() && ev.stanza.type() == "unavailable")
+        record(std::string(ev.stanza.from().bare_view()), ev.stanza.element().child_text("status", ev.stanza.element().ns()));
+      return HookResult::kContinue;
+    });
+    ctx.on_session(SessionHook::kClosed, [this](ClientSession& s) {
+      std::string bare(s.jid().bare_view());
+      if (!ctx_.sessions().has_sessions(bare)) record(bare, {});
+    });
+  }
+
+ private:
+  void record(std::string owner, std::string status) {
+    int64_t now = util::unix_seconds(std::chrono::system_clock::now());
+    ctx_.storage().write([owner, status, now](storage::Storage& db) -> storage::StorageService::Completion {
+      // A plain disconnect keeps the status of an earlier explicit unavailable.
+      std::string keep = status;
+      if (keep.empty()) {
+        if (auto old = db.kv().get(owner, "last", "")) {
+          size_t nl = old->find('\n');
+          if (nl != std::string::npos) keep = old->substr(nl + 1);
+        }
+      }
+      db.kv().put(owner, "last", "", std::to_string(now) + "\n" + keep);
+      return nullptr;
+    });
+  }
+
+  void account(IqRequest& r) {
+    std::string owner = r.account().str();
+    std::string asker(r.from().bare_view());
+    bool online = false;
+    for (const auto& res : ctx_.sessions().resources(owner)) online = online || res.available;
+    ctx_.storage().read([reply = r.reply, owner, asker, online](storage::Storage& db) {
+      if (asker != owner) {
+        auto item = db.roster().item(owner, asker);
+        bool allowed = item && (item->subscription == storage::Subscription::kFrom ||
+                                item->subscription == storage::Subscription::kBoth);
+        if (!allowed) {
+          reply.error(StanzaError(StanzaErrorCondition::kForbidden));
+          return;
+        }
+      }
+      xml::Element q("query", ns::kLast);
+      if (online) {
+        q.set_attr("seconds", "0");
+      } else if (auto last = db.kv().get(owner, "last", "")) {
+        size_t nl = last->find('\n');
+        int64_t when = std::stoll(last->substr(0, nl));
+        int64_t now = util::unix_seconds(std::chrono::system_clock::now());
+        q.set_attr("seconds", std::to_string(std::max<int64_t>(0, now - when)));
+        if (nl != std::string::npos && nl + 1 < last->size()) q.add_text(last->substr(nl + 1));
+      } else {
+        reply.error(StanzaError(StanzaErrorCondition::kItemNotFound));
+        return;
+      }
+      reply.result(std::move(q));
+    });
+  }
+
+  ModuleContext& ctx_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_last(ModuleContext& ctx) { return std::make_unique<LastModule>(ctx); }
+
+}  // namespace causerie::modules

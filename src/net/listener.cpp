@@ -1,0 +1,80 @@
+#include "net/listener.hpp"
+
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "net/tcp_c2s.hpp"
+
+namespace causerie::net {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+tcp::acceptor bind_acceptor(asio::io_context& io, const std::string& address, uint16_t port) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(address, ec);
+  std::string where = (address.find(':') != std::string::npos ? "[" + address + "]" : address) + ":" + std::to_string(port);
+  if (ec) throw ConfigError("listener " + where + ": '" + address + "' is not an IP address");
+  tcp::endpoint ep(addr, port);
+  tcp::acceptor acc(io);
+  acc.open(ep.protocol(), ec);
+  if (!ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec && addr.is_v6()) acc.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) acc.bind(ep, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw ConfigError("cannot listen on " + where + ": " + ec.message());
+  return acc;
+}
+
+C2sListener::C2sListener(WorkerPool& pool, ServerServices& services, AuthThrottle& throttle, const TlsContext& tls,
+                         const ListenerConfig& config)
+    : pool_(pool),
+      services_(services),
+      throttle_(throttle),
+      tls_(tls),
+      config_(config),
+      acceptor_(bind_acceptor(pool.worker(0).io(), config.address, config.port)),
+      retry_(pool.worker(0).io()) {}
+
+uint16_t C2sListener::port() const { return acceptor_.local_endpoint().port(); }
+
+void C2sListener::start() {
+  asio::post(acceptor_.get_executor(), [this] { accept_next(); });
+}
+
+void C2sListener::stop() {
+  asio::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    retry_.cancel();
+  });
+}
+
+void C2sListener::accept_next() {
+  Worker& target = pool_.next_worker();
+  acceptor_.async_accept(target.io(), [this, &target](const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      // Out of file descriptors or similar: wait a little rather than spin.
+      spdlog::warn("accept on port {}: {}", config_.port, ec.message());
+      retry_.expires_after(std::chrono::milliseconds(100));
+      retry_.async_wait([this](const boost::system::error_code& e) {
+        if (!e) accept_next();
+      });
+      return;
+    }
+    boost::system::error_code pec;
+    auto remote = socket.remote_endpoint(pec);
+    std::string peer = pec ? "unknown" : remote.address().to_string();
+    bool direct = config_.tls == TlsMode::kDirect;
+    const TlsContext* tls = config_.tls == TlsMode::kNone ? nullptr : &tls_;
+    asio::post(target.io(), [this, &target, s = std::move(socket), direct, tls, peer = std::move(peer)]() mutable {
+      auto conn = std::make_shared<TcpC2sConnection>(target, services_, throttle_, tls, std::move(s), direct, peer);
+      conn->start();
+    });
+    accept_next();
+  });
+}
+
+}  // namespace causerie::net

@@ -1,0 +1,273 @@
+#include "net/tls_context.hpp"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+namespace causerie::net {
+
+namespace {
+
+std::string openssl_error() {
+  unsigned long e = ERR_get_error();
+  if (!e) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen,
+                void*) {
+  // XEP-0368: direct TLS clients ask for "xmpp-client"; browsers on the HTTP listener ask for http/1.1.
+  static const unsigned char kProtos[] = "\x0bxmpp-client\x08http/1.1";
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, kProtos, sizeof(kProtos) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED) {
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+}  // namespace
+
+SSL_CTX* TlsContext::make_ctx(const std::string& cert, const std::string& key) const {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx) throw ConfigError("TLS: " + openssl_error());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);  // RFC 7590 / BCP 195
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:!aNULL:!MD5:!RC4:!3DES");
+  // RELEASE_BUFFERS: an idle connection gives its 16 KiB record buffers back (issue 3, memory per session).
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+  SSL_CTX_set_session_id_context(ctx, reinterpret_cast<const unsigned char*>("causerie"), 8);
+  SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1) {
+    SSL_CTX_free(ctx);
+    throw ConfigError("TLS certificate " + cert + ": " + openssl_error());
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    SSL_CTX_free(ctx);
+    throw ConfigError("TLS key " + key + ": " + openssl_error());
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    SSL_CTX_free(ctx);
+    throw ConfigError("TLS key " + key + " does not match certificate " + cert);
+  }
+  return ctx;
+}
+
+TlsContext::TlsContext(const Config& config) {
+  std::vector<std::string> default_hosts;
+  for (const auto& h : config.hosts) {
+    if (!h.certificate.empty()) {
+      Entry e{{h.name}, make_ctx(h.certificate, h.key), h.certificate, h.key};
+      entries_.push_back(std::move(e));
+    } else {
+      default_hosts.push_back(h.name);
+    }
+  }
+  if (!default_hosts.empty()) {
+    std::string cert = config.certificate, key = config.key;
+    if (cert.empty()) {
+      cert = config.data_dir + "/certs/server.crt";
+      key = config.data_dir + "/certs/server.key";
+      ensure_self_signed(cert, key, default_hosts);
+    }
+    Entry e{default_hosts, make_ctx(cert, key), cert, key};
+    // The default certificate answers connections without SNI: put it first.
+    entries_.insert(entries_.begin(), std::move(e));
+  }
+  for (auto& e : entries_) {
+    SSL_CTX_set_tlsext_servername_callback(e.ctx, &TlsContext::on_servername);
+    SSL_CTX_set_tlsext_servername_arg(e.ctx, this);
+  }
+}
+
+TlsContext::~TlsContext() {
+  for (auto& e : entries_) SSL_CTX_free(e.ctx);
+}
+
+int TlsContext::on_servername(SSL* ssl, int*, void* arg) {
+  auto* self = static_cast<TlsContext*>(arg);
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (!name) return SSL_TLSEXT_ERR_NOACK;
+  std::string host(name);
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& e : self->entries_) {
+    for (const auto& n : e.names) {
+      // A service subdomain (conference.host, pubsub.host) is covered by the host's *.host SAN.
+      if (host == n || (host.size() > n.size() && host.ends_with("." + n))) {
+        if (SSL_get_SSL_CTX(ssl) != e.ctx) SSL_set_SSL_CTX(ssl, e.ctx);
+        return SSL_TLSEXT_ERR_OK;
+      }
+    }
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+SSL* TlsContext::new_ssl() const {
+  SSL* ssl = SSL_new(entries_.front().ctx);
+  if (ssl) SSL_set_accept_state(ssl);
+  return ssl;
+}
+
+std::pair<std::string, std::string> TlsContext::files_for(const std::string& host) const {
+  for (const auto& e : entries_)
+    for (const auto& n : e.names)
+      if (n == host) return {e.cert_file, e.key_file};
+  return {};
+}
+
+void ensure_self_signed(const std::string& cert_file, const std::string& key_file,
+                        const std::vector<std::string>& hosts) {
+  namespace fs = std::filesystem;
+  if (fs::exists(cert_file) && fs::exists(key_file)) return;
+  std::error_code ec;
+  fs::create_directories(fs::path(cert_file).parent_path(), ec);
+  if (ec) throw ConfigError("cannot create " + fs::path(cert_file).parent_path().string() + ": " + ec.message());
+
+  EVP_PKEY* pkey = EVP_EC_gen("P-256");
+  X509* x = X509_new();
+  if (!pkey || !x) throw ConfigError("cannot generate a certificate: " + openssl_error());
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), static_cast<uint64_t>(std::time(nullptr)));
+  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(x), 10L * 365 * 24 * 3600);
+  X509_set_pubkey(x, pkey);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(hosts.front().c_str()),
+                             -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("Causerie self-signed"),
+                             -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  std::string san;
+  for (const auto& h : hosts) {
+    if (!san.empty()) san += ",";
+    san += "DNS:" + h + ",DNS:*." + h;
+  }
+  X509V3_CTX v3;
+  X509V3_set_ctx_nodb(&v3);
+  X509V3_set_ctx(&v3, x, x, nullptr, nullptr, 0);
+  for (auto [nid, value] : {std::pair{NID_subject_alt_name, san}, std::pair{NID_basic_constraints, std::string("critical,CA:FALSE")},
+                            std::pair{NID_ext_key_usage, std::string("serverAuth,clientAuth")}}) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value.c_str());
+    if (!ext) throw ConfigError("cannot build certificate extension: " + openssl_error());
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+  }
+  if (!X509_sign(x, pkey, EVP_sha256())) throw ConfigError("cannot sign certificate: " + openssl_error());
+
+  mode_t old = umask(077);
+  FILE* kf = std::fopen(key_file.c_str(), "w");
+  umask(old);
+  if (!kf) throw ConfigError("cannot write " + key_file + ": " + std::strerror(errno));
+  PEM_write_PrivateKey(kf, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+  std::fclose(kf);
+  FILE* cf = std::fopen(cert_file.c_str(), "w");
+  if (!cf) throw ConfigError("cannot write " + cert_file + ": " + std::strerror(errno));
+  PEM_write_X509(cf, x);
+  std::fclose(cf);
+  X509_free(x);
+  EVP_PKEY_free(pkey);
+  spdlog::info("generated a self-signed certificate for {} in {}", san, cert_file);
+}
+
+bool dns_name_matches(const std::string& pattern, const std::string& host) {
+  if (pattern == host) return true;
+  // RFC 9525 §6.3: a wildcard is only the complete left-most label, matching exactly one label.
+  if (pattern.size() > 2 && pattern[0] == '*' && pattern[1] == '.') {
+    size_t dot = host.find('.');
+    return dot != std::string::npos && dot > 0 && host.substr(dot) == pattern.substr(1);
+  }
+  return false;
+}
+
+CertificateInfo inspect_certificate(const std::string& cert_file, const std::string& key_file) {
+  CertificateInfo info;
+  FILE* f = std::fopen(cert_file.c_str(), "r");
+  if (!f) throw ConfigError("certificate " + cert_file + ": " + std::strerror(errno));
+  X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  if (!x) throw ConfigError("certificate " + cert_file + ": not a PEM certificate");
+  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
+    GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, i);
+    if (gn->type == GEN_DNS) {
+      const unsigned char* d = ASN1_STRING_get0_data(gn->d.dNSName);
+      info.dns_names.emplace_back(reinterpret_cast<const char*>(d), static_cast<size_t>(ASN1_STRING_length(gn->d.dNSName)));
+    }
+  }
+  GENERAL_NAMES_free(names);
+  int days = 0, secs = 0;
+  ASN1_TIME_diff(&days, &secs, nullptr, X509_get0_notAfter(x));
+  info.days_left = days;
+  X509_free(x);
+  // Loading both into a context checks the key and that it matches.
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  bool ok = SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) == 1;
+  std::string err = ok ? "" : openssl_error();
+  if (ok && SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    ok = false;
+    err = "key " + key_file + ": " + openssl_error();
+  }
+  if (ok && SSL_CTX_check_private_key(ctx) != 1) {
+    ok = false;
+    err = "key " + key_file + " does not match the certificate";
+  }
+  SSL_CTX_free(ctx);
+  if (!ok) throw ConfigError("certificate " + cert_file + ": " + err);
+  return info;
+}
+
+std::vector<std::pair<std::string, std::string>> channel_bindings(SSL* ssl) {
+  std::vector<std::pair<std::string, std::string>> out;
+  bool tls13 = SSL_version(ssl) >= TLS1_3_VERSION;
+  if (tls13 || SSL_get_extms_support(ssl) == 1) {
+    // RFC 9266 §2: label "EXPORTER-Channel-Binding", no context, 32 bytes.
+    unsigned char buf[32];
+    static const char kLabel[] = "EXPORTER-Channel-Binding";
+    if (SSL_export_keying_material(ssl, buf, sizeof buf, kLabel, sizeof(kLabel) - 1, nullptr, 0, 0) == 1)
+      out.emplace_back("tls-exporter", std::string(reinterpret_cast<char*>(buf), sizeof buf));
+  }
+  if (X509* cert = SSL_get_certificate(ssl)) {
+    // RFC 5929 §4.1: the certificate's signature hash, with MD5 and SHA-1 upgraded to SHA-256.
+    int md_nid = NID_sha256;
+    int pknid = 0;
+    if (X509_get_signature_info(cert, &md_nid, &pknid, nullptr, nullptr) != 1 || md_nid == NID_md5 ||
+        md_nid == NID_sha1 || md_nid == NID_undef)
+      md_nid = NID_sha256;
+    const EVP_MD* md = EVP_get_digestbynid(md_nid);
+    unsigned char buf[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (md && X509_digest(cert, md, buf, &len) == 1)
+      out.emplace_back("tls-server-end-point", std::string(reinterpret_cast<char*>(buf), len));
+  }
+  if (!tls13) {
+    // RFC 5929 §3.1: the first Finished of the latest handshake: the client's, unless resumed.
+    unsigned char buf[64];
+    size_t len = SSL_session_reused(ssl) ? SSL_get_finished(ssl, buf, sizeof buf) : SSL_get_peer_finished(ssl, buf, sizeof buf);
+    if (len > 0 && len <= sizeof buf) out.emplace_back("tls-unique", std::string(reinterpret_cast<char*>(buf), len));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> compat_channel_bindings(SSL* ssl) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (SSL_version(ssl) < TLS1_3_VERSION) return out;
+  unsigned char buf[64];
+  size_t len = SSL_session_reused(ssl) ? SSL_get_finished(ssl, buf, sizeof buf) : SSL_get_peer_finished(ssl, buf, sizeof buf);
+  if (len > 0 && len <= sizeof buf) out.emplace_back("tls-unique", std::string(reinterpret_cast<char*>(buf), len));
+  return out;
+}
+
+}  // namespace causerie::net

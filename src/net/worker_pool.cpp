@@ -1,0 +1,189 @@
+#include "net/worker_pool.hpp"
+
+#include <future>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace causerie::net {
+
+namespace {
+thread_local Worker* t_current = nullptr;
+}
+
+Worker::Worker(uint32_t index) : index_(index), io_(1) {}
+
+Worker* Worker::current() { return t_current; }
+
+void Worker::add(std::shared_ptr<Connection> c) { connections_[c->id()] = std::move(c); }
+
+void Worker::remove(uint64_t id) { connections_.erase(id); }
+
+Connection* Worker::find(uint64_t id) {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second.get();
+}
+
+void Worker::mark_dirty(std::shared_ptr<Connection> c) {
+  dirty_.push_back(std::move(c));
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    // Runs after the events already queued in this batch: one flush for all of them.
+    boost::asio::post(io_, [this] { flush_dirty(); });
+  }
+}
+
+void Worker::flush_dirty() {
+  flush_scheduled_ = false;
+  std::vector<std::shared_ptr<Connection>> batch;
+  batch.swap(dirty_);
+  for (auto& c : batch) c->flush();
+}
+
+void Worker::deliver(uint64_t id, OutStanza out) {
+  if (t_current == this) {
+    if (Connection* c = find(id)) c->deliver(std::move(out));
+    return;
+  }
+  bool wake;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back(InboxItem{id, std::move(out)});
+    wake = !inbox_scheduled_;
+    inbox_scheduled_ = true;
+  }
+  if (wake) boost::asio::post(io_, [this] { drain_inbox(); });
+}
+
+void Worker::drain_inbox() {
+  std::vector<InboxItem> items;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    items.swap(inbox_);
+    inbox_scheduled_ = false;
+  }
+  for (auto& it : items)
+    if (Connection* c = find(it.id)) c->deliver(std::move(it.out));
+}
+
+void Worker::post(std::function<void()> fn) { boost::asio::post(io_, std::move(fn)); }
+
+void Worker::start_sweeping(std::chrono::milliseconds every) {
+  sweep_every_ = every;
+  sweep_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
+  schedule_sweep();
+}
+
+void Worker::schedule_sweep() {
+  sweep_timer_->expires_after(sweep_every_);
+  sweep_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<Connection>> all;
+    all.reserve(connections_.size());
+    for (auto& [id, c] : connections_) all.push_back(c);
+    for (auto& c : all) c->sweep(now);
+    schedule_sweep();
+  });
+}
+
+void Worker::shutdown_connections() {
+  std::vector<std::shared_ptr<Connection>> all;
+  for (auto& [id, c] : connections_) all.push_back(c);
+  for (auto& c : all) c->shutdown();
+}
+
+void Worker::run() {
+  t_current = this;
+  auto guard = boost::asio::make_work_guard(io_);
+  for (;;) {
+    try {
+      io_.run();
+      break;
+    } catch (const std::exception& e) {
+      // DESIGN §4: a bug in one handler must not take the server down.
+      spdlog::error("worker {}: unhandled exception: {}", index_, e.what());
+    }
+  }
+  t_current = nullptr;
+}
+
+void Worker::stop() {
+  if (sweep_timer_) boost::asio::post(io_, [this] { sweep_timer_->cancel(); });
+  io_.stop();
+}
+
+WorkerPool::WorkerPool(unsigned count) {
+  for (unsigned i = 0; i < count; ++i) workers_.push_back(std::make_unique<Worker>(i));
+}
+
+WorkerPool::~WorkerPool() { stop(); }
+
+Worker& WorkerPool::next_worker() { return *workers_[next_++ % workers_.size()]; }
+
+void WorkerPool::start() {
+  for (auto& w : workers_) {
+    Worker* wp = w.get();
+    wp->post([wp] { wp->start_sweeping(std::chrono::seconds(5)); });
+    threads_.emplace_back([wp] { wp->run(); });
+  }
+}
+
+void WorkerPool::shutdown_connections() {
+  std::vector<std::future<void>> done;
+  for (auto& w : workers_) {
+    auto p = std::make_shared<std::promise<void>>();
+    done.push_back(p->get_future());
+    Worker* wp = w.get();
+    wp->post([wp, p] {
+      wp->shutdown_connections();
+      p->set_value();
+    });
+  }
+  for (auto& f : done) f.wait_for(std::chrono::seconds(2));
+}
+
+void WorkerPool::stop() {
+  for (auto& w : workers_) w->stop();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+void WorkerPool::deliver(SessionRef ref, OutStanza out) {
+  if (ref.worker < workers_.size()) workers_[ref.worker]->deliver(ref.id, std::move(out));
+}
+
+void WorkerPool::with_session(SessionRef ref, std::function<void(ClientSession&)> fn) {
+  if (ref.worker >= workers_.size()) return;
+  Worker* w = workers_[ref.worker].get();
+  auto run = [w, id = ref.id, fn = std::move(fn)] {
+    if (Connection* c = w->find(id))
+      if (ClientSession* s = c->client()) fn(*s);
+  };
+  if (Worker::current() == w) run();
+  else w->post(std::move(run));
+}
+
+void WorkerPool::post(uint32_t worker, std::function<void()> fn) {
+  if (worker < workers_.size()) workers_[worker]->post(std::move(fn));
+}
+
+size_t WorkerPool::connection_count() {
+  std::atomic<size_t> total{0};
+  std::vector<std::future<void>> done;
+  for (auto& w : workers_) {
+    auto p = std::make_shared<std::promise<void>>();
+    done.push_back(p->get_future());
+    Worker* wp = w.get();
+    wp->post([wp, p, &total] {
+      total += wp->connection_count();
+      p->set_value();
+    });
+  }
+  for (auto& f : done) f.wait();
+  return total;
+}
+
+}  // namespace causerie::net

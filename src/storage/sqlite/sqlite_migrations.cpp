@@ -1,0 +1,58 @@
+// Numbered schema migrations. Never edit a released migration: add the next number.
+#include "storage/sqlite/sqlite_migrations.hpp"
+
+namespace causerie::storage::sqlite {
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "initial", R"sql(
+CREATE TABLE accounts (
+  jid TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  sha1_salt BLOB NOT NULL, sha1_iterations INTEGER NOT NULL, sha1_stored_key BLOB NOT NULL,
+  sha1_server_key BLOB NOT NULL,
+  sha256_salt BLOB NOT NULL, sha256_iterations INTEGER NOT NULL, sha256_stored_key BLOB NOT NULL,
+  sha256_server_key BLOB NOT NULL
+);
+CREATE INDEX accounts_by_host ON accounts(host, jid);
+
+CREATE TABLE roster (
+  owner TEXT NOT NULL,
+  contact TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  subscription INTEGER NOT NULL DEFAULT 0,
+  ask INTEGER NOT NULL DEFAULT 0,
+  pending_in INTEGER NOT NULL DEFAULT 0,
+  approved INTEGER NOT NULL DEFAULT 0,
+  hidden INTEGER NOT NULL DEFAULT 0,
+  groups TEXT NOT NULL DEFAULT '',
+  pending_in_stanza TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (owner, contact)
+) WITHOUT ROWID;
+
+CREATE TABLE roster_versions (
+  owner TEXT PRIMARY KEY,
+  version INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE offline (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner TEXT NOT NULL,
+  xml TEXT NOT NULL
+);
+CREATE INDEX offline_by_owner ON offline(owner, id);
+
+CREATE TABLE kv (
+  owner TEXT NOT NULL,
+  store TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (owner, store, key)
+) WITHOUT ROWID;
+)sql"},
+  };
+  return kMigrations;
+}
+
+}  // namespace causerie::storage::sqlite

@@ -1,0 +1,290 @@
+#include "storage/sqlite/sqlite_storage.hpp"
+
+#include <ctime>
+
+#include "storage/sqlite/sqlite_db.hpp"
+#include "storage/sqlite/sqlite_migrations.hpp"
+
+namespace causerie::storage::sqlite {
+
+namespace {
+
+// Roster groups are joined with U+001F, a character XML 1.0 cannot carry, so no group name contains it.
+constexpr char kGroupSep = '\x1f';
+
+std::string join_groups(const std::vector<std::string>& groups) {
+  std::string out;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (i) out.push_back(kGroupSep);
+    out += groups[i];
+  }
+  return out;
+}
+
+std::vector<std::string> split_groups(const std::string& s) {
+  std::vector<std::string> out;
+  if (s.empty()) return out;
+  size_t pos = 0;
+  for (;;) {
+    size_t next = s.find(kGroupSep, pos);
+    out.push_back(s.substr(pos, next == std::string::npos ? std::string::npos : next - pos));
+    if (next == std::string::npos) break;
+    pos = next + 1;
+  }
+  return out;
+}
+
+std::string_view host_of(std::string_view bare) {
+  size_t at = bare.find('@');
+  return at == std::string_view::npos ? bare : bare.substr(at + 1);
+}
+
+class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineStore, KeyValueStore {
+ public:
+  explicit SqliteStorage(const std::string& path) : db_(path) { migrate(); }
+
+  AccountStore& accounts() override { return *this; }
+  RosterStore& roster() override { return *this; }
+  OfflineStore& offline() override { return *this; }
+  KeyValueStore& kv() override { return *this; }
+
+  void begin() override { db_.exec("BEGIN IMMEDIATE"); }
+  void commit() override { db_.exec("COMMIT"); }
+  void rollback() override { db_.exec("ROLLBACK"); }
+  void savepoint() override { db_.exec("SAVEPOINT job"); }
+  void release_savepoint() override { db_.exec("RELEASE job"); }
+  void rollback_to_savepoint() override { db_.exec("ROLLBACK TO job"); }
+
+  // --- AccountStore ---
+  bool create(const Account& a) override {
+    auto q = db_.prepare(
+        "INSERT OR IGNORE INTO accounts (jid, host, created, sha1_salt, sha1_iterations, sha1_stored_key, "
+        "sha1_server_key, sha256_salt, sha256_iterations, sha256_stored_key, sha256_server_key) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    q->bind(1, a.jid).bind(2, host_of(a.jid)).bind(3, a.created ? a.created : static_cast<int64_t>(std::time(nullptr)));
+    bind_creds(*q, 4, a.sha1);
+    bind_creds(*q, 8, a.sha256);
+    q->run();
+    return db_.changes() == 1;
+  }
+
+  std::optional<Account> get(std::string_view jid) override {
+    auto q = db_.prepare(
+        "SELECT jid, created, sha1_salt, sha1_iterations, sha1_stored_key, sha1_server_key, sha256_salt, "
+        "sha256_iterations, sha256_stored_key, sha256_server_key FROM accounts WHERE jid = ?1");
+    q->bind(1, jid);
+    if (!q->step()) return std::nullopt;
+    Account a;
+    a.jid = q->column_text(0);
+    a.created = q->column_int(1);
+    a.sha1 = read_creds(*q, 2);
+    a.sha256 = read_creds(*q, 6);
+    return a;
+  }
+
+  bool exists(std::string_view jid) override {
+    auto q = db_.prepare("SELECT 1 FROM accounts WHERE jid = ?1");
+    q->bind(1, jid);
+    return q->step();
+  }
+
+  bool set_credentials(std::string_view jid, const sasl::ScramCredentials& sha1,
+                       const sasl::ScramCredentials& sha256) override {
+    auto q = db_.prepare(
+        "UPDATE accounts SET sha1_salt = ?2, sha1_iterations = ?3, sha1_stored_key = ?4, sha1_server_key = ?5, "
+        "sha256_salt = ?6, sha256_iterations = ?7, sha256_stored_key = ?8, sha256_server_key = ?9 WHERE jid = ?1");
+    q->bind(1, jid);
+    bind_creds(*q, 2, sha1);
+    bind_creds(*q, 6, sha256);
+    q->run();
+    return db_.changes() == 1;
+  }
+
+  bool remove(std::string_view jid) override {
+    for (const char* sql : {"DELETE FROM roster WHERE owner = ?1", "DELETE FROM roster_versions WHERE owner = ?1",
+                            "DELETE FROM offline WHERE owner = ?1", "DELETE FROM kv WHERE owner = ?1"}) {
+      auto q = db_.prepare(sql);
+      q->bind(1, jid).run();
+    }
+    auto q = db_.prepare("DELETE FROM accounts WHERE jid = ?1");
+    q->bind(1, jid).run();
+    return db_.changes() == 1;
+  }
+
+  std::vector<std::string> list(std::string_view host) override {
+    auto q = db_.prepare("SELECT jid FROM accounts WHERE host = ?1 ORDER BY jid");
+    q->bind(1, host);
+    std::vector<std::string> out;
+    while (q->step()) out.push_back(q->column_text(0));
+    return out;
+  }
+
+  // --- RosterStore ---
+  std::vector<RosterItem> items(std::string_view owner) override {
+    auto q = db_.prepare(std::string(kRosterSelect) + " WHERE owner = ?1 ORDER BY contact");
+    q->bind(1, owner);
+    std::vector<RosterItem> out;
+    while (q->step()) out.push_back(read_item(*q));
+    return out;
+  }
+
+  std::optional<RosterItem> item(std::string_view owner, std::string_view contact) override {
+    auto q = db_.prepare(std::string(kRosterSelect) + " WHERE owner = ?1 AND contact = ?2");
+    q->bind(1, owner).bind(2, contact);
+    if (!q->step()) return std::nullopt;
+    return read_item(*q);
+  }
+
+  int64_t put(std::string_view owner, const RosterItem& it) override {
+    auto q = db_.prepare(
+        "INSERT OR REPLACE INTO roster (owner, contact, name, subscription, ask, pending_in, approved, hidden, "
+        "groups, pending_in_stanza) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    q->bind(1, owner).bind(2, it.jid).bind(3, it.name).bind(4, static_cast<int64_t>(it.subscription));
+    q->bind(5, int64_t{it.ask}).bind(6, int64_t{it.pending_in}).bind(7, int64_t{it.approved});
+    q->bind(8, int64_t{it.hidden}).bind(9, join_groups(it.groups)).bind(10, it.pending_in_stanza);
+    q->run();
+    return bump_version(owner);
+  }
+
+  int64_t remove(std::string_view owner, std::string_view contact) override {
+    auto q = db_.prepare("DELETE FROM roster WHERE owner = ?1 AND contact = ?2");
+    q->bind(1, owner).bind(2, contact).run();
+    if (db_.changes() == 0) return version(owner);
+    return bump_version(owner);
+  }
+
+  int64_t version(std::string_view owner) override {
+    auto q = db_.prepare("SELECT version FROM roster_versions WHERE owner = ?1");
+    q->bind(1, owner);
+    return q->step() ? q->column_int(0) : 0;
+  }
+
+  // --- OfflineStore ---
+  bool push(std::string_view owner, std::string_view xml, size_t limit) override {
+    if (count(owner) >= limit) return false;
+    auto q = db_.prepare("INSERT INTO offline (owner, xml) VALUES (?1, ?2)");
+    q->bind(1, owner).bind(2, xml).run();
+    return true;
+  }
+
+  std::vector<OfflineMessage> pending(std::string_view owner) override {
+    auto q = db_.prepare("SELECT id, xml FROM offline WHERE owner = ?1 ORDER BY id");
+    q->bind(1, owner);
+    std::vector<OfflineMessage> out;
+    while (q->step()) out.push_back(OfflineMessage{q->column_int(0), q->column_text(1)});
+    return out;
+  }
+
+  void remove_up_to(std::string_view owner, int64_t last_id) override {
+    auto q = db_.prepare("DELETE FROM offline WHERE owner = ?1 AND id <= ?2");
+    q->bind(1, owner).bind(2, last_id).run();
+  }
+
+  size_t count(std::string_view owner) override {
+    auto q = db_.prepare("SELECT COUNT(*) FROM offline WHERE owner = ?1");
+    q->bind(1, owner);
+    return q->step() ? static_cast<size_t>(q->column_int(0)) : 0;
+  }
+
+  // --- KeyValueStore ---
+  std::optional<std::string> get(std::string_view owner, std::string_view store, std::string_view key) override {
+    auto q = db_.prepare("SELECT value FROM kv WHERE owner = ?1 AND store = ?2 AND key = ?3");
+    q->bind(1, owner).bind(2, store).bind(3, key);
+    if (!q->step()) return std::nullopt;
+    return q->column_text(0);
+  }
+
+  void put(std::string_view owner, std::string_view store, std::string_view key, std::string_view value) override {
+    auto q = db_.prepare("INSERT OR REPLACE INTO kv (owner, store, key, value) VALUES (?1, ?2, ?3, ?4)");
+    q->bind(1, owner).bind(2, store).bind(3, key).bind(4, value).run();
+  }
+
+  void remove(std::string_view owner, std::string_view store, std::string_view key) override {
+    auto q = db_.prepare("DELETE FROM kv WHERE owner = ?1 AND store = ?2 AND key = ?3");
+    q->bind(1, owner).bind(2, store).bind(3, key).run();
+  }
+
+ private:
+  static constexpr const char* kRosterSelect =
+      "SELECT contact, name, subscription, ask, pending_in, approved, hidden, groups, pending_in_stanza FROM roster";
+
+  static RosterItem read_item(Statement& q) {
+    RosterItem it;
+    it.jid = q.column_text(0);
+    it.name = q.column_text(1);
+    int64_t sub = q.column_int(2);
+    it.subscription = sub >= 0 && sub <= 3 ? static_cast<Subscription>(sub) : Subscription::kNone;
+    it.ask = q.column_int(3) != 0;
+    it.pending_in = q.column_int(4) != 0;
+    it.approved = q.column_int(5) != 0;
+    it.hidden = q.column_int(6) != 0;
+    it.groups = split_groups(q.column_text(7));
+    it.pending_in_stanza = q.column_text(8);
+    return it;
+  }
+
+  static void bind_creds(Statement& q, int first, const sasl::ScramCredentials& c) {
+    q.bind_blob(first, c.salt).bind(first + 1, static_cast<int64_t>(c.iterations));
+    q.bind_blob(first + 2, c.stored_key).bind_blob(first + 3, c.server_key);
+  }
+
+  static sasl::ScramCredentials read_creds(Statement& q, int first) {
+    sasl::ScramCredentials c;
+    c.salt = q.column_blob(first);
+    c.iterations = static_cast<uint32_t>(q.column_int(first + 1));
+    c.stored_key = q.column_blob(first + 2);
+    c.server_key = q.column_blob(first + 3);
+    return c;
+  }
+
+  int64_t bump_version(std::string_view owner) {
+    auto q = db_.prepare(
+        "INSERT INTO roster_versions (owner, version) VALUES (?1, 1) "
+        "ON CONFLICT(owner) DO UPDATE SET version = version + 1 RETURNING version");
+    q->bind(1, owner);
+    return q->step() ? q->column_int(0) : 0;
+  }
+
+  void migrate() {
+    db_.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+    int64_t current = 0;
+    {
+      auto q = db_.prepare("SELECT MAX(version) FROM schema_version");
+      if (q->step() && !q->column_null(0)) current = q->column_int(0);
+    }
+    for (const auto& m : migrations()) {
+      if (m.version <= current) continue;
+      db_.exec("BEGIN IMMEDIATE");
+      try {
+        // Another process (a CLI command beside the server) may have migrated meanwhile.
+        int64_t now = 0;
+        {
+          auto q = db_.prepare("SELECT MAX(version) FROM schema_version");
+          if (q->step() && !q->column_null(0)) now = q->column_int(0);
+        }
+        if (now < m.version) {
+          db_.exec(m.sql);
+          auto q = db_.prepare("INSERT INTO schema_version (version) VALUES (?1)");
+          q->bind(1, int64_t{m.version}).run();
+        }
+        db_.exec("COMMIT");
+      } catch (...) {
+        db_.exec("ROLLBACK");
+        throw;
+      }
+    }
+    if (current > latest_schema_version())
+      throw StorageError("the database schema (version " + std::to_string(current) +
+                         ") is newer than this build understands (" + std::to_string(latest_schema_version()) + ")");
+  }
+
+  Db db_;
+};
+
+}  // namespace
+
+int latest_schema_version() { return migrations().empty() ? 0 : migrations().back().version; }
+
+std::unique_ptr<Storage> open_sqlite(const std::string& path) { return std::make_unique<SqliteStorage>(path); }
+
+}  // namespace causerie::storage::sqlite

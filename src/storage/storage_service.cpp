@@ -1,0 +1,120 @@
+#include "storage/storage_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace causerie::storage {
+
+namespace {
+constexpr size_t kMaxBatch = 512;  // jobs per group commit
+}
+
+StorageService::StorageService(Opener open) : write_db_(open()), read_db_(open()) {
+  wthread_ = std::thread([this] { run_writes(); });
+  rthread_ = std::thread([this] { run_reads(); });
+}
+
+StorageService::~StorageService() { stop(); }
+
+void StorageService::stop() {
+  {
+    std::lock_guard l(wmutex_);
+    wstop_ = true;
+  }
+  wcv_.notify_all();
+  {
+    std::lock_guard l(rmutex_);
+    rstop_ = true;
+  }
+  rcv_.notify_all();
+  if (wthread_.joinable()) wthread_.join();
+  if (rthread_.joinable()) rthread_.join();
+}
+
+void StorageService::write(WriteJob job) {
+  {
+    std::lock_guard l(wmutex_);
+    wjobs_.push_back(std::move(job));
+  }
+  wcv_.notify_one();
+}
+
+void StorageService::read(ReadJob job) {
+  {
+    std::lock_guard l(rmutex_);
+    rjobs_.push_back(std::move(job));
+  }
+  rcv_.notify_one();
+}
+
+void StorageService::run_writes() {
+  Storage& db = *write_db_;
+  for (;;) {
+    std::vector<WriteJob> batch;
+    {
+      std::unique_lock l(wmutex_);
+      wcv_.wait(l, [&] { return wstop_ || !wjobs_.empty(); });
+      if (wjobs_.empty()) return;  // stopping, and everything is done
+      while (!wjobs_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(wjobs_.front()));
+        wjobs_.pop_front();
+      }
+    }
+    std::vector<Completion> done;
+    done.reserve(batch.size());
+    try {
+      db.begin();
+      for (auto& job : batch) {
+        db.savepoint();
+        try {
+          Completion c = job(db);
+          db.release_savepoint();
+          if (c) done.push_back(std::move(c));
+        } catch (const std::exception& e) {
+          // This job's writes are undone; the others in the batch still commit. Destroying the job
+          // destroys any IqResponder it captured, which answers internal-server-error.
+          spdlog::error("storage write failed: {}", e.what());
+          db.rollback_to_savepoint();
+          db.release_savepoint();
+        }
+        job = nullptr;
+      }
+      db.commit();
+    } catch (const std::exception& e) {
+      spdlog::error("storage commit failed: {}", e.what());
+      try {
+        db.rollback();
+      } catch (...) {
+      }
+      done.clear();  // nothing was stored: responders captured in completions answer with errors
+      continue;
+    }
+    for (auto& c : done) {
+      try {
+        c();
+      } catch (const std::exception& e) {
+        spdlog::error("storage completion failed: {}", e.what());
+      }
+    }
+  }
+}
+
+void StorageService::run_reads() {
+  Storage& db = *read_db_;
+  for (;;) {
+    ReadJob job;
+    {
+      std::unique_lock l(rmutex_);
+      rcv_.wait(l, [&] { return rstop_ || !rjobs_.empty(); });
+      if (rjobs_.empty()) return;
+      job = std::move(rjobs_.front());
+      rjobs_.pop_front();
+    }
+    try {
+      job(db);
+    } catch (const std::exception& e) {
+      spdlog::error("storage read failed: {}", e.what());
+    }
+  }
+}
+
+}  // namespace causerie::storage
