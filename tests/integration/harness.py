@@ -1,0 +1,301 @@
+"""Integration test harness: starts the real `causerie` binary on free loopback ports with a throw-away
+data directory, and drives it with real third-party clients (python3-slixmpp here).
+
+A test script defines `async def test_*(env)` functions and ends with `harness.main(globals())`.
+Each script gets one server (restartable with `await env.restart()`); tests run in file order and the
+script exits non-zero if any fails. Server logs land in the --output directory.
+
+Run with Debian's interpreter, which has slixmpp: /usr/bin/python3 tests/integration/test_x.py --binary build/causerie
+"""
+import argparse
+import asyncio
+import logging
+import os
+import random
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import slixmpp
+from slixmpp.exceptions import IqError, IqTimeout  # noqa: F401  (re-exported for tests)
+
+logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+# slixmpp warns about its pure-Python stringprep on every import: noise for our purposes.
+logging.getLogger("slixmpp.stringprep").setLevel(logging.ERROR)
+
+DEFAULT_TIMEOUT = 10
+
+
+def free_port():
+    """A free TCP port on loopback below 32768 (the range above is the kernel's for outgoing connections)."""
+    for _ in range(200):
+        port = random.randint(12000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port found")
+
+
+class Server:
+    """One causerie process with its own config and data directory."""
+
+    def __init__(self, binary, workdir, log_path, hosts=("localhost",), extra_toml="", listeners=None,
+                 require_encryption=True):
+        self.binary = binary
+        self.workdir = workdir
+        self.log_path = log_path
+        self.hosts = hosts
+        self.c2s_port = free_port()
+        self.tls_port = free_port()
+        self.extra_ports = {}
+        self.data_dir = os.path.join(workdir, "data")
+        self.config_path = os.path.join(workdir, "causerie.toml")
+        self.proc = None
+        lines = ["[server]", f'data_dir = "{self.data_dir}"', 'log_level = "debug"', "workers = 2", "",
+                 "[c2s]", f"require_encryption = {'true' if require_encryption else 'false'}", ""]
+        if extra_toml:
+            lines += [extra_toml, ""]
+        for h in hosts:
+            lines += ["[[host]]", f'name = "{h}"', 'registration = "open"', ""]
+        lines += ["[[listener]]", 'type = "c2s"', 'address = "127.0.0.1"', f"port = {self.c2s_port}", 'tls = "starttls"', "",
+                  "[[listener]]", 'type = "c2s"', 'address = "127.0.0.1"', f"port = {self.tls_port}", 'tls = "direct"', ""]
+        for name, kind, tls in (listeners or []):
+            port = free_port()
+            self.extra_ports[name] = port
+            lines += ["[[listener]]", f'type = "{kind}"', 'address = "127.0.0.1"', f"port = {port}", f'tls = "{tls}"', ""]
+        with open(self.config_path, "w") as f:
+            f.write("\n".join(lines))
+
+    @property
+    def cert_path(self):
+        return os.path.join(self.data_dir, "certs", "server.crt")
+
+    def cli(self, *args, check=True, input=None):
+        """Runs a `causerie` subcommand against this server's config."""
+        r = subprocess.run([self.binary, *args, "--config", self.config_path], capture_output=True, text=True,
+                           input=input, timeout=60)
+        if check and r.returncode != 0:
+            raise AssertionError(f"causerie {' '.join(args)} failed: {r.stderr.strip()}")
+        return r
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([self.binary, "run", "--config", self.config_path], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"causerie exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.c2s_port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("causerie did not start listening in time")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        self.proc = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+
+class Client(slixmpp.ClientXMPP):
+    """A slixmpp client that records what it receives, for assertions."""
+
+    def __init__(self, jid, password, **kw):
+        super().__init__(jid, password, **kw)
+        self.messages = asyncio.Queue()
+        self.presences = asyncio.Queue()
+        self.stanza_log = []
+        self.add_event_handler("message", lambda m: self.messages.put_nowait(m))
+        self.add_event_handler("presence", lambda p: self.presences.put_nowait(p))
+
+    async def next_message(self, pred=lambda m: True, timeout=DEFAULT_TIMEOUT):
+        return await _next(self.messages, pred, timeout)
+
+    async def next_presence(self, pred=lambda p: True, timeout=DEFAULT_TIMEOUT):
+        return await _next(self.presences, pred, timeout)
+
+    def drain(self):
+        for q in (self.messages, self.presences):
+            while not q.empty():
+                q.get_nowait()
+
+
+async def _next(queue, pred, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError("timed out waiting for a matching stanza")
+        item = await asyncio.wait_for(queue.get(), left)
+        if pred(item):
+            return item
+
+
+class Env:
+    def __init__(self, server, output):
+        self.server = server
+        self.output = output
+        self.clients = []
+
+    @property
+    def host(self):
+        return self.server.hosts[0]
+
+    def ssl_context(self):
+        ctx = ssl.create_default_context(cafile=self.server.cert_path)
+        ctx.check_hostname = True
+        return ctx
+
+    async def connect(self, jid, password, plugins=(), direct_tls=False, mech=None, presence=True,
+                      expect_failure=False, register=False, timeout=DEFAULT_TIMEOUT, plain=False):
+        """A connected, authenticated client with its session started (or, with expect_failure, the reason
+        authentication failed)."""
+        c = Client(jid, password, sasl_mech=mech)
+        for p in plugins:
+            c.register_plugin(p)
+        if register:
+            c.register_plugin("xep_0077")
+            c["xep_0077"].force_registration = True
+            # slixmpp 1.8 queues every iq sent before session start, its own registration iq included;
+            # this switch (meant for components) lets the pre-authentication iq out.
+            c._always_send_everything = True
+        c.ssl_context = self.ssl_context()
+        loop = asyncio.get_event_loop()
+        started, failed = loop.create_future(), loop.create_future()
+
+        def on_start(_):
+            if presence:
+                c.send_presence()
+            if not started.done():
+                started.set_result(True)
+
+        def on_fail(ev):
+            if not failed.done():
+                failed.set_result(ev)
+
+        c.add_event_handler("session_start", on_start)
+        c.add_event_handler("failed_auth", on_fail)
+        c.add_event_handler("failed_all_auth", on_fail)
+        c.add_event_handler("disconnected", lambda _: failed.done() or failed.set_result("disconnected"))
+        if register:
+            async def do_register(_):
+                resp = c.Iq()
+                resp["type"] = "set"
+                resp["register"]["username"] = slixmpp.JID(jid).user
+                resp["register"]["password"] = password
+                try:
+                    await resp.send()
+                except IqError as e:
+                    if not failed.done():
+                        failed.set_result(e)
+            c.add_event_handler("register", do_register)
+        port = self.server.tls_port if direct_tls else self.server.c2s_port
+        if plain:
+            c.connect(("127.0.0.1", port), disable_starttls=True, force_starttls=False)
+        else:
+            c.connect(("127.0.0.1", port), use_ssl=direct_tls)
+        done, _ = await asyncio.wait([started, failed], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if expect_failure:
+            c.disconnect()
+            if started.done():
+                raise AssertionError(f"{jid} logged in but should not have")
+            if not failed.done():
+                raise AssertionError(f"{jid}: neither success nor failure within {timeout}s")
+            return failed.result()
+        if not started.done():
+            c.abort()
+            why = failed.result() if failed.done() else "timeout"
+            raise AssertionError(f"{jid} could not log in: {why}")
+        self.clients.append(c)
+        if presence:
+            # Our own presence comes back first (RFC 6121 §4.2.2): after it, the session is available.
+            await c.next_presence(lambda p: p["from"] == c.boundjid and p["type"] != "unavailable")
+        return c
+
+    async def close_all(self):
+        for c in self.clients:
+            try:
+                c.disconnect(wait=0.5)
+            except Exception:
+                pass
+        await asyncio.sleep(0.2)
+        self.clients.clear()
+
+    async def restart(self):
+        await self.close_all()
+        self.server.stop()
+        self.server.start()
+
+    def user(self, name, password="pw-" + "x" * 8):
+        """Creates an account through the CLI; returns (jid, password)."""
+        jid = f"{name}@{self.host}"
+        self.server.cli("user", "add", jid, "--password", password)
+        return jid, password
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def main(namespace, **server_kw):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "../../build/causerie"))
+    ap.add_argument("--output", default=None)
+    ap.add_argument("-k", default=None, help="run only tests whose name contains this")
+    args = ap.parse_args()
+    name = os.path.splitext(os.path.basename(namespace["__file__"]))[0]
+    output = args.output or os.path.join(tempfile.gettempdir(), "causerie-test-output", name)
+    os.makedirs(output, exist_ok=True)
+    workdir = tempfile.mkdtemp(prefix="causerie-it-")
+    server = Server(os.path.abspath(args.binary), workdir, os.path.join(output, "server.log"), **server_kw)
+    tests = [(n, f) for n, f in namespace.items() if n.startswith("test_") and asyncio.iscoroutinefunction(f)]
+    if args.k:
+        tests = [(n, f) for n, f in tests if args.k in n]
+    failures = []
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        server.start()
+        env = Env(server, output)
+        for test_name, fn in tests:
+            t0 = time.monotonic()
+            try:
+                loop.run_until_complete(asyncio.wait_for(fn(env), 120))
+                print(f"PASS {test_name} ({time.monotonic() - t0:.1f}s)", flush=True)
+            except BaseException as e:  # noqa: BLE001 - report every failure, keep going
+                failures.append(test_name)
+                print(f"FAIL {test_name}: {e!r}", flush=True)
+                traceback.print_exc()
+            finally:
+                loop.run_until_complete(env.close_all())
+            if not server.alive():
+                failures.append("server-crashed")
+                print("FAIL the server process died; see " + server.log_path, flush=True)
+                break
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"{len(tests) - len(failures)} passed, {len(failures)} failed; server log: {server.log_path}", flush=True)
+    sys.exit(1 if failures else 0)
