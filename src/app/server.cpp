@@ -32,6 +32,7 @@ struct Server::Impl {
   Router router;
   DiscoRegistry disco;
   StreamExtensions streams;
+  http::Routes http_routes;
   ServerServices services;
   AuthThrottle throttle;
   std::vector<std::unique_ptr<ModuleContext>> contexts;
@@ -46,7 +47,7 @@ struct Server::Impl {
         sessions(config.limits.max_resources_per_account),
         pool(config.worker_count()),
         router(host_names(config), sessions, pool),
-        services{config, router, sessions, pool, *storage, disco, streams},
+        services{config, router, sessions, pool, *storage, disco, streams, http_routes},
         throttle(config.limits.auth_failures_before_delay) {}
 
   static std::unique_ptr<storage::StorageService> open_storage(const Config& config) {

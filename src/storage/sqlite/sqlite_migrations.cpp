@@ -1,10 +1,16 @@
-// Numbered schema migrations. Never edit a released migration: add the next number.
+// The core schema (accounts, rosters, offline messages, small per-account documents) and the list of
+// all schema components.
 #include "storage/sqlite/sqlite_migrations.hpp"
 
 namespace causerie::storage::sqlite {
 
-const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> kMigrations = {
+const std::vector<SchemaComponent>& schema_components() {
+  static const std::vector<SchemaComponent> kComponents = {core_schema()};
+  return kComponents;
+}
+
+SchemaComponent core_schema() {
+  return {"core", {
       {1, "initial", R"sql(
 CREATE TABLE accounts (
   jid TEXT PRIMARY KEY,
@@ -51,8 +57,7 @@ CREATE TABLE kv (
   PRIMARY KEY (owner, store, key)
 ) WITHOUT ROWID;
 )sql"},
-  };
-  return kMigrations;
+  }};
 }
 
 }  // namespace causerie::storage::sqlite

@@ -1,4 +1,6 @@
-// The SQLite schema as a list of numbered migrations, applied in order by open_sqlite().
+// The SQLite schema, as numbered migrations per component ("core", and one per module that stores data:
+// "pubsub", "muc", …). Each component's version is kept in schema_versions, so modules evolve their
+// tables independently. Never edit a released migration: add the next number.
 #pragma once
 
 #include <vector>
@@ -11,6 +13,14 @@ struct Migration {
   const char* sql;
 };
 
-const std::vector<Migration>& migrations();
+struct SchemaComponent {
+  const char* component;
+  std::vector<Migration> migrations;
+};
+
+// Every component, in the order they are migrated. To add one: a function in its own file, listed here.
+const std::vector<SchemaComponent>& schema_components();
+
+SchemaComponent core_schema();
 
 }  // namespace causerie::storage::sqlite

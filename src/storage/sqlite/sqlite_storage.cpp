@@ -246,44 +246,41 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   }
 
   void migrate() {
-    db_.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    int64_t current = 0;
-    {
-      auto q = db_.prepare("SELECT MAX(version) FROM schema_version");
-      if (q->step() && !q->column_null(0)) current = q->column_int(0);
-    }
-    for (const auto& m : migrations()) {
-      if (m.version <= current) continue;
-      db_.exec("BEGIN IMMEDIATE");
-      try {
-        // Another process (a CLI command beside the server) may have migrated meanwhile.
-        int64_t now = 0;
-        {
-          auto q = db_.prepare("SELECT MAX(version) FROM schema_version");
-          if (q->step() && !q->column_null(0)) now = q->column_int(0);
+    db_.exec("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
+    for (const auto& c : schema_components()) {
+      for (const auto& m : c.migrations) {
+        if (m.version <= component_version(c.component)) continue;
+        db_.exec("BEGIN IMMEDIATE");
+        try {
+          // Another process (a CLI command beside the server) may have migrated meanwhile.
+          if (component_version(c.component) < m.version) {
+            db_.exec(m.sql);
+            auto q = db_.prepare("INSERT OR REPLACE INTO schema_versions (component, version) VALUES (?1, ?2)");
+            q->bind(1, c.component).bind(2, int64_t{m.version}).run();
+          }
+          db_.exec("COMMIT");
+        } catch (...) {
+          db_.exec("ROLLBACK");
+          throw;
         }
-        if (now < m.version) {
-          db_.exec(m.sql);
-          auto q = db_.prepare("INSERT INTO schema_version (version) VALUES (?1)");
-          q->bind(1, int64_t{m.version}).run();
-        }
-        db_.exec("COMMIT");
-      } catch (...) {
-        db_.exec("ROLLBACK");
-        throw;
       }
+      int latest = c.migrations.empty() ? 0 : c.migrations.back().version;
+      if (component_version(c.component) > latest)
+        throw StorageError(std::string("the database schema of '") + c.component +
+                           "' is newer than this build understands");
     }
-    if (current > latest_schema_version())
-      throw StorageError("the database schema (version " + std::to_string(current) +
-                         ") is newer than this build understands (" + std::to_string(latest_schema_version()) + ")");
+  }
+
+  int64_t component_version(const char* component) {
+    auto q = db_.prepare("SELECT version FROM schema_versions WHERE component = ?1");
+    q->bind(1, component);
+    return q->step() ? q->column_int(0) : 0;
   }
 
   Db db_;
 };
 
 }  // namespace
-
-int latest_schema_version() { return migrations().empty() ? 0 : migrations().back().version; }
 
 std::unique_ptr<Storage> open_sqlite(const std::string& path) { return std::make_unique<SqliteStorage>(path); }
 

@@ -11,7 +11,5 @@ namespace causerie::storage::sqlite {
 
 // Opens (creating if needed) and migrates the database at `path`. Throws StorageError.
 std::unique_ptr<Storage> open_sqlite(const std::string& path);
-// The schema version this build migrates to.
-int latest_schema_version();
 
 }  // namespace causerie::storage::sqlite

@@ -1,0 +1,64 @@
+// HttpRoutes: what modules serve over the server's HTTP listener (public blog pages, feeds, uploads,
+// metrics): a handler per method and path prefix. The listener (src/http/) owns connections, limits
+// and protocol upgrades (WebSocket, BOSH); for anything else it asks this table.
+//
+// Handlers are registered at startup and the table is read-only afterwards. A handler may answer at
+// once or later, from any thread, by calling `respond` exactly once.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace causerie::http {
+
+struct Request {
+  std::string method;  // "GET", "POST", …
+  std::string path;    // decoded, without the query
+  std::string query;   // raw, without '?'
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string peer;     // client address
+  bool secure = false;  // came over TLS
+  std::string host;     // the Host header without port
+
+  std::string header(std::string_view name) const;
+  // A query parameter, percent-decoded ("" when absent).
+  std::string param(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  static Response text(int status, std::string body);
+  static Response html(std::string body);
+};
+
+using Respond = std::function<void(Response)>;
+using Handler = std::function<void(const Request&, Respond)>;
+
+class Routes {
+ public:
+  // `prefix` matches the path exactly or as a directory ("/blog" matches "/blog" and "/blog/x").
+  void add(std::string method, std::string prefix, Handler handler);
+  // The longest matching route, or nullptr.
+  const Handler* find(std::string_view method, std::string_view path) const;
+  // Whether any method is served at this path (to answer 405 rather than 404).
+  bool has_path(std::string_view path) const;
+
+ private:
+  struct Route {
+    std::string method, prefix;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+std::string percent_decode(std::string_view s);
+
+}  // namespace causerie::http
