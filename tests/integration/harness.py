@@ -250,7 +250,9 @@ class Env:
     def user(self, name, password="pw-" + "x" * 8):
         """Creates an account through the CLI; returns (jid, password)."""
         jid = f"{name}@{self.host}"
-        self.server.cli("user", "add", jid, "--password", password)
+        r = self.server.cli("user", "add", jid, "--password", password, check=False)
+        if r.returncode != 0 and "already exists" not in r.stderr:
+            raise AssertionError(f"causerie user add {jid} failed: {r.stderr.strip()}")
         return jid, password
 
 
@@ -299,3 +301,105 @@ def main(namespace, **server_kw):
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"{len(tests) - len(failures)} passed, {len(failures)} failed; server log: {server.log_path}", flush=True)
     sys.exit(1 if failures else 0)
+
+
+class RawClient:
+    """A byte-level XMPP client for sending what no well-behaved library would: malformed XML, huge
+    stanzas, stanzas before authentication. Blocking sockets, run in a thread by the async helpers."""
+
+    def __init__(self, server, host="localhost", direct_tls=False):
+        self.server = server
+        self.host = host
+        port = server.tls_port if direct_tls else server.c2s_port
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if direct_tls:
+            self._wrap()
+        self.buffer = b""
+
+    def _wrap(self):
+        ctx = ssl.create_default_context(cafile=self.server.cert_path)
+        self.sock = ctx.wrap_socket(self.sock, server_hostname=self.host)
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def read_until(self, marker, timeout=10):
+        """Reads until `marker` (bytes or str) has been seen or the peer closes; returns all text so far."""
+        if isinstance(marker, str):
+            marker = marker.encode()
+        deadline = time.time() + timeout
+        while marker not in self.buffer:
+            left = deadline - time.time()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {marker!r}; got {self.buffer[-500:]!r}")
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except (ConnectionResetError, ssl.SSLError):
+                chunk = b""
+            if not chunk:
+                break
+            self.buffer += chunk
+        return self.buffer.decode(errors="replace")
+
+    def closed_by_peer(self, timeout=5):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.sock.settimeout(max(0.05, deadline - time.time()))
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                return False
+            except (ConnectionResetError, ssl.SSLError, OSError):
+                return True
+            if not chunk:
+                return True
+            self.buffer += chunk
+        return False
+
+    def open_stream(self):
+        self.buffer = b""
+        self.send(f"<?xml version='1.0'?><stream:stream to='{self.host}' version='1.0' xmlns='jabber:client' "
+                  "xmlns:stream='http://etherx.jabber.org/streams'>")
+        return self.read_until("</stream:features>")
+
+    def starttls(self):
+        self.open_stream()
+        self.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        self.read_until("<proceed")
+        self._wrap()
+        return self.open_stream()
+
+    def login(self, user, password, resource="raw"):
+        """STARTTLS, SASL PLAIN, bind. Returns the bound JID."""
+        import base64
+        self.starttls()
+        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+        self.buffer = b""
+        self.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{token}</auth>")
+        got = self.read_until("success")
+        if "<success" not in got:
+            raise AssertionError(f"login failed: {got}")
+        self.open_stream()
+        self.buffer = b""
+        self.send(f"<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                  f"<resource>{resource}</resource></bind></iq>")
+        got = self.read_until("</iq>")
+        import re
+        m = re.search(r"<jid>([^<]+)</jid>", got)
+        if not m:
+            raise AssertionError(f"bind failed: {got}")
+        self.buffer = b""
+        return m.group(1)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+async def in_thread(fn, *args):
+    return await asyncio.get_event_loop().run_in_executor(None, fn, *args)

@@ -188,5 +188,84 @@ async def test_restart_keeps_accounts_rosters_and_offline(env):
     await b.next_message(lambda m: m["body"] == "survive the restart")
 
 
+async def test_private_xml_storage(env):
+    jid, pw = env.user("secretive")
+    other_jid, other_pw = env.user("snoop")
+    c = await env.connect(jid + "/x", pw)
+    iq = c.Iq(stype="set")
+    iq.append(slixmpp_xml("<query xmlns='jabber:iq:private'><prefs xmlns='urn:example:prefs'><color>green</color>"
+                          "</prefs></query>"))
+    await iq.send(timeout=5)
+    get = c.Iq(stype="get")
+    get.append(slixmpp_xml("<query xmlns='jabber:iq:private'><prefs xmlns='urn:example:prefs'/></query>"))
+    r = await get.send(timeout=5)
+    color = r.xml.find("{jabber:iq:private}query/{urn:example:prefs}prefs/{urn:example:prefs}color")
+    check(color is not None and color.text == "green", "stored fragment read back")
+    # XEP-0049: only the account reads its own storage; reserved namespaces are refused.
+    o = await env.connect(other_jid + "/x", other_pw)
+    spy = o.Iq(stype="get", sto=jid)
+    spy.append(slixmpp_xml("<query xmlns='jabber:iq:private'><prefs xmlns='urn:example:prefs'/></query>"))
+    try:
+        await spy.send(timeout=5)
+        raise AssertionError("another account read private storage")
+    except IqError as e:
+        check(e.condition == "forbidden", e.condition)
+    bad = c.Iq(stype="set")
+    bad.append(slixmpp_xml("<query xmlns='jabber:iq:private'><x xmlns='jabber:iq:private'/></query>"))
+    try:
+        await bad.send(timeout=5)
+        raise AssertionError("reserved namespace stored")
+    except IqError as e:
+        check(e.condition == "not-acceptable", e.condition)
+
+
+async def test_last_activity(env):
+    a_jid, a_pw = env.user("idler")
+    b_jid, b_pw = env.user("watcher")
+    s_jid, s_pw = env.user("stranger")
+    a = await env.connect(a_jid + "/x", a_pw, ["xep_0012"])
+    b = await env.connect(b_jid + "/x", b_pw, ["xep_0012"])
+    b.client_roster.subscribe(a_jid)
+    await wait_subscription(b, a_jid, "both")
+    up = await b["xep_0012"].get_last_activity(env.host)
+    check(int(up["last_activity"]["seconds"]) >= 0, "server uptime")
+    online = await b["xep_0012"].get_last_activity(a_jid)
+    check(int(online["last_activity"]["seconds"]) == 0, "online contact: 0 seconds")
+    a.send_presence(ptype="unavailable", pstatus="gone fishing")
+    await asyncio.sleep(0.3)
+    a.disconnect()
+    await asyncio.sleep(1.2)
+    off = await b["xep_0012"].get_last_activity(a_jid)
+    check(int(off["last_activity"]["seconds"]) >= 1, f"seconds since logout: {off['last_activity']['seconds']}")
+    check(off["last_activity"]["status"] == "gone fishing", f"status kept: {off['last_activity']['status']!r}")
+    s = await env.connect(s_jid + "/x", s_pw, ["xep_0012"])
+    try:
+        await s["xep_0012"].get_last_activity(a_jid)
+        raise AssertionError("a stranger saw last activity")
+    except IqError as e:
+        check(e.condition == "forbidden", e.condition)
+
+
+async def test_password_change_and_account_removal(env):
+    jid, pw = env.user("leaver", "first-password")
+    c = await env.connect(jid + "/x", pw)
+    iq = c.Iq(stype="set", sto=env.host)
+    iq.append(slixmpp_xml("<query xmlns='jabber:iq:register'><username>leaver</username>"
+                          "<password>second-password</password></query>"))
+    await iq.send(timeout=5)
+    c.disconnect()
+    await env.connect(jid + "/x", "first-password", expect_failure=True)
+    c = await env.connect(jid + "/x", "second-password")
+    closed = asyncio.get_event_loop().create_future()
+    c.add_event_handler("stream_error", lambda e: closed.done() or closed.set_result(e["condition"]))
+    rm = c.Iq(stype="set")
+    rm.append(slixmpp_xml("<query xmlns='jabber:iq:register'><remove/></query>"))
+    await rm.send(timeout=5)
+    check(await asyncio.wait_for(closed, 5) == "not-authorized", "sessions end after removal (XEP-0077 §3.2)")
+    listed = env.server.cli("user", "list", env.host).stdout.split()
+    check(jid not in listed, "the account is gone")
+    await env.connect(jid + "/x", "second-password", expect_failure=True)
+
+
 if __name__ == "__main__":
     harness.main(globals())
