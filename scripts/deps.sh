@@ -8,7 +8,7 @@ what=${1:-test}
 build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
   libexpat1-dev libidn-dev libsqlite3-dev libssl-dev libboost1.74-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
-  libcmark-dev libgtest-dev libgmock-dev)
+  libcmark-dev libjemalloc-dev libgtest-dev libgmock-dev)
 test_pkgs=(python3-slixmpp python3-aiodns)
 bench_pkgs=(prosody ejabberd gnuplot-nox util-linux procps linux-perf)
 

@@ -112,6 +112,7 @@ void TcpC2sConnection::on_readable() {
       n = static_cast<size_t>(r);
     }
     if (draining_) continue;  // our stream is closed: discard until the peer closes
+    active_ = true;
     feed(std::string_view(buf, n));
     if (torn_down_ || handshaking_ || starttls_after_flush_) return;
     total += n;
@@ -418,16 +419,22 @@ void TcpC2sConnection::transport_after(std::chrono::milliseconds delay, std::fun
   });
 }
 
-void TcpC2sConnection::sweep(std::chrono::steady_clock::time_point now) {
-  if (torn_down_) return;
+bool TcpC2sConnection::sweep(std::chrono::steady_clock::time_point now) {
+  if (torn_down_) return false;
   if (draining_) {
     if (now >= drain_deadline_) teardown();
-    return;
+    return false;
   }
   if (!authenticated() && now - started_ > services_.config.limits.unauthenticated_timeout) {
     if (handshaking_) teardown();
     else close(StreamErrorCondition::kConnectionTimeout, "authentication took too long");
+    return false;
   }
+  // A connection quiet for a whole sweep period gives its parser's memory back (issue 3: memory per
+  // idle session); the next byte recreates it.
+  bool quiet = !active_;
+  active_ = false;
+  return quiet && bound() && !in_feed_ && parser_ && !parser_->hibernated() && parser_->hibernate();
 }
 
 void TcpC2sConnection::finish_close() {

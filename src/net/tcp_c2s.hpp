@@ -33,7 +33,7 @@ class TcpC2sConnection final : public C2sStream,
   ClientSession* client() override { return this; }
   void deliver(OutStanza out) override { transport_send(std::move(out)); }
   void flush() override;
-  void sweep(std::chrono::steady_clock::time_point now) override;
+  bool sweep(std::chrono::steady_clock::time_point now) override;
   void shutdown() override { close(StreamErrorCondition::kSystemShutdown, "the server is shutting down"); }
 
  private:
@@ -93,6 +93,7 @@ class TcpC2sConnection final : public C2sStream,
   bool draining_ = false;       // our side is closed; reading until the peer closes too
   bool torn_down_ = false;
   bool in_feed_ = false;         // inside parser_->feed(): restarts must wait until it returns
+  bool active_ = false;          // input arrived since the last sweep
 };
 
 }  // namespace causerie::net

@@ -1,5 +1,7 @@
 #include "net/worker_pool.hpp"
 
+#include <malloc.h>
+
 #include <future>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -83,7 +85,11 @@ void Worker::schedule_sweep() {
     std::vector<std::shared_ptr<Connection>> all;
     all.reserve(connections_.size());
     for (auto& [id, c] : connections_) all.push_back(c);
-    for (auto& c : all) c->sweep(now);
+    size_t freed = 0;
+    for (auto& c : all) freed += c->sweep(now) ? 1 : 0;
+    // Idle connections just released their parsers; hand the free pages back to the system, or the
+    // process keeps its high-water mark (glibc only trims the top of the heap by itself).
+    if (freed >= 16) malloc_trim(0);
     schedule_sweep();
   });
 }
@@ -125,7 +131,7 @@ Worker& WorkerPool::next_worker() { return *workers_[next_++ % workers_.size()];
 void WorkerPool::start() {
   for (auto& w : workers_) {
     Worker* wp = w.get();
-    wp->post([wp] { wp->start_sweeping(std::chrono::seconds(5)); });
+    wp->post([wp] { wp->start_sweeping(std::chrono::seconds(2)); });
     threads_.emplace_back([wp] { wp->run(); });
   }
 }

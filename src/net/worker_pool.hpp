@@ -32,8 +32,8 @@ class Connection {
   virtual void deliver(OutStanza out) = 0;
   // Writes queued output (called once per batch of events).
   virtual void flush() = 0;
-  // Periodic check for timeouts.
-  virtual void sweep(std::chrono::steady_clock::time_point now) = 0;
+  // Periodic check for timeouts and idleness; returns true when it gave memory back (see Worker).
+  virtual bool sweep(std::chrono::steady_clock::time_point now) = 0;
   // Server shutdown: end the stream with <system-shutdown/>.
   virtual void shutdown() = 0;
 };

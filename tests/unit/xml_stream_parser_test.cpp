@@ -210,3 +210,50 @@ TEST(Serializer, NamespacedAttributesGetAPrefix) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(StreamParser, HibernationKeepsTheStreamGoing) {
+  Recorder r;
+  StreamParser p(r, StreamLimits{});
+  std::string header =
+      "<stream:stream to='example.com' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+      "xmlns:x='urn:example:x' version='1.0'>";
+  ASSERT_EQ(p.feed(header + "<message><body>one</body></message>"), StreamParser::Status::kOk);
+  // Not between elements: refuses.
+  ASSERT_EQ(p.feed("<message><bo"), StreamParser::Status::kOk);
+  EXPECT_FALSE(p.hibernate());
+  ASSERT_EQ(p.feed("dy>two</body></message>"), StreamParser::Status::kOk);
+  ASSERT_TRUE(p.hibernate());
+  EXPECT_TRUE(p.hibernated());
+  // A prefix declared on the stream header still resolves after waking up; the header is not reported twice.
+  ASSERT_EQ(p.feed("<message><x:tag attr='1'/></message><presence/></stream:stream>"), StreamParser::Status::kOk);
+  std::vector<std::string> expected = {"element message", "element message", "element message", "element presence",
+                                       "close"};
+  EXPECT_EQ(std::vector<std::string>(r.events.begin() + 1, r.events.end()), expected);
+  ASSERT_EQ(r.elements.size(), 4u);
+  EXPECT_NE(r.elements[2].child("tag", "urn:example:x"), nullptr);
+  EXPECT_EQ(r.elements[2].ns(), ns::kClient);
+}
+
+TEST(StreamParser, LimitsStillApplyAfterHibernation) {
+  Recorder r;
+  StreamParser p(r, StreamLimits{1000, 96});
+  ASSERT_EQ(p.feed(kHeader), StreamParser::Status::kOk);
+  ASSERT_TRUE(p.hibernate());
+  EXPECT_EQ(p.feed("<message><body>" + std::string(2000, 'z') + "</body></message>"), StreamParser::Status::kError);
+  EXPECT_EQ(p.error(), StreamParser::Error::kTooLarge);
+}
+
+TEST(StreamParser, FragmentModeHibernates) {
+  Recorder r;
+  StreamParser p(r, StreamLimits{});
+  p.set_fragment_mode(true);
+  ASSERT_EQ(p.feed("<message xmlns='jabber:client'/>"), StreamParser::Status::kOk);
+  ASSERT_TRUE(p.hibernate());
+  ASSERT_EQ(p.feed("<iq xmlns='jabber:client' type='get' id='1'/>"), StreamParser::Status::kOk);
+  ASSERT_EQ(r.elements.size(), 2u);
+  EXPECT_EQ(r.elements[1].name(), "iq");
+}
+
+}  // namespace

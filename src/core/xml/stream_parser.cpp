@@ -11,7 +11,6 @@ namespace causerie::xml {
 namespace {
 // Expat joins namespace URI and local name with this separator; a space cannot occur in either.
 constexpr char kSep = ' ';
-constexpr std::string_view kXmlNsPrefix = "http://www.w3.org/XML/1998/namespace ";
 // In fragment mode the parser sees this synthetic root first; it is never reported.
 constexpr std::string_view kFragmentRoot = "<fragments xmlns='jabber:client'>";
 
@@ -26,12 +25,9 @@ StreamParser::~StreamParser() {
   if (parser_) XML_ParserFree(parser_);
 }
 
-void StreamParser::create() {
-  if (parser_) {
-    XML_ParserReset(parser_, "UTF-8");
-  } else {
-    parser_ = XML_ParserCreateNS("UTF-8", kSep);
-  }
+// A hibernated parser is recreated on demand; everything else below assumes parser_ exists.
+
+void StreamParser::install_handlers() {
   XML_SetUserData(parser_, this);
   XML_SetElementHandler(parser_, &StreamParser::on_start, &StreamParser::on_end);
   XML_SetCharacterDataHandler(parser_, &StreamParser::on_chars);
@@ -41,14 +37,27 @@ void StreamParser::create() {
   XML_SetStartDoctypeDeclHandler(parser_, &StreamParser::on_doctype);
   XML_SetEntityDeclHandler(parser_, &StreamParser::on_entity);
   XML_SetParamEntityParsing(parser_, XML_PARAM_ENTITY_PARSING_NEVER);
+  // Names arrive as "uri local prefix": the prefix lets a hibernated stream re-open its root as written.
+  XML_SetReturnNSTriplet(parser_, XML_TRUE);
+}
+
+void StreamParser::create() {
+  if (parser_) {
+    XML_ParserReset(parser_, "UTF-8");
+  } else {
+    parser_ = XML_ParserCreateNS("UTF-8", kSep);
+  }
+  install_handlers();
   error_ = Error::kNone;
   stop_requested_ = false;
   depth_ = 0;
   fed_total_ = boundary_ = stanza_start_ = 0;
   stop_at_ = -1;
   root_default_ns_.clear();
+  root_ns_decls_.clear();
   current_ = Element();
   stack_.clear();
+  synthetic_root_ = fragment_mode_;
   if (fragment_mode_) {
     XML_Parse(parser_, kFragmentRoot.data(), static_cast<int>(kFragmentRoot.size()), XML_FALSE);
     fed_total_ = boundary_ = static_cast<int64_t>(kFragmentRoot.size());
@@ -56,6 +65,33 @@ void StreamParser::create() {
 }
 
 void StreamParser::reset() { create(); }
+
+bool StreamParser::hibernate() {
+  if (!parser_ || error_ != Error::kNone || depth_ != 1 || pending_bytes() != 0) return false;
+  XML_ParserFree(parser_);
+  parser_ = nullptr;
+  return true;
+}
+
+void StreamParser::resume() {
+  parser_ = XML_ParserCreateNS("UTF-8", kSep);
+  install_handlers();
+  // The stream root is not parsed again: a stand-in declares the same prefixes for what follows.
+  std::string root = fragment_mode_ ? std::string(kFragmentRoot) : "<" + root_qname_;
+  for (const auto& [prefix, uri] : root_ns_decls_) {
+    root += prefix.empty() ? " xmlns='" : " xmlns:" + prefix + "='";
+    for (char c : uri) root += c == '\'' ? std::string("&apos;") : c == '&' ? std::string("&amp;") : std::string(1, c);
+    root += "'";
+  }
+  if (!fragment_mode_) root += ">";
+  bool was_synthetic = synthetic_root_;
+  synthetic_root_ = true;
+  depth_ = 0;
+  XML_Parse(parser_, root.data(), static_cast<int>(root.size()), XML_FALSE);
+  synthetic_root_ = was_synthetic || fragment_mode_;
+  depth_ = 1;
+  fed_total_ = boundary_ = stanza_start_ = static_cast<int64_t>(root.size());
+}
 
 void StreamParser::set_fragment_mode(bool on) {
   fragment_mode_ = on;
@@ -90,6 +126,7 @@ bool StreamParser::check_size() {
 
 StreamParser::Status StreamParser::feed(std::string_view data, size_t* consumed) {
   if (error_ != Error::kNone) return Status::kError;
+  if (!parser_) resume();
   if (consumed) *consumed = data.size();
   // Feed in bounded slices so that the size limit is checked before expat buffers much more than it.
   constexpr size_t kSlice = 16 * 1024;
@@ -116,26 +153,36 @@ StreamParser::Status StreamParser::feed(std::string_view data, size_t* consumed)
   return Status::kOk;
 }
 
+namespace {
+struct Name {
+  std::string_view uri, local, prefix;
+};
+// Splits expat's "uri<sep>local[<sep>prefix]" (or a bare "local").
+Name split_name(std::string_view n) {
+  size_t a = n.find(kSep);
+  if (a == std::string_view::npos) return {{}, n, {}};
+  size_t b = n.find(kSep, a + 1);
+  if (b == std::string_view::npos) return {n.substr(0, a), n.substr(a + 1), {}};
+  return {n.substr(0, a), n.substr(a + 1, b - a - 1), n.substr(b + 1)};
+}
+}  // namespace
+
 Element StreamParser::make_element(const char* name, const char** attrs) {
   Element el;
-  const char* sep = std::strrchr(name, kSep);
-  if (sep) {
-    el.set_ns(std::string(name, static_cast<size_t>(sep - name)));
-    el.set_name(sep + 1);
-  } else {
-    el.set_name(name);
-  }
+  Name n = split_name(name);
+  el.set_ns(std::string(n.uri));
+  el.set_name(std::string(n.local));
   for (const char** a = attrs; *a; a += 2) {
-    std::string_view an(a[0]);
+    Name an = split_name(a[0]);
     std::string key;
-    if (an.starts_with(kXmlNsPrefix)) {
+    if (an.uri.empty()) {
+      key.assign(an.local);
+    } else if (an.uri == ns::kXml) {
       key = "xml:";
-      key.append(an.substr(kXmlNsPrefix.size()));
-    } else if (size_t s = an.rfind(kSep); s != std::string_view::npos) {
-      key = "{";
-      key.append(an.substr(0, s)).append("}").append(an.substr(s + 1));
+      key.append(an.local);
     } else {
-      key.assign(an);
+      key = "{";
+      key.append(an.uri).append("}").append(an.local);
     }
     el.attrs().push_back(Attribute{std::move(key), a[1]});
   }
@@ -146,7 +193,9 @@ void StreamParser::on_start(void* p, const char* name, const char** attrs) {
   StreamParser* self = self_of(p);
   if (self->depth_ == 0) {
     self->depth_ = 1;
-    if (!self->fragment_mode_) {
+    if (!self->synthetic_root_) {
+      Name n = split_name(name);
+      self->root_qname_ = n.prefix.empty() ? std::string(n.local) : std::string(n.prefix) + ":" + std::string(n.local);
       Element header = self->make_element(name, attrs);
       self->handler_.on_stream_open(header, self->root_default_ns_);
       if (self->stop_requested_) {
@@ -219,7 +268,9 @@ void StreamParser::on_chars(void* p, const char* s, int len) {
 
 void StreamParser::on_ns_decl(void* p, const char* prefix, const char* uri) {
   StreamParser* self = self_of(p);
-  if (self->depth_ == 0 && prefix == nullptr) self->root_default_ns_ = uri ? uri : "";
+  if (self->depth_ != 0 || self->synthetic_root_) return;
+  if (prefix == nullptr) self->root_default_ns_ = uri ? uri : "";
+  self->root_ns_decls_.emplace_back(prefix ? prefix : "", uri ? uri : "");
 }
 
 void StreamParser::on_forbidden(void* p) { self_of(p)->fail(Error::kRestrictedXml); }

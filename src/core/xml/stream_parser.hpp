@@ -56,6 +56,12 @@ class StreamParser {
   // own and is delivered through on_element; the framing <open/> and <close/> are elements like others.
   void set_fragment_mode(bool on);
 
+  // Frees expat's state (several KiB) while the stream sits idle between top-level elements; the next
+  // feed() recreates it under a synthetic root that re-declares the stream's namespace prefixes.
+  // Returns false, changing nothing, when not between elements.
+  bool hibernate();
+  bool hibernated() const { return parser_ == nullptr; }
+
   Error error() const { return error_; }
   std::string error_text() const;
   const StreamLimits& limits() const { return limits_; }
@@ -77,6 +83,8 @@ class StreamParser {
                         const char*, const char*);
 
   void create();
+  void resume();
+  void install_handlers();
   void fail(Error e);
   bool check_size();
   Element make_element(const char* name, const char** attrs);
@@ -93,6 +101,9 @@ class StreamParser {
   int64_t stanza_start_ = 0;
   int64_t stop_at_ = -1;
   std::string root_default_ns_;
+  std::vector<std::pair<std::string, std::string>> root_ns_decls_;  // prefix ("" = default), uri
+  std::string root_qname_;  // the root's name as written ("stream:stream"), to re-open it
+  bool synthetic_root_ = false;  // the root being parsed is ours (fragment mode, or after hibernation)
   Element current_;
   std::vector<Element*> stack_;
 };
