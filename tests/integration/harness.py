@@ -49,7 +49,7 @@ class Server:
     """One causerie process with its own config and data directory."""
 
     def __init__(self, binary, workdir, log_path, hosts=("localhost",), extra_toml="", listeners=None,
-                 require_encryption=True):
+                 require_encryption=True, host_toml=""):
         self.binary = binary
         self.workdir = workdir
         self.log_path = log_path
@@ -65,7 +65,7 @@ class Server:
         if extra_toml:
             lines += [extra_toml, ""]
         for h in hosts:
-            lines += ["[[host]]", f'name = "{h}"', 'registration = "open"', ""]
+            lines += ["[[host]]", f'name = "{h}"', 'registration = "open"', host_toml, ""]
         lines += ["[[listener]]", 'type = "c2s"', 'address = "127.0.0.1"', f"port = {self.c2s_port}", 'tls = "starttls"', "",
                   "[[listener]]", 'type = "c2s"', 'address = "127.0.0.1"', f"port = {self.tls_port}", 'tls = "direct"', ""]
         for name, kind, tls in (listeners or []):

@@ -127,6 +127,15 @@ async def test_basic_services(env):
         check(f in features, f"server advertises {f}")
     ids = info["disco_info"]["identities"]
     check(any(i[0] == "server" and i[1] == "im" for i in ids), "server/im identity")
+    # XEP-0128 / XEP-0157: the contact addresses from the config, as a serverinfo form.
+    forms = info["disco_info"].xml.findall("{jabber:x:data}x")
+    serverinfo = [f for f in forms if any(v.text == "http://jabber.org/network/serverinfo"
+                                          for v in f.findall("{jabber:x:data}field/{jabber:x:data}value"))]
+    check(len(serverinfo) == 1, "one serverinfo form")
+    fields = {f.get("var"): [v.text for v in f.findall("{jabber:x:data}value")]
+              for f in serverinfo[0].findall("{jabber:x:data}field")}
+    check(fields.get("abuse-addresses") == ["mailto:abuse@localhost"], f"abuse addresses: {fields}")
+    check(fields.get("admin-addresses") == ["xmpp:admin@localhost", "mailto:admin@localhost"], f"admin: {fields}")
     v = await c["xep_0092"].get_version(env.host)
     check(v["software_version"]["name"] == "Causerie", "software version name")
     rtt = await c["xep_0199"].ping(env.host)
@@ -268,4 +277,5 @@ async def test_password_change_and_account_removal(env):
 
 
 if __name__ == "__main__":
-    harness.main(globals())
+    harness.main(globals(), host_toml='[host.contact]\nabuse = ["mailto:abuse@localhost"]\n'
+                                      'admin = ["xmpp:admin@localhost", "mailto:admin@localhost"]')

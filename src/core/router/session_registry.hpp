@@ -35,7 +35,8 @@ struct BoundResource {
   int priority = 0;
   bool available = false;  // RFC 6121 §4.2: sent initial presence, not yet unavailable
   uint32_t flags = 0;      // bits handed out to modules by SessionFlags
-  std::shared_ptr<const xml::Element> presence;  // the last available presence it broadcast
+  // The last available presence it broadcast, or nullptr for a bare <presence/> (nothing to repeat).
+  std::shared_ptr<const xml::Element> presence;
 };
 
 class SessionRegistry {

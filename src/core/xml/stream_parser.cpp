@@ -53,10 +53,8 @@ void StreamParser::create() {
   depth_ = 0;
   fed_total_ = boundary_ = stanza_start_ = 0;
   stop_at_ = -1;
-  root_default_ns_.clear();
   root_ns_decls_.clear();
-  current_ = Element();
-  stack_.clear();
+  building_ = std::make_unique<Building>();
   synthetic_root_ = fragment_mode_;
   if (fragment_mode_) {
     XML_Parse(parser_, kFragmentRoot.data(), static_cast<int>(kFragmentRoot.size()), XML_FALSE);
@@ -70,11 +68,13 @@ bool StreamParser::hibernate() {
   if (!parser_ || error_ != Error::kNone || depth_ != 1 || pending_bytes() != 0) return false;
   XML_ParserFree(parser_);
   parser_ = nullptr;
+  building_.reset();
   return true;
 }
 
 void StreamParser::resume() {
   parser_ = XML_ParserCreateNS("UTF-8", kSep);
+  building_ = std::make_unique<Building>();
   install_handlers();
   // The stream root is not parsed again: a stand-in declares the same prefixes for what follows.
   std::string root = fragment_mode_ ? std::string(kFragmentRoot) : "<" + root_qname_;
@@ -197,7 +197,10 @@ void StreamParser::on_start(void* p, const char* name, const char** attrs) {
       Name n = split_name(name);
       self->root_qname_ = n.prefix.empty() ? std::string(n.local) : std::string(n.prefix) + ":" + std::string(n.local);
       Element header = self->make_element(name, attrs);
-      self->handler_.on_stream_open(header, self->root_default_ns_);
+      std::string_view content_ns;
+      for (const auto& [prefix, uri] : self->root_ns_decls_)
+        if (prefix.empty()) content_ns = uri;
+      self->handler_.on_stream_open(header, content_ns);
       if (self->stop_requested_) {
         self->stop_at_ = XML_GetCurrentByteIndex(self->parser_) + XML_GetCurrentByteCount(self->parser_);
         XML_StopParser(self->parser_, XML_FALSE);
@@ -213,12 +216,13 @@ void StreamParser::on_start(void* p, const char* name, const char** attrs) {
     return;
   }
   ++self->depth_;
+  Building& b = *self->building_;
   if (self->depth_ == 2) {
-    self->current_ = self->make_element(name, attrs);
-    self->stack_.assign(1, &self->current_);
+    b.current = self->make_element(name, attrs);
+    b.stack.assign(1, &b.current);
   } else {
-    Element& child = self->stack_.back()->add(self->make_element(name, attrs));
-    self->stack_.push_back(&child);
+    Element& child = b.stack.back()->add(self->make_element(name, attrs));
+    b.stack.push_back(&child);
   }
 }
 
@@ -234,12 +238,13 @@ void StreamParser::on_end(void* p, const char*) {
     return;
   }
   --self->depth_;
-  self->stack_.pop_back();
+  Building& b = *self->building_;
+  b.stack.pop_back();
   if (self->depth_ == 1) {
     int64_t end = XML_GetCurrentByteIndex(self->parser_) + XML_GetCurrentByteCount(self->parser_);
     self->boundary_ = end;
-    Element done = std::move(self->current_);
-    self->current_ = Element();
+    Element done = std::move(b.current);
+    b.current = Element();
     self->handler_.on_element(std::move(done));
     if (self->stop_requested_) {
       self->stop_at_ = end;
@@ -263,13 +268,12 @@ void StreamParser::on_chars(void* p, const char* s, int len) {
     return;
   }
   if (!self->check_size()) return;
-  self->stack_.back()->add_text(std::string_view(s, static_cast<size_t>(len)));
+  self->building_->stack.back()->add_text(std::string_view(s, static_cast<size_t>(len)));
 }
 
 void StreamParser::on_ns_decl(void* p, const char* prefix, const char* uri) {
   StreamParser* self = self_of(p);
   if (self->depth_ != 0 || self->synthetic_root_) return;
-  if (prefix == nullptr) self->root_default_ns_ = uri ? uri : "";
   self->root_ns_decls_.emplace_back(prefix ? prefix : "", uri ? uri : "");
 }
 

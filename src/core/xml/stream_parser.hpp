@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,12 +101,15 @@ class StreamParser {
   int64_t boundary_ = 0;     // absolute index just past the last complete top-level element
   int64_t stanza_start_ = 0;
   int64_t stop_at_ = -1;
-  std::string root_default_ns_;
   std::vector<std::pair<std::string, std::string>> root_ns_decls_;  // prefix ("" = default), uri
   std::string root_qname_;  // the root's name as written ("stream:stream"), to re-open it
   bool synthetic_root_ = false;  // the root being parsed is ours (fragment mode, or after hibernation)
-  Element current_;
-  std::vector<Element*> stack_;
+  // The top-level element being built; allocated with the expat parser, freed with it on hibernate().
+  struct Building {
+    Element current;
+    std::vector<Element*> stack;
+  };
+  std::unique_ptr<Building> building_;
 };
 
 }  // namespace causerie::xml

@@ -63,8 +63,10 @@ HookResult ImModule::outbound_presence(StanzaEvent& ev) {
     ctx_.sessions().set_presence(session.jid(), false, 0, nullptr);
     state.available = false;
   } else {
+    // A bare <presence/> says nothing beyond "available": keep no copy of it (memory per idle session).
+    bool plain = presence.element_count() == 0;
     ctx_.sessions().set_presence(session.jid(), true, parse_priority(presence),
-                                 std::make_shared<const xml::Element>(presence));
+                                 plain ? nullptr : std::make_shared<const xml::Element>(presence));
     state.available = true;
   }
   std::set<std::string> directed;
@@ -150,12 +152,12 @@ HookResult ImModule::inbound_probe(Stanza& st) {
     }
     bool any = false;
     for (const auto& r : ctx_.sessions().resources(owner)) {
-      if (!r.available || !r.presence) continue;
+      if (!r.available) continue;
       if (target.has_resource() && r.resource != target.resourcepart()) continue;
       auto from = Jid::parse(owner + "/" + r.resource);
       if (!from) continue;
       any = true;
-      ctx_.router().route(Stanza(*r.presence, *from, prober));
+      ctx_.router().route(Stanza(r.presence ? *r.presence : xml::Element("presence", ns::kClient), *from, prober));
     }
     if (!any) {
       // §4.3.2 rule 3: no available resource: say so, from the bare JID.
