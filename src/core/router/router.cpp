@@ -158,19 +158,39 @@ void Router::deliver_to_account(Stanza stanza, ClientSession* origin) {
 
 void Router::deliver_message(Stanza stanza, ClientSession* origin) {
   const Jid& to = stanza.to();
-  auto resources = registry_.resources(to.bare_view());
-  std::vector<ResourceState> states;
-  states.reserve(resources.size());
-  int matched = -1;
-  for (size_t i = 0; i < resources.size(); ++i) {
-    states.push_back({resources[i].priority, resources[i].available});
-    if (to.has_resource() && resources[i].resource == to.resourcepart()) matched = static_cast<int>(i);
-  }
-  DeliveryDecision d = decide_message(parse_message_type(stanza.type()), to.has_resource(), matched, states);
+  // Decide under the registry's shard lock, keeping only the session references (no string copies).
+  DeliveryDecision d;
+  SessionRef small[4];
+  std::vector<SessionRef> many;
+  size_t count = 0;
+  registry_.inspect(to.bare_view(), [&](const std::vector<BoundResource>& resources) {
+    ResourceState states_small[8];
+    std::vector<ResourceState> states_big;
+    ResourceState* states = states_small;
+    if (resources.size() > 8) {
+      states_big.resize(resources.size());
+      states = states_big.data();
+    }
+    int matched = -1;
+    for (size_t i = 0; i < resources.size(); ++i) {
+      states[i] = {resources[i].priority, resources[i].available};
+      if (to.has_resource() && resources[i].resource == to.resourcepart()) matched = static_cast<int>(i);
+    }
+    d = decide_message(parse_message_type(stanza.type()), to.has_resource(), matched,
+                       std::span<const ResourceState>(states, resources.size()));
+    count = d.targets.size();
+    if (count > 4) many.reserve(count);
+    for (size_t k = 0; k < count; ++k) {
+      if (count <= 4) small[k] = resources[d.targets[k]].ref;
+      else many.push_back(resources[d.targets[k]].ref);
+    }
+  });
   switch (d.action) {
     case DeliveryAction::kDeliver: {
       OutStanza out = serialize_out(stanza.element());
-      for (uint32_t i : d.targets) dispatcher_.deliver(resources[i].ref, out);
+      const SessionRef* refs = count <= 4 ? small : many.data();
+      for (size_t k = 0; k + 1 < count; ++k) dispatcher_.deliver(refs[k], out);
+      if (count) dispatcher_.deliver(refs[count - 1], std::move(out));
       return;
     }
     case DeliveryAction::kOffline:

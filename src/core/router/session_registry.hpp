@@ -58,6 +58,16 @@ class SessionRegistry {
 
   // Copies of an account's sessions, taken under the shard lock.
   std::vector<BoundResource> resources(std::string_view bare) const;
+  // Calls fn(const std::vector<BoundResource>&) under the shard lock, without copying: for the hot
+  // routing path. fn must be quick and must not call back into the registry or route anything.
+  template <typename Fn>
+  void inspect(std::string_view bare, Fn&& fn) const {
+    Shard& s = shard(bare);
+    std::lock_guard lock(s.mutex);
+    auto it = s.accounts.find(bare);
+    static const std::vector<BoundResource> kNone;
+    fn(it == s.accounts.end() ? kNone : it->second);
+  }
   std::optional<BoundResource> find(const Jid& full) const;
   bool has_sessions(std::string_view bare) const;
   size_t session_count() const;
