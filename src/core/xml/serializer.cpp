@@ -1,30 +1,43 @@
 #include "core/xml/serializer.hpp"
 
+#include <array>
+#include <cstdint>
+
 #include "core/xml/namespaces.hpp"
 
 namespace causerie::xml {
 
+namespace {
+// For each byte: 0 = copy as is, 1 = escape in text and attributes, 2 = escape in attributes only.
+constexpr auto kEscapeClass = [] {
+  std::array<uint8_t, 256> t{};
+  t['&'] = t['<'] = t['>'] = t['\r'] = 1;
+  t['\''] = t['"'] = 2;
+  return t;
+}();
+}  // namespace
+
 void append_escaped(std::string& out, std::string_view text, bool for_attribute) {
-  size_t start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char* rep = nullptr;
-    switch (text[i]) {
-      case '&': rep = "&amp;"; break;
-      case '<': rep = "&lt;"; break;
-      case '>': rep = "&gt;"; break;
-      case '\'': rep = for_attribute ? "&apos;" : nullptr; break;
-      case '"': rep = for_attribute ? "&quot;" : nullptr; break;
+  const uint8_t limit = for_attribute ? 2 : 1;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  const char* run = p;
+  for (; p != end; ++p) {
+    uint8_t cls = kEscapeClass[static_cast<unsigned char>(*p)];
+    if (cls == 0 || cls > limit) continue;
+    out.append(run, static_cast<size_t>(p - run));
+    run = p + 1;
+    switch (*p) {
+      case '&': out.append("&amp;"); break;
+      case '<': out.append("&lt;"); break;
+      case '>': out.append("&gt;"); break;
+      case '\'': out.append("&apos;"); break;
+      case '"': out.append("&quot;"); break;
       // A literal CR would be normalised away by the reader's XML parser; keep it as a reference.
-      case '\r': rep = "&#13;"; break;
-      default: break;
-    }
-    if (rep) {
-      out.append(text.data() + start, i - start);
-      out.append(rep);
-      start = i + 1;
+      default: out.append("&#13;"); break;
     }
   }
-  out.append(text.data() + start, text.size() - start);
+  out.append(run, static_cast<size_t>(end - run));
 }
 
 std::string escape(std::string_view text, bool for_attribute) {

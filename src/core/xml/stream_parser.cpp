@@ -9,8 +9,6 @@
 namespace causerie::xml {
 
 namespace {
-// Expat joins namespace URI and local name with this separator; a space cannot occur in either.
-constexpr char kSep = ' ';
 // In fragment mode the parser sees this synthetic root first; it is never reported.
 constexpr std::string_view kFragmentRoot = "<fragments xmlns='jabber:client'>";
 
@@ -31,21 +29,18 @@ void StreamParser::install_handlers() {
   XML_SetUserData(parser_, this);
   XML_SetElementHandler(parser_, &StreamParser::on_start, &StreamParser::on_end);
   XML_SetCharacterDataHandler(parser_, &StreamParser::on_chars);
-  XML_SetStartNamespaceDeclHandler(parser_, &StreamParser::on_ns_decl);
   XML_SetCommentHandler(parser_, &StreamParser::on_comment);
   XML_SetProcessingInstructionHandler(parser_, &StreamParser::on_pi);
   XML_SetStartDoctypeDeclHandler(parser_, &StreamParser::on_doctype);
   XML_SetEntityDeclHandler(parser_, &StreamParser::on_entity);
   XML_SetParamEntityParsing(parser_, XML_PARAM_ENTITY_PARSING_NEVER);
-  // Names arrive as "uri local prefix": the prefix lets a hibernated stream re-open its root as written.
-  XML_SetReturnNSTriplet(parser_, XML_TRUE);
 }
 
 void StreamParser::create() {
   if (parser_) {
     XML_ParserReset(parser_, "UTF-8");
   } else {
-    parser_ = XML_ParserCreateNS("UTF-8", kSep);
+    parser_ = XML_ParserCreate("UTF-8");
   }
   install_handlers();
   error_ = Error::kNone;
@@ -53,7 +48,8 @@ void StreamParser::create() {
   depth_ = 0;
   fed_total_ = boundary_ = stanza_start_ = 0;
   stop_at_ = -1;
-  root_ns_decls_.clear();
+  bindings_.clear();
+  marks_.clear();
   building_ = std::make_unique<Building>();
   synthetic_root_ = fragment_mode_;
   if (fragment_mode_) {
@@ -73,22 +69,16 @@ bool StreamParser::hibernate() {
 }
 
 void StreamParser::resume() {
-  parser_ = XML_ParserCreateNS("UTF-8", kSep);
+  parser_ = XML_ParserCreate("UTF-8");
   building_ = std::make_unique<Building>();
   install_handlers();
-  // The stream root is not parsed again: a stand-in declares the same prefixes for what follows.
-  std::string root = fragment_mode_ ? std::string(kFragmentRoot) : "<" + root_qname_;
-  for (const auto& [prefix, uri] : root_ns_decls_) {
-    root += prefix.empty() ? " xmlns='" : " xmlns:" + prefix + "='";
-    for (char c : uri) root += c == '\'' ? std::string("&apos;") : c == '&' ? std::string("&amp;") : std::string(1, c);
-    root += "'";
-  }
-  if (!fragment_mode_) root += ">";
-  bool was_synthetic = synthetic_root_;
-  synthetic_root_ = true;
+  // The stream root is not parsed again: a stand-in with the same name lets expat accept what follows
+  // (and the closing tag); the bindings the real root declared are still in bindings_.
+  std::string root = "<" + (fragment_mode_ ? std::string("fragments") : root_qname_) + ">";
+  resuming_ = true;
   depth_ = 0;
   XML_Parse(parser_, root.data(), static_cast<int>(root.size()), XML_FALSE);
-  synthetic_root_ = was_synthetic || fragment_mode_;
+  resuming_ = false;
   depth_ = 1;
   fed_total_ = boundary_ = stanza_start_ = static_cast<int64_t>(root.size());
 }
@@ -153,36 +143,62 @@ StreamParser::Status StreamParser::feed(std::string_view data, size_t* consumed)
   return Status::kOk;
 }
 
-namespace {
-struct Name {
-  std::string_view uri, local, prefix;
-};
-// Splits expat's "uri<sep>local[<sep>prefix]" (or a bare "local").
-Name split_name(std::string_view n) {
-  size_t a = n.find(kSep);
-  if (a == std::string_view::npos) return {{}, n, {}};
-  size_t b = n.find(kSep, a + 1);
-  if (b == std::string_view::npos) return {n.substr(0, a), n.substr(a + 1), {}};
-  return {n.substr(0, a), n.substr(a + 1, b - a - 1), n.substr(b + 1)};
+const std::string* StreamParser::lookup(std::string_view prefix) const {
+  static const std::string kXmlUri = ns::kXml;
+  static const std::string kNoNamespace;
+  if (prefix == "xml") return &kXmlUri;
+  for (auto it = bindings_.rbegin(); it != bindings_.rend(); ++it)
+    if (it->prefix == prefix) return &it->uri;
+  return prefix.empty() ? &kNoNamespace : nullptr;
 }
-}  // namespace
+
+// Namespaces in XML 1.0 §3: xmlns and xmlns:p attributes bind for the element and its content.
+bool StreamParser::push_bindings(const char** attrs) {
+  for (const char** a = attrs; *a; a += 2) {
+    const char* n = a[0];
+    if (n[0] != 'x' || std::strncmp(n, "xmlns", 5) != 0) continue;
+    if (n[5] == '\0') {
+      bindings_.push_back(Binding{std::string(), a[1]});
+    } else if (n[5] == ':') {
+      std::string_view prefix(n + 6);
+      // §3: a prefix cannot be undeclared, and xml/xmlns cannot be rebound.
+      if (prefix.empty() || a[1][0] == '\0' || prefix == "xmlns" || (prefix == "xml" && std::string_view(a[1]) != ns::kXml))
+        return false;
+      bindings_.push_back(Binding{std::string(prefix), a[1]});
+    }
+  }
+  return true;
+}
 
 Element StreamParser::make_element(const char* name, const char** attrs) {
   Element el;
-  Name n = split_name(name);
-  el.set_ns(std::string(n.uri));
-  el.set_name(std::string(n.local));
+  std::string_view qname(name);
+  size_t colon = qname.find(':');
+  std::string_view prefix = colon == std::string_view::npos ? std::string_view() : qname.substr(0, colon);
+  const std::string* uri = lookup(prefix);
+  if (!uri) {
+    fail(Error::kNotWellFormed);  // unbound prefix
+    return el;
+  }
+  el.set_ns(*uri);
+  el.set_name(std::string(colon == std::string_view::npos ? qname : qname.substr(colon + 1)));
   for (const char** a = attrs; *a; a += 2) {
-    Name an = split_name(a[0]);
+    std::string_view an(a[0]);
+    if (an.starts_with("xmlns") && (an.size() == 5 || an[5] == ':')) continue;
+    size_t c = an.find(':');
     std::string key;
-    if (an.uri.empty()) {
-      key.assign(an.local);
-    } else if (an.uri == ns::kXml) {
-      key = "xml:";
-      key.append(an.local);
+    if (c == std::string_view::npos) {
+      key.assign(an);
+    } else if (an.substr(0, c) == "xml") {
+      key.assign(an);
     } else {
-      key = "{";
-      key.append(an.uri).append("}").append(an.local);
+      const std::string* auri = lookup(an.substr(0, c));
+      if (!auri) {
+        fail(Error::kNotWellFormed);
+        return el;
+      }
+      key.reserve(auri->size() + an.size() - c + 1);
+      key.append("{").append(*auri).append("}").append(an.substr(c + 1));
     }
     el.attrs().push_back(Attribute{std::move(key), a[1]});
   }
@@ -191,28 +207,36 @@ Element StreamParser::make_element(const char* name, const char** attrs) {
 
 void StreamParser::on_start(void* p, const char* name, const char** attrs) {
   StreamParser* self = self_of(p);
+  if (self->resuming_) {
+    self->depth_ = 1;
+    return;
+  }
+  if (self->depth_ >= 1) {
+    if (self->depth_ == 1) self->stanza_start_ = XML_GetCurrentByteIndex(self->parser_);
+    if (!self->check_size()) return;
+    if (self->depth_ >= self->limits_.max_depth) {
+      self->fail(Error::kTooDeep);
+      return;
+    }
+  }
+  self->marks_.push_back(static_cast<uint32_t>(self->bindings_.size()));
+  if (!self->push_bindings(attrs)) {
+    self->fail(Error::kNotWellFormed);
+    return;
+  }
   if (self->depth_ == 0) {
     self->depth_ = 1;
     if (!self->synthetic_root_) {
-      Name n = split_name(name);
-      self->root_qname_ = n.prefix.empty() ? std::string(n.local) : std::string(n.prefix) + ":" + std::string(n.local);
+      self->root_qname_ = name;
       Element header = self->make_element(name, attrs);
-      std::string_view content_ns;
-      for (const auto& [prefix, uri] : self->root_ns_decls_)
-        if (prefix.empty()) content_ns = uri;
-      self->handler_.on_stream_open(header, content_ns);
+      if (self->error_ != Error::kNone) return;
+      self->handler_.on_stream_open(header, *self->lookup(""));
       if (self->stop_requested_) {
         self->stop_at_ = XML_GetCurrentByteIndex(self->parser_) + XML_GetCurrentByteCount(self->parser_);
         XML_StopParser(self->parser_, XML_FALSE);
       }
     }
     self->boundary_ = XML_GetCurrentByteIndex(self->parser_) + XML_GetCurrentByteCount(self->parser_);
-    return;
-  }
-  if (self->depth_ == 1) self->stanza_start_ = XML_GetCurrentByteIndex(self->parser_);
-  if (!self->check_size()) return;
-  if (self->depth_ >= self->limits_.max_depth) {
-    self->fail(Error::kTooDeep);
     return;
   }
   ++self->depth_;
@@ -228,6 +252,10 @@ void StreamParser::on_start(void* p, const char* name, const char** attrs) {
 
 void StreamParser::on_end(void* p, const char*) {
   StreamParser* self = self_of(p);
+  if (!self->marks_.empty()) {
+    self->bindings_.resize(self->marks_.back());
+    self->marks_.pop_back();
+  }
   if (self->depth_ == 1) {
     self->depth_ = 0;
     self->handler_.on_stream_close();
@@ -269,12 +297,6 @@ void StreamParser::on_chars(void* p, const char* s, int len) {
   }
   if (!self->check_size()) return;
   self->building_->stack.back()->add_text(std::string_view(s, static_cast<size_t>(len)));
-}
-
-void StreamParser::on_ns_decl(void* p, const char* prefix, const char* uri) {
-  StreamParser* self = self_of(p);
-  if (self->depth_ != 0 || self->synthetic_root_) return;
-  self->root_ns_decls_.emplace_back(prefix ? prefix : "", uri ? uri : "");
 }
 
 void StreamParser::on_forbidden(void* p) { self_of(p)->fail(Error::kRestrictedXml); }

@@ -75,7 +75,6 @@ class StreamParser {
   static void on_start(void* self, const char* name, const char** attrs);
   static void on_end(void* self, const char* name);
   static void on_chars(void* self, const char* s, int len);
-  static void on_ns_decl(void* self, const char* prefix, const char* uri);
   static void on_forbidden(void* self);
   static void on_comment(void* self, const char*);
   static void on_pi(void* self, const char*, const char*);
@@ -101,8 +100,18 @@ class StreamParser {
   int64_t boundary_ = 0;     // absolute index just past the last complete top-level element
   int64_t stanza_start_ = 0;
   int64_t stop_at_ = -1;
-  std::vector<std::pair<std::string, std::string>> root_ns_decls_;  // prefix ("" = default), uri
+  // Namespace bindings in scope (prefix "" = default namespace), innermost last, and for each open
+  // element the size of bindings_ before its own declarations. We resolve namespaces ourselves: expat's
+  // namespace mode cost more than the rest of parsing a stanza.
+  struct Binding {
+    std::string prefix, uri;
+  };
+  std::vector<Binding> bindings_;
+  std::vector<uint32_t> marks_;
   std::string root_qname_;  // the root's name as written ("stream:stream"), to re-open it
+  bool resuming_ = false;   // parsing the stand-in root after hibernation
+  const std::string* lookup(std::string_view prefix) const;
+  bool push_bindings(const char** attrs);
   bool synthetic_root_ = false;  // the root being parsed is ours (fragment mode, or after hibernation)
   // The top-level element being built; allocated with the expat parser, freed with it on hibernate().
   struct Building {
