@@ -257,3 +257,36 @@ TEST(StreamParser, FragmentModeHibernates) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(StreamParser, UnboundPrefixesAreNotDelivered) {
+  for (std::string bad : {"<a:b xmlns='jabber:client'/>", "<message><x:y/></message>", "<message p:a='1'/>",
+                          "<message xmlns:p=''/>"}) {
+    Recorder r;
+    StreamParser p(r, StreamLimits{});
+    EXPECT_EQ(p.feed(kHeader + bad), StreamParser::Status::kError) << bad;
+    EXPECT_EQ(p.error(), StreamParser::Error::kNotWellFormed) << bad;
+    EXPECT_TRUE(r.elements.empty()) << bad;
+  }
+}
+
+TEST(StreamParser, PrefixedElementsAndScopedDeclarations) {
+  Recorder r;
+  StreamParser p(r, StreamLimits{});
+  ASSERT_EQ(p.feed(kHeader + "<iq type='get' id='1'><p:query xmlns:p='urn:p'><p:item p:attr='v' plain='w'/>"
+                             "<other xmlns='urn:o'><deep/></other></p:query></iq><message/>"),
+            StreamParser::Status::kOk);
+  ASSERT_EQ(r.elements.size(), 2u);
+  const Element* q = r.elements[0].child("query", "urn:p");
+  ASSERT_NE(q, nullptr);
+  const Element* item = q->child("item", "urn:p");
+  ASSERT_NE(item, nullptr);
+  EXPECT_EQ(item->attr("{urn:p}attr"), "v");
+  EXPECT_EQ(item->attr("plain"), "w");
+  EXPECT_EQ(q->child("other", "urn:o")->child()->ns(), "urn:o");
+  // Declarations end with their element: the next stanza is back in jabber:client.
+  EXPECT_EQ(r.elements[1].ns(), ns::kClient);
+}
+
+}  // namespace

@@ -243,6 +243,7 @@ void StreamParser::on_start(void* p, const char* name, const char** attrs) {
   Building& b = *self->building_;
   if (self->depth_ == 2) {
     b.current = self->make_element(name, attrs);
+    if (self->error_ != Error::kNone) return;
     b.stack.assign(1, &b.current);
   } else {
     Element& child = b.stack.back()->add(self->make_element(name, attrs));
@@ -252,6 +253,7 @@ void StreamParser::on_start(void* p, const char* name, const char** attrs) {
 
 void StreamParser::on_end(void* p, const char*) {
   StreamParser* self = self_of(p);
+  if (self->error_ != Error::kNone) return;  // expat may still report the end of an empty element
   if (!self->marks_.empty()) {
     self->bindings_.resize(self->marks_.back());
     self->marks_.pop_back();
@@ -283,6 +285,7 @@ void StreamParser::on_end(void* p, const char*) {
 
 void StreamParser::on_chars(void* p, const char* s, int len) {
   StreamParser* self = self_of(p);
+  if (self->error_ != Error::kNone) return;
   if (self->depth_ < 2) {
     // Whitespace between stanzas (keepalives) is fine; text directly in the stream is not.
     for (int i = 0; i < len; ++i) {
