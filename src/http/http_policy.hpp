@@ -57,7 +57,4 @@ class RateLimiter {
   Clock::time_point last_{};
 };
 
-// Reason phrase for the status codes we send.
-std::string_view status_reason(int status);
-
 }  // namespace causerie::http
