@@ -380,7 +380,6 @@ void BoshSession::transport_after(std::chrono::milliseconds delay, std::function
   auto timer = std::make_shared<boost::asio::steady_timer>(worker_.io(), delay);
   timer->async_wait([self = shared_from_this(), timer, fn = std::move(fn)](const boost::system::error_code& ec) {
     if (!ec && !self->gone_) {
-      self->in_request_ = false;
       fn();
       self->answer_ready();
     }

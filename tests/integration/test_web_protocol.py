@@ -123,6 +123,28 @@ async def test_websocket_one_mebibyte_message_refused(env):
     ws.close()
 
 
+async def test_websocket_see_other_uri(env):
+    # A server told to send WebSocket clients elsewhere answers <open/> with <close see-other-uri/>
+    # (RFC 7395 §3.6.1) and closes.
+    import os
+    import tempfile
+    workdir = tempfile.mkdtemp(prefix="causerie-it-redirect-")
+    other = harness.Server(env.server.binary, workdir, os.path.join(env.output, "redirect-server.log"),
+                           listeners=[("web", "http", "none")],
+                           extra_toml='[http]\nwebsocket_see_other_uri = "wss://otherendpoint.example/xmpp-bind"')
+    other.start()
+    try:
+        status, _, ws = await WebSocket.connect(other.extra_ports["web"])
+        await ws.send(f"<open xmlns='{FRAMING}' to='{env.host}' version='1.0'/>")
+        got, code = await ws.recv_until_closed()
+        check(len(got) == 1 and got[0].tag == q(FRAMING, "close"), f"got {[ET.tostring(e) for e in got]}")
+        check(got[0].get("see-other-uri") == "wss://otherendpoint.example/xmpp-bind", "see-other-uri")
+        check(code == 1000, f"close code {code}")
+        ws.close()
+    finally:
+        other.stop()
+
+
 async def test_bosh_session_creation_and_features(env):
     s = BoshSession(web(env))
     created = await s.connect()
