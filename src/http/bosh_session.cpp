@@ -10,6 +10,9 @@ namespace causerie::http {
 
 namespace {
 SharedBytes shared(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
+// Every response wrapper declares the stream prefix, for features and stream errors among the payloads.
+constexpr std::string_view kBodyOpen =
+    "<body xmlns='http://jabber.org/protocol/httpbind' xmlns:stream='http://etherx.jabber.org/streams'";
 }  // namespace
 
 // ---------------------------------------------------------------- session
@@ -55,12 +58,9 @@ void BoshSession::create(const xml::Element& body, BoshResponder reply) {
   }
   // §7.2 session creation response; XEP-0206 §6: authid, xmpp:version and restartlogic; the features
   // follow at once.
-  std::string b = "<body xmlns='";
-  b += ns::kHttpBind;
-  b += "' xmlns:xmpp='";
+  std::string b(kBodyOpen);
+  b += " xmlns:xmpp='";
   b += ns::kXbosh;
-  b += "' xmlns:stream='";
-  b += ns::kStream;
   b += "' sid='" + sid_ + "' wait='" + std::to_string(params_.wait.count()) + "' requests='" +
        std::to_string(params_.requests) + "' hold='" + std::to_string(params_.hold) + "' polling='" +
        std::to_string(params_.polling.count()) + "' inactivity='" + std::to_string(params_.inactivity.count()) + "'";
@@ -215,11 +215,7 @@ void BoshSession::answer_ready() {
 }
 
 std::string BoshSession::open_body_tag(uint64_t rid) const {
-  std::string b = "<body xmlns='";
-  b += ns::kHttpBind;
-  b += "' xmlns:stream='";
-  b += ns::kStream;
-  b += '\'';
+  std::string b(kBodyOpen);
   // §9.1: report the highest rid received in order when it is not the one answered.
   if (params_.acks && last_rid_ != rid) b += " ack='" + std::to_string(last_rid_) + "'";
   return b;
@@ -304,11 +300,8 @@ void BoshSession::finish_terminate() {
   }
   // §13 and XEP-0206 §8: the oldest request learns of the end (a stream error as remote-stream-error);
   // the others are answered empty.
-  std::string b = "<body xmlns='";
-  b += ns::kHttpBind;
-  b += "' xmlns:stream='";
-  b += ns::kStream;
-  b += "' type='terminate'";
+  std::string b(kBodyOpen);
+  b += " type='terminate'";
   if (!stream_error_.empty()) b += " condition='remote-stream-error'";
   if (out_.empty() && stream_error_.empty()) {
     b += "/>";

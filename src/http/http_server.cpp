@@ -452,7 +452,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream
       }
       std::string_view target = sv(req.target());
       std::string_view raw_path = target.substr(0, target.find('?'));
-      std::string path = percent_decode_path(raw_path);
+      std::string path = percent_decode(raw_path, false);
       if (path == cfg_.websocket_path && websocket::is_upgrade(req)) {
         co_await upgrade(self, parser.release());
         co_return;  // the stream now belongs to the WebSocket session
@@ -464,22 +464,6 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream
       if (!keep) break;
     }
     co_await close_stream();
-  }
-
-  static std::string percent_decode_path(std::string_view raw) {
-    // Paths: '+' is a plus sign here, unlike in queries.
-    std::string out;
-    out.reserve(raw.size());
-    for (size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '%' && i + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
-          std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
-        out.push_back(static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16)));
-        i += 2;
-      } else {
-        out.push_back(raw[i]);
-      }
-    }
-    return out;
   }
 
   awaitable<Reply> dispatch(bhttp::request<bhttp::string_body>& req, const std::string& path, std::string_view target) {

@@ -57,6 +57,24 @@ async def test_websocket_stream_features_have_no_starttls(env):
     features = await ws.recv_xml()
     check(features.tag == q(STREAMS, "features"), "features carry their stream prefix declaration")
     check(features.find("{urn:ietf:params:xml:ns:xmpp-tls}starttls") is None, "no STARTTLS (RFC 7395 §3.9)")
+    # WebSocket pings are answered (RFC 6455 §5.5.2), with the same application data.
+    ws.send_frame(0x9, b"are you there")
+    await ws.writer.drain()
+    op, fin, data = await ws.recv_frame()
+    check(op == 0xA and data == b"are you there", f"pong: {op} {data}")
+    ws.close()
+    # Over wss://, SCRAM -PLUS is offered with the TLS connection's channel bindings (XEP-0440).
+    import ssl
+    ctx = ssl.create_default_context(cafile=env.server.cert_path)
+    status, headers, ws = await WebSocket.connect(env.server.extra_ports["webtls"], ssl=ctx)
+    check(status == 101 and headers.get("strict-transport-security"), f"wss upgrade: {status}")
+    await ws.send(f"<open xmlns='{FRAMING}' to='{env.host}' version='1.0'/>")
+    await ws.recv_xml()
+    features = await ws.recv_xml()
+    mechs = [m.text for m in features.iter(q(SASL, "mechanism"))]
+    check("SCRAM-SHA-256-PLUS" in mechs and "PLAIN" in mechs, f"mechanisms over wss: {mechs}")
+    bindings = [c.get("type") for c in features.iter("{urn:xmpp:sasl-cb:0}channel-binding")]
+    check("tls-exporter" in bindings or "tls-server-end-point" in bindings, f"channel bindings: {bindings}")
     ws.close()
 
 
@@ -167,6 +185,20 @@ async def test_bosh_session_creation_and_features(env):
     c.close()
     await s.request(type="terminate")
     await s.close()
+    # A client that asks for acknowledgements gets them (XEP-0124 §9): the creation response acks its rid.
+    c = await HttpConnection.open(web(env))
+    _, _, data = await c.request("POST", "/http-bind", (
+        f"<body xmlns='{HTTPBIND}' xmlns:xmpp='urn:xmpp:xbosh' rid='4242' to='{env.host}' wait='5' hold='1' "
+        f"ack='1' ver='1.11' xmpp:version='1.0'/>"))
+    check(ET.fromstring(data).get("ack") == "4242", f"ack: {data}")
+    # And a session for a host we do not serve ends at once, the stream error inside (XEP-0206 §8).
+    _, _, data = await c.request("POST", "/http-bind", (
+        f"<body xmlns='{HTTPBIND}' xmlns:xmpp='urn:xmpp:xbosh' rid='99' to='elsewhere.example' wait='5' hold='1' "
+        f"ver='1.11' xmpp:version='1.0'/>"))
+    el = ET.fromstring(data)
+    check(el.get("type") == "terminate" and el.get("condition") == "remote-stream-error", f"{data}")
+    check(stream_error_condition(el.find(q(STREAMS, "error"))) == "host-unknown", f"{data}")
+    c.close()
 
 
 async def test_bosh_out_of_order_and_replayed_rid(env):

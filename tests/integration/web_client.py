@@ -77,9 +77,12 @@ class WebSocket:
         self.close_code = None
 
     @classmethod
-    async def connect(cls, port, path="/xmpp-websocket", protocol="xmpp", origin=None):
-        """Returns (status, headers, websocket or None)."""
-        r, w = await asyncio.open_connection("127.0.0.1", port)
+    async def connect(cls, port, path="/xmpp-websocket", protocol="xmpp", origin=None, ssl=None):
+        """Returns (status, headers, websocket or None). `ssl`: an SSLContext for wss://."""
+        if ssl:
+            r, w = await asyncio.open_connection("127.0.0.1", port, ssl=ssl, server_hostname="localhost")
+        else:
+            r, w = await asyncio.open_connection("127.0.0.1", port)
         key = base64.b64encode(os.urandom(16)).decode()
         lines = [f"GET {path} HTTP/1.1", "Host: localhost", "Upgrade: websocket", "Connection: Upgrade",
                  f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
