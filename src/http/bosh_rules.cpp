@@ -63,6 +63,33 @@ BoshGrant negotiate_bosh(const xml::Element& body, const HttpConfig& config) {
   return g;
 }
 
+namespace {
+struct BodyCollector final : xml::StreamParser::Handler {
+  std::optional<xml::Element> body;
+  bool closed = false;
+  void on_stream_open(const xml::Element& header, std::string_view) override { body = header; }
+  void on_element(xml::Element&& el) override { body->add(std::move(el)); }
+  void on_stream_close() override { closed = true; }
+};
+}  // namespace
+
+BoshBody parse_bosh_body(std::string_view text, const xml::StreamLimits& limits) {
+  BodyCollector c;
+  xml::StreamParser parser(c, limits);
+  auto status = parser.feed(text);
+  BoshBody out;
+  if (c.body) out.sid = std::string(c.body->attr("sid"));
+  using E = xml::StreamParser::Error;
+  if (status == xml::StreamParser::Status::kError && (parser.error() == E::kTooLarge || parser.error() == E::kTooDeep)) {
+    out.condition = "policy-violation";
+  } else if (status != xml::StreamParser::Status::kOk || !c.closed || !c.body->is("body", "http://jabber.org/protocol/httpbind")) {
+    out.condition = "bad-request";  // §17.2: malformed wrapper, text in it, or a partial document
+  } else {
+    out.body = std::move(c.body);
+  }
+  return out;
+}
+
 std::optional<uint64_t> parse_rid(std::string_view text) {
   auto v = parse_int(text);
   if (!v || *v <= 0 || *v > 9007199254740991LL) return std::nullopt;

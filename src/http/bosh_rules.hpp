@@ -12,6 +12,7 @@
 
 #include "core/config/config.hpp"
 #include "core/xml/element.hpp"
+#include "core/xml/stream_parser.hpp"
 
 namespace causerie::http {
 
@@ -47,6 +48,17 @@ enum class RidPlace {
   kOutside,    // beyond the window: item-not-found
 };
 RidPlace place_rid(uint64_t rid, uint64_t last, unsigned window);
+
+// A request's <body/> wrapper with its payloads as children. Parsed like a stream whose root is the
+// wrapper, so each payload is held to the stanza limits a TCP client has; `condition` says why not
+// (bad-request for malformed XML or a wrong wrapper, policy-violation for a payload over the limits),
+// and `sid` is kept when the wrapper was readable, so that the session can be ended.
+struct BoshBody {
+  std::optional<xml::Element> body;
+  std::string condition;
+  std::string sid;
+};
+BoshBody parse_bosh_body(std::string_view text, const xml::StreamLimits& limits);
 
 // §17.2: a terminal binding condition ends the session.
 std::string bosh_terminate_body(std::string_view condition);

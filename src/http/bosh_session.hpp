@@ -42,6 +42,8 @@ class BoshSession final : public C2sStream, public net::Connection, public std::
   void create(const xml::Element& body, BoshResponder reply);
   // Any later request of this session.
   void request(xml::Element&& body, BoshResponder reply);
+  // A request of this session that could not be read (a payload over the stanza limits): ends it.
+  void refuse(const std::string& condition, BoshResponder reply) { fail(condition, std::move(reply)); }
 
   // net::Connection
   uint64_t id() const override { return ref().id; }

@@ -24,7 +24,6 @@
 #include <spdlog/spdlog.h>
 
 #include "core/stream/c2s_stream.hpp"
-#include "core/xml/fragment.hpp"
 #include "core/xml/namespaces.hpp"
 #include "http/bosh_registry.hpp"
 #include "http/bosh_session.hpp"
@@ -564,10 +563,11 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream
   }
 
   awaitable<Reply> bosh(const std::string& text) {
-    auto body = xml::parse_fragment(text, cfg_.max_body_bytes);
-    if (!body || !body->is("body", ns::kHttpBind)) {
+    const auto& lim = svc_.services.config.limits;
+    BoshBody parsed = parse_bosh_body(text, xml::StreamLimits{lim.max_stanza_bytes, lim.max_depth});
+    if (!parsed.body && (parsed.sid.empty() || parsed.condition != "policy-violation")) {
       // XEP-0124 §17.2: a malformed wrapper is bad-request, reported with 200 to modern clients.
-      co_return Reply::make(200, bosh_terminate_body("bad-request"), "text/xml; charset=utf-8");
+      co_return Reply::make(200, bosh_terminate_body(parsed.condition), "text/xml; charset=utf-8");
     }
     auto pending = std::make_shared<PendingReply>(stream_.get_executor());
     BoshResponder respond = [pending, w = &worker_](BoshResponse res) {
@@ -580,18 +580,23 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream
         pending->timer.cancel();
       });
     };
-    std::string sid(body->attr("sid"));
+    const std::string& sid = parsed.sid;
     if (sid.empty()) {
       // Session creation: the session lives on this connection's worker from now on.
       auto session = std::make_shared<BoshSession>(worker_, svc_.services, svc_.throttle, svc_.bosh, peer_, secure());
-      session->create(*body, std::move(respond));
+      session->create(*parsed.body, std::move(respond));
     } else if (auto ref = svc_.bosh.find(sid)) {
       net::Worker* target = &svc_.pool.worker(ref->worker);
-      target->post([target, id = ref->id, body = std::move(*body), respond = std::move(respond)]() mutable {
+      target->post([target, id = ref->id, body = std::move(parsed.body), condition = std::move(parsed.condition),
+                    respond = std::move(respond)]() mutable {
         auto* session = dynamic_cast<BoshSession*>(target->find(id));
-        if (session) session->request(std::move(body), std::move(respond));
-        else respond(BoshResponse{std::make_shared<const std::string>(bosh_terminate_body("item-not-found")),
-                                  "text/xml; charset=utf-8"});
+        if (!session)
+          respond(BoshResponse{std::make_shared<const std::string>(bosh_terminate_body("item-not-found")),
+                               "text/xml; charset=utf-8"});
+        else if (body)
+          session->request(std::move(*body), std::move(respond));
+        else
+          session->refuse(condition, std::move(respond));  // a payload over the stanza limits
       });
     } else {
       co_return Reply::make(200, bosh_terminate_body("item-not-found"), "text/xml; charset=utf-8");

@@ -296,6 +296,18 @@ async def test_bosh_pause_and_terminate(env):
     await s.close()
 
 
+async def test_bosh_payload_over_stanza_limit_ends_session(env):
+    jid, pw = env.user("boshbig")
+    s = BoshSession(web(env), wait=5)
+    await s.login(jid, pw)
+    big = "y" * (300 * 1024)  # over limits.max_stanza_size (256 KiB), under http.max_body_size
+    resp = await s.request(f"<message xmlns='{CLIENT}' to='{jid}'><body>{big}</body></message>")
+    check(resp.get("type") == "terminate" and resp.get("condition") == "policy-violation", ET.tostring(resp)[:200])
+    resp = await s.request()
+    check(resp.get("condition") == "item-not-found", "the session ended")
+    await s.close()
+
+
 async def test_200_concurrent_bosh_sessions(env):
     n = 200
     users = [env.user(f"many{i:03d}", "pw-many") for i in range(n)]

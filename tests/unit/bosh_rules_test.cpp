@@ -56,6 +56,31 @@ TEST(BoshRules, RidWindow) {
     EXPECT_EQ(place_rid(c.rid, c.last, c.window), c.place) << c.rid << " after " << c.last << " window " << c.window;
 }
 
+TEST(BoshRules, ParseBodyHoldsPayloadsToStanzaLimits) {
+  xml::StreamLimits lim{1000, 8};
+  // XEP-0124 §8 example request, with two payloads.
+  auto ok = parse_bosh_body("<body rid='1249243562' sid='SomeSID' xmlns='http://jabber.org/protocol/httpbind'>"
+                            "<message to='contact@example.com' xmlns='jabber:client'><body>I said hi!</body></message>"
+                            "<presence xmlns='jabber:client'/></body>", lim);
+  ASSERT_TRUE(ok.body) << ok.condition;
+  EXPECT_EQ(ok.sid, "SomeSID");
+  EXPECT_EQ(ok.body->attr("rid"), "1249243562");
+  EXPECT_EQ(ok.body->element_count(), 2u);
+  EXPECT_EQ(ok.body->child("message", "jabber:client")->child_text("body", "jabber:client"), "I said hi!");
+  auto big = parse_bosh_body("<body sid='s' xmlns='http://jabber.org/protocol/httpbind'><message xmlns='jabber:client'>" +
+                             std::string(2000, 'x') + "</message></body>", lim);
+  EXPECT_FALSE(big.body);
+  EXPECT_EQ(big.condition, "policy-violation");
+  EXPECT_EQ(big.sid, "s");  // known, so the session can be ended
+  for (const char* bad : {"<body xmlns='wrong'/>", "<body xmlns='http://jabber.org/protocol/httpbind'>",
+                          "<body xmlns='http://jabber.org/protocol/httpbind'>text</body>", "not xml",
+                          "<body xmlns='http://jabber.org/protocol/httpbind'><!-- c --></body>"}) {
+    auto r = parse_bosh_body(bad, lim);
+    EXPECT_FALSE(r.body) << bad;
+    EXPECT_EQ(r.condition, "bad-request") << bad;
+  }
+}
+
 TEST(BoshRules, TerminateBodies) {
   auto t = xml::parse_fragment(bosh_terminate_body("item-not-found"));
   ASSERT_TRUE(t);
