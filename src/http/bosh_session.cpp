@@ -379,10 +379,11 @@ void BoshSession::transport_after(std::chrono::milliseconds delay, std::function
   });
 }
 
-void BoshSession::sweep(Clock::time_point now) {
-  if (gone_) return;
+bool BoshSession::sweep(Clock::time_point now) {
+  if (gone_) return false;
   if (!authenticated() && now - started_ > services_.config.limits.unauthenticated_timeout)
     close(StreamErrorCondition::kConnectionTimeout, "authentication took too long");
+  return false;  // no parser of its own: each request is parsed on its connection
 }
 
 }  // namespace causerie::http

@@ -50,7 +50,7 @@ class BoshSession final : public C2sStream, public net::Connection, public std::
   ClientSession* client() override { return this; }
   void deliver(OutStanza out) override { transport_send(std::move(out)); }
   void flush() override;
-  void sweep(std::chrono::steady_clock::time_point now) override;
+  bool sweep(std::chrono::steady_clock::time_point now) override;
   void shutdown() override { close(StreamErrorCondition::kSystemShutdown, "the server is shutting down"); }
 
  private:

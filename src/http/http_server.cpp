@@ -47,7 +47,7 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 namespace {
 
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
-constexpr size_t kWsReadChunk = 16 * 1024;
+constexpr size_t kWsReadChunk = 8 * 1024;
 const auto kToken = asio::use_awaitable;
 
 std::string_view sv(beast::string_view s) { return std::string_view(s.data(), s.size()); }
@@ -117,10 +117,17 @@ class WsSession final : public C2sStream,
     auto self = this->shared_from_this();
     asio::co_spawn(ws_.get_executor(), write_loop(self), asio::detached);
   }
-  void sweep(std::chrono::steady_clock::time_point now) override {
-    if (torn_down_ || close_after_flush_) return;
-    if (!authenticated() && now - started_ > services_.config.limits.unauthenticated_timeout)
+  bool sweep(std::chrono::steady_clock::time_point now) override {
+    if (torn_down_ || close_after_flush_) return false;
+    if (!authenticated() && now - started_ > services_.config.limits.unauthenticated_timeout) {
       close(StreamErrorCondition::kConnectionTimeout, "authentication took too long");
+      return false;
+    }
+    // As for TCP clients: quiet for a whole sweep period, the parser gives its memory back.
+    bool quiet = !active_;
+    active_ = false;
+    return quiet && bound() && !in_feed_ && message_bytes_ == 0 && parser_ && !parser_->hibernated() &&
+           parser_->hibernate();
   }
   void shutdown() override { close(StreamErrorCondition::kSystemShutdown, "the server is shutting down"); }
 
@@ -171,6 +178,7 @@ class WsSession final : public C2sStream,
     while (!torn_down_) {
       size_t n = co_await ws_.async_read_some(buf, kWsReadChunk, asio::redirect_error(kToken, ec));
       if (ec || torn_down_) co_return;  // closed by the peer (after our close, or not), or broken
+      active_ = true;
       std::string_view data(static_cast<const char*>(buf.data().data()), n);
       if (close_after_flush_) {
         buf.consume(n);  // our stream is over: discard until the close handshake completes
@@ -197,7 +205,9 @@ class WsSession final : public C2sStream,
         }
       }
       buf.consume(n);
-      if (buf.capacity() > 4 * kWsReadChunk) buf.shrink_to_fit();
+      // An idle session holds no read buffer (issue 3, memory per session): jemalloc makes the next
+      // message's allocation cheap.
+      if (ws_.is_message_done()) buf.shrink_to_fit();
     }
   }
 
@@ -358,6 +368,7 @@ class WsSession final : public C2sStream,
   bool writing_ = false;
   bool dirty_ = false;
   bool in_feed_ = false;
+  bool active_ = false;  // input arrived since the last sweep
   bool close_after_flush_ = false;
   bool close_sent_ = false;
   bool torn_down_ = false;

@@ -35,6 +35,8 @@ async def test_websocket_session_talks_to_a_tcp_client(env):
     ws.close()
     ws, full = await ws_login(web(env), a_jid, a_pw)
     check(full == a_jid + "/ws", f"bound {full}")
+    # Idle for two sweep periods: the session's parser gives its memory back, and wakes for the next message.
+    await asyncio.sleep(4.5)
     await ws.send(f"<message xmlns='{CLIENT}' to='{b_jid}/tcp' type='chat'><body>over a WebSocket</body></message>")
     m = await tcp.next_message(lambda m: m["body"] == "over a WebSocket")
     check(str(m["from"]) == full, "from stamped with the WebSocket session's JID")
