@@ -148,6 +148,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream
         break;
       }
       auto& req = parser.get();
+      // A large body (BOSH payloads) must not leave a large buffer on a long-lived connection.
+      if (buf.size() == 0 && buf.capacity() > 16 * 1024) buf.shrink_to_fit();
       if (!rate_.allow(std::chrono::steady_clock::now())) {
         // Bounded per connection (DESIGN §6.9): a client that floods us is told once and let go.
         spdlog::info("http {}: more than {} requests per second, closing", peer_, cfg_.requests_per_second);

@@ -9,6 +9,17 @@ namespace {
 constexpr std::string_view kClientDecl = " xmlns='jabber:client'";
 constexpr std::string_view kStreamDecl = " xmlns:stream='http://etherx.jabber.org/streams'";
 
+// Whether the start tag beginning `first` (and, when `first` is only a head, going on in `second`)
+// declares a default namespace already.
+bool declares_default_ns(std::string_view first, std::string_view second) {
+  for (std::string_view part : {first, second}) {
+    std::string_view tag = part.substr(0, part.find('>'));
+    if (tag.find(" xmlns='") != std::string_view::npos || tag.find(" xmlns=\"") != std::string_view::npos) return true;
+    if (tag.size() < part.size()) return false;  // the start tag ended in this part
+  }
+  return false;
+}
+
 // Length of "<name" at the start of bytes.
 size_t start_tag_name_end(std::string_view bytes) {
   size_t i = 1;
@@ -30,7 +41,7 @@ FramedPieces framed_pieces(const OutStanza& out) {
   std::string_view first = out.head.empty() ? std::string_view(body) : std::string_view(out.head);
   std::string_view second = out.head.empty() ? std::string_view() : std::string_view(body);
   std::string_view decl;
-  if (out.kind != StanzaKind::kOther) decl = kClientDecl;             // stanzas: jabber:client is implied
+  if (out.kind != StanzaKind::kOther && !declares_default_ns(first, second)) decl = kClientDecl;  // implied on TCP
   else if (first.starts_with("<stream:")) decl = kStreamDecl;         // features, errors: prefix is unbound
   if (decl.empty() || first.size() < 2) {
     if (!first.empty()) p.parts[p.count++] = first;

@@ -113,6 +113,10 @@ TEST(XmppFraming, StanzasGetTheirNamespaceWithoutCopies) {
   append_framed(f, OutStanza{std::make_shared<const std::string>("<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"), {}, StanzaKind::kOther});
   EXPECT_EQ(f, "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>");
   ASSERT_TRUE(xml::parse_fragment(f));
+  // A stanza that already declares its namespace is left alone.
+  std::string own;
+  append_framed(own, OutStanza{std::make_shared<const std::string>("<message xmlns='jabber:client' to='a@b'/>"), {}, StanzaKind::kMessage});
+  EXPECT_EQ(own, "<message xmlns='jabber:client' to='a@b'/>");
   std::string sasl;
   append_framed(sasl, OutStanza{std::make_shared<const std::string>("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"), {}, StanzaKind::kOther});
   EXPECT_EQ(sasl, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
