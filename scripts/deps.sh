@@ -9,7 +9,8 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
   libexpat1-dev libidn-dev libsqlite3-dev libssl-dev libboost1.74-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
   libcmark-dev libjemalloc-dev libgtest-dev libgmock-dev)
-test_pkgs=(python3-slixmpp python3-aiodns)
+# chromium + node: the browser test (Converse.js driven by playwright-core, which never downloads browsers).
+test_pkgs=(python3-slixmpp python3-aiodns chromium nodejs)
 bench_pkgs=(prosody ejabberd gnuplot-nox util-linux procps linux-perf)
 
 pkgs=("${build_pkgs[@]}")
@@ -24,7 +25,24 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Debian's nodejs comes without npm (a separate package); other builds of nodejs bundle it.
+if [ "$what" != build ] && ! command -v npm >/dev/null; then missing+=(npm); fi
+
+# The web tests' npm packages, pinned by tests/web/package-lock.json; reinstalled when the lock changes.
+npm_install() {
+  [ "$what" = build ] && return 0
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/web"
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "deps.sh: npm ci in tests/web"
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+  npm_install
+  exit 0
+fi
 
 echo "deps.sh: installing ${missing[*]}"
 sudo=""
@@ -38,3 +56,4 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+npm_install

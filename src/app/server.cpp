@@ -7,6 +7,8 @@
 
 #include "core/module/module.hpp"
 #include "core/stream/auth_throttle.hpp"
+#include "http/bosh_registry.hpp"
+#include "http/http_server.hpp"
 #include "modules/all_modules.hpp"
 #include "net/listener.hpp"
 #include "net/tls_context.hpp"
@@ -28,6 +30,8 @@ struct Server::Impl {
   Config config;
   std::unique_ptr<storage::StorageService> storage;
   SessionRegistry sessions;
+  // Destroyed after the pool: BOSH sessions still queued on a worker unregister from it.
+  http::BoshRegistry bosh_sessions;
   net::WorkerPool pool;
   Router router;
   DiscoRegistry disco;
@@ -39,6 +43,7 @@ struct Server::Impl {
   std::vector<std::unique_ptr<Module>> modules;
   std::unique_ptr<net::TlsContext> tls;
   std::vector<std::unique_ptr<net::C2sListener>> listeners;
+  std::unique_ptr<http::HttpService> http;
   bool running = false;
 
   explicit Impl(Config c)
@@ -66,9 +71,10 @@ Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config)))
     s.modules.push_back(entry.make(*s.contexts.back()));
   }
   s.tls = std::make_unique<net::TlsContext>(s.config);
+  s.http = std::make_unique<http::HttpService>(s.pool, s.services, s.throttle, *s.tls, s.bosh_sessions);
   for (const auto& l : s.config.listeners) {
-    if (l.type != "c2s") continue;  // other listener types arrive with their modules
-    s.listeners.push_back(std::make_unique<net::C2sListener>(s.pool, s.services, s.throttle, *s.tls, l));
+    if (l.type == "c2s") s.listeners.push_back(std::make_unique<net::C2sListener>(s.pool, s.services, s.throttle, *s.tls, l));
+    else if (l.type == "http") s.http->add_listener(l);
   }
 }
 
@@ -78,6 +84,7 @@ void Server::start() {
   Impl& s = *impl_;
   s.pool.start();
   for (auto& l : s.listeners) l->start();
+  s.http->start();
   s.running = true;
   for (const auto& l : s.config.listeners) {
     const char* mode = l.tls == TlsMode::kDirect ? "direct TLS" : l.tls == TlsMode::kStartTls ? "STARTTLS" : "no TLS";
@@ -95,6 +102,7 @@ void Server::stop() {
   s.running = false;
   spdlog::info("shutting down");
   for (auto& l : s.listeners) l->stop();
+  s.http->stop();
   s.pool.shutdown_connections();
   // Give the <system-shutdown/> errors a moment to reach the clients.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -68,7 +68,7 @@ bool Routes::has_path(std::string_view path) const {
   return false;
 }
 
-std::string percent_decode(std::string_view s) {
+std::string percent_decode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
@@ -76,7 +76,7 @@ std::string percent_decode(std::string_view s) {
         std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
       i += 2;
-    } else if (s[i] == '+') {
+    } else if (s[i] == '+' && plus_is_space) {
       out.push_back(' ');
     } else {
       out.push_back(s[i]);

@@ -59,6 +59,7 @@ class Routes {
   std::vector<Route> routes_;
 };
 
-std::string percent_decode(std::string_view s);
+// Decodes %XX escapes; '+' is a space in query strings (the default) but itself in paths.
+std::string percent_decode(std::string_view s, bool plus_is_space = true);
 
 }  // namespace causerie::http

@@ -26,6 +26,10 @@ class TlsContext {
   // A new server-side SSL, in accept state. Caller owns it (SSL_free).
   SSL* new_ssl() const;
 
+  // The default context (SNI switches from it to a host's own), for TLS layers that build their SSL
+  // objects themselves (Asio's ssl::stream in src/http). Owned by this TlsContext; SSL_CTX_up_ref to keep it.
+  SSL_CTX* default_ctx() const { return entries_.front().ctx; }
+
   // Certificate files in use for a host (after generation), for `causerie check` and logs.
   std::pair<std::string, std::string> files_for(const std::string& host) const;
 

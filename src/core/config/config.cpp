@@ -39,6 +39,30 @@ type = "c2s"
 address = "::1"
 port = 5223
 tls = "direct"
+
+[[listener]]
+type = "http"
+address = "127.0.0.1"
+port = 5280
+tls = "none"
+
+[[listener]]
+type = "http"
+address = "::1"
+port = 5280
+tls = "none"
+
+[[listener]]
+type = "http"
+address = "127.0.0.1"
+port = 5281
+tls = "direct"
+
+[[listener]]
+type = "http"
+address = "::1"
+port = 5281
+tls = "direct"
 )toml";
 
 bool ContactAddresses::empty() const {
@@ -119,10 +143,50 @@ void check_known(const toml::table& t, const std::string& where, std::initialize
   }
 }
 
+void parse_http(const toml::node_view<const toml::node>& http, Config& c) {
+  if (auto* t = http.as_table())
+    check_known(*t, "http", {"websocket_path", "bosh_path", "cors_origins", "max_header_size", "max_body_size",
+                             "requests_per_second", "idle_timeout", "hsts_max_age", "loopback_is_secure",
+                             "websocket_ping", "websocket_see_other_uri", "bosh_max_wait", "bosh_max_hold",
+                             "bosh_inactivity", "bosh_max_pause", "bosh_polling"});
+  HttpConfig& h = c.http;
+  auto path = [&](const char* key, const std::string& def) {
+    std::string v = get<std::string>(http[key], std::string("http.") + key, def);
+    if (v.size() < 2 || v.front() != '/' || v.find_first_of("?# \t") != std::string::npos)
+      bad(std::string("http.") + key, "expected an absolute path such as \"" + def + "\"");
+    return v;
+  };
+  auto number = [&](const char* key, int64_t def, int64_t min, int64_t max) {
+    int64_t v = get<int64_t>(http[key], std::string("http.") + key, def);
+    if (v < min || v > max)
+      bad(std::string("http.") + key, "expected " + std::to_string(min) + " to " + std::to_string(max));
+    return v;
+  };
+  h.websocket_path = path("websocket_path", h.websocket_path);
+  h.bosh_path = path("bosh_path", h.bosh_path);
+  if (h.websocket_path == h.bosh_path) bad("http.bosh_path", "must differ from http.websocket_path");
+  if (http["cors_origins"]) h.cors_origins = get_strings(http["cors_origins"], "http.cors_origins");
+  h.max_header_bytes = static_cast<size_t>(number("max_header_size", 8 * 1024, 1024, 1 << 20));
+  h.max_body_bytes = static_cast<size_t>(number("max_body_size", 1 << 20, 4096, 64 << 20));
+  if (h.max_body_bytes < c.limits.max_stanza_bytes)
+    bad("http.max_body_size", "must be at least limits.max_stanza_size, or BOSH could not carry a full stanza");
+  h.requests_per_second = static_cast<unsigned>(number("requests_per_second", 50, 1, 100000));
+  h.idle_timeout = std::chrono::seconds(number("idle_timeout", 60, 1, 3600));
+  h.hsts_max_age = std::chrono::seconds(number("hsts_max_age", 31536000, 0, 1LL << 31));
+  h.loopback_is_secure = get<bool>(http["loopback_is_secure"], "http.loopback_is_secure", true);
+  h.websocket_ping = std::chrono::seconds(number("websocket_ping", 30, 0, 3600));
+  h.websocket_see_other_uri = get<std::string>(http["websocket_see_other_uri"], "http.websocket_see_other_uri", "");
+  h.bosh_max_wait = std::chrono::seconds(number("bosh_max_wait", 60, 1, 3600));
+  h.bosh_max_hold = static_cast<unsigned>(number("bosh_max_hold", 1, 0, 16));
+  h.bosh_inactivity = std::chrono::seconds(number("bosh_inactivity", 60, 1, 3600));
+  h.bosh_max_pause = std::chrono::seconds(number("bosh_max_pause", 300, 0, 86400));
+  h.bosh_polling = std::chrono::seconds(number("bosh_polling", 2, 0, 3600));
+}
+
 Config parse(const toml::table& root, const std::string& source) {
   Config c;
   c.source = source;
-  check_known(root, "", {"server", "tls", "c2s", "limits", "storage", "host", "listener", "modules"});
+  check_known(root, "", {"server", "tls", "c2s", "limits", "storage", "http", "host", "listener", "modules"});
   auto server = root["server"];
   if (auto* t = server.as_table())
     check_known(*t, "server", {"data_dir", "log_level", "workers", "scram_iterations", "hide_os_version"});
@@ -169,6 +233,8 @@ Config parse(const toml::table& root, const std::string& source) {
   c.limits.max_offline_messages = static_cast<size_t>(positive("max_offline_messages", 1000, 0, 1000000));
   c.limits.max_resources_per_account = static_cast<size_t>(positive("max_resources", 32, 1, 10000));
   c.limits.registrations_per_hour = static_cast<unsigned>(positive("registrations_per_hour", 30, 0, 1000000));
+
+  parse_http(root["http"], c);
 
   auto storage = root["storage"];
   if (auto* t = storage.as_table()) check_known(*t, "storage", {"backend", "path"});

@@ -54,6 +54,29 @@ struct LimitsConfig {
   unsigned registrations_per_hour = 30;  // in-band registrations accepted from one address
 };
 
+// The HTTP listeners' shared settings ([http]): XMPP over WebSocket (RFC 7395) and BOSH (XEP-0124/0206)
+// endpoints, host-meta (XEP-0156), CORS, and the limits every HTTP connection is held to.
+struct HttpConfig {
+  std::string websocket_path = "/xmpp-websocket";
+  std::string bosh_path = "/http-bind";
+  std::vector<std::string> cors_origins = {"*"};  // allowed Origin values; "*" = any
+  size_t max_header_bytes = 8 * 1024;
+  size_t max_body_bytes = 1024 * 1024;
+  unsigned requests_per_second = 50;  // per connection, with a burst of twice that
+  std::chrono::seconds idle_timeout{60};  // keep-alive connections with no request
+  std::chrono::seconds hsts_max_age{31536000};  // Strict-Transport-Security on TLS; 0 = not sent
+  // Plain HTTP from a loopback address counts as encrypted for SASL (a TLS-terminating reverse proxy on
+  // the same machine, or a browser on it): nothing crosses a network.
+  bool loopback_is_secure = true;
+  std::chrono::seconds websocket_ping{30};  // idle time before the server pings; 0 = never
+  std::string websocket_see_other_uri;  // when set, every WebSocket stream is sent there (RFC 7395 §3.6.1)
+  std::chrono::seconds bosh_max_wait{60};
+  unsigned bosh_max_hold = 1;
+  std::chrono::seconds bosh_inactivity{60};
+  std::chrono::seconds bosh_max_pause{300};
+  std::chrono::seconds bosh_polling{2};
+};
+
 // Access to a module's own section ([modules.<name>] or any dotted path), for keys the core does not know.
 class RawConfig {
  public:
@@ -78,6 +101,7 @@ struct Config {
   std::vector<HostConfig> hosts;
   std::vector<ListenerConfig> listeners;
   LimitsConfig limits;
+  HttpConfig http;
   std::shared_ptr<const RawConfig> raw;
 
   const HostConfig* find_host(std::string_view name) const;
@@ -90,7 +114,7 @@ Config load_config_file(const std::string& path);
 // Parses TOML text (tests, embedded default); throws ConfigError.
 Config load_config_text(std::string_view toml, const std::string& source_name);
 // What `causerie run` uses without --config: host localhost, open registration, data in ./data,
-// c2s on 5222 (STARTTLS) and 5223 (direct TLS).
+// c2s on 5222 (STARTTLS) and 5223 (direct TLS), HTTP on 5280 (plain) and 5281 (TLS).
 Config embedded_default_config();
 extern const char* const kEmbeddedDefaultToml;
 

@@ -281,6 +281,15 @@ void C2sStream::handle_stanza(xml::Element&& el) {
     fail_stream(StreamErrorCondition::kUnsupportedStanzaType);
     return;
   }
+  if (kind == StanzaKind::kIq && el.attr("type") == "set" && el.child("session", ns::kSession) &&
+      (el.attr("to").empty() || el.attr("to") == host_)) {
+    // COMPAT(Strophe.js 3 in Converse.js 14): RFC 3921 session establishment after binding, although we
+    // advertise it as optional; RFC 6121 made it a no-op, so the answer is a plain result.
+    xml::Element result("iq", ns::kClient);
+    result.set_attr("type", "result").set_attr("id", el.attr("id"));
+    send(result);
+    return;
+  }
   // RFC 6120 §8.1.2.1: 'from', when given, must be this session's full or bare JID.
   if (const std::string* from = el.find_attr("from")) {
     auto f = Jid::parse(*from);

@@ -16,6 +16,9 @@ inline constexpr const char* kBind = "urn:ietf:params:xml:ns:xmpp-bind";
 inline constexpr const char* kSession = "urn:ietf:params:xml:ns:xmpp-session";
 inline constexpr const char* kFraming = "urn:ietf:params:xml:ns:xmpp-framing";
 inline constexpr const char* kSaslCb = "urn:xmpp:sasl-cb:0";
+inline constexpr const char* kHttpBind = "http://jabber.org/protocol/httpbind";  // XEP-0124
+inline constexpr const char* kXbosh = "urn:xmpp:xbosh";                           // XEP-0206
+inline constexpr const char* kXrd = "http://docs.oasis-open.org/ns/xri/xrd-1.0";  // XEP-0156 host-meta
 
 inline constexpr const char* kRoster = "jabber:iq:roster";
 inline constexpr const char* kRosterVer = "urn:xmpp:features:rosterver";

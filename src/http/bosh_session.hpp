@@ -1,0 +1,118 @@
+// BoshSession: one XMPP client session carried over BOSH (XEP-0124 v1.11, XEP-0206 v1.4). It is a
+// C2sStream like a TCP client — same features, SASL and limits — whose transport is a series of HTTP
+// requests, each a <body/> wrapper; it holds up to 'hold' of them to answer when stanzas arrive.
+//
+// Thread rules: the session lives on one worker (in that worker's connection table, found by SessionRef);
+// its HTTP requests may arrive on connections of any worker, which post them here (BoshRegistry maps a
+// 'sid' to the session). Answers go back through the BoshResponder, called exactly once per request on
+// this thread; the caller hops back to its own thread.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/stream/c2s_stream.hpp"
+#include "http/bosh_registry.hpp"
+#include "http/bosh_rules.hpp"
+#include "net/worker_pool.hpp"
+
+namespace causerie::http {
+
+struct BoshResponse {
+  SharedBytes body;
+  std::string content_type;
+};
+using BoshResponder = std::function<void(BoshResponse)>;
+
+class BoshSession final : public C2sStream, public net::Connection, public std::enable_shared_from_this<BoshSession> {
+ public:
+  BoshSession(net::Worker& worker, ServerServices& services, AuthThrottle& throttle, BoshRegistry& registry,
+              std::string peer, bool secure);
+  ~BoshSession() override;
+
+  // The session creation request (§7.1): registers the sid, opens the stream and answers with the
+  // session attributes and the stream features.
+  void create(const xml::Element& body, BoshResponder reply);
+  // Any later request of this session.
+  void request(xml::Element&& body, BoshResponder reply);
+  // A request of this session that could not be read (a payload over the stanza limits): ends it.
+  void refuse(const std::string& condition, BoshResponder reply) { fail(condition, std::move(reply)); }
+
+  // net::Connection
+  uint64_t id() const override { return ref().id; }
+  ClientSession* client() override { return this; }
+  void deliver(OutStanza out) override { transport_send(std::move(out)); }
+  void flush() override;
+  bool sweep(std::chrono::steady_clock::time_point now) override;
+  void shutdown() override { close(StreamErrorCondition::kSystemShutdown, "the server is shutting down"); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Held {
+    uint64_t rid;
+    BoshResponder reply;
+    Clock::time_point deadline;
+  };
+  struct Early {
+    xml::Element body;
+    BoshResponder reply;
+  };
+
+  // C2sStream transport
+  void transport_open(const std::string& from, const std::string& id, const std::string& to) override;
+  void transport_send(OutStanza out) override;
+  void transport_close(const std::string& stream_error) override;
+  bool transport_can_starttls() const override { return false; }
+  void transport_starttls() override {}
+  void transport_restart() override {}  // the client asks with xmpp:restart (XEP-0206 §5)
+  bool transport_secure() const override { return secure_; }
+  std::vector<std::pair<std::string, std::string>> transport_channel_bindings() const override { return {}; }
+  void transport_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+
+  void process(uint64_t rid, xml::Element&& body, BoshResponder reply);
+  void open_stream(const xml::Element& body);
+  void answer_ready();
+  void answer_oldest();
+  void answer(BoshResponder& reply, SharedBytes body, uint64_t rid, bool keep);
+  void finish_terminate();
+  void fail(const std::string& condition, BoshResponder reply);
+  void teardown();
+  void arm_timer();
+  void on_timer();
+  std::string open_body_tag(uint64_t rid) const;
+
+  net::Worker& worker_;
+  BoshRegistry& registry_;
+  bool secure_;
+  std::string sid_;
+  BoshParams params_;
+  uint64_t last_rid_ = 0;
+  std::deque<Held> held_;
+  std::map<uint64_t, Early> early_;
+  std::deque<std::pair<uint64_t, SharedBytes>> sent_;  // §14.3: responses kept for retransmission
+  std::vector<OutStanza> out_;
+  size_t out_bytes_ = 0;
+  std::string from_;
+  std::string stream_id_;
+  std::string stream_error_;
+  bool terminating_ = false;  // the stream is closed; the next answer is the terminate body
+  bool gone_ = false;
+  bool in_request_ = false;
+  bool dirty_ = false;
+  std::chrono::seconds inactivity_;  // params_.inactivity, or a pause (§10)
+  Clock::time_point started_;
+  Clock::time_point last_activity_;
+  // §12 overactivity of polling sessions: the previous request, if it was empty, and its answer.
+  Clock::time_point last_empty_at_{};
+  bool last_empty_answered_empty_ = false;
+  boost::asio::steady_timer timer_;
+};
+
+}  // namespace causerie::http

@@ -1,0 +1,339 @@
+// RFC 7395 (XMPP over WebSocket) on RFC 6455 WebSockets (Boost.Beast): WsSession, one client stream whose
+// frames are WebSocket text messages. Internal to src/http: included by http_server.cpp only, which hands
+// it an upgraded connection (plain or TLS, hence the template).
+//
+// Thread rules: lives on one worker, registered in its connection table like a TCP client; a reader
+// coroutine and a writer coroutine run on that worker's io_context.
+#pragma once
+
+#include <array>
+#include <deque>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/stream/c2s_stream.hpp"
+#include "core/xml/namespaces.hpp"
+#include "http/http_policy.hpp"
+#include "http/xmpp_framing.hpp"
+#include "net/tls_context.hpp"
+#include "net/worker_pool.hpp"
+
+namespace causerie::http {
+
+namespace detail {  // shared with http_server.cpp, the only includer
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+using asio::awaitable;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+inline constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+inline constexpr size_t kWsReadChunk = 8 * 1024;
+inline const auto kToken = asio::use_awaitable;
+template <class Stream>
+inline constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
+
+// One XMPP client stream over a WebSocket: a C2sStream whose frames are WebSocket text messages, each
+// exactly one element (RFC 7395 §3.3.3). A reader coroutine feeds the fragment-mode parser; a writer
+// coroutine drains the output queue, one message per stanza.
+template <class Stream>
+class WsSession final : public C2sStream,
+                        public net::Connection,
+                        private xml::StreamParser::Handler,
+                        public std::enable_shared_from_this<WsSession<Stream>> {
+ public:
+  WsSession(ServerServices& services, AuthThrottle& throttle, net::Worker& worker, Stream&& stream, std::string peer,
+            bool secure)
+      : C2sStream(services, throttle, SessionRef{worker.index(), worker.next_id()}, std::move(peer)),
+        cfg_(services.config.http),
+        worker_(worker),
+        ws_(std::move(stream)),
+        secure_(secure),
+        started_(std::chrono::steady_clock::now()) {}
+
+  static awaitable<void> run(std::shared_ptr<WsSession> self, bhttp::request<bhttp::string_body> req) {
+    return self->serve(self, std::move(req));
+  }
+
+  // net::Connection
+  uint64_t id() const override { return ref().id; }
+  ClientSession* client() override { return this; }
+  void deliver(OutStanza out) override { transport_send(std::move(out)); }
+  void flush() override {
+    dirty_ = false;
+    if (writing_ || torn_down_) return;
+    if (out_.empty() && !(close_after_flush_ && !close_sent_)) return;
+    writing_ = true;
+    auto self = this->shared_from_this();
+    asio::co_spawn(ws_.get_executor(), write_loop(self), asio::detached);
+  }
+  bool sweep(std::chrono::steady_clock::time_point now) override {
+    if (torn_down_ || close_after_flush_) return false;
+    if (!authenticated() && now - started_ > services_.config.limits.unauthenticated_timeout) {
+      close(StreamErrorCondition::kConnectionTimeout, "authentication took too long");
+      return false;
+    }
+    // As for TCP clients: quiet for a whole sweep period, the parser gives its memory back.
+    bool quiet = !active_;
+    active_ = false;
+    return quiet && bound() && !in_feed_ && message_bytes_ == 0 && parser_ && !parser_->hibernated() &&
+           parser_->hibernate();
+  }
+  void shutdown() override { close(StreamErrorCondition::kSystemShutdown, "the server is shutting down"); }
+
+ private:
+  awaitable<void> serve(std::shared_ptr<WsSession> self, bhttp::request<bhttp::string_body> req) {
+    const HttpConfig& cfg = cfg_;
+    websocket::stream_base::timeout opt{};
+    opt.handshake_timeout = kHandshakeTimeout;
+    if (cfg.websocket_ping.count() > 0) {
+      // Beast pings after half the idle time and gives up when nothing at all came back by its end.
+      opt.idle_timeout = cfg.websocket_ping * 2;
+      opt.keep_alive_pings = true;
+    } else {
+      opt.idle_timeout = websocket::stream_base::none();
+      opt.keep_alive_pings = false;
+    }
+    ws_.set_option(opt);
+    bool tls = kIsTls<Stream>;
+    auto hsts = cfg.hsts_max_age;
+    ws_.set_option(websocket::stream_base::decorator([tls, hsts](websocket::response_type& res) {
+      res.set(bhttp::field::sec_websocket_protocol, "xmpp");  // RFC 7395 §3.1
+      res.set(bhttp::field::server, "Causerie");
+      for (const auto& [k, v] : security_headers(tls, hsts)) res.set(k, v);
+    }));
+    // We count message bytes ourselves so that an oversized message gets an XMPP stream error first.
+    ws_.read_message_max(0);
+    ws_.auto_fragment(false);
+    ws_.text(true);
+    boost::system::error_code ec;
+    co_await ws_.async_accept(req, asio::redirect_error(kToken, ec));
+    if (ec) {
+      spdlog::debug("ws {}: handshake failed: {}", peer_address(), ec.message());
+      co_return;
+    }
+    worker_.add(self);
+    const auto& lim = services_.config.limits;
+    parser_ = std::make_unique<xml::StreamParser>(static_cast<xml::StreamParser::Handler&>(*this),
+                                                  xml::StreamLimits{lim.max_stanza_bytes, lim.max_depth});
+    parser_->set_fragment_mode(true);
+    co_await read_loop();
+    teardown();
+  }
+
+  awaitable<void> read_loop() {
+    beast::flat_buffer buf;
+    boost::system::error_code ec;
+    const size_t max_message = services_.config.limits.max_stanza_bytes;
+    while (!torn_down_) {
+      size_t n = co_await ws_.async_read_some(buf, kWsReadChunk, asio::redirect_error(kToken, ec));
+      if (ec || torn_down_) co_return;  // closed by the peer (after our close, or not), or broken
+      active_ = true;
+      std::string_view data(static_cast<const char*>(buf.data().data()), n);
+      if (close_after_flush_) {
+        buf.consume(n);  // our stream is over: discard until the close handshake completes
+        continue;
+      }
+      if (ws_.got_binary()) {
+        framing_error("WebSocket messages must be text (RFC 7395 §3.2)");
+      } else {
+        if (message_bytes_ == 0 && (data.empty() || data.front() != '<') && !(n == 0 && !ws_.is_message_done())) {
+          framing_error("each message must start with '<' (RFC 7395 §3.3.3)");
+        }
+        message_bytes_ += n;
+        if (!close_after_flush_ && message_bytes_ > max_message) {
+          close_code_ = websocket::close_code::too_big;  // RFC 6455 §7.4.1: 1009
+          close(StreamErrorCondition::kPolicyViolation,
+                "message exceeds the stanza size limit of " + std::to_string(max_message) + " bytes");
+        }
+        if (!close_after_flush_) feed(data);
+        if (!close_after_flush_ && ws_.is_message_done()) {
+          if (elements_in_message_ != 1 || !parser_->between_elements())
+            framing_error("each message must hold exactly one complete XML element (RFC 7395 §3.3.3)");
+          message_bytes_ = 0;
+          elements_in_message_ = 0;
+        }
+      }
+      buf.consume(n);
+      // An idle session holds no read buffer (issue 3, memory per session): jemalloc makes the next
+      // message's allocation cheap.
+      if (ws_.is_message_done()) buf.shrink_to_fit();
+    }
+  }
+
+  void feed(std::string_view data) {
+    in_feed_ = true;
+    auto status = parser_->feed(data);
+    in_feed_ = false;
+    if (status == xml::StreamParser::Status::kError) handle_parse_error(parser_->error(), parser_->error_text());
+  }
+
+  void framing_error(std::string_view why) {
+    if (close_after_flush_) return;
+    close_code_ = websocket::close_code::protocol_error;
+    close(StreamErrorCondition::kBadFormat, why);
+  }
+
+  // StreamParser::Handler (fragment mode: only on_element is called)
+  void on_stream_open(const xml::Element&, std::string_view) override {}
+  void on_stream_close() override {}
+  void on_element(xml::Element&& el) override {
+    if (close_after_flush_) return;
+    if (++elements_in_message_ > 1) {
+      framing_error("each message must hold exactly one complete XML element (RFC 7395 §3.3.3)");
+      return;
+    }
+    bool header_name = el.name() == "open" || el.name() == "close";
+    if (header_name && el.ns() != ns::kFraming) {
+      close(StreamErrorCondition::kInvalidNamespace, "<open/> and <close/> belong to urn:ietf:params:xml:ns:xmpp-framing");
+      return;
+    }
+    if (el.ns() == ns::kFraming) {
+      if (el.name() == "open") open_stream(el);
+      else if (el.name() == "close") handle_stream_close();
+      else framing_error("unknown framing element");
+      return;
+    }
+    handle_element(std::move(el));
+  }
+
+  void open_stream(const xml::Element& open) {
+    const std::string& elsewhere = cfg_.websocket_see_other_uri;
+    if (!elsewhere.empty()) {
+      // RFC 7395 §3.4 and §3.6.1: answer the <open/> with a <close/> naming the other endpoint.
+      queue(framing_close(elsewhere));
+      close_after_flush_ = true;
+      handle_disconnect();
+      if (in_feed_) parser_->stop();
+      return;
+    }
+    // The <open/> attributes are those of a stream header (RFC 7395 §3.3.1).
+    xml::Element header("stream", ns::kStream);
+    for (const auto& a : open.attrs()) header.set_attr(a.name, a.value);
+    handle_stream_open(header, ns::kClient);
+  }
+
+  // C2sStream transport
+  void transport_open(const std::string& from, const std::string& id, const std::string& to) override {
+    queue(framing_open(from, id, to));
+  }
+  void transport_send(OutStanza out) override {
+    if (torn_down_ || close_after_flush_) return;
+    out_bytes_ += out.size();
+    if (out_bytes_ > services_.config.limits.max_output_queue_bytes) {
+      spdlog::warn("ws {}: output queue over {} bytes, disconnecting", peer_address(),
+                   services_.config.limits.max_output_queue_bytes);
+      teardown();
+      return;
+    }
+    out_.push_back(std::move(out));
+    mark_dirty();
+  }
+  void transport_close(const std::string& stream_error) override {
+    if (torn_down_ || close_after_flush_) return;
+    // RFC 7395 §3.5-§3.6: the error in its own message, then <close/>, then the WebSocket closing handshake.
+    if (!stream_error.empty()) queue(stream_error);
+    queue(framing_close());
+    close_after_flush_ = true;
+    if (in_feed_) parser_->stop();
+  }
+  bool transport_can_starttls() const override { return false; }  // RFC 7395 §3.9
+  void transport_starttls() override {}
+  void transport_restart() override {}  // the client sends a new <open/> (RFC 7395 §3.7)
+  bool transport_secure() const override { return secure_; }
+  std::vector<std::pair<std::string, std::string>> transport_channel_bindings() const override {
+    if constexpr (kIsTls<Stream>) return net::channel_bindings(const_cast<WsSession*>(this)->ws_.next_layer().native_handle());
+    else return {};
+  }
+  std::vector<std::pair<std::string, std::string>> transport_compat_bindings() const override {
+    if constexpr (kIsTls<Stream>) return net::compat_channel_bindings(const_cast<WsSession*>(this)->ws_.next_layer().native_handle());
+    else return {};
+  }
+  void transport_after(std::chrono::milliseconds delay, std::function<void()> fn) override {
+    auto timer = std::make_shared<asio::steady_timer>(worker_.io(), delay);
+    timer->async_wait([self = this->shared_from_this(), timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+      if (!ec && !self->torn_down_) fn();
+    });
+  }
+
+  void queue(std::string bytes) {
+    if (torn_down_) return;
+    out_bytes_ += bytes.size();
+    out_.push_back(OutStanza{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther});
+    mark_dirty();
+  }
+
+  void mark_dirty() {
+    if (dirty_) return;
+    dirty_ = true;
+    worker_.mark_dirty(this->shared_from_this());
+  }
+
+  awaitable<void> write_loop(std::shared_ptr<WsSession> self) {
+    boost::system::error_code ec;
+    while (!out_.empty() && !torn_down_) {
+      const OutStanza& o = out_.front();
+      FramedPieces p = framed_pieces(o);
+      std::array<asio::const_buffer, 4> bufs;
+      for (size_t i = 0; i < p.count; ++i) bufs[i] = asio::buffer(p.parts[i].data(), p.parts[i].size());
+      co_await ws_.async_write(bufs, asio::redirect_error(kToken, ec));
+      if (ec) break;
+      out_bytes_ -= o.size();
+      out_.pop_front();
+    }
+    if (!ec && !torn_down_ && close_after_flush_ && !close_sent_) {
+      close_sent_ = true;
+      co_await ws_.async_close(websocket::close_reason(close_code_), asio::redirect_error(kToken, ec));
+      handle_disconnect();
+    }
+    writing_ = false;
+    if (ec) {
+      teardown();
+      co_return;
+    }
+    if (!out_.empty() && !torn_down_) flush();
+  }
+
+  void teardown() {
+    if (torn_down_) return;
+    torn_down_ = true;
+    handle_disconnect();
+    boost::system::error_code ec;
+    beast::get_lowest_layer(ws_).socket().close(ec);
+    if (!writing_) out_.clear();
+    worker_.post([w = &worker_, id = id()] { w->remove(id); });
+  }
+
+  const HttpConfig& cfg_;
+  net::Worker& worker_;
+  websocket::stream<Stream> ws_;
+  bool secure_;
+  std::chrono::steady_clock::time_point started_;
+  std::unique_ptr<xml::StreamParser> parser_;
+  std::deque<OutStanza> out_;
+  size_t out_bytes_ = 0;
+  size_t message_bytes_ = 0;
+  unsigned elements_in_message_ = 0;
+  websocket::close_code close_code_ = websocket::close_code::normal;
+  bool writing_ = false;
+  bool dirty_ = false;
+  bool in_feed_ = false;
+  bool active_ = false;  // input arrived since the last sweep
+  bool close_after_flush_ = false;
+  bool close_sent_ = false;
+  bool torn_down_ = false;
+};
+
+}  // namespace detail
+}  // namespace causerie::http

@@ -1,0 +1,178 @@
+// Issue 5: Converse.js in headless Debian Chromium against a real Causerie. User A logs in over
+// WebSocket (RFC 7395), user B over BOSH (XEP-0124/0206) from a page of another origin (so CORS is
+// exercised); A adds B, both rosters show the other with a mutual subscription, A sends B a message and
+// B sees it in its chat window. A screenshot of each window goes to the --output directory.
+//
+// node tests/web/converse_test.mjs --binary build/causerie [--output DIR]
+import { chromium } from 'playwright-core';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const arg = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
+const binary = path.resolve(arg('--binary', path.join(here, '../../build/causerie')));
+const output = path.resolve(arg('--output', path.join(os.tmpdir(), 'causerie-test-output', 'converse')));
+fs.mkdirSync(output, { recursive: true });
+
+async function freePort() {
+  for (let i = 0; i < 100; i++) {
+    const port = 12000 + Math.floor(Math.random() * 20000);
+    const ok = await new Promise((resolve) => {
+      const s = net.createServer().once('error', () => resolve(false))
+        .listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (ok) return port;
+  }
+  throw new Error('no free port');
+}
+
+function check(cond, what) { if (!cond) throw new Error(what); }
+
+async function waitFor(fn, what, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+async function startServer(workdir) {
+  const c2s = await freePort();
+  const web = await freePort();
+  const config = path.join(workdir, 'causerie.toml');
+  fs.writeFileSync(config, [
+    '[server]', `data_dir = "${workdir}/data"`, 'log_level = "debug"', 'workers = 2', '',
+    '[http]', 'cors_origins = ["*"]', '',
+    '[[host]]', 'name = "localhost"', '',
+    '[[listener]]', 'type = "c2s"', 'address = "127.0.0.1"', `port = ${c2s}`, '',
+    '[[listener]]', 'type = "http"', 'address = "127.0.0.1"', `port = ${web}`, 'tls = "none"', '',
+  ].join('\n'));
+  const log = fs.openSync(path.join(output, 'server.log'), 'w');
+  const proc = spawn(binary, ['run', '--config', config], { stdio: ['ignore', log, log] });
+  await waitFor(() => new Promise((resolve) => {
+    const s = net.connect(web, '127.0.0.1', () => { s.end(); resolve(true); }).once('error', () => resolve(false));
+  }), 'causerie to listen');
+  const user = (jid, pw) => {
+    const r = spawnSync(binary, ['user', 'add', jid, '--password', pw, '--config', config], { encoding: 'utf8' });
+    check(r.status === 0, `user add ${jid}: ${r.stderr}`);
+  };
+  return { proc, web, user };
+}
+
+// Serves the test page and Converse's dist/ on its own port: another origin than the XMPP endpoints.
+async function startPages() {
+  const dist = path.join(here, 'node_modules/converse.js/dist');
+  const types = { '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm',
+                  '.html': 'text/html', '.svg': 'image/svg+xml', '.woff2': 'font/woff2', '.woff': 'font/woff', '.ttf': 'font/ttf' };
+  const port = await freePort();
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    let file = url.pathname === '/' ? path.join(here, 'page.html') : null;
+    if (url.pathname.startsWith('/dist/')) file = path.join(dist, path.normalize(url.pathname.slice(6)).replace(/^(\.\.[/\\])+/, ''));
+    if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'Content-Type': types[path.extname(file)] || 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return { server, port };
+}
+
+async function openUser(name, profile, pageUrl) {
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1200, height: 800 },
+  });
+  const page = context.pages()[0] || await context.newPage();
+  const logFile = fs.createWriteStream(path.join(output, `${name}-console.log`));
+  page.on('console', (m) => logFile.write(`${m.type()}: ${m.text()}\n`));
+  page.on('pageerror', (e) => logFile.write(`pageerror: ${e}\n`));
+  await page.goto(pageUrl);
+  return { context, page };
+}
+
+const contact = (page, jid) => page.evaluate(async (j) => {
+  const c = await window.causerieApi?.contacts.get(j);
+  return c ? c.get('subscription') : null;
+}, jid);
+
+async function main() {
+  const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'causerie-web-'));
+  let server, pages;
+  const users = [];
+  let failed = 0;
+  try {
+    server = await startServer(workdir);
+    pages = await startPages();
+    const a = { jid: 'alice@localhost', pw: 'alice-secret-1' };
+    const b = { jid: 'bob@localhost', pw: 'bob-secret-22' };
+    server.user(a.jid, a.pw);
+    server.user(b.jid, b.pw);
+    const ws = `ws://127.0.0.1:${server.web}/xmpp-websocket`;
+    const bosh = `http://127.0.0.1:${server.web}/http-bind`;
+    const url = (u, transport, endpoint) => `http://127.0.0.1:${pages.port}/?` + new URLSearchParams(
+      { jid: u.jid, password: u.pw, transport, endpoint, loglevel: process.env.CONVERSE_LOGLEVEL || 'info' }).toString();
+
+    const A = await openUser('alice-websocket', path.join(workdir, 'profile-a'), url(a, 'ws', ws));
+    users.push(A);
+    const B = await openUser('bob-bosh', path.join(workdir, 'profile-b'), url(b, 'bosh', bosh));
+    users.push(B);
+    for (const [who, u] of [['A', A], ['B', B]]) {
+      await waitFor(() => u.page.evaluate(() => window.causerieApi?.connection.connected()), `${who} to log in`);
+    }
+    const transports = await Promise.all([A, B].map((u) => u.page.evaluate(
+      () => window.causerieApi.connection.get().service)));
+    check(transports[0].startsWith('ws://') && transports[1].endsWith('/http-bind'), `transports: ${transports}`);
+
+    // A adds B; B's Converse approves (auto_subscribe) and subscribes back.
+    await A.page.evaluate((j) => window.causerieApi.contacts.add({ jid: j, name: 'Bob' }), b.jid);
+    await waitFor(async () => (await contact(A.page, b.jid)) === 'both', 'alice -> bob subscription both');
+    await waitFor(async () => (await contact(B.page, a.jid)) === 'both', 'bob -> alice subscription both');
+    // And the rosters on screen show each other.
+    await A.page.locator('converse-roster').getByText(/bob/i).first().waitFor({ timeout: 15000 });
+    await B.page.locator('converse-roster').getByText(/alice/i).first().waitFor({ timeout: 15000 });
+
+    // A opens a chat with B and types a message; B sees it in its chat window.
+    const text = `Hello Bob, from a WebSocket at ${Date.now()}`;
+    await A.page.evaluate((j) => window.causerieApi.chats.open(j, {}, true), b.jid);
+    const box = A.page.locator('textarea.chat-textarea').first();
+    await box.waitFor({ timeout: 15000 });
+    await box.fill(text);
+    await box.press('Enter');
+    // B's roster flags the unread message; B opens the conversation as a person would, by clicking Alice.
+    await B.page.locator('converse-roster .msgs-indicator').first().waitFor({ timeout: 20000 });
+    await B.page.locator('converse-roster a.open-chat', { hasText: /alice/i }).first().click();
+    await B.page.locator('converse-chat .chat-msg__text', { hasText: text }).first().waitFor({ timeout: 20000 });
+    await A.page.screenshot({ path: path.join(output, 'alice-websocket.png') });
+    await B.page.screenshot({ path: path.join(output, 'bob-bosh.png') });
+    console.log('PASS converse: websocket and BOSH users subscribed and chatted');
+  } catch (e) {
+    failed = 1;
+    console.log(`FAIL converse: ${e.stack || e}`);
+    for (const [i, u] of users.entries()) {
+      try { await u.page.screenshot({ path: path.join(output, `failure-${i}.png`) }); } catch { /* page gone */ }
+    }
+  } finally {
+    for (const u of users) await u.context.close().catch(() => {});
+    if (pages) pages.server.close();
+    if (server) {
+      server.proc.kill('SIGTERM');
+      await new Promise((r) => { server.proc.once('exit', r); setTimeout(r, 5000); });
+    }
+    fs.rmSync(workdir, { recursive: true, force: true });
+  }
+  console.log(`${1 - failed} passed, ${failed} failed; output in ${output}`);
+  process.exit(failed);
+}
+
+main();
