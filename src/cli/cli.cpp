@@ -1,6 +1,9 @@
 #include "cli/cli.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include <filesystem>
 #include <iostream>
@@ -59,9 +62,30 @@ std::unique_ptr<storage::Storage> open_db(const Config& c) {
   return storage::sqlite::open_sqlite(c.database_path());
 }
 
+// Each session is a file descriptor: raise the soft limit to the hard one (and, where allowed, the hard
+// one to the kernel's maximum) so that a large community is not capped at a distribution default.
+void raise_fd_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  rlim_t want = lim.rlim_max;
+  if (FILE* f = std::fopen("/proc/sys/fs/nr_open", "r")) {
+    unsigned long nr = 0;
+    if (std::fscanf(f, "%lu", &nr) == 1 && nr > want) want = nr;
+    std::fclose(f);
+  }
+  rlimit up{want, want};
+  if (setrlimit(RLIMIT_NOFILE, &up) != 0) {
+    up = {lim.rlim_max, lim.rlim_max};
+    setrlimit(RLIMIT_NOFILE, &up);
+  }
+  getrlimit(RLIMIT_NOFILE, &lim);
+  spdlog::debug("open file limit: {}", lim.rlim_cur);
+}
+
 int cmd_run(const std::string& config_path) {
   Config c = load(config_path);
   setup_logging(c.log_level);
+  raise_fd_limit();
   block_signals();
   Server server(std::move(c));
   server.start();

@@ -33,15 +33,26 @@ void StorageService::stop() {
 void StorageService::write(WriteJob job) {
   {
     std::lock_guard l(wmutex_);
-    wjobs_.push_back(std::move(job));
+    if (wjobs_.size() >= kMaxQueued) {
+      spdlog::warn("storage write queue full ({} jobs): request refused", kMaxQueued);
+    } else {
+      wjobs_.push_back(std::move(job));
+      job = nullptr;
+    }
   }
   wcv_.notify_one();
+  // A refused job is destroyed here, outside the lock (its responders may route an error).
 }
 
 void StorageService::read(ReadJob job) {
   {
     std::lock_guard l(rmutex_);
-    rjobs_.push_back(std::move(job));
+    if (rjobs_.size() >= kMaxQueued) {
+      spdlog::warn("storage read queue full ({} jobs): request refused", kMaxQueued);
+    } else {
+      rjobs_.push_back(std::move(job));
+      job = nullptr;
+    }
   }
   rcv_.notify_one();
 }

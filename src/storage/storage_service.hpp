@@ -30,8 +30,11 @@ class StorageService {
   StorageService(const StorageService&) = delete;
   StorageService& operator=(const StorageService&) = delete;
 
+  // A job refused because the lane is over kMaxQueued is dropped unrun: any IqResponder it captured
+  // answers internal-server-error. This bounds the memory a flood of requests can take.
   void write(WriteJob job);
   void read(ReadJob job);
+  static constexpr size_t kMaxQueued = 100000;
   // Runs everything queued, then stops both threads.
   void stop();
 

@@ -1,0 +1,125 @@
+// The storage interfaces over SQLite (a contract any backend must meet), and the StorageService's group
+// commit: completions run after COMMIT, a failing job is undone alone.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <future>
+
+#include "core/accounts/accounts.hpp"
+#include "storage/sqlite/sqlite_storage.hpp"
+#include "storage/storage_service.hpp"
+
+using namespace causerie;
+using namespace causerie::storage;
+
+namespace {
+
+class StorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("causerie-storage-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "db.sqlite").string();
+    db_ = sqlite::open_sqlite(path_);
+  }
+  void TearDown() override {
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<Storage> db_;
+};
+
+TEST_F(StorageTest, Accounts) {
+  Account a = make_account("alice@example.org", "secret", 4096);
+  EXPECT_TRUE(db_->accounts().create(a));
+  EXPECT_FALSE(db_->accounts().create(a));  // exists
+  auto got = db_->accounts().get("alice@example.org");
+  ASSERT_TRUE(got);
+  EXPECT_TRUE(sasl::verify_password(sasl::ScramHash::kSha256, got->sha256, "secret"));
+  EXPECT_TRUE(sasl::verify_password(sasl::ScramHash::kSha1, got->sha1, "secret"));
+  EXPECT_FALSE(db_->accounts().get("bob@example.org"));
+  db_->accounts().create(make_account("bob@example.org", "x", 4096));
+  db_->accounts().create(make_account("carol@other.org", "x", 4096));
+  EXPECT_EQ(db_->accounts().list("example.org"), (std::vector<std::string>{"alice@example.org", "bob@example.org"}));
+  Account n = make_account("alice@example.org", "new", 4096);
+  EXPECT_TRUE(db_->accounts().set_credentials("alice@example.org", n.sha1, n.sha256));
+  EXPECT_TRUE(sasl::verify_password(sasl::ScramHash::kSha256, db_->accounts().get("alice@example.org")->sha256, "new"));
+  // Removing an account removes its data.
+  db_->roster().put("alice@example.org", RosterItem{"bob@example.org"});
+  db_->kv().put("alice@example.org", "vcard", "", "<vCard/>");
+  db_->offline().push("alice@example.org", "<message/>", 10);
+  EXPECT_TRUE(db_->accounts().remove("alice@example.org"));
+  EXPECT_FALSE(db_->accounts().remove("alice@example.org"));
+  EXPECT_TRUE(db_->roster().items("alice@example.org").empty());
+  EXPECT_FALSE(db_->kv().get("alice@example.org", "vcard", ""));
+  EXPECT_EQ(db_->offline().count("alice@example.org"), 0u);
+}
+
+TEST_F(StorageTest, RosterItemsAndVersions) {
+  RosterStore& r = db_->roster();
+  EXPECT_EQ(r.version("a@x"), 0);
+  RosterItem it{"b@x", "Bee", Subscription::kBoth, false, true, false, false, {"Friends", "Work"}, "<presence/>"};
+  int64_t v1 = r.put("a@x", it);
+  EXPECT_EQ(v1, 1);
+  auto got = r.item("a@x", "b@x");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->name, "Bee");
+  EXPECT_EQ(got->subscription, Subscription::kBoth);
+  EXPECT_TRUE(got->pending_in);
+  EXPECT_EQ(got->groups, (std::vector<std::string>{"Friends", "Work"}));
+  EXPECT_EQ(got->pending_in_stanza, "<presence/>");
+  EXPECT_EQ(r.put("a@x", RosterItem{"c@x"}), 2);
+  EXPECT_EQ(r.items("a@x").size(), 2u);
+  EXPECT_EQ(r.remove("a@x", "c@x"), 3);
+  EXPECT_EQ(r.remove("a@x", "nobody@x"), 3);  // unchanged
+  EXPECT_EQ(r.version("a@x"), 3);
+}
+
+TEST_F(StorageTest, OfflineQueueIsOrderedAndBounded) {
+  OfflineStore& o = db_->offline();
+  EXPECT_TRUE(o.push("a@x", "<m1/>", 2));
+  EXPECT_TRUE(o.push("a@x", "<m2/>", 2));
+  EXPECT_FALSE(o.push("a@x", "<m3/>", 2));
+  auto p = o.pending("a@x");
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].xml, "<m1/>");
+  o.remove_up_to("a@x", p[0].id);
+  EXPECT_EQ(o.pending("a@x").size(), 1u);
+}
+
+TEST_F(StorageTest, SchemaSurvivesReopen) {
+  db_->accounts().create(make_account("a@x", "pw", 4096));
+  db_.reset();
+  db_ = sqlite::open_sqlite(path_);  // migrations already applied: nothing to do, data kept
+  EXPECT_TRUE(db_->accounts().exists("a@x"));
+}
+
+TEST_F(StorageTest, GroupCommitRunsCompletionsAfterCommitAndIsolatesFailures) {
+  db_.reset();
+  StorageService svc([this] { return sqlite::open_sqlite(path_); });
+  std::promise<void> done;
+  std::atomic<int> completions{0};
+  for (int i = 0; i < 50; ++i) {
+    svc.write([i, &completions](Storage& db) -> StorageService::Completion {
+      db.kv().put("a@x", "t", std::to_string(i), "v");
+      if (i == 25) throw StorageError("boom");  // this job alone is undone
+      return [&completions] { completions++; };
+    });
+  }
+  svc.write([&done](Storage&) -> StorageService::Completion { return [&done] { done.set_value(); }; });
+  ASSERT_EQ(done.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(completions.load(), 49);
+  std::promise<std::pair<bool, bool>> seen;
+  svc.read([&seen](Storage& db) {
+    seen.set_value({db.kv().get("a@x", "t", "24").has_value(), db.kv().get("a@x", "t", "25").has_value()});
+  });
+  auto [kept, undone] = seen.get_future().get();
+  EXPECT_TRUE(kept);
+  EXPECT_FALSE(undone);
+}
+
+}  // namespace
