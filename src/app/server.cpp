@@ -103,6 +103,7 @@ void Server::stop() {
   spdlog::info("shutting down");
   for (auto& l : s.listeners) l->stop();
   s.http->stop();
+  for (auto& m : s.modules) m->stop();
   s.pool.shutdown_connections();
   // Give the <system-shutdown/> errors a moment to reach the clients.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));

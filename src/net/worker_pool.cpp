@@ -58,6 +58,25 @@ void Worker::deliver(uint64_t id, OutStanza out) {
   if (wake) boost::asio::post(io_, [this] { drain_inbox(); });
 }
 
+void Worker::deliver_batch(std::vector<Delivery>& items) {
+  if (items.empty()) return;
+  if (t_current == this) {
+    for (auto& d : items)
+      if (Connection* c = find(d.ref.id)) c->deliver(std::move(d.out));
+    items.clear();
+    return;
+  }
+  bool wake;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    for (auto& d : items) inbox_.push_back(InboxItem{d.ref.id, std::move(d.out)});
+    wake = !inbox_scheduled_;
+    inbox_scheduled_ = true;
+  }
+  items.clear();
+  if (wake) boost::asio::post(io_, [this] { drain_inbox(); });
+}
+
 void Worker::drain_inbox() {
   std::vector<InboxItem> items;
   {
@@ -159,6 +178,19 @@ void WorkerPool::stop() {
 
 void WorkerPool::deliver(SessionRef ref, OutStanza out) {
   if (ref.worker < workers_.size()) workers_[ref.worker]->deliver(ref.id, std::move(out));
+}
+
+void WorkerPool::deliver_many(std::vector<Delivery>& items) {
+  if (workers_.size() == 1) {
+    workers_[0]->deliver_batch(items);
+    return;
+  }
+  // Split by worker, keeping each session's order; one inbox lock per worker.
+  std::vector<std::vector<Delivery>> per(workers_.size());
+  for (auto& d : items)
+    if (d.ref.worker < workers_.size()) per[d.ref.worker].push_back(std::move(d));
+  items.clear();
+  for (size_t w = 0; w < per.size(); ++w) workers_[w]->deliver_batch(per[w]);
 }
 
 void WorkerPool::with_session(SessionRef ref, std::function<void(ClientSession&)> fn) {

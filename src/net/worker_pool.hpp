@@ -55,6 +55,8 @@ class Worker {
 
   // --- any thread ---
   void deliver(uint64_t id, OutStanza out);
+  // Several stanzas for connections of this worker, taking the inbox lock once.
+  void deliver_batch(std::vector<Delivery>& items);
   void post(std::function<void()> fn);
 
   void start_sweeping(std::chrono::milliseconds every);
@@ -99,6 +101,7 @@ class WorkerPool final : public SessionDispatcher {
 
   // SessionDispatcher
   void deliver(SessionRef ref, OutStanza out) override;
+  void deliver_many(std::vector<Delivery>& items) override;
   void with_session(SessionRef ref, std::function<void(ClientSession&)> fn) override;
   void post(uint32_t worker, std::function<void()> fn) override;
   uint32_t worker_count() const override { return static_cast<uint32_t>(workers_.size()); }

@@ -54,12 +54,24 @@ class ClientSession {
   std::vector<std::unique_ptr<SessionExtension>> extensions_;
 };
 
+// One stanza for one session, for SessionDispatcher::deliver_many.
+struct Delivery {
+  SessionRef ref;
+  OutStanza out;
+};
+
 // Reaches sessions on any worker thread. Implemented by the network layer.
 class SessionDispatcher {
  public:
   virtual ~SessionDispatcher() = default;
   // Queues bytes for a session; dropped if the session has gone. Any thread.
   virtual void deliver(SessionRef ref, OutStanza out) = 0;
+  // Queues many stanzas at once (a fan-out): each worker's inbox is locked once for the whole batch
+  // rather than once per stanza. Order is kept per session. Leaves `items` empty. Any thread.
+  virtual void deliver_many(std::vector<Delivery>& items) {
+    for (auto& d : items) deliver(d.ref, std::move(d.out));
+    items.clear();
+  }
   // Runs fn on the session's thread with the session, unless it has gone. Any thread.
   virtual void with_session(SessionRef ref, std::function<void(ClientSession&)> fn) = 0;
   // Runs fn on worker `worker`'s thread. Any thread.

@@ -72,6 +72,9 @@ class ModuleContext {
 class Module {
  public:
   virtual ~Module() = default;
+  // Server shutdown, before client connections are closed: the last chance to tell clients something
+  // (e.g. MUC status 332). Called on the main thread while workers still run.
+  virtual void stop() {}
 };
 
 }  // namespace causerie
