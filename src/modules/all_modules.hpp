@@ -19,6 +19,7 @@ std::unique_ptr<Module> make_last(ModuleContext& ctx);
 std::unique_ptr<Module> make_register(ModuleContext& ctx);
 std::unique_ptr<Module> make_vcard(ModuleContext& ctx);
 std::unique_ptr<Module> make_private(ModuleContext& ctx);
+std::unique_ptr<Module> make_muc(ModuleContext& ctx);
 
 struct ModuleEntry {
   const char* name;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/sasl/scram.hpp"
+#include "storage/muc_store.hpp"
 
 namespace causerie::storage {
 
@@ -102,6 +103,7 @@ class Storage {
   virtual RosterStore& roster() = 0;
   virtual OfflineStore& offline() = 0;
   virtual KeyValueStore& kv() = 0;
+  virtual MucStore& muc() = 0;
   // Group commit: the service brackets a batch of jobs; each job runs in a savepoint inside it.
   virtual void begin() = 0;
   virtual void commit() = 0;

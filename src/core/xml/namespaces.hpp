@@ -37,5 +37,20 @@ inline constexpr const char* kPrivate = "jabber:iq:private";
 inline constexpr const char* kDelay = "urn:xmpp:delay";
 inline constexpr const char* kServerInfo = "http://jabber.org/network/serverinfo";
 inline constexpr const char* kCaps = "http://jabber.org/protocol/caps";
+inline constexpr const char* kRsm = "http://jabber.org/protocol/rsm";
+inline constexpr const char* kHints = "urn:xmpp:hints";
+
+// XEP-0045 multi-user chat and its companions (XEP-0249, XEP-0410, XEP-0421).
+inline constexpr const char* kMuc = "http://jabber.org/protocol/muc";
+inline constexpr const char* kMucUser = "http://jabber.org/protocol/muc#user";
+inline constexpr const char* kMucAdmin = "http://jabber.org/protocol/muc#admin";
+inline constexpr const char* kMucOwner = "http://jabber.org/protocol/muc#owner";
+inline constexpr const char* kMucRoomConfig = "http://jabber.org/protocol/muc#roomconfig";
+inline constexpr const char* kMucRoomInfo = "http://jabber.org/protocol/muc#roominfo";
+inline constexpr const char* kMucRequest = "http://jabber.org/protocol/muc#request";
+inline constexpr const char* kMucStableId = "http://jabber.org/protocol/muc#stable_id";
+inline constexpr const char* kMucSelfPing = "http://jabber.org/protocol/muc#self-ping-optimization";
+inline constexpr const char* kOccupantId = "urn:xmpp:occupant-id:0";
+inline constexpr const char* kConference = "jabber:x:conference";
 
 }  // namespace causerie::ns

@@ -22,5 +22,6 @@ struct SchemaComponent {
 const std::vector<SchemaComponent>& schema_components();
 
 SchemaComponent core_schema();
+SchemaComponent muc_schema();  // sqlite_muc_schema.cpp
 
 }  // namespace causerie::storage::sqlite

@@ -4,6 +4,7 @@
 
 #include "storage/sqlite/sqlite_db.hpp"
 #include "storage/sqlite/sqlite_migrations.hpp"
+#include "storage/sqlite/sqlite_muc_store.hpp"
 
 namespace causerie::storage::sqlite {
 
@@ -41,12 +42,13 @@ std::string_view host_of(std::string_view bare) {
 
 class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineStore, KeyValueStore {
  public:
-  explicit SqliteStorage(const std::string& path) : db_(path) { migrate(); }
+  explicit SqliteStorage(const std::string& path) : db_(path), muc_(make_sqlite_muc_store(db_)) { migrate(); }
 
   AccountStore& accounts() override { return *this; }
   RosterStore& roster() override { return *this; }
   OfflineStore& offline() override { return *this; }
   KeyValueStore& kv() override { return *this; }
+  MucStore& muc() override { return *muc_; }
 
   void begin() override { db_.exec("BEGIN IMMEDIATE"); }
   void commit() override { db_.exec("COMMIT"); }
@@ -278,6 +280,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   }
 
   Db db_;
+  std::unique_ptr<MucStore> muc_;
 };
 
 }  // namespace

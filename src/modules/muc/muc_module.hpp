@@ -1,0 +1,51 @@
+// XEP-0045 v1.35 multi-user chat: one service (e.g. conference.<host>) per configured host, with
+// XEP-0249 direct invitations (routed as any message, nothing to do here), XEP-0410 self-ping and
+// XEP-0421 occupant ids handled by the rooms. This file is the glue to the server: configuration
+// ([modules.muc]), the service's own disco and room listing (§6.1–§6.3), session tracking (a client
+// that disconnects leaves its rooms), and shutdown (status 332). Rooms: room.hpp; threading and
+// lazy loading: room_registry.hpp.
+//
+// Thread rules: handlers run on any thread; all room state is behind the RoomRegistry; the per-session
+// list of rooms is a SessionExtension touched only on the session's thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/module/module.hpp"
+#include "modules/muc/room_registry.hpp"
+
+namespace causerie::modules::muc {
+
+class MucModule final : public Module {
+ public:
+  explicit MucModule(ModuleContext& ctx);
+  void stop() override;
+
+ private:
+  struct Service {
+    ServiceSettings settings;
+    std::unique_ptr<RoomRegistry> rooms;
+  };
+  // Rooms a session has sent presence to, so its end reaches them (bounded).
+  struct SessionRooms final : SessionExtension {
+    std::set<std::pair<Service*, std::string>> rooms;
+  };
+  static constexpr size_t kMaxTrackedRooms = 1000;
+
+  ServiceSettings read_settings(const std::string& host, std::vector<std::string> hosts);
+  void on_stanza(Service& svc, Stanza&& st, ClientSession* origin);
+  void service_stanza(Service& svc, Stanza&& st);
+  void list_rooms(Service& svc, const Stanza& st, IqResponder reply);
+  Service* service_for(std::string_view domain);
+
+  ModuleContext& ctx_;
+  std::vector<std::unique_ptr<Service>> services_;
+  size_t slot_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace causerie::modules::muc
