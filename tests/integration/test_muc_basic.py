@@ -6,6 +6,7 @@ disconnecting."""
 import asyncio
 
 import harness
+from slixmpp.xmlstream import ET
 from harness import check
 from muc_util import (form_values, USER, MUC, DELAY, codes, item, occupant_id, error_condition, join, join_error, create,
                       configure, leave, iq_error, presence_from, quiet, service, room_jid, users, connect)
@@ -27,11 +28,12 @@ async def test_discovery(env):
     await create(alice, lounge, "Alice", {"muc#roomconfig_roomname": "The Lounge"})
     await join(bob, lounge, "Bob")
     await create(alice, hidden, "Alice", {"muc#roomconfig_publicroom": False})
+    await create(bob, room_jid(env, "annex"), "Bob")
     # §6.3: public rooms with their occupant counts; hidden rooms are not listed.
     items = await bob["xep_0030"].get_items(jid=svc)
     listed = {i[0]: i[2] for i in items["disco_items"]["items"]}
     check(listed.get(lounge) == "The Lounge (2)", f"lounge listed with its count, got {listed}")
-    check(hidden not in listed, "the hidden room is not listed")
+    check(hidden not in listed and len(listed) == 2, f"the hidden room is not listed: {listed}")
     # §6.4: room features and the XEP-0128 muc#roominfo form.
     info = await bob["xep_0030"].get_info(jid=lounge)
     feats = set(info["disco_info"]["features"])
@@ -43,6 +45,24 @@ async def test_discovery(env):
     form = form_values(info)
     check(form["FORM_TYPE"] == "http://jabber.org/protocol/muc#roominfo", "muc#roominfo form")
     check(form["muc#roominfo_occupants"] == "2", f"occupant count, got {form}")
+    # XEP-0059 paging of the listing: one at a time, with the total.
+    iq = bob.Iq()
+    iq["type"], iq["to"] = "get", svc
+    iq.append(ET.fromstring("<query xmlns='http://jabber.org/protocol/disco#items'>"
+                            "<set xmlns='http://jabber.org/protocol/rsm'><max>1</max></set></query>"))
+    page = await iq.send(timeout=10)
+    rsm = "{http://jabber.org/protocol/rsm}"
+    got = page.xml.findall("{http://jabber.org/protocol/disco#items}query/{http://jabber.org/protocol/disco#items}item")
+    check(len(got) == 1, f"one item per page, got {len(got)}")
+    check(page.xml.find(f".//{rsm}set/{rsm}count").text == str(len(listed)), "the count of all public rooms")
+    last = page.xml.find(f".//{rsm}set/{rsm}last").text
+    iq = bob.Iq()
+    iq["type"], iq["to"] = "get", svc
+    iq.append(ET.fromstring("<query xmlns='http://jabber.org/protocol/disco#items'><set xmlns="
+                            f"'http://jabber.org/protocol/rsm'><max>10</max><after>{last}</after></set></query>"))
+    rest = await iq.send(timeout=10)
+    after = [i.get("jid") for i in rest.xml.iter("{http://jabber.org/protocol/disco#items}item")]
+    check(last not in after and len(after) == len(listed) - 1, f"the next page: {after}")
     hidden_info = await bob["xep_0030"].get_info(jid=hidden)
     check("muc_hidden" in hidden_info["disco_info"]["features"], "hidden room says muc_hidden")
     # A room that does not exist: item-not-found.

@@ -53,11 +53,14 @@ MucModule::MucModule(ModuleContext& ctx) : ctx_(ctx), slot_(ctx.allocate_session
 
   // A client that sends presence to a room is remembered on its session, so that when the session ends
   // its rooms learn it at once, even if it never sent initial presence (the IM module then has nothing
-  // to broadcast) — the room checks that it is still the same session.
+  // to broadcast) — the room checks that it is still the same session. The same list bounds how many
+  // rooms one session may be in (DESIGN §9).
   ctx.hook(StanzaHook::kFromClient, 90, [this](StanzaEvent& ev) {
-    if (!ev.origin || !ev.stanza.is_presence() || !ev.stanza.type().empty()) return HookResult::kContinue;
+    if (!ev.origin || !ev.stanza.is_presence()) return HookResult::kContinue;
     const Jid& to = ev.stanza.to();
-    if (!to.has_localpart() || !to.has_resource()) return HookResult::kContinue;
+    std::string_view type = ev.stanza.type();
+    if (!to.has_localpart() || !to.has_resource() || (!type.empty() && type != "unavailable"))
+      return HookResult::kContinue;
     Service* svc = service_for(to.domainpart());
     if (!svc) return HookResult::kContinue;
     auto* st = ev.origin->extension_as<SessionRooms>(slot_);
@@ -65,7 +68,17 @@ MucModule::MucModule(ModuleContext& ctx) : ctx_(ctx), slot_(ctx.allocate_session
       ev.origin->set_extension(slot_, std::make_unique<SessionRooms>());
       st = ev.origin->extension_as<SessionRooms>(slot_);
     }
-    if (st->rooms.size() < kMaxTrackedRooms) st->rooms.emplace(svc, std::string(to.bare_view()));
+    auto key = std::make_pair(svc, std::string(to.bare_view()));
+    if (type == "unavailable") {
+      st->rooms.erase(key);
+      return HookResult::kContinue;
+    }
+    if (st->rooms.size() >= kMaxRoomsPerSession && !st->rooms.count(key)) {
+      ctx_.router().bounce(ev.stanza, StanzaError(StanzaErrorCondition::kPolicyViolation, StanzaErrorType::kWait,
+                                                  "this session is in too many rooms"));
+      return HookResult::kHandled;
+    }
+    st->rooms.insert(std::move(key));
     return HookResult::kContinue;
   });
   ctx.on_session(SessionHook::kClosed, [this](ClientSession& session) {

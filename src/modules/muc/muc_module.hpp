@@ -30,11 +30,11 @@ class MucModule final : public Module {
     ServiceSettings settings;
     std::unique_ptr<RoomRegistry> rooms;
   };
-  // Rooms a session has sent presence to, so its end reaches them (bounded).
+  // Rooms a session has joined (or tried to) and not left, so that its end reaches them.
   struct SessionRooms final : SessionExtension {
     std::set<std::pair<Service*, std::string>> rooms;
   };
-  static constexpr size_t kMaxTrackedRooms = 1000;
+  static constexpr size_t kMaxRoomsPerSession = 1000;
 
   ServiceSettings read_settings(const std::string& host, std::vector<std::string> hosts);
   void on_stanza(Service& svc, Stanza&& st, ClientSession* origin);

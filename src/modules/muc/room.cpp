@@ -120,6 +120,7 @@ std::unique_ptr<Room> Room::handle_absent(const Jid& room, const Stanza& st, Ses
       r->now_ = now;
       r->set_affiliation(std::string(from.bare_view()), Affiliation::kOwner, {}, {});
       r->join(st, origin, true, out);
+      if (r->empty()) return nullptr;
       return r;
     }
     case StanzaKind::kMessage:

@@ -180,8 +180,9 @@ void Room::admin_set(const Stanza& st, const xml::Element& q, SessionRef origin,
     if (has_role == has_aff) return fail(StanzaErrorCondition::kBadRequest, "one of role or affiliation per item");
     if (has_role) {
       auto role = parse_role(item->attr("role"));
-      if (!role || !item->has_attr("nick")) return fail(StanzaErrorCondition::kBadRequest);
-      Occupant* target = occupant_by_nick(item->attr("nick"));
+      auto nick = prep_resourcepart(item->attr("nick"));
+      if (!role || !item->has_attr("nick") || !nick) return fail(StanzaErrorCondition::kBadRequest);
+      Occupant* target = occupant_by_nick(*nick);
       if (!target) return fail(StanzaErrorCondition::kItemNotFound, "no such occupant");
       if (auto denied = check_role_change(actor, target->role, affiliation_of(target->bare.str()), *role))
         return fail(*denied);
@@ -194,14 +195,19 @@ void Room::admin_set(const Stanza& st, const xml::Element& q, SessionRef origin,
       std::string who(item->attr("jid"));
       if (who.empty()) {
         // A nick may name an occupant (§9.3 allows either); affiliations still apply to its bare JID.
-        Occupant* target = item->has_attr("nick") ? occupant_by_nick(item->attr("nick")) : nullptr;
+        auto nick = prep_resourcepart(item->attr("nick"));
+        Occupant* target = item->has_attr("nick") && nick ? occupant_by_nick(*nick) : nullptr;
         if (!target) return fail(StanzaErrorCondition::kBadRequest, "an affiliation change needs a jid");
         c.bare = target->bare.str();
       } else {
         auto j = Jid::parse(who);
         if (!j) return fail(StanzaErrorCondition::kJidMalformed);
         c.bare = std::string(j->bare_view());  // §10.3: full JIDs count as their bare JID
-        c.nick = std::string(item->attr("nick"));
+        if (!item->attr("nick").empty()) {
+          auto nick = prep_resourcepart(item->attr("nick"));
+          if (!nick) return fail(StanzaErrorCondition::kJidMalformed, "invalid nickname");
+          c.nick = *nick;
+        }
       }
       Affiliation current = affiliation_of(c.bare);
       if (auto denied = check_affiliation_change(actor.affiliation, current, *aff, c.bare == my_bare, owners))

@@ -232,7 +232,8 @@ void Room::on_voice_request(const Stanza& st, const xml::DataForm& form, Session
       return;
     }
     if (xml::parse_form_bool(form.value("muc#request_allow")) != true) return;
-    Occupant* target = occupant_by_nick(form.value("muc#roomnick"));
+    auto nick = prep_resourcepart(form.value("muc#roomnick"));
+    Occupant* target = nick ? occupant_by_nick(*nick) : nullptr;
     if (!target || target->role != Role::kVisitor) return;
     Actor actor{o->role, affiliation_of(o->bare.str())};
     if (check_role_change(actor, target->role, affiliation_of(target->bare.str()), Role::kParticipant)) return;
