@@ -139,8 +139,9 @@ void MucModule::on_stanza(Service& svc, Stanza&& st, ClientSession* origin) {
       ctx_.router().route(Stanza(std::move(*e), st.to(), st.from()));
     return;
   }
-  SessionRef ref = origin ? origin->ref() : SessionRef{};
   const Jid& from = st.from();
+  // The sender's own session, to which the room may later write directly.
+  SessionRef ref = origin && origin->jid() == from ? origin->ref() : SessionRef{};
   if (!ref.valid() && st.is_presence() && from.has_resource() && svc.settings.is_local(from.domainpart())) {
     // A presence that did not come straight from the client: the user's server speaking for it (RFC
     // 6121 §4.6.3 directed presence) or another module.

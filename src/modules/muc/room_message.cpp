@@ -100,6 +100,7 @@ void Room::on_groupchat(const Stanza& st, SessionRef origin, RoomOutput& out) {
     persist_header(out);
     return;
   }
+  out.local.reserve(out.local.size() + occupants_.size());
   RoomOutput::Fanout f(out, r);
   for (const auto& [nick, p] : occupants_)
     for (const auto& sess : p.sessions) f.to(sess.jid, sess.ref);
