@@ -54,8 +54,24 @@ void RoomRegistry::enqueue(const Jid& room, Task task, bool create) {
 }
 
 void RoomRegistry::load(const std::shared_ptr<Cell>& cell) {
+  // If the read lane refuses the job (its queue is full) the job is destroyed unrun: the guard then
+  // reports a failed load, so the stanzas waiting for this room are answered rather than stuck.
+  struct LoadGuard {
+    RoomRegistry* reg = nullptr;
+    std::shared_ptr<Cell> cell;
+    bool ran = false;
+    ~LoadGuard() {
+      if (!ran && reg)
+        reg->ctx_.dispatcher().post(reg->worker_of(*cell), [r = reg, c = cell] { r->loaded(c, std::nullopt, true); });
+    }
+  };
+  auto guard = std::make_shared<LoadGuard>();
+  guard->reg = this;
+  guard->cell = cell;
   size_t history = s_.limits.max_history;
-  ctx_.storage().read([this, cell, history](storage::Storage& db) {
+  ctx_.storage().read([this, guard, history](storage::Storage& db) {
+    guard->ran = true;
+    const auto& cell = guard->cell;
     std::optional<storage::MucRoom> stored;
     bool failed = false;
     try {
