@@ -207,3 +207,21 @@ TEST(MucPrivileges, RolePrivileges) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(MucTypes, NamesRoundTrip) {
+  for (Role r : {Role::kNone, Role::kVisitor, Role::kParticipant, Role::kModerator})
+    EXPECT_EQ(parse_role(to_string(r)), r);
+  for (Affiliation a : {Affiliation::kOutcast, Affiliation::kNone, Affiliation::kMember, Affiliation::kAdmin,
+                        Affiliation::kOwner})
+    EXPECT_EQ(parse_affiliation(to_string(a)), a);
+  EXPECT_STREQ(to_string(Affiliation::kOwner), "owner");
+  EXPECT_STREQ(to_string(Role::kParticipant), "participant");
+  EXPECT_EQ(parse_whois("anyone"), Whois::kAnyone);
+  EXPECT_EQ(parse_allow_pm("participants"), AllowPm::kParticipants);
+  EXPECT_FALSE(parse_role("king"));
+  EXPECT_FALSE(parse_affiliation(""));
+}
+
+}  // namespace
