@@ -114,7 +114,11 @@ async def test_affiliation_lists(env):
     check(cond == "forbidden", f"admin granting admin: {cond}")
     check(await iq_error(admin_list(carol, room, affiliation="owner")) == "forbidden", "owner list for admins")
     check(await iq_error(admin_list(bob, room, affiliation="member")) == "forbidden", "member list for members")
-    # The reserved nick is Bob's (§7.12): others get a conflict.
+    # The reserved nick is Bob's (§7.12): he can discover it, others get a conflict.
+    info = await bob["xep_0030"].get_info(jid=room, node="x-roomuser-item")
+    check(("conference", "text", None, "Bob") in info["disco_info"]["identities"], "reserved nick discovered")
+    info = await dave["xep_0030"].get_info(jid=room, node="x-roomuser-item")
+    check(not info["disco_info"]["identities"], "no reserved nick for Dave")
     await leave(bob, room, "Bob")
     check(await join_error(dave, room, "Bob") == "conflict", "reserved nickname")
     # Ownership (§10.3, §10.4): the last owner cannot step down; with two owners one can.

@@ -277,6 +277,16 @@ TEST_F(MucRoomTest, BanAndMembersOnly) {
   EXPECT_TRUE(again[0].el.child("error")->child("registration-required", ns::kStanzas));
 }
 
+TEST_F(MucRoomTest, CreatorLeavingAnUnconfiguredRoomDestroysIt) {
+  send(join("crone1@shakespeare.lit/desktop", "firstwitch"), 1);
+  auto r = send("<presence from='crone1@shakespeare.lit/desktop' to='coven@chat.shakespeare.lit/firstwitch' "
+                "type='unavailable'/>",
+                1);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].el.child("x", ns::kMucUser)->child("destroy"));  // §10.1.3
+  EXPECT_TRUE(room_->destroyed());
+}
+
 TEST_F(MucRoomTest, LastSessionLeavingDestroysATemporaryRoom) {
   create_instant();
   send(join("crone1@shakespeare.lit/phone", "firstwitch"), 7);  // multi-session

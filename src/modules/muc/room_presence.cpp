@@ -240,6 +240,8 @@ void Room::leave(const Jid& real, const xml::Element* exit_presence, std::vector
   PresenceSpec spec = spec_for(gone, true);
   spec.base = exit_presence;
   spec.codes = std::move(codes);
+  // §10.1.3: the creator leaving before configuring the room destroys it, and is told so.
+  if (locked_ && occupants_.empty()) spec.destroy = DestroyNotice{};
   broadcast_presence(gone, spec, {}, out);
   after_departure(out);
 }
