@@ -78,9 +78,15 @@ class DiscoModule final : public Module {
     r.reply.result(std::move(q));
   }
 
+  bool delegate(AccountDiscoQuery kind, IqRequest& r) {
+    for (const auto& h : ctx_.disco().account_handlers())
+      if (h(kind, r)) return true;
+    return false;
+  }
+
   void account_info(IqRequest& r) {
     if (!r.payload().attr("node").empty()) {
-      r.reply.error(StanzaError(StanzaErrorCondition::kItemNotFound));
+      if (!delegate(AccountDiscoQuery::kInfo, r)) r.reply.error(StanzaError(StanzaErrorCondition::kItemNotFound));
       return;
     }
     std::string account = r.account().str();
@@ -96,6 +102,7 @@ class DiscoModule final : public Module {
   }
 
   void account_items(IqRequest& r) {
+    if (delegate(AccountDiscoQuery::kItems, r)) return;
     std::string account = r.account().str();
     ctx_.storage().read([reply = r.reply, account](storage::Storage& db) {
       if (!db.accounts().exists(account)) {

@@ -25,6 +25,13 @@ struct DiscoItem {
 // Produces an extension form (XEP-0128) for a host, or nothing.
 using DiscoExtension = std::function<std::optional<xml::Element>(const std::string& host)>;
 
+struct IqRequest;
+// Answers disco queries on an account that the static lists cannot: queries naming a node, and the
+// account's items (a PEP service's nodes, XEP-0163 §8). Returns false to leave the query to the default
+// answer; returning true means the handler took the request and will answer it.
+enum class AccountDiscoQuery { kInfo, kItems };
+using AccountDiscoHandler = std::function<bool(AccountDiscoQuery, IqRequest&)>;
+
 class DiscoRegistry {
  public:
   void add_server_identity(DiscoIdentity id) { server_identities_.push_back(std::move(id)); }
@@ -33,6 +40,7 @@ class DiscoRegistry {
   void add_account_feature(std::string var) { add_unique(account_features_, std::move(var)); }
   void add_server_item(DiscoItem item) { items_.push_back(std::move(item)); }
   void add_server_extension(DiscoExtension ext) { extensions_.push_back(std::move(ext)); }
+  void add_account_handler(AccountDiscoHandler h) { account_handlers_.push_back(std::move(h)); }
 
   const std::vector<DiscoIdentity>& server_identities() const { return server_identities_; }
   const std::vector<std::string>& server_features() const { return server_features_; }
@@ -40,6 +48,7 @@ class DiscoRegistry {
   const std::vector<std::string>& account_features() const { return account_features_; }
   std::vector<DiscoItem> server_items(const std::string& host) const;
   std::vector<xml::Element> server_extensions(const std::string& host) const;
+  const std::vector<AccountDiscoHandler>& account_handlers() const { return account_handlers_; }
 
   // Builds <query xmlns='…disco#info'> with identities and features (sorted, as XEP-0115 hashing wants).
   static xml::Element info_query(const std::vector<DiscoIdentity>& ids, std::vector<std::string> features,
@@ -51,6 +60,7 @@ class DiscoRegistry {
   std::vector<std::string> server_features_, account_features_;
   std::vector<DiscoItem> items_;
   std::vector<DiscoExtension> extensions_;
+  std::vector<AccountDiscoHandler> account_handlers_;
 };
 
 }  // namespace causerie
