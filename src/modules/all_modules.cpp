@@ -12,7 +12,7 @@ const std::vector<ModuleEntry>& all_modules() {
       {"im", make_im},           {"offline", make_offline}, {"disco", make_disco},
       {"ping", make_ping},       {"version", make_version}, {"time", make_time},
       {"last", make_last},       {"register", make_register}, {"vcard", make_vcard},
-      {"private", make_private}, {"muc", make_muc},
+      {"private", make_private}, {"muc", make_muc}, {"pubsub", make_pubsub},
   };
   return kModules;
 }

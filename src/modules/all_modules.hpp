@@ -20,6 +20,7 @@ std::unique_ptr<Module> make_register(ModuleContext& ctx);
 std::unique_ptr<Module> make_vcard(ModuleContext& ctx);
 std::unique_ptr<Module> make_private(ModuleContext& ctx);
 std::unique_ptr<Module> make_muc(ModuleContext& ctx);
+std::unique_ptr<Module> make_pubsub(ModuleContext& ctx);  // pubsub/pubsub_module.cpp
 
 struct ModuleEntry {
   const char* name;

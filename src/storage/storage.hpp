@@ -14,6 +14,7 @@
 
 #include "core/sasl/scram.hpp"
 #include "storage/muc_store.hpp"
+#include "storage/pubsub_store.hpp"
 
 namespace causerie::storage {
 
@@ -104,6 +105,7 @@ class Storage {
   virtual OfflineStore& offline() = 0;
   virtual KeyValueStore& kv() = 0;
   virtual MucStore& muc() = 0;
+  virtual PubsubStore& pubsub() = 0;
   // Group commit: the service brackets a batch of jobs; each job runs in a savepoint inside it.
   virtual void begin() = 0;
   virtual void commit() = 0;

@@ -53,4 +53,19 @@ inline constexpr const char* kMucSelfPing = "http://jabber.org/protocol/muc#self
 inline constexpr const char* kOccupantId = "urn:xmpp:occupant-id:0";
 inline constexpr const char* kConference = "jabber:x:conference";
 
+inline constexpr const char* kShim = "http://jabber.org/protocol/shim";
+
+inline constexpr const char* kPubsub = "http://jabber.org/protocol/pubsub";
+inline constexpr const char* kPubsubOwner = "http://jabber.org/protocol/pubsub#owner";
+inline constexpr const char* kPubsubEvent = "http://jabber.org/protocol/pubsub#event";
+inline constexpr const char* kPubsubErrors = "http://jabber.org/protocol/pubsub#errors";
+inline constexpr const char* kPubsubNodeConfig = "http://jabber.org/protocol/pubsub#node_config";
+inline constexpr const char* kPubsubMetaData = "http://jabber.org/protocol/pubsub#meta-data";
+inline constexpr const char* kPubsubPublishOptions = "http://jabber.org/protocol/pubsub#publish-options";
+inline constexpr const char* kPubsubSubscribeOptions = "http://jabber.org/protocol/pubsub#subscribe_options";
+inline constexpr const char* kPubsubSubscribeAuthorization = "http://jabber.org/protocol/pubsub#subscribe_authorization";
+inline constexpr const char* kAtom = "http://www.w3.org/2005/Atom";
+inline constexpr const char* kMicroblog = "urn:xmpp:microblog:0";
+inline constexpr const char* kSocialFeed = "urn:xmpp:pubsub-social-feed:1";
+
 }  // namespace causerie::ns

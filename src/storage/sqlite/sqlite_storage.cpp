@@ -5,6 +5,7 @@
 #include "storage/sqlite/sqlite_db.hpp"
 #include "storage/sqlite/sqlite_migrations.hpp"
 #include "storage/sqlite/sqlite_muc_store.hpp"
+#include "storage/sqlite/sqlite_pubsub_store.hpp"
 
 namespace causerie::storage::sqlite {
 
@@ -42,13 +43,14 @@ std::string_view host_of(std::string_view bare) {
 
 class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineStore, KeyValueStore {
  public:
-  explicit SqliteStorage(const std::string& path) : db_(path), muc_(make_sqlite_muc_store(db_)) { migrate(); }
+  explicit SqliteStorage(const std::string& path) : db_(path), muc_(make_sqlite_muc_store(db_)), pubsub_(db_) { migrate(); }
 
   AccountStore& accounts() override { return *this; }
   RosterStore& roster() override { return *this; }
   OfflineStore& offline() override { return *this; }
   KeyValueStore& kv() override { return *this; }
   MucStore& muc() override { return *muc_; }
+  PubsubStore& pubsub() override { return pubsub_; }
 
   void begin() override { db_.exec("BEGIN IMMEDIATE"); }
   void commit() override { db_.exec("COMMIT"); }
@@ -108,6 +110,10 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
       auto q = db_.prepare(sql);
       q->bind(1, jid).run();
     }
+    // The account's PEP service, and what it held on other nodes.
+    pubsub_.delete_service(jid);
+    pubsub_.remove_subscriptions_of(jid);
+    pubsub_.remove_affiliations_of(jid);
     auto q = db_.prepare("DELETE FROM accounts WHERE jid = ?1");
     q->bind(1, jid).run();
     return db_.changes() == 1;
@@ -281,6 +287,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
 
   Db db_;
   std::unique_ptr<MucStore> muc_;
+  SqlitePubsubStore pubsub_;
 };
 
 }  // namespace

@@ -1,0 +1,100 @@
+// Public blog pages over HTTP (see blog_pages.hpp):
+//   GET /blog/<user@host>                          the user's public microblog posts (XEP-0277), HTML
+//   GET /blog/<user@host>/atom.xml                 the same as an Atom feed
+//   GET /blog/community/<node>@<service>[/atom.xml]  an open community node on a pubsub service
+// Pages go back in time with ?after=<item id>. Contacts-only posts never appear.
+#include "core/util/time.hpp"
+#include "core/xml/fragment.hpp"
+#include "core/xml/namespaces.hpp"
+#include "modules/pubsub/blog_pages.hpp"
+#include "modules/pubsub/microblog.hpp"
+#include "modules/pubsub/pubsub_module.hpp"
+
+namespace causerie::modules::pubsub {
+
+namespace {
+
+constexpr std::string_view kAtomSuffix = "/atom.xml";
+constexpr std::string_view kCommunity = "community/";
+
+http::Response not_found() {
+  http::Response r = http::Response::text(404, "No public blog here.\n");
+  return r;
+}
+
+void add_security_headers(http::Response& r) {
+  // Defence in depth behind the escaping: no scripts, no plugins, styles only inline, pictures anywhere.
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
+                         "media-src https: http:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+}
+
+}  // namespace
+
+void serve_blog(ModuleContext& ctx, Engine& engine, size_t page_size, const http::Request& req, http::Respond respond) {
+  std::string_view rest = req.path;
+  if (!rest.starts_with("/blog/")) return respond(not_found());
+  rest.remove_prefix(6);
+  bool atom = rest.ends_with(kAtomSuffix);
+  if (atom) rest.remove_suffix(kAtomSuffix.size());
+  while (rest.ends_with('/')) rest.remove_suffix(1);
+
+  std::optional<Service> svc;
+  std::string node, path;
+  if (rest.starts_with(kCommunity)) {
+    std::string_view addr = rest.substr(kCommunity.size());
+    size_t at = addr.rfind('@');
+    if (at == std::string_view::npos || at == 0) return respond(not_found());
+    node = std::string(addr.substr(0, at));
+    svc = engine.service_at(addr.substr(at + 1));
+    if (!svc || svc->pep) return respond(not_found());
+    path = "/blog/community/" + url_encode_segment(node) + "@" + svc->jid;
+  } else {
+    auto jid = Jid::parse(rest);
+    if (!jid || !jid->has_localpart() || jid->has_resource()) return respond(not_found());
+    svc = engine.service_at(jid->str());
+    if (!svc) return respond(not_found());
+    node = ns::kMicroblog;
+    path = "/blog/" + svc->jid;
+  }
+  std::string base = req.host.empty() ? std::string() : (req.secure ? "https://" : "http://") + req.host;
+  std::string after = req.param("after");
+  ctx.storage().read([&engine, svc = *svc, node, path, base, after, atom, page_size,
+                      respond = std::move(respond)](storage::Storage& db) {
+    auto items = engine.public_items(db, svc, node, after, page_size);
+    if (!items) return respond(not_found());
+    const NodeConfig& c = items->node.config;
+    BlogPage page;
+    page.path = path;
+    page.base_url = base;
+    page.author = svc.pep ? svc.jid : items->node.row.creator;
+    page.author_uri = "xmpp:" + page.author;
+    page.title = !c.title.empty() ? c.title : svc.pep ? "Blog of " + svc.jid : node;
+    page.subtitle = c.description;
+    page.feed_id = "xmpp:" + svc.jid + "?;node=" + url_encode_segment(node);
+    for (const auto& item : items->items) {
+      auto entry = xml::parse_fragment(item.payload);
+      if (!entry) continue;
+      std::string published = util::format_datetime(util::SystemTime(std::chrono::milliseconds(item.published)));
+      BlogPost p = post_from_entry(*entry, item.id, published);
+      if (p.id.empty()) continue;  // not an Atom entry (XEP-0277 §9 metadata, or another payload)
+      page.posts.push_back(std::move(p));
+    }
+    page.updated = !page.posts.empty() ? page.posts.front().updated
+                                       : util::format_datetime(std::chrono::system_clock::now());
+    if (items->more && !items->items.empty()) page.older = items->items.back().id;
+    http::Response r;
+    if (atom) {
+      r.content_type = "application/atom+xml; charset=utf-8";
+      r.body = render_blog_atom(page);
+    } else {
+      r = http::Response::html(render_blog_html(page));
+    }
+    add_security_headers(r);
+    respond(std::move(r));
+  });
+}
+
+}  // namespace causerie::modules::pubsub

@@ -1,0 +1,173 @@
+// Engine: one XEP-0060 v1.30.0 publish-subscribe engine behind both the pubsub service domains
+// (pubsub.<host>, and comments.<host> / spaces.<host>, the names Movim uses) and every account's PEP
+// service (XEP-0163 v1.2.2): a "service" is an address owning a set of nodes, a domain or a bare JID.
+//
+// Every request becomes one storage job: changes run on the write lane, where jobs are serialized, so
+// each decision (permissions, preconditions, max_items) is taken against the database as it is, and the
+// client is answered once the change is durable; reads run on the read lane. A job that causes events
+// computes their recipients from what it read (subscriptions, affiliations, the owner's roster) and
+// hands them to the Notifier, which fans out off the storage thread.
+//
+// Files: engine.cpp (dispatch, shared job helpers), engine_nodes.cpp (create, configure, delete, purge,
+// disco), engine_items.cpp (publish, retract, retrieve), engine_subscriptions.cpp (subscribe,
+// options, subscription and affiliation management, approval forms, last items).
+//
+// Thread rules: handlers run on the requesting session's thread or a storage thread; the Engine holds
+// no mutable state of its own (the CapsTracker and Notifier are thread-safe).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/module/module.hpp"
+#include "core/xml/rsm.hpp"
+#include "modules/pubsub/access.hpp"
+#include "modules/pubsub/caps.hpp"
+#include "modules/pubsub/node_config.hpp"
+#include "modules/pubsub/notifier.hpp"
+
+namespace causerie::modules::pubsub {
+
+// Whose nodes: a pubsub service domain, or an account's PEP service (its bare JID).
+struct Service {
+  std::string jid;
+  bool pep = false;
+  std::string host;  // the local host it belongs to
+};
+
+enum class CreatePolicy { kLocalUsers, kAdmins, kAnyone };
+
+// [modules.pubsub] settings.
+struct Settings {
+  ServiceLimits limits;
+  size_t max_items_per_request = 500;  // items in one retrieval without RSM (more: truncated, §6.5.4)
+  size_t max_nodes_listed = 1000;      // nodes in one disco#items answer
+  CreatePolicy create = CreatePolicy::kLocalUsers;
+  std::vector<std::string> service_prefixes = {"pubsub", "comments", "spaces"};
+};
+
+struct NodeState {
+  storage::PubsubNode row;
+  NodeConfig config;
+  bool social = false;  // items carry their own visibility (microblog.hpp)
+};
+
+class Engine {
+ public:
+  Engine(ModuleContext& ctx, Settings settings, CapsTracker& caps, Notifier& notifier);
+
+  const Settings& settings() const { return settings_; }
+  // The service at `jid` (a bare JID or one of our service domains), or nullopt.
+  std::optional<Service> service_at(std::string_view jid) const;
+  // Our service domains for a host; the first is the one listed in the host's disco#items.
+  std::vector<std::string> service_domains(const std::string& host) const;
+
+  // An iq whose payload is <pubsub xmlns='…pubsub'/> or <pubsub xmlns='…pubsub#owner'/>.
+  void handle(IqRequest& req, const Service& svc);
+  // XEP-0030 on the service (or PEP account) and its nodes (§5.1–§5.5).
+  void disco_info(IqRequest& req, const Service& svc);
+  void disco_items(IqRequest& req, const Service& svc);
+  // §8.6: an owner submitted (or cancelled) a subscription authorization form.
+  void authorization_answer(const Service& svc, const Jid& from, const xml::DataForm& form);
+
+  // XEP-0163 §4.3.2: a resource now wants notifications of `nodes`: it gets their last items from its
+  // own PEP service and its contacts' (a local resource), or from `owners` (a remote contact's resource).
+  void send_last_for_interests(const std::string& full, const std::vector<std::string>& nodes,
+                               const std::vector<std::string>& owners);
+  // §6.1.7, "on_sub_and_presence": a local session became available; its explicit subscriptions to
+  // service nodes get their last items.
+  void send_last_for_subscriptions(const Jid& full);
+
+  // The items of a node anyone may read (public pages): newest first, older than item `after` when
+  // given, at most `limit`; nullopt when the node does not exist or is not public.
+  struct PublicItems {
+    NodeState node;
+    std::vector<storage::PubsubItem> items;
+    bool more = false;
+  };
+  std::optional<PublicItems> public_items(storage::Storage& db, const Service& svc, const std::string& node,
+                                          const std::string& after, size_t limit) const;
+
+  // --- helpers for storage jobs (storage threads only) ---
+  std::optional<NodeState> load(storage::Storage& db, const Service& svc, std::string_view node) const;
+  Requester facts(storage::Storage& db, const Service& svc, const NodeState& n, const Jid& who) const;
+  NodeConfig defaults_for(const Service& svc, std::string_view node) const;
+
+ private:
+  using Completion = storage::StorageService::Completion;
+
+  // Bulk facts about everyone a node's events may reach, read once per event.
+  struct Audience {
+    std::unordered_map<std::string, Affiliation> affiliations;
+    // Contacts of the node's owners (PEP: of the account): bare JID → (shares presence, roster groups).
+    std::unordered_map<std::string, std::pair<bool, std::vector<std::string>>> contacts;
+    std::vector<storage::PubsubSubscription> subscriptions;
+  };
+  Audience audience(storage::Storage& db, const Service& svc, const NodeState& n) const;
+  Requester requester_in(const Audience& a, const Service& svc, const std::string& bare, SubState sub) const;
+  // Who receives an event of node `n`; for an item event on a social feed, only those who may see
+  // an item of visibility `item_access`.
+  FanOut plan(const Audience& a, const Service& svc, const NodeState& n, std::optional<AccessModel> item_access) const;
+  bool may_create(const Service& svc, const Jid& who) const;
+  bool is_admin(const std::string& host, const std::string& bare) const;
+  std::vector<std::string> local_owners(storage::Storage& db, const Service& svc, const NodeState& n) const;
+  // The visibility values an item may have for `r` to see it (social feeds), "" meaning the node's.
+  std::vector<std::string> visible_access(const NodeState& n, const Requester& r) const;
+  AccessModel item_access_of(const NodeState& n, const storage::PubsubItem& item) const;
+  // <message><event><items node='…'>…</items></event></message>, ready for the Notifier.
+  xml::Element event_message(const NodeState& n, xml::Element items_or_other) const;
+  // <item id='…' publisher='…'>payload</item> in namespace `ns` (pubsub, or pubsub#event in events).
+  xml::Element item_element(const storage::PubsubItem& item, bool with_payload, const char* ns) const;
+
+  // engine_nodes.cpp
+  void create(IqRequest& req, const Service& svc);
+  void configure_get(IqRequest& req, const Service& svc);
+  void configure_set(IqRequest& req, const Service& svc);
+  void default_config(IqRequest& req, const Service& svc);
+  void delete_node(IqRequest& req, const Service& svc);
+  void purge(IqRequest& req, const Service& svc);
+  // A comments node follows its post's visibility (microblog.hpp); runs in the job that changed either.
+  void sync_comments_access(storage::Storage& db, const std::string& author, AccessModel visibility,
+                            const xml::Element& entry) const;
+  void inherit_post_access(storage::Storage& db, const Service& svc, NodeState& comments, const std::string& creator) const;
+
+  // engine_items.cpp
+  void publish(IqRequest& req, const Service& svc);
+  void retract(IqRequest& req, const Service& svc);
+  void items(IqRequest& req, const Service& svc);
+
+  // engine_subscriptions.cpp
+  void subscribe(IqRequest& req, const Service& svc);
+  void unsubscribe(IqRequest& req, const Service& svc);
+  void options(IqRequest& req, const Service& svc);
+  void default_options(IqRequest& req);
+  void own_subscriptions(IqRequest& req, const Service& svc);
+  void own_affiliations(IqRequest& req, const Service& svc);
+  void manage_subscriptions(IqRequest& req, const Service& svc);
+  void manage_affiliations(IqRequest& req, const Service& svc);
+  // The notification of the last item of a node that `r` may see (§6.1.7), stamped with XEP-0203
+  // delay; nullopt when there is none.
+  std::optional<xml::Element> last_item_message(storage::Storage& db, const NodeState& n, const Requester& r) const;
+  // §8.6: asks the node's owners to approve a pending subscription.
+  void request_approval(const Service& svc, const NodeState& n, const std::vector<std::string>& owners,
+                        const storage::PubsubSubscription& sub) const;
+  void notify_subscription(const Service& svc, const std::string& node, const storage::PubsubSubscription& sub,
+                           const std::string& state) const;
+
+  ModuleContext& ctx_;
+  Settings settings_;
+  CapsTracker& caps_;
+  Notifier& notifier_;
+};
+
+// The features the pubsub service and PEP advertise (§10), XEP-0060 names prefixed with the namespace.
+std::vector<std::string> pubsub_features();
+
+// Helpers shared by the engine's files.
+int64_t now_ms();
+std::string bare_string(const Jid& j);
+bool has_presence_from(storage::Subscription s);
+
+}  // namespace causerie::modules::pubsub

@@ -1,0 +1,338 @@
+// XEP-0060 v1.30.0 §7.1 publish (with §7.1.5 publish-options, XEP-0223), §7.2 retract, §6.5 retrieve
+// (all, by id, max_items, and XEP-0059 paging).
+#include <algorithm>
+#include <charconv>
+
+#include "core/util/encoding.hpp"
+#include "core/xml/namespaces.hpp"
+#include "core/xml/serializer.hpp"
+#include "modules/pubsub/engine.hpp"
+#include "modules/pubsub/microblog.hpp"
+#include "modules/pubsub/pubsub_errors.hpp"
+
+namespace causerie::modules::pubsub {
+
+namespace {
+
+constexpr size_t kMaxItemId = 1024;
+
+std::optional<size_t> parse_count(std::string_view s) {
+  size_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+void Engine::publish(IqRequest& req, const Service& svc) {
+  const xml::Element& ps = req.payload();
+  const xml::Element* pub = ps.child("publish", ns::kPubsub);
+  std::string node(pub->attr("node"));
+  if (node.empty()) return req.reply.error(pubsub_error(StanzaErrorCondition::kBadRequest, "nodeid-required"));
+  auto items = pub->children("item", ns::kPubsub);
+  // §7.1.1: batch publishing was removed in version 1.13.
+  if (items.size() > 1) return req.reply.error(bad_request("publish one item at a time"));
+  const xml::Element* item = items.empty() ? nullptr : items.front();
+  // §7.1.3.5: exactly one payload element.
+  if (item && item->element_count() > 1)
+    return req.reply.error(pubsub_error(StanzaErrorCondition::kBadRequest, "invalid-payload", "an item carries one payload element"));
+  std::optional<xml::Element> payload;
+  if (item && item->element_count() == 1) payload = *item->child();
+  std::string item_id = item ? std::string(item->attr("id")) : std::string();
+  if (item_id.size() > kMaxItemId) return req.reply.error(bad_request("item id too long"));
+  std::string serialized = payload ? xml::to_string(*payload) : std::string();
+  // Refused here already when over the service-wide limit: no storage job for an oversized payload.
+  if (static_cast<int64_t>(serialized.size()) > settings_.limits.max_payload_size)
+    return req.reply.error(pubsub_error(StanzaErrorCondition::kNotAcceptable, "payload-too-big",
+                                        "the item's payload is " + std::to_string(serialized.size()) +
+                                            " bytes; this service accepts at most " +
+                                            std::to_string(settings_.limits.max_payload_size)));
+  std::optional<xml::DataForm> options;
+  if (const xml::Element* po = ps.child("publish-options", ns::kPubsub)) {
+    if (const xml::Element* x = po->child("x", ns::kDataForms)) options = xml::DataForm::parse(*x);
+    if (options && !options->form_type().empty() && options->form_type() != ns::kPubsubPublishOptions)
+      return req.reply.error(bad_request("publish-options need FORM_TYPE " + std::string(ns::kPubsubPublishOptions)));
+  }
+  bool has_item = item != nullptr;
+  ctx_.storage().write([this, svc, node, has_item, payload = std::move(payload), serialized = std::move(serialized),
+                        item_id, options = std::move(options), from = req.from(),
+                        reply = req.reply](storage::Storage& db) mutable -> Completion {
+    std::string publisher = bare_string(from);
+    auto fail = [&reply](StanzaError e) -> Completion {
+      reply.error(e);
+      return nullptr;
+    };
+    std::optional<NodeState> loaded = load(db, svc, node);
+    NodeState n;
+    bool social_option = false;  // publish-options pubsub#access_model sets a post's visibility
+    if (!loaded) {
+      if (!may_create(svc, from)) {
+        if (svc.pep && !db.accounts().exists(svc.jid)) return fail(StanzaError(StanzaErrorCondition::kServiceUnavailable));
+        if (svc.pep) return fail(forbidden("only the account itself may publish to nodes of its PEP service that do not exist yet"));
+        return fail(item_not_found("no such node"));  // §7.1.3.3
+      }
+      // §7.1.4 auto-create, §7.1.5: the defaults except for the preconditions.
+      NodeConfig config = defaults_for(svc, node);
+      if (options) {
+        auto c = config_with_options(config, *options, settings_.limits);
+        if (!c) return fail(c.error());
+        config = *c;
+      }
+      n.row.node = node;
+      n.config = config;
+      n.social = is_social_feed(node, config);
+      inherit_post_access(db, svc, n, publisher);
+      n.row = storage::PubsubNode{0, svc.jid, node, serialize_config(n.config, settings_.limits), publisher, now_ms(), 0};
+      n.row.id = db.pubsub().create_node(n.row);
+      if (!n.row.id) return fail(StanzaError(StanzaErrorCondition::kInternalServerError));
+      db.pubsub().set_affiliation(n.row.id, publisher, "owner");
+    } else {
+      n = std::move(*loaded);
+      Requester r = facts(db, svc, n, from);
+      if (auto err = check_publish(n.config, r)) return fail(*err);
+      if (options) {
+        social_option = n.social;
+        if (auto field = unmet_precondition(n.config, *options, settings_.limits, n.social ? "pubsub#access_model" : ""))
+          return fail(pubsub_error(StanzaErrorCondition::kConflict, "precondition-not-met",
+                                   "publish-options field " + *field + " does not match the node's configuration"));
+      }
+    }
+    // The post's visibility on a social feed: what the publisher asked for, else the node's model now.
+    std::optional<AccessModel> visibility;
+    if (n.social) {
+      visibility = n.config.access_model;
+      if (options && (social_option || !loaded)) {
+        if (const auto* f = options->field("pubsub#access_model"); f && !f->values.empty()) {
+          auto m = parse_access_model(f->value());
+          if (!m) return fail(pubsub_error(StanzaErrorCondition::kConflict, "precondition-not-met", "unknown access model"));
+          visibility = *m;
+        }
+      }
+    }
+    // §7.1.3.6: the node's event type decides what a request must carry.
+    if (n.config.persist_items && !has_item)
+      return fail(pubsub_error(StanzaErrorCondition::kBadRequest, "item-required", "this node keeps items: publish one"));
+    if (!n.config.persist_items && !n.config.deliver_payloads && has_item)
+      return fail(pubsub_error(StanzaErrorCondition::kBadRequest, "item-forbidden", "this node takes notifications without items"));
+    if (has_item && n.config.deliver_payloads && !payload)
+      return fail(pubsub_error(StanzaErrorCondition::kBadRequest, "payload-required", "this node delivers payloads: include one"));
+    int64_t limit = n.config.effective_max_payload(settings_.limits);
+    if (static_cast<int64_t>(serialized.size()) > limit)
+      return fail(pubsub_error(StanzaErrorCondition::kNotAcceptable, "payload-too-big",
+                               "the item's payload is " + std::to_string(serialized.size()) +
+                                   " bytes; this node accepts at most " + std::to_string(limit)));
+
+    storage::PubsubItem stored;
+    stored.id = item_id.empty() ? util::random_id(12) : item_id;
+    stored.publisher = publisher;
+    stored.payload = serialized;
+    stored.access = visibility ? to_string(*visibility) : "";
+    stored.published = now_ms();
+    if (has_item && n.config.persist_items) {
+      int64_t max = n.config.effective_max_items(settings_.limits);
+      if (n.config.item_expire) db.pubsub().expire_items(n.row.id, stored.published - n.config.item_expire * 1000);
+      // §7.1.3.4: a full node either refuses the item or drops its oldest (retract-oldest, the default).
+      if (n.config.publish_node_full == NodeFullPolicy::kReject && !db.pubsub().item(n.row.id, stored.id) &&
+          static_cast<int64_t>(db.pubsub().count_items(n.row.id, {})) >= max)
+        return fail(pubsub_error(StanzaErrorCondition::kConflict, "node-full", "the node holds its maximum of items"));
+      db.pubsub().put_item(n.row.id, stored);
+      db.pubsub().trim_items(n.row.id, static_cast<size_t>(max));
+      if (n.social && payload && payload->is("entry", ns::kAtom))
+        sync_comments_access(db, publisher, *visibility, *payload);
+    }
+
+    // §7.1.2: the notification, with the payload when the node delivers payloads.
+    std::optional<FanOut> fan;
+    xml::Element msg, with_body;
+    bool body = false;
+    if (n.config.deliver_notifications) {
+      fan = plan(audience(db, svc, n), svc, n, visibility);
+      xml::Element items_el("items", ns::kPubsubEvent);
+      items_el.set_attr("node", node);
+      if (has_item) {
+        xml::Element& ev_item = items_el.add_child("item");
+        ev_item.set_attr("id", stored.id).set_attr("publisher", publisher);
+        if (n.config.deliver_payloads && payload) ev_item.add(*payload);
+      }
+      msg = event_message(n, std::move(items_el));
+      // XEP-0277 §8 / pubsub#include_body: the post's title as a body, for those who asked.
+      if (payload && payload->is("entry", ns::kAtom)) {
+        with_body = msg;
+        with_body.add_text_child("body", entry_title(*payload), ns::kClient);
+        body = true;
+      }
+    }
+    return [this, reply, node, id = stored.id, fan = std::move(fan), msg = std::move(msg),
+            with_body = std::move(with_body), body]() mutable {
+      xml::Element ps("pubsub", ns::kPubsub);
+      xml::Element& p = ps.add_child("publish");
+      p.set_attr("node", node);
+      p.add_child("item").set_attr("id", id);
+      reply.result(std::move(ps));
+      if (fan) notifier_.send(std::move(*fan), std::move(msg), body ? std::optional<xml::Element>(std::move(with_body)) : std::nullopt);
+    };
+  });
+}
+
+void Engine::retract(IqRequest& req, const Service& svc) {
+  const xml::Element* rt = req.payload().child("retract", ns::kPubsub);
+  std::string node(rt->attr("node"));
+  if (node.empty()) return req.reply.error(pubsub_error(StanzaErrorCondition::kBadRequest, "nodeid-required"));
+  auto items = rt->children("item", ns::kPubsub);
+  if (items.size() != 1 || items.front()->attr("id").empty())
+    return req.reply.error(pubsub_error(StanzaErrorCondition::kBadRequest, "item-required", "name one item to retract"));
+  std::string item_id(items.front()->attr("id"));
+  std::optional<bool> notify;
+  if (rt->has_attr("notify")) notify = xml::parse_form_bool(rt->attr("notify"));
+  ctx_.storage().write([this, svc, node, item_id, notify, from = req.from(), reply = req.reply](storage::Storage& db) mutable -> Completion {
+    auto fail = [&reply](StanzaError e) -> Completion {
+      reply.error(e);
+      return nullptr;
+    };
+    auto n = load(db, svc, node);
+    if (!n) return fail(item_not_found("no such node"));
+    if (!n->config.persist_items) return fail(unsupported("persistent-items", "this node does not keep items"));
+    auto item = db.pubsub().item(n->row.id, item_id);
+    if (!item) return fail(item_not_found("no such item"));
+    Requester r = facts(db, svc, *n, from);
+    if (auto err = check_retract(n->config, r, item->publisher == bare_string(from))) return fail(*err);
+    db.pubsub().remove_item(n->row.id, item_id);
+    // §7.2.2.1: notify when asked to, else as the node is configured.
+    if (!notify.value_or(n->config.notify_retract)) return [reply] { reply.result(); };
+    FanOut fan = plan(audience(db, svc, *n), svc, *n, item_access_of(*n, *item));
+    xml::Element items_el("items", ns::kPubsubEvent);
+    items_el.set_attr("node", node);
+    items_el.add_child("retract").set_attr("id", item_id);
+    xml::Element msg = event_message(*n, std::move(items_el));
+    return [this, reply, fan = std::move(fan), msg = std::move(msg)]() mutable {
+      reply.result();
+      notifier_.send(std::move(fan), std::move(msg));
+    };
+  });
+}
+
+void Engine::items(IqRequest& req, const Service& svc) {
+  const xml::Element& ps = req.payload();
+  const xml::Element* it = ps.child("items", ns::kPubsub);
+  std::string node(it->attr("node"));
+  if (node.empty()) return req.reply.error(pubsub_error(StanzaErrorCondition::kBadRequest, "nodeid-required"));
+  std::optional<size_t> max_items;
+  if (it->has_attr("max_items")) {
+    max_items = parse_count(it->attr("max_items"));
+    if (!max_items) return req.reply.error(bad_request("max_items must be a number"));
+  }
+  std::vector<std::string> ids;
+  for (const xml::Element* i : it->children("item", ns::kPubsub))
+    if (!i->attr("id").empty()) ids.emplace_back(i->attr("id"));
+  if (ids.size() > settings_.max_items_per_request) return req.reply.error(bad_request("too many items requested"));
+  xml::RsmParse rsm = xml::parse_rsm(ps);
+  if (!rsm.error.empty()) return req.reply.error(bad_request(rsm.error));
+  ctx_.storage().read([this, svc, node, max_items, ids, rsm = rsm.request, from = req.from(),
+                       reply = req.reply](storage::Storage& db) {
+    auto n = load(db, svc, node);
+    if (!n) return reply.error(item_not_found("no such node"));
+    Requester r = facts(db, svc, *n, from);
+    if (n->social) {
+      // Social feeds are read post by post (microblog.hpp): only bans and publish-only refuse outright.
+      if (r.affiliation == Affiliation::kOutcast || r.affiliation == Affiliation::kPublishOnly)
+        return reply.error(forbidden("you may not read this node"));
+    } else if (auto err = check_retrieve(n->config, r)) {
+      return reply.error(*err);
+    }
+    if (!n->config.persist_items) return reply.error(unsupported("persistent-items", "this node does not keep items"));
+    storage::PubsubItemQuery base;
+    if (n->social) base.access_in = visible_access(*n, r);
+    if (n->config.item_expire) base.published_after = now_ms() - n->config.item_expire * 1000;
+
+    xml::Element out("pubsub", ns::kPubsub);
+    xml::Element& items_el = out.add_child("items");
+    items_el.set_attr("node", node);
+    auto add = [&](const storage::PubsubItem& item) { items_el.add(item_element(item, true, ns::kPubsub)); };
+
+    if (!ids.empty()) {
+      // §6.5.8: particular items; missing ones are simply absent (§6.5.9.11).
+      for (const auto& id : ids) {
+        auto item = db.pubsub().item(n->row.id, id);
+        if (!item || (base.published_after && item->published <= base.published_after)) continue;
+        if (n->social && !may_see(item_access_of(*n, *item), n->config, r))
+          return reply.error(forbidden("this post is visible to the author's contacts only"));
+        add(*item);
+      }
+      return reply.result(std::move(out));
+    }
+
+    size_t cap = settings_.max_items_per_request;
+    storage::PubsubItemQuery q = base;
+    std::vector<storage::PubsubItem> page;
+    std::optional<xml::RsmResult> set;
+    if (rsm) {
+      // XEP-0059 over the items, newest first: "after" pages towards older items, "before" towards newer.
+      size_t max = std::min(rsm->max.value_or(cap), cap);
+      bool backwards = false;
+      if (rsm->after && !rsm->after->empty()) {
+        auto anchor = db.pubsub().item(n->row.id, *rsm->after);
+        if (!anchor) return reply.error(item_not_found("no item " + *rsm->after + " in this node"));  // XEP-0059 §2.6
+        q.older_than_seq = anchor->seq;
+      }
+      if (rsm->before) {
+        backwards = true;
+        if (!rsm->before->empty()) {
+          auto anchor = db.pubsub().item(n->row.id, *rsm->before);
+          if (!anchor) return reply.error(item_not_found("no item " + *rsm->before + " in this node"));
+          q.newer_than_seq = anchor->seq;
+        }
+        q.oldest_first = true;
+      }
+      if (rsm->index && !rsm->after && !rsm->before) q.offset = *rsm->index;
+      q.limit = max;
+      if (max > 0) page = db.pubsub().items(n->row.id, q);
+      if (backwards) std::reverse(page.begin(), page.end());
+      xml::RsmResult res;
+      res.count = db.pubsub().count_items(n->row.id, base);
+      if (!page.empty()) {
+        res.first = page.front().id;
+        res.last = page.back().id;
+        if (rsm->index && !rsm->after && !rsm->before) res.first_index = *rsm->index;
+        else if (!rsm->after && !rsm->before) res.first_index = 0;
+        else if (rsm->before && rsm->before->empty()) res.first_index = *res.count - page.size();
+      }
+      set = res;
+    } else {
+      // §6.5.7: the N most recent; otherwise everything, truncated with an RSM notice (§6.5.4).
+      q.limit = max_items ? std::min(*max_items, cap) : cap;
+      if (q.limit > 0) page = db.pubsub().items(n->row.id, q);
+      if (!max_items && page.size() == cap) {
+        size_t count = db.pubsub().count_items(n->row.id, base);
+        if (count > cap) set = xml::RsmResult{page.front().id, page.back().id, 0, count};
+      }
+    }
+    for (const auto& item : page) add(item);
+    if (set) out.add(xml::to_element(*set));
+    reply.result(std::move(out));
+  });
+}
+
+std::optional<Engine::PublicItems> Engine::public_items(storage::Storage& db, const Service& svc, const std::string& node,
+                                                       const std::string& after, size_t limit) const {
+  auto n = load(db, svc, node);
+  if (!n || !n->config.persist_items) return std::nullopt;
+  Requester anyone;  // no affiliation, no presence subscription: the public
+  storage::PubsubItemQuery q;
+  if (n->social) q.access_in = visible_access(*n, anyone);
+  else if (check_retrieve(n->config, anyone)) return std::nullopt;
+  if (n->config.item_expire) q.published_after = now_ms() - n->config.item_expire * 1000;
+  if (!after.empty())
+    if (auto anchor = db.pubsub().item(n->row.id, after)) q.older_than_seq = anchor->seq;
+  q.limit = limit + 1;
+  PublicItems out;
+  out.items = db.pubsub().items(n->row.id, q);
+  if (out.items.size() > limit) {
+    out.items.resize(limit);
+    out.more = true;
+  }
+  out.node = std::move(*n);
+  return out;
+}
+
+}  // namespace causerie::modules::pubsub

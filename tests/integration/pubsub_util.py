@@ -1,0 +1,164 @@
+"""Helpers for the pubsub, PEP and microblog integration tests: raw XEP-0060 requests built from XML text
+(so each test says exactly what goes on the wire), event capture, and error assertions."""
+import asyncio
+import time
+
+from slixmpp.exceptions import IqError
+from slixmpp.xmlstream import ET
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
+
+PUBSUB = "http://jabber.org/protocol/pubsub"
+OWNER = "http://jabber.org/protocol/pubsub#owner"
+EVENT = "http://jabber.org/protocol/pubsub#event"
+ERRORS = "http://jabber.org/protocol/pubsub#errors"
+DATA = "jabber:x:data"
+ATOM = "http://www.w3.org/2005/Atom"
+RSM = "http://jabber.org/protocol/rsm"
+STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+MICROBLOG = "urn:xmpp:microblog:0"
+
+
+def q(ns, tag):
+    return "{%s}%s" % (ns, tag)
+
+
+def form(form_type, fields, ftype="submit"):
+    """A jabber:x:data form as XML text; values may be strings or lists."""
+    out = [f"<x xmlns='{DATA}' type='{ftype}'><field var='FORM_TYPE' type='hidden'><value>{form_type}</value></field>"]
+    for var, value in fields.items():
+        values = value if isinstance(value, list) else [value]
+        out.append(f"<field var='{var}'>" + "".join(f"<value>{v}</value>" for v in values) + "</field>")
+    out.append("</x>")
+    return "".join(out)
+
+
+def node_config(**fields):
+    return form(PUBSUB + "#node_config", {"pubsub#" + k: v for k, v in fields.items()})
+
+
+def publish_options(**fields):
+    return "<publish-options>" + form(PUBSUB + "#publish-options", {"pubsub#" + k: v for k, v in fields.items()}) + \
+        "</publish-options>"
+
+
+async def send(client, to, payload, itype="set", timeout=10):
+    """Sends an iq with `payload` (XML text) and returns the result's payload element (or None)."""
+    iq = client.Iq(stype=itype)
+    if to:
+        iq["to"] = to
+    iq.append(ET.fromstring(payload))
+    r = await iq.send(timeout=timeout)
+    children = list(r.xml)
+    return children[0] if children else None
+
+
+async def get(client, to, payload, timeout=10):
+    return await send(client, to, payload, "get", timeout)
+
+
+async def fails(client, to, payload, condition, app=None, itype="set"):
+    """Sends the request and checks it fails with `condition` (and pubsub#errors `app` when given)."""
+    try:
+        await send(client, to, payload, itype)
+    except IqError as e:
+        err = e.iq.xml.find("{jabber:client}error")
+        got = [c.tag.split("}")[1] for c in err if c.tag.startswith("{" + STANZAS)]
+        apps = [c.tag.split("}")[1] for c in err if c.tag.startswith("{" + ERRORS)]
+        if condition not in got:
+            raise AssertionError(f"expected {condition}, got {got} {apps}")
+        if app and app not in apps:
+            raise AssertionError(f"expected <{app}/>, got {apps}")
+        text = err.find("{%s}text" % STANZAS)
+        return text.text if text is not None else ""
+    raise AssertionError(f"expected {condition}, but the request succeeded")
+
+
+def watch(client):
+    """Queues every message the client receives (slixmpp's 'message' event wants a <body/>)."""
+    if not hasattr(client, "events"):
+        client.events = asyncio.Queue()
+        client.register_handler(Callback("all messages " + str(id(client)), MatchXPath("{jabber:client}message"),
+                                         lambda m: client.events.put_nowait(m)))
+    return client
+
+
+async def next_event(client, pred=lambda m: True, timeout=10):
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError("timed out waiting for a pubsub event")
+        m = await asyncio.wait_for(client.events.get(), left)
+        if pred(m):
+            return m
+
+
+async def no_event(client, pred=lambda m: True, wait=1.0):
+    try:
+        m = await next_event(client, pred, wait)
+    except (AssertionError, asyncio.TimeoutError):
+        return
+    raise AssertionError("unexpected event: " + str(m))
+
+
+def drain(client):
+    while not client.events.empty():
+        client.events.get_nowait()
+
+
+def event_items(msg, node=None):
+    """[(kind, id, publisher, payload element)] of an event message, kind 'item' or 'retract'."""
+    ev = msg.xml.find(q(EVENT, "event"))
+    if ev is None:
+        return []
+    out = []
+    for items in ev.findall(q(EVENT, "items")):
+        if node and items.get("node") != node:
+            continue
+        for child in items:
+            kind = child.tag.split("}")[1]
+            payload = list(child)[0] if len(child) else None
+            out.append((kind, child.get("id"), child.get("publisher"), payload))
+    return out
+
+
+def is_event(kind, node=None, item_id=None):
+    """A predicate on event messages: an <items/> event with an item (or retraction) for the node."""
+    def pred(m):
+        for k, i, _, _ in event_items(m, node):
+            if k == kind and (item_id is None or i == item_id):
+                return True
+        return False
+    return pred
+
+
+def item_ids(result):
+    items = result.find(q(PUBSUB, "items"))
+    return [i.get("id") for i in items.findall(q(PUBSUB, "item"))]
+
+
+async def roster_item(client, contact):
+    r = await get(client, None, "<query xmlns='jabber:iq:roster'/>")
+    for item in r.findall("{jabber:iq:roster}item"):
+        if item.get("jid") == contact:
+            return item
+    return None
+
+
+async def make_contacts(a, b, timeout=10):
+    """Mutual presence subscription between two connected clients (slixmpp approves and subscribes back)."""
+    a.client_roster.subscribe(b.boundjid.bare)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ia = await roster_item(a, b.boundjid.bare)
+        ib = await roster_item(b, a.boundjid.bare)
+        if ia is not None and ib is not None and ia.get("subscription") == "both" and ib.get("subscription") == "both":
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{a.boundjid.bare} and {b.boundjid.bare} did not become contacts")
+
+
+async def set_groups(client, contact, groups):
+    await send(client, None, f"<query xmlns='jabber:iq:roster'><item jid='{contact}'>" +
+               "".join(f"<group>{g}</group>" for g in groups) + "</item></query>")
