@@ -168,12 +168,15 @@ class Env:
         return ctx
 
     async def connect(self, jid, password, plugins=(), direct_tls=False, mech=None, presence=True,
-                      expect_failure=False, register=False, timeout=DEFAULT_TIMEOUT, plain=False):
+                      expect_failure=False, register=False, timeout=DEFAULT_TIMEOUT, plain=False, setup=None):
         """A connected, authenticated client with its session started (or, with expect_failure, the reason
-        authentication failed)."""
+        authentication failed). `setup(client)` runs after the plugins are registered, before connecting
+        (e.g. to announce XEP-0163 interests in the first presence's caps)."""
         c = Client(jid, password, sasl_mech=mech)
         for p in plugins:
             c.register_plugin(p)
+        if setup:
+            setup(c)
         if register:
             c.register_plugin("xep_0077")
             c["xep_0077"].force_registration = True

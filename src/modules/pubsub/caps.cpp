@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include <openssl/evp.h>
+#include <spdlog/spdlog.h>
 
 #include "core/util/encoding.hpp"
 #include "core/xml/namespaces.hpp"
@@ -195,8 +196,11 @@ std::vector<CapsTracker::Resolved> CapsTracker::answer(std::string_view id, cons
   // Only a verified answer speaks for everyone announcing this 'ver' (§5.4); an unverifiable one still
   // speaks for the resources that announced it.
   if (query && pending.hash == "sha-1" && caps_verification_string(*query) == pending.ver) {
-    if (by_key_.size() >= max_cached_) by_key_.erase(by_key_.begin());
+    if (by_key_.size() >= max_cached_) by_key_.erase(by_key_.begin());  // bound: forget an arbitrary one
     by_key_[pending.key] = interests;
+    spdlog::debug("caps: {} verified, {} +notify nodes", pending.key, interests->size());
+  } else {
+    spdlog::debug("caps: the answer for {} does not verify; used for its own resources only", pending.key);
   }
   for (auto& [bare, list] : by_bare_) {
     for (auto& e : list) {
