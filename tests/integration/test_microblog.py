@@ -30,9 +30,10 @@ async def connect(env, name, interests=(MICROBLOG,), resource="web", create=True
     else:
         jid, pw = f"{name}@{env.host}", "pw-xxxxxxxx"
     def setup(c):
+        watch(c)  # before connecting: events sent at login are not missed
         for ns in interests:
             c["xep_0163"].add_interest(ns)
-    c = watch(await env.connect(jid + "/" + resource, pw, PLUGINS, setup=setup))
+    c = await env.connect(jid + "/" + resource, pw, PLUGINS, setup=setup)
     await asyncio.sleep(0.3)
     return c
 

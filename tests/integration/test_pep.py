@@ -26,9 +26,10 @@ OMEMO2 = "urn:xmpp:omemo:2"
 async def connect(env, name, interests=(), plugins=PLUGINS, resource="res"):
     jid, pw = env.user(name) if resource == "res" else (f"{name}@{env.host}", "pw-xxxxxxxx")
     def setup(c):
+        watch(c)  # before connecting: events sent at login are not missed
         for ns in interests:
             c["xep_0163"].add_interest(ns)
-    c = watch(await env.connect(jid + "/" + resource, pw, plugins, setup=setup))
+    c = await env.connect(jid + "/" + resource, pw, plugins, setup=setup)
     await asyncio.sleep(0.3)  # the server asks the client's caps and caches the answer
     return c
 
@@ -82,7 +83,7 @@ async def test_notifications_only_to_contacts_with_notify(env):
     await no_event(dave, is_event("item", MOOD))
     await no_event(carol, is_event("item", MOOD))
     # A second resource of bob without interest gets nothing; the interested one does.
-    bob2 = watch(await env.connect(bob.boundjid.bare + "/quiet", "pw-xxxxxxxx", PLUGINS))
+    bob2 = await env.connect(bob.boundjid.bare + "/quiet", "pw-xxxxxxxx", PLUGINS, setup=watch)
     await asyncio.sleep(0.3)
     drain(bob)
     await send(a, None, ps("<publish node='urn:test:mood'><item id='current'>" + mood("calm") + "</item></publish>"))

@@ -21,7 +21,7 @@ async def users(env, *names):
     clients = []
     for n in names:
         jid, pw = env.user(n)
-        clients.append(watch(await env.connect(jid + "/res", pw, PLUGINS)))
+        clients.append(await env.connect(jid + "/res", pw, PLUGINS, setup=watch))
     return clients
 
 
@@ -168,6 +168,67 @@ async def test_max_items_and_expiry(env):
     await asyncio.sleep(2.1)
     r = await get(a, s, ps("<items node='stories'/>"))
     check(item_ids(r) == [], "expired item gone")
+
+
+async def test_event_options(env):
+    """deliver_payloads, notify_retract, send_last_published_item (on subscription and at login),
+    notification_type normal (kept for an offline subscriber), include_body, transient nodes."""
+    a, b = await users(env, "eventer", "listener")
+    s = svc(env)
+    await send(a, s, ps("<create node='light'/><configure>" +
+                        node_config(deliver_payloads="false", notify_retract="false") + "</configure>"))
+    await send(a, s, ps("<publish node='light'><item id='l1'>" + entry("heavy payload") + "</item></publish>"))
+    # on_sub_and_presence (the default): the last item comes with the subscription, with a delay stamp.
+    await send(b, s, ps(f"<subscribe node='light' jid='{b.boundjid.bare}'/>"))
+    m = await next_event(b, is_event("item", "light", "l1"))
+    check(m.xml.find("{urn:xmpp:delay}delay") is not None, "last item stamped with XEP-0203 delay")
+    check(event_items(m, "light")[0][3] is None, "deliver_payloads=false: no payload in events")
+    await send(a, s, ps("<publish node='light'><item id='l2'>" + entry("more") + "</item></publish>"))
+    m = await next_event(b, is_event("item", "light", "l2"))
+    check(event_items(m, "light")[0][3] is None, "notification only")
+    r = await get(b, s, ps("<items node='light'><item id='l2'/></items>"))
+    check(r.find(q(PUBSUB, "items")).find(q(PUBSUB, "item")).find("{http://www.w3.org/2005/Atom}entry") is not None,
+          "the payload is fetched on demand")
+    drain(b)
+    await send(a, s, ps("<retract node='light'><item id='l1'/></retract>"))  # notify_retract=false
+    await no_event(b, is_event("retract", "light"), wait=0.7)
+    await send(a, s, ps("<retract node='light' notify='1'><item id='l2'/></retract>"))  # asked explicitly
+    await next_event(b, is_event("retract", "light", "l2"))
+    # At the next login, the subscriber gets the last item again (on_sub_and_presence, §6.1.7).
+    await send(a, s, ps("<publish node='light'><item id='l3'>" + entry("latest") + "</item></publish>"))
+    b.disconnect()
+    await asyncio.sleep(0.3)
+    b = await env.connect(b.boundjid.bare + "/back", "pw-xxxxxxxx", PLUGINS, setup=watch)
+    await next_event(b, is_event("item", "light", "l3"))
+    # notification_type=normal: a bare subscriber who is offline finds the event in offline storage.
+    await send(a, s, ps("<create node='letters'/><configure>" +
+                        node_config(notification_type="normal", send_last_published_item="never") + "</configure>"))
+    await send(b, s, ps(f"<subscribe node='letters' jid='{b.boundjid.bare}'/>"))
+    b.disconnect()
+    await asyncio.sleep(0.3)
+    await send(a, s, ps("<publish node='letters'><item id='while-away'>" + entry("you were out") + "</item></publish>"))
+    await asyncio.sleep(0.3)
+    b = await env.connect(b.boundjid.bare + "/later", "pw-xxxxxxxx", PLUGINS, setup=watch)
+    m = await next_event(b, is_event("item", "letters", "while-away"))
+    check(m.xml.get("type") in (None, "normal"), "a normal message, kept offline")
+    # include_body: the entry's title as a body, for those who asked.
+    await send(b, s, ps(f"<options node='letters' jid='{b.boundjid.bare}'>" +
+                        form(PUBSUB + "#subscribe_options", {"pubsub#include_body": "true"}) + "</options>"))
+    drain(b)
+    await send(a, s, ps("<publish node='letters'><item id='with-body'>" + entry("Dear Bob") + "</item></publish>"))
+    m = await next_event(b, is_event("item", "letters", "with-body"))
+    check(m["body"] == "Dear Bob", f"body: {m['body']!r}")
+    # A transient notification-only node: no item, an empty <items/> event.
+    await send(a, s, ps("<create node='pings'/><configure>" +
+                        node_config(persist_items="false", deliver_payloads="false") + "</configure>"))
+    await send(b, s, ps(f"<subscribe node='pings' jid='{b.boundjid.bare}'/>"))
+    drain(b)
+    await send(a, s, ps("<publish node='pings'/>"))
+    m = await next_event(b, lambda m: m.xml.find(q(EVENT, "event")) is not None and
+                         m.xml.find(q(EVENT, "event")).find(q(EVENT, "items")) is not None)
+    check(len(m.xml.find(q(EVENT, "event")).find(q(EVENT, "items"))) == 0, "empty items event")
+    await fails(a, s, ps("<publish node='pings'><item>" + entry("x") + "</item></publish>"), "bad-request", "item-forbidden")
+    await fails(b, s, ps("<items node='pings'/>"), "feature-not-implemented", "unsupported", itype="get")
 
 
 async def test_subscription_with_owner_approval(env):
@@ -402,8 +463,8 @@ async def test_restart_keeps_everything(env):
     for i in range(3):
         await send(a, s, ps(f"<publish node='durable'><item id='d{i}'>" + entry(f"kept {i}") + "</item></publish>"))
     await env.restart()
-    a = watch(await env.connect(a.boundjid.bare + "/again", "pw-xxxxxxxx", PLUGINS))
-    b = watch(await env.connect(b.boundjid.bare + "/again", "pw-xxxxxxxx", PLUGINS))
+    a = await env.connect(a.boundjid.bare + "/again", "pw-xxxxxxxx", PLUGINS, setup=watch)
+    b = await env.connect(b.boundjid.bare + "/again", "pw-xxxxxxxx", PLUGINS, setup=watch)
     r = await get(b, s, ps("<items node='durable'/>"))
     check(item_ids(r) == ["d2", "d1", "d0"], "items survive a restart")
     r = await get(a, s, ps("<affiliations node='durable'/>", OWNER))
