@@ -31,7 +31,7 @@ std::optional<AccessModel> parse_access_model(std::string_view s);
 struct ServiceLimits {
   int64_t max_items_limit = 1'000'000;      // what "max" means; larger values are refused
   int64_t default_max_items = 256;          // generous: Movim and XEP-0472 feeds keep many items
-  int64_t max_payload_size = 256 * 1024;    // bytes of one item's payload, serialized
+  int64_t max_payload_size = 192 * 1024;    // bytes of one item's payload, serialized; below the stanza limit
   int64_t max_item_expire = 10LL * 365 * 24 * 3600;
 };
 

@@ -42,7 +42,7 @@ Settings load_settings(const RawConfig& raw) {
   Settings s;
   s.limits.max_items_limit = positive(raw, "max_items", 1'000'000, 1, 100'000'000);
   s.limits.default_max_items = positive(raw, "default_max_items", 256, 1, s.limits.max_items_limit);
-  s.limits.max_payload_size = positive(raw, "max_payload_size", 256 * 1024, 1024, 64 << 20);
+  s.limits.max_payload_size = positive(raw, "max_payload_size", 192 * 1024, 1024, 64 << 20);
   s.max_items_per_request = static_cast<size_t>(positive(raw, "max_items_per_request", 500, 1, 100'000));
   if (auto create = raw.get_string("modules.pubsub.create")) {
     if (*create == "local") s.create = CreatePolicy::kLocalUsers;
@@ -66,6 +66,10 @@ PubsubModule::PubsubModule(ModuleContext& ctx)
       notifier_(ctx, caps_),
       engine_(ctx, settings_, caps_, notifier_) {
   blog_page_size_ = static_cast<size_t>(positive(ctx.raw_config(), "blog_page_size", 20, 1, 200));
+  if (static_cast<size_t>(settings_.limits.max_payload_size) + 1024 > ctx.config().limits.max_stanza_bytes)
+    spdlog::warn("modules.pubsub.max_payload_size ({}) is not below limits.max_stanza_size ({}): a publish near "
+                 "the limit ends the client's stream instead of getting a payload-too-big error",
+                 settings_.limits.max_payload_size, ctx.config().limits.max_stanza_bytes);
 
   // The service domains.
   service_iq_.add(false, ns::kDiscoInfo, [this](IqRequest& r) {
