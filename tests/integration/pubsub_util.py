@@ -19,6 +19,27 @@ STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 MICROBLOG = "urn:xmpp:microblog:0"
 
 
+PEP_PLUGINS = ["xep_0030", "xep_0060", "xep_0163", "xep_0115", "xep_0004"]
+
+
+async def connect(env, name, interests=(), plugins=PEP_PLUGINS, resource="res", create=True):
+    """A logged-in client that records every message from before its first presence, with XEP-0163
+    interests ("+notify") in the caps of that presence. `create` makes the account first."""
+    jid, pw = env.user(name) if create else (f"{name}@{env.host}", "pw-xxxxxxxx")
+
+    def setup(c):
+        watch(c)  # before connecting: events sent at login are not missed
+        for ns in interests:
+            c["xep_0163"].add_interest(ns)
+    c = await env.connect(jid + "/" + resource, pw, plugins, setup=setup)
+    await asyncio.sleep(0.3)  # the server asks the client's caps and caches the answer
+    return c
+
+
+def ps(body, ns=PUBSUB):
+    return f"<pubsub xmlns='{ns}'>{body}</pubsub>"
+
+
 def q(ns, tag):
     return "{%s}%s" % (ns, tag)
 

@@ -15,31 +15,17 @@ import urllib.parse
 import xml.etree.ElementTree as StdET
 
 import harness
+import pubsub_util
 from harness import check
-from pubsub_util import (PUBSUB, OWNER, DATA, ATOM, MICROBLOG, q, node_config, publish_options, send, get, fails,
+from pubsub_util import (ps, PUBSUB, OWNER, DATA, ATOM, MICROBLOG, q, node_config, publish_options, send, get, fails,
                          watch, next_event, no_event, drain, event_items, is_event, item_ids, make_contacts)
 from slixmpp.xmlstream import ET
 
-PLUGINS = ["xep_0030", "xep_0060", "xep_0163", "xep_0115", "xep_0004"]
 COMMENTS = MICROBLOG + ":comments/"
 
 
 async def connect(env, name, interests=(MICROBLOG,), resource="web", create=True):
-    if create:
-        jid, pw = env.user(name)
-    else:
-        jid, pw = f"{name}@{env.host}", "pw-xxxxxxxx"
-    def setup(c):
-        watch(c)  # before connecting: events sent at login are not missed
-        for ns in interests:
-            c["xep_0163"].add_interest(ns)
-    c = await env.connect(jid + "/" + resource, pw, PLUGINS, setup=setup)
-    await asyncio.sleep(0.3)
-    return c
-
-
-def ps(body, ns=PUBSUB):
-    return f"<pubsub xmlns='{ns}'>{body}</pubsub>"
+    return await pubsub_util.connect(env, name, interests, resource=resource, create=create)
 
 
 def post(item_id, title, body, comments_service=None, comments_node=None):

@@ -12,30 +12,15 @@ import hashlib
 
 import harness
 from harness import check
-from pubsub_util import (PUBSUB, OWNER, EVENT, DATA, q, node_config, publish_options, send, get, fails, watch,
+from pubsub_util import (connect, ps, PUBSUB, OWNER, EVENT, DATA, q, node_config, publish_options, send, get, fails, watch,
                          next_event, no_event, drain, event_items, is_event, item_ids, make_contacts)
 from slixmpp.xmlstream import ET
 
-PLUGINS = ["xep_0030", "xep_0060", "xep_0163", "xep_0115", "xep_0004"]
+from pubsub_util import PEP_PLUGINS as PLUGINS
 MOOD = "urn:test:mood"
 DEVICES = "eu.siacs.conversations.axolotl.devicelist"
 AXOLOTL = "eu.siacs.conversations.axolotl"
 OMEMO2 = "urn:xmpp:omemo:2"
-
-
-async def connect(env, name, interests=(), plugins=PLUGINS, resource="res"):
-    jid, pw = env.user(name) if resource == "res" else (f"{name}@{env.host}", "pw-xxxxxxxx")
-    def setup(c):
-        watch(c)  # before connecting: events sent at login are not missed
-        for ns in interests:
-            c["xep_0163"].add_interest(ns)
-    c = await env.connect(jid + "/" + resource, pw, plugins, setup=setup)
-    await asyncio.sleep(0.3)  # the server asks the client's caps and caches the answer
-    return c
-
-
-def ps(body, ns=PUBSUB):
-    return f"<pubsub xmlns='{ns}'>{body}</pubsub>"
 
 
 def mood(text):
@@ -104,7 +89,7 @@ async def test_last_item_when_contact_comes_online(env):
     await send(a, None, ps("<publish node='urn:test:mood'><item id='current'>" + mood("waiting") + "</item></publish>"))
     f.disconnect()
     await asyncio.sleep(0.3)
-    f2 = await connect(env, "frank", [MOOD], resource="again")
+    f2 = await connect(env, "frank", [MOOD], resource="again", create=False)
     m = await next_event(f2, is_event("item", MOOD, "current"))
     check(m.xml.find("{urn:xmpp:delay}delay") is not None, "stamped with XEP-0203 delay")
     check(event_items(m, MOOD)[0][3].find("{%s}text" % MOOD).text == "waiting", "the last published item")
@@ -262,8 +247,8 @@ async def test_explicit_subscription_survives_restart(env):
     r = await send(b, a.boundjid.bare, ps(f"<subscribe node='urn:xmpp:microblog:0' jid='{b.boundjid.bare}'/>"))
     check(r.find(q(PUBSUB, "subscription")).get("subscription") == "subscribed", "subscribed explicitly")
     await env.restart()
-    a = await connect(env, "movim_a", resource="after")
-    b = await connect(env, "movim_b", resource="after")
+    a = await connect(env, "movim_a", resource="after", create=False)
+    b = await connect(env, "movim_b", resource="after", create=False)
     r = await get(b, a.boundjid.bare, ps("<subscriptions/>"))
     subs = [(x.get("node"), x.get("jid"), x.get("subscription")) for x in r.find(q(PUBSUB, "subscriptions"))]
     check(subs == [("urn:xmpp:microblog:0", b.boundjid.bare, "subscribed")], f"still subscribed: {subs}")

@@ -6,7 +6,7 @@ import asyncio
 
 import harness
 from harness import check, IqError
-from pubsub_util import (PUBSUB, OWNER, EVENT, DATA, RSM, q, form, node_config, send, get, fails, watch,
+from pubsub_util import (ps, PUBSUB, OWNER, EVENT, DATA, RSM, q, form, node_config, send, get, fails, watch,
                          next_event, no_event, drain, event_items, is_event, item_ids, make_contacts, set_groups)
 from slixmpp.xmlstream import ET
 
@@ -23,10 +23,6 @@ async def users(env, *names):
         jid, pw = env.user(n)
         clients.append(await env.connect(jid + "/res", pw, PLUGINS, setup=watch))
     return clients
-
-
-def ps(body, ns=PUBSUB):
-    return f"<pubsub xmlns='{ns}'>{body}</pubsub>"
 
 
 def entry(text):

@@ -107,6 +107,31 @@ std::optional<NodeState> Engine::load(storage::Storage& db, const Service& svc, 
   return n;
 }
 
+std::optional<NodeState> Engine::load_for(storage::Storage& db, const Service& svc, const std::string& node,
+                                          const Jid& from, Permission allowed, const IqResponder& reply) const {
+  auto n = load(db, svc, node);
+  if (!n) {
+    reply.error(item_not_found("no such node"));
+    return std::nullopt;
+  }
+  if (auto err = allowed(facts(db, svc, *n, from))) {
+    reply.error(*err);
+    return std::nullopt;
+  }
+  return n;
+}
+
+void Engine::run(bool set, AnsweringJob job, const IqResponder& reply) {
+  if (!set) {
+    ctx_.storage().read([job = std::move(job), reply](storage::Storage& db) { job(db, reply); });
+    return;
+  }
+  ctx_.storage().write([job = std::move(job), reply](storage::Storage& db) -> Completion {
+    if (!job(db, reply)) return nullptr;
+    return [reply] { reply.result(); };  // a no-op when the job already answered (an error with partial success)
+  });
+}
+
 bool Engine::is_admin(const std::string& host, const std::string& bare) const {
   const HostConfig* h = ctx_.config().find_host(host);
   return h && std::find(h->admins.begin(), h->admins.end(), bare) != h->admins.end();

@@ -94,6 +94,11 @@ class Engine {
   std::optional<NodeState> load(storage::Storage& db, const Service& svc, std::string_view node) const;
   Requester facts(storage::Storage& db, const Service& svc, const NodeState& n, const Jid& who) const;
   NodeConfig defaults_for(const Service& svc, std::string_view node) const;
+  // Loads a node for an action `allowed` decides on (check_owner, check_purge); when the node is
+  // missing or the requester refused, answers item-not-found or the refusal and returns nullopt.
+  using Permission = std::optional<StanzaError> (*)(const Requester&);
+  std::optional<NodeState> load_for(storage::Storage& db, const Service& svc, const std::string& node, const Jid& from,
+                                    Permission allowed, const IqResponder& reply) const;
 
  private:
   using Completion = storage::StorageService::Completion;
@@ -105,6 +110,10 @@ class Engine {
     std::unordered_map<std::string, std::pair<bool, std::vector<std::string>>> contacts;
     std::vector<storage::PubsubSubscription> subscriptions;
   };
+  // A job that answers itself (a query) or returns true for a change to confirm once committed: run on
+  // the read lane for a get, on the write lane for a set.
+  using AnsweringJob = std::function<bool(storage::Storage&, const IqResponder&)>;
+  void run(bool set, AnsweringJob job, const IqResponder& reply);
   Audience audience(storage::Storage& db, const Service& svc, const NodeState& n) const;
   Requester requester_in(const Audience& a, const Service& svc, const std::string& bare, SubState sub) const;
   // Who receives an event of node `n`; for an item event on a social feed, only those who may see

@@ -131,9 +131,8 @@ void Engine::configure_get(IqRequest& req, const Service& svc) {
   std::string node(req.payload().child("configure", ns::kPubsubOwner)->attr("node"));
   if (node.empty()) return req.reply.error(pubsub_error(StanzaErrorCondition::kBadRequest, "nodeid-required"));
   ctx_.storage().read([this, svc, node, from = req.from(), reply = req.reply](storage::Storage& db) {
-    auto n = load(db, svc, node);
-    if (!n) return reply.error(item_not_found("no such node"));
-    if (auto err = check_owner(facts(db, svc, *n, from))) return reply.error(*err);
+    auto n = load_for(db, svc, node, from, check_owner, reply);
+    if (!n) return;
     xml::Element ps = owner_pubsub();
     xml::Element& c = ps.add_child("configure");
     c.set_attr("node", node);
@@ -152,15 +151,8 @@ void Engine::configure_set(IqRequest& req, const Service& svc) {
   bool cancel = form->type == "cancel";  // §8.2.5: the configuration stays as it is
   ctx_.storage().write([this, svc, node, form = *form, cancel, from = req.from(),
                         reply = req.reply](storage::Storage& db) mutable -> Completion {
-    auto n = load(db, svc, node);
-    if (!n) {
-      reply.error(item_not_found("no such node"));
-      return nullptr;
-    }
-    if (auto err = check_owner(facts(db, svc, *n, from))) {
-      reply.error(*err);
-      return nullptr;
-    }
+    auto n = load_for(db, svc, node, from, check_owner, reply);
+    if (!n) return nullptr;
     if (cancel) return [reply] { reply.result(); };
     auto applied = apply_config_form(n->config, form, settings_.limits);
     if (!applied) {
@@ -205,15 +197,8 @@ void Engine::delete_node(IqRequest& req, const Service& svc) {
   std::string redirect;
   if (const xml::Element* r = d->child("redirect", ns::kPubsubOwner)) redirect = std::string(r->attr("uri"));
   ctx_.storage().write([this, svc, node, redirect, from = req.from(), reply = req.reply](storage::Storage& db) mutable -> Completion {
-    auto n = load(db, svc, node);
-    if (!n) {
-      reply.error(item_not_found("no such node"));
-      return nullptr;
-    }
-    if (auto err = check_owner(facts(db, svc, *n, from))) {
-      reply.error(*err);
-      return nullptr;
-    }
+    auto n = load_for(db, svc, node, from, check_owner, reply);
+    if (!n) return nullptr;
     // §8.4.2: every subscriber (pending ones too) hears of the deletion, with the redirect if any.
     std::optional<FanOut> fan;
     if (n->config.notify_delete) {
@@ -238,15 +223,8 @@ void Engine::purge(IqRequest& req, const Service& svc) {
   std::string node(req.payload().child("purge", ns::kPubsubOwner)->attr("node"));
   if (node.empty()) return req.reply.error(pubsub_error(StanzaErrorCondition::kBadRequest, "nodeid-required"));
   ctx_.storage().write([this, svc, node, from = req.from(), reply = req.reply](storage::Storage& db) mutable -> Completion {
-    auto n = load(db, svc, node);
-    if (!n) {
-      reply.error(item_not_found("no such node"));
-      return nullptr;
-    }
-    if (auto err = check_purge(facts(db, svc, *n, from))) {
-      reply.error(*err);
-      return nullptr;
-    }
+    auto n = load_for(db, svc, node, from, check_purge, reply);
+    if (!n) return nullptr;
     if (!n->config.persist_items) {
       reply.error(unsupported("persistent-items", "this node does not keep items"));  // §8.5.3.3
       return nullptr;

@@ -236,14 +236,7 @@ void Engine::options(IqRequest& req, const Service& svc) {
     db.pubsub().put_subscription(n->row.id, updated);
     return true;
   };
-  if (!form) {
-    ctx_.storage().read([job, reply = req.reply](storage::Storage& db) { job(db, reply); });
-    return;
-  }
-  ctx_.storage().write([job, reply = req.reply](storage::Storage& db) -> Completion {
-    if (!job(db, reply)) return nullptr;
-    return [reply] { reply.result(); };
-  });
+  run(form.has_value(), job, req.reply);
 }
 
 void Engine::default_options(IqRequest& req) {
@@ -300,15 +293,8 @@ void Engine::manage_subscriptions(IqRequest& req, const Service& svc) {
   bool set = req.is_set();
   auto job = [this, svc, node, changes, set, from = req.from()](storage::Storage& db, const IqResponder& reply,
                                                                std::vector<std::pair<storage::PubsubSubscription, std::string>>& notes) -> bool {
-    auto n = load(db, svc, node);
-    if (!n) {
-      reply.error(item_not_found("no such node"));
-      return false;
-    }
-    if (auto err = check_owner(facts(db, svc, *n, from))) {
-      reply.error(*err);
-      return false;
-    }
+    auto n = load_for(db, svc, node, from, check_owner, reply);
+    if (!n) return false;
     if (!set) {
       // §8.8.1: subscribed and unconfigured subscriptions (pending ones come as approval forms).
       xml::Element ps("pubsub", ns::kPubsubOwner);
@@ -390,15 +376,8 @@ void Engine::manage_affiliations(IqRequest& req, const Service& svc) {
   }
   bool set = req.is_set();
   auto job = [this, svc, node, changes, set, from = req.from()](storage::Storage& db, const IqResponder& reply) -> bool {
-    auto n = load(db, svc, node);
-    if (!n) {
-      reply.error(item_not_found("no such node"));
-      return false;
-    }
-    if (auto err = check_owner(facts(db, svc, *n, from))) {
-      reply.error(*err);
-      return false;
-    }
+    auto n = load_for(db, svc, node, from, check_owner, reply);
+    if (!n) return false;
     auto current_rows = db.pubsub().affiliations(n->row.id);
     if (!set) {
       xml::Element ps("pubsub", ns::kPubsubOwner);
@@ -439,14 +418,7 @@ void Engine::manage_affiliations(IqRequest& req, const Service& svc) {
     }
     return true;
   };
-  if (!set) {
-    ctx_.storage().read([job, reply = req.reply](storage::Storage& db) { job(db, reply); });
-    return;
-  }
-  ctx_.storage().write([job, reply = req.reply](storage::Storage& db) -> Completion {
-    if (!job(db, reply)) return nullptr;
-    return [reply] { reply.result(); };  // a no-op if the error above already answered
-  });
+  run(set, job, req.reply);
 }
 
 void Engine::authorization_answer(const Service& svc, const Jid& from, const xml::DataForm& form) {
