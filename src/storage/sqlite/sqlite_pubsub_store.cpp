@@ -121,6 +121,14 @@ void SqlitePubsubStore::delete_service(std::string_view service) {
   for (int64_t id : ids) delete_node(id);
 }
 
+void SqlitePubsubStore::remove_seqs(int64_t node_id, const std::vector<int64_t>& seqs) {
+  for (int64_t seq : seqs) {
+    auto d = db_.prepare("DELETE FROM pubsub_items WHERE seq = ?1");
+    d->bind(1, seq).run();
+  }
+  add_count(node_id, -static_cast<int64_t>(seqs.size()));
+}
+
 void SqlitePubsubStore::add_count(int64_t node_id, int64_t delta) {
   if (!delta) return;
   auto q = db_.prepare("UPDATE pubsub_nodes SET item_count = MAX(0, item_count + ?2) WHERE id = ?1");
@@ -206,11 +214,7 @@ std::vector<std::string> SqlitePubsubStore::trim_items(int64_t node_id, size_t k
       removed.push_back(s->column_text(1));
     }
   }
-  for (int64_t seq : seqs) {
-    auto d = db_.prepare("DELETE FROM pubsub_items WHERE seq = ?1");
-    d->bind(1, seq).run();
-  }
-  add_count(node_id, -static_cast<int64_t>(seqs.size()));
+  remove_seqs(node_id, seqs);
   return removed;
 }
 
@@ -229,11 +233,7 @@ std::vector<std::string> SqlitePubsubStore::expire_items(int64_t node_id, int64_
       removed.push_back(s->column_text(1));
     }
   }
-  for (int64_t seq : seqs) {
-    auto d = db_.prepare("DELETE FROM pubsub_items WHERE seq = ?1");
-    d->bind(1, seq).run();
-  }
-  add_count(node_id, -static_cast<int64_t>(seqs.size()));
+  remove_seqs(node_id, seqs);
   return removed;
 }
 

@@ -43,6 +43,7 @@ class SqlitePubsubStore final : public PubsubStore {
 
  private:
   void add_count(int64_t node_id, int64_t delta);
+  void remove_seqs(int64_t node_id, const std::vector<int64_t>& seqs);
   Db& db_;
 };
 
