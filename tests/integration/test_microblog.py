@@ -6,9 +6,7 @@ is still there. Also: comments by non-owners carry the publisher, communities ar
 their metadata, hostile posts are neutralised on the page, and an oversized publish on the default
 configuration ends the stream with a clear policy-violation.
 
-The pages are fetched over HTTP when the server has an HTTP listener (the "http" listener type comes
-with the web branch); without one, the HTTP checks are skipped here and the same pages are checked
-through the route table in tests/unit/pubsub_blog_test.cpp (PubsubBlogRoutes.*)."""
+The pages are fetched over the server's HTTP listener (an "http" listener on a free port)."""
 import asyncio
 import http.client
 import urllib.parse
@@ -39,24 +37,12 @@ def post(item_id, title, body, comments_service=None, comments_node=None):
 
 
 def http_get(env, path):
-    """(status, content type, body) over the server's HTTP listener, or None when it has none."""
-    port = env.server.extra_ports.get("http")
-    if not port:
-        return None
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        conn.request("GET", path, headers={"Host": f"{env.host}:{port}"})
-        r = conn.getresponse()
-        return r.status, r.getheader("Content-Type", ""), r.read().decode("utf-8")
-    except (ConnectionRefusedError, OSError):
-        return None
-
-
-def http_or_skip(env, path, what):
-    r = http_get(env, path)
-    if r is None:
-        print(f"SKIP {what}: this build has no HTTP listener; pages are checked by PubsubBlogRoutes unit tests", flush=True)
-    return r
+    """(status, content type, body, headers) of a GET over the server's HTTP listener."""
+    port = env.server.extra_ports["http"]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path, headers={"Host": f"{env.host}:{port}"})
+    r = conn.getresponse()
+    return r.status, r.getheader("Content-Type", ""), r.read().decode("utf-8"), dict(r.getheaders())
 
 
 def atom_entries(body):
@@ -66,18 +52,19 @@ def atom_entries(body):
 
 
 async def check_public_pages(env, alice_jid, public_title, private_title):
-    page = http_or_skip(env, f"/blog/{alice_jid}", "HTML page")
-    if page is not None:
-        status, ctype, body = page
-        check(status == 200 and "text/html" in ctype, f"blog page served: {status} {ctype}")
-        check(public_title in body, "the public entry is on the page")
-        check(private_title not in body, "the contacts-only entry is not")
-    feed = http_or_skip(env, f"/blog/{alice_jid}/atom.xml", "Atom feed")
-    if feed is not None:
-        status, ctype, body = feed
-        check(status == 200 and "atom+xml" in ctype, f"feed served: {status} {ctype}")
-        titles = [t for t, _ in atom_entries(body)]
-        check(titles == [public_title], f"the feed has the public entry only: {titles}")
+    status, ctype, body, headers = http_get(env, f"/blog/{alice_jid}")
+    check(status == 200 and "text/html" in ctype, f"blog page served: {status} {ctype}")
+    check(public_title in body, "the public entry is on the page")
+    check(private_title not in body and "Only for my contacts" not in body, "the contacts-only entry is not")
+    check("<strong>this</strong>" in body, "Markdown rendered")
+    check('name="viewport"' in body, "readable on a phone")
+    check("default-src 'none'" in headers.get("Content-Security-Policy", ""), "a strict CSP")
+    status, ctype, body, _ = http_get(env, f"/blog/{alice_jid}/atom.xml")
+    check(status == 200 and "atom+xml" in ctype, f"feed served: {status} {ctype}")
+    entries = atom_entries(body)
+    check([t for t, _ in entries] == [public_title], f"the feed has the public entry only: {entries}")
+    check("<strong>this</strong>" in entries[0][1], "with its rendered content")
+    check(http_get(env, "/blog/nobody@" + env.host)[0] == 404, "no blog, no page")
 
 
 async def test_scenario_contacts_only_and_public_posts(env):
@@ -187,11 +174,10 @@ async def test_communities(env):
     check(f["pubsub#type"] == ["urn:xmpp:pubsub-social-feed:1"], "XEP-0472 type")
     check(f["{urn:causerie:pubsub}num_items"] == ["3"] and f["pubsub#num_subscribers"] == ["1"], f"counts {f}")
     check(sorted(f["pubsub#publisher"]) == [bob.boundjid.bare], "publishers listed")
-    page = http_or_skip(env, f"/blog/community/gardening@{s}", "community page")
-    if page is not None:
-        check(page[0] == 200 and "Tip 2" in page[2] and "<em>early</em>" in page[2], "community page")
-        feed = http_get(env, f"/blog/community/gardening@{s}/atom.xml")
-        check([t for t, _ in atom_entries(feed[2])] == ["Tip 2", "Tip 1", "Tip 0"], "community feed, newest first")
+    page = http_get(env, f"/blog/community/gardening@{s}")
+    check(page[0] == 200 and "Tip 2" in page[2] and "<em>early</em>" in page[2], "community page")
+    feed = http_get(env, f"/blog/community/gardening@{s}/atom.xml")
+    check([t for t, _ in atom_entries(feed[2])] == ["Tip 2", "Tip 1", "Tip 0"], "community feed, newest first")
 
 
 async def test_hostile_input(env):
@@ -203,11 +189,11 @@ async def test_hostile_input(env):
                                  "<content type='text'>[win](javascript:alert(document.cookie)) "
                                  "&lt;img src=x onerror=alert(2)&gt; &lt;a href=\"javascript:alert(3)\"&gt;x&lt;/a&gt;</content>"
                                  "</entry></item></publish>" % ATOM + publish_options(access_model="open")))
-    page = http_or_skip(env, f"/blog/{m}", "hostile page")
-    if page is not None:
-        body = page[2]
-        check("Free prizes" in body, "the post is shown")
-        check("<script" not in body and "javascript:" not in body and "onerror=" not in body, "and neutralised")
+    body = http_get(env, f"/blog/{m}")[2]
+    check("Free prizes" in body, "the post is shown")
+    check("<script" not in body and "javascript:" not in body and "onerror=" not in body, "and neutralised")
+    feed = http_get(env, f"/blog/{m}/atom.xml")[2]
+    check(len(atom_entries(feed)) == 1 and "javascript:" not in feed, "the feed too")
     # Someone else's PEP is not writable.
     await fails(victim, m, ps("<publish node='urn:xmpp:microblog:0'><item id='x1'><entry xmlns='%s'><title>defaced</title>"
                               "</entry></item></publish>" % ATOM), "forbidden")

@@ -6,6 +6,7 @@
 #include "core/util/time.hpp"
 #include "core/xml/fragment.hpp"
 #include "core/xml/namespaces.hpp"
+#include "http/http_policy.hpp"
 #include "modules/pubsub/blog_pages.hpp"
 #include "modules/pubsub/microblog.hpp"
 #include "modules/pubsub/pubsub_module.hpp"
@@ -24,11 +25,11 @@ http::Response not_found() {
 
 void add_security_headers(http::Response& r) {
   // Defence in depth behind the escaping: no scripts, no plugins, styles only inline, pictures anywhere.
+  // (The listener adds nosniff, no-referrer and no framing to every response; this CSP replaces its
+  // frame-ancestors-only one.)
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
                          "media-src https: http:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
-  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  r.headers.emplace_back("Referrer-Policy", "no-referrer");
 }
 
 }  // namespace
@@ -59,7 +60,9 @@ void serve_blog(ModuleContext& ctx, Engine& engine, size_t page_size, const http
     node = ns::kMicroblog;
     path = "/blog/" + svc->jid;
   }
-  std::string base = req.host.empty() ? std::string() : (req.secure ? "https://" : "http://") + req.host;
+  // Absolute links (the Atom feed wants them) name the host and port the client used, when plausible.
+  std::string host = http::safe_host(req.header("host"));
+  std::string base = host.empty() ? std::string() : (req.secure ? "https://" : "http://") + host;
   std::string after = req.param("after");
   ctx.storage().read([&engine, svc = *svc, node, path, base, after, atom, page_size,
                       respond = std::move(respond)](storage::Storage& db) {

@@ -94,34 +94,43 @@ void Notifier::deliver(const FanOut& plan, const xml::Element& message, const st
     const xml::Element& m = t && t->include_body && with_body ? *with_body : message;
     ctx_.router().route(Stanza(m, *from, *j));
   };
-  // A full JID: the session bound to it, if any.
+  // A full JID: the session bound to it, if any. Sessions are picked under the registry's shard lock
+  // (no copies on this hot path) and served after it is released.
   auto to_full = [&](const std::string& full, const Target* t) {
     if (!ctx_.router().is_local_host(domain_of(full))) {
       route_via_router(full, t);
       return;
     }
     std::string_view res = resource_of(full);
-    for (const auto& r : ctx_.sessions().resources(bare_of(full))) {
-      if (r.resource != res) continue;
-      if (t && !show_allowed(*t, r)) return;
-      if (sent.insert(r.ref.id).second) dispatcher.deliver(r.ref, pick(t).out_for(full));
-      return;
-    }
+    std::optional<SessionRef> ref;
+    ctx_.sessions().inspect(bare_of(full), [&](const std::vector<BoundResource>& resources) {
+      for (const auto& r : resources)
+        if (r.resource == res) {
+          if (!t || show_allowed(*t, r)) ref = r.ref;
+          return;
+        }
+    });
+    if (ref && sent.insert(ref->id).second) dispatcher.deliver(*ref, pick(t).out_for(full));
   };
   // A bare JID: RFC 6121 §8.5.2.1.1, every available resource with a non-negative priority; with none,
   // a "normal" notification goes the way of any message (offline storage), a headline is dropped.
+  std::vector<SessionRef> refs;
   auto to_bare = [&](const std::string& bare, const Target* t) {
     if (!ctx_.router().is_local_host(domain_of(bare))) {
       route_via_router(bare, t);
       return;
     }
     bool any = false;
-    for (const auto& r : ctx_.sessions().resources(bare)) {
-      if (!r.available || r.priority < 0) continue;
-      any = true;
-      if (t && !show_allowed(*t, r)) continue;
-      if (sent.insert(r.ref.id).second) dispatcher.deliver(r.ref, pick(t).out_for(bare));
-    }
+    refs.clear();
+    ctx_.sessions().inspect(bare, [&](const std::vector<BoundResource>& resources) {
+      for (const auto& r : resources) {
+        if (!r.available || r.priority < 0) continue;
+        any = true;
+        if (!t || show_allowed(*t, r)) refs.push_back(r.ref);
+      }
+    });
+    for (const SessionRef& ref : refs)
+      if (sent.insert(ref.id).second) dispatcher.deliver(ref, pick(t).out_for(bare));
     if (!any && plan.normal_type) route_via_router(bare, t);  // the router's offline path
   };
 
