@@ -258,4 +258,4 @@ async def test_explicit_subscription_survives_restart(env):
     check(m["to"] == b.boundjid.bare, "delivered to the subscribed bare JID (XEP-0163 §4.3.1)")
 
 
-harness.main(globals(), extra_toml="[limits]\nmax_stanza_size = 16777216")
+harness.main(globals(), extra_toml="[limits]\nmax_stanza_size = 16777216\n\n[http]\nmax_body_size = 16777216")

@@ -173,6 +173,7 @@ struct ModuleHarness {
     req.path = path;
     req.query = query;
     req.host = "blog.example.org";
+    req.headers.emplace_back("host", "blog.example.org");
     std::promise<http::Response> p;
     auto f = p.get_future();
     (*h)(req, [&p](http::Response r) { p.set_value(std::move(r)); });
