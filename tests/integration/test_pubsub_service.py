@@ -448,6 +448,12 @@ async def test_error_conditions(env):
     await fails(b, s, ps("<items node='errs'/>"), "bad-request", itype="set")
     await send(a, s, ps("<create node='transient'/><configure>" + node_config(persist_items="false") + "</configure>"))
     await fails(a, s, ps("<purge node='transient'/>", OWNER), "feature-not-implemented", "unsupported")
+    # Bounded: a user creates at most modules.pubsub.max_nodes_per_owner nodes (20 on this server).
+    for i in range(18):
+        await send(a, s, ps(f"<create node='quota{i}'/>"))
+    text = await fails(a, s, ps("<create node='one-too-many'/>"), "policy-violation")
+    check("20" in text, f"the limit is named: {text!r}")
+    await fails(a, s, ps("<publish node='auto-too-many'><item>" + entry("x") + "</item></publish>"), "policy-violation")
 
 
 async def test_restart_keeps_everything(env):
@@ -473,4 +479,4 @@ async def test_restart_keeps_everything(env):
     check("Durable" in str(info), "configuration survives")
 
 
-harness.main(globals())
+harness.main(globals(), extra_toml="[modules.pubsub]\nmax_nodes_per_owner = 20")

@@ -164,3 +164,20 @@ TEST(PubsubCaps, RemoteResourcesAreNewForEachOwner) {
   t.unavailable("romeo@remote.lit/r", "nurse@capulet.lit");
   EXPECT_TRUE(t.interested("romeo@remote.lit", "urn:xmpp:microblog:0").empty());
 }
+
+TEST(PubsubCaps, RemotePresenceIsBounded) {
+  CapsTracker t(10, 10, 2);
+  t.available("a@local/1", std::nullopt);
+  t.available("b@local/1", std::nullopt);
+  // Local sessions are always tracked (they are bounded by the server's own limits)…
+  t.available("c@local/1", std::nullopt);
+  EXPECT_TRUE(t.has_resources("c@local"));
+  // …but presence from anyone out there is not, past the bound.
+  t.available("spam@remote.lit/1", std::nullopt, "a@local");
+  EXPECT_FALSE(t.has_resources("spam@remote.lit"));
+  t.unavailable("a@local/1");
+  t.unavailable("b@local/1");
+  t.unavailable("c@local/1");
+  t.available("ok@remote.lit/1", std::nullopt, "a@local");
+  EXPECT_TRUE(t.has_resources("ok@remote.lit"));
+}

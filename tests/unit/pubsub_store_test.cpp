@@ -57,6 +57,9 @@ TEST(PubsubStore, NodesAreUniquePerService) {
   t.ps().set_node_config(id, "<cfg2/>");
   EXPECT_EQ(t.ps().node("pubsub.example.org", "news")->config, "<cfg2/>");
   EXPECT_EQ(t.ps().nodes("pubsub.example.org").size(), 1u);
+  EXPECT_EQ(t.ps().count_nodes("pubsub.example.org"), 1u);
+  EXPECT_EQ(t.ps().count_nodes("pubsub.example.org", "alice@example.org"), 1u);
+  EXPECT_EQ(t.ps().count_nodes("pubsub.example.org", "bob@example.org"), 0u);
   EXPECT_FALSE(t.ps().node("pubsub.example.org", "other"));
 }
 

@@ -92,7 +92,8 @@ std::optional<Caps> parse_caps(const xml::Element& presence) {
   return Caps{std::string(c->attr("hash")), std::string(c->attr("node")), std::string(c->attr("ver"))};
 }
 
-CapsTracker::CapsTracker(size_t max_cached, size_t max_pending) : max_cached_(max_cached), max_pending_(max_pending) {}
+CapsTracker::CapsTracker(size_t max_cached, size_t max_pending, size_t max_resources)
+    : max_cached_(max_cached), max_pending_(max_pending), max_resources_(max_resources) {}
 
 std::string CapsTracker::bare_of(std::string_view full) { return std::string(full.substr(0, full.find('/'))); }
 
@@ -137,6 +138,11 @@ CapsTracker::Seen CapsTracker::available(const std::string& full, const std::opt
   Entry* e = find(full);
   bool fresh = e == nullptr;
   if (fresh) {
+    if (!owner.empty() && resources_ >= max_resources_) {
+      spdlog::warn("caps: tracking {} resources already; ignoring remote presence from {}", resources_, full);
+      return Seen{true, {}, {}};
+    }
+    ++resources_;
     auto& list = by_bare_[bare_of(full)];
     list.push_back(Entry{resource_of(full), {}, nullptr, {}});
     e = &list.back();
@@ -179,6 +185,7 @@ void CapsTracker::unavailable(const std::string& full, const std::string& owner)
       if (!e->owners.empty()) return;
     }
     list.erase(e);
+    --resources_;
     break;
   }
   if (list.empty()) by_bare_.erase(it);

@@ -40,7 +40,9 @@ std::optional<Caps> parse_caps(const xml::Element& presence);
 
 class CapsTracker {
  public:
-  explicit CapsTracker(size_t max_cached = 10000, size_t max_pending = 2000);
+  // Bounds: verified caps kept, disco#info queries in flight, and resources tracked (remote presence
+  // may come from anyone: past the bound, new remote resources are ignored).
+  explicit CapsTracker(size_t max_cached = 10000, size_t max_pending = 2000, size_t max_resources = 200000);
 
   struct Seen {
     bool known = false;               // the resource's interests are known now
@@ -84,7 +86,8 @@ class CapsTracker {
   Entry* find(const std::string& full);
   std::string start_query(const Caps& caps, const std::string& key);
 
-  const size_t max_cached_, max_pending_;
+  const size_t max_cached_, max_pending_, max_resources_;
+  size_t resources_ = 0;
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const NodeSet>> by_key_;
   std::unordered_map<std::string, Pending> pending_;          // query id → what it asks

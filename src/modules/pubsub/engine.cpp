@@ -148,6 +148,14 @@ bool Engine::may_create(const Service& svc, const Jid& who) const {
   return false;
 }
 
+std::optional<StanzaError> Engine::node_quota(storage::Storage& db, const Service& svc, const std::string& creator) const {
+  if (!svc.pep && is_admin(svc.host, creator)) return std::nullopt;
+  size_t n = db.pubsub().count_nodes(svc.jid, svc.pep ? std::string_view() : std::string_view(creator));
+  if (n < settings_.max_nodes_per_owner) return std::nullopt;
+  return StanzaError(StanzaErrorCondition::kPolicyViolation,
+                     "you have reached this service's limit of " + std::to_string(settings_.max_nodes_per_owner) + " nodes");
+}
+
 std::vector<std::string> Engine::local_owners(storage::Storage& db, const Service& svc, const NodeState& n) const {
   if (svc.pep) return {svc.jid};
   std::vector<std::string> out;

@@ -44,6 +44,7 @@ struct Settings {
   ServiceLimits limits;
   size_t max_items_per_request = 500;  // items in one retrieval without RSM (more: truncated, §6.5.4)
   size_t max_nodes_listed = 1000;      // nodes in one disco#items answer
+  size_t max_nodes_per_owner = 1000;   // nodes of one PEP account, or created by one user on a service
   CreatePolicy create = CreatePolicy::kLocalUsers;
   std::vector<std::string> service_prefixes = {"pubsub", "comments", "spaces"};
 };
@@ -120,6 +121,8 @@ class Engine {
   // an item of visibility `item_access`.
   FanOut plan(const Audience& a, const Service& svc, const NodeState& n, std::optional<AccessModel> item_access) const;
   bool may_create(const Service& svc, const Jid& who) const;
+  // The bound on nodes per owner, as an error when `creator` has reached it.
+  std::optional<StanzaError> node_quota(storage::Storage& db, const Service& svc, const std::string& creator) const;
   bool is_admin(const std::string& host, const std::string& bare) const;
   std::vector<std::string> local_owners(storage::Storage& db, const Service& svc, const NodeState& n) const;
   // The visibility values an item may have for `r` to see it (social feeds), "" meaning the node's.

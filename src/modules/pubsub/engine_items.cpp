@@ -72,6 +72,7 @@ void Engine::publish(IqRequest& req, const Service& svc) {
         if (svc.pep) return fail(forbidden("only the account itself may publish to nodes of its PEP service that do not exist yet"));
         return fail(item_not_found("no such node"));  // §7.1.3.3
       }
+      if (auto quota = node_quota(db, svc, publisher)) return fail(*quota);
       // §7.1.4 auto-create, §7.1.5: the defaults except for the preconditions.
       NodeConfig config = defaults_for(svc, node);
       if (options) {

@@ -81,6 +81,10 @@ void Engine::create(IqRequest& req, const Service& svc) {
       reply.error(StanzaError(StanzaErrorCondition::kConflict, "the node already exists"));  // §8.1.3.4
       return nullptr;
     }
+    if (auto quota = node_quota(db, svc, creator)) {
+      reply.error(*quota);
+      return nullptr;
+    }
     NodeState n;
     n.row.node = node;
     n.config = config;

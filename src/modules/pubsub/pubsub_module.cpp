@@ -44,6 +44,7 @@ Settings load_settings(const RawConfig& raw) {
   s.limits.default_max_items = positive(raw, "default_max_items", 256, 1, s.limits.max_items_limit);
   s.limits.max_payload_size = positive(raw, "max_payload_size", 192 * 1024, 1024, 64 << 20);
   s.max_items_per_request = static_cast<size_t>(positive(raw, "max_items_per_request", 500, 1, 100'000));
+  s.max_nodes_per_owner = static_cast<size_t>(positive(raw, "max_nodes_per_owner", 1000, 1, 10'000'000));
   if (auto create = raw.get_string("modules.pubsub.create")) {
     if (*create == "local") s.create = CreatePolicy::kLocalUsers;
     else if (*create == "admins") s.create = CreatePolicy::kAdmins;

@@ -89,6 +89,14 @@ std::vector<PubsubNode> SqlitePubsubStore::nodes(std::string_view service, size_
   return out;
 }
 
+size_t SqlitePubsubStore::count_nodes(std::string_view service, std::string_view creator) {
+  auto q = db_.prepare(creator.empty() ? "SELECT COUNT(*) FROM pubsub_nodes WHERE service = ?1"
+                                       : "SELECT COUNT(*) FROM pubsub_nodes WHERE service = ?1 AND creator = ?2");
+  q->bind(1, service);
+  if (!creator.empty()) q->bind(2, creator);
+  return q->step() ? static_cast<size_t>(q->column_int(0)) : 0;
+}
+
 int64_t SqlitePubsubStore::create_node(const PubsubNode& n) {
   auto q = db_.prepare(
       "INSERT OR IGNORE INTO pubsub_nodes (service, node, config, creator, created, item_count) "
