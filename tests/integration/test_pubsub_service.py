@@ -373,7 +373,14 @@ async def test_subscription_options(env):
     s = svc(env)
     await send(a, s, ps("<create node='opts'/>"))
     await fails(b, s, ps(f"<options node='opts' jid='{b.boundjid.bare}'/>"), "unexpected-request", "not-subscribed", itype="get")
+    # pubsub#notify_sub: the owner hears of a new subscriber.
+    await send(a, s, ps("<configure node='opts'>" + node_config(notify_sub="true") + "</configure>", OWNER))
+    drain(a)
     await send(b, s, ps(f"<subscribe node='opts' jid='{b.boundjid.bare}'/>"))
+    m = await next_event(a, lambda m: m.xml.find(q(EVENT, "event")) is not None and
+                         m.xml.find(q(EVENT, "event")).find(q(EVENT, "subscription")) is not None)
+    sub = m.xml.find(q(EVENT, "event")).find(q(EVENT, "subscription"))
+    check(sub.get("jid") == b.boundjid.bare and sub.get("subscription") == "subscribed", "owner told of the subscriber")
     r = await get(b, s, ps(f"<options node='opts' jid='{b.boundjid.bare}'/>"))
     check(r.find(q(PUBSUB, "options")).find(q(DATA, "x")) is not None, "options form (§6.3)")
     await fails(b, s, ps(f"<options node='opts' jid='{a.boundjid.bare}'/>"), "forbidden", itype="get")

@@ -107,11 +107,16 @@ std::optional<NodeState> Engine::load(storage::Storage& db, const Service& svc, 
   return n;
 }
 
+StanzaError Engine::no_node(storage::Storage& db, const Service& svc) const {
+  if (svc.pep && !db.accounts().exists(svc.jid)) return StanzaError(StanzaErrorCondition::kServiceUnavailable);
+  return item_not_found("no such node");
+}
+
 std::optional<NodeState> Engine::load_for(storage::Storage& db, const Service& svc, const std::string& node,
                                           const Jid& from, Permission allowed, const IqResponder& reply) const {
   auto n = load(db, svc, node);
   if (!n) {
-    reply.error(item_not_found("no such node"));
+    reply.error(no_node(db, svc));
     return std::nullopt;
   }
   if (auto err = allowed(facts(db, svc, *n, from))) {
@@ -247,7 +252,8 @@ FanOut Engine::plan(const Audience& a, const Service& svc, const NodeState& n, s
   f.from = svc.jid;
   f.node = n.row.node;
   f.pep = svc.pep;
-  f.normal_type = n.config.notification_type == "normal";
+  // Kept for an offline subscriber only when normal messages and not presence-based delivery.
+  f.normal_type = n.config.notification_type == "normal" && !n.config.presence_based_delivery;
   auto allowed = [&](const Requester& r) {
     if (n.social) return may_see(item_access.value_or(n.config.access_model), n.config, r);
     return !check_retrieve(n.config, r);

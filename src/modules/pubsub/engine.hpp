@@ -95,6 +95,9 @@ class Engine {
   std::optional<NodeState> load(storage::Storage& db, const Service& svc, std::string_view node) const;
   Requester facts(storage::Storage& db, const Service& svc, const NodeState& n, const Jid& who) const;
   NodeConfig defaults_for(const Service& svc, std::string_view node) const;
+  // The error for a node that is not there: item-not-found, or service-unavailable when the PEP
+  // service's account does not exist (RFC 6121 §8.5.1).
+  StanzaError no_node(storage::Storage& db, const Service& svc) const;
   // Loads a node for an action `allowed` decides on (check_owner, check_purge); when the node is
   // missing or the requester refused, answers item-not-found or the refusal and returns nullopt.
   using Permission = std::optional<StanzaError> (*)(const Requester&);

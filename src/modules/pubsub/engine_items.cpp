@@ -232,7 +232,7 @@ void Engine::items(IqRequest& req, const Service& svc) {
   ctx_.storage().read([this, svc, node, max_items, ids, rsm = rsm.request, from = req.from(),
                        reply = req.reply](storage::Storage& db) {
     auto n = load(db, svc, node);
-    if (!n) return reply.error(item_not_found("no such node"));
+    if (!n) return reply.error(no_node(db, svc));
     Requester r = facts(db, svc, *n, from);
     if (n->social) {
       // Social feeds are read post by post (microblog.hpp): only bans and publish-only refuse outright.

@@ -277,7 +277,7 @@ void Engine::disco_info(IqRequest& req, const Service& svc) {
   }
   ctx_.storage().read([this, svc, node, from = req.from(), reply = req.reply](storage::Storage& db) {
     auto n = load(db, svc, node);
-    if (!n) return reply.error(item_not_found("no such node"));
+    if (!n) return reply.error(no_node(db, svc));
     Requester r = facts(db, svc, *n, from);
     // Nodes the requester can neither read nor subscribe to are not disclosed (XEP-0163 §8).
     bool visible = n->social ? (r.affiliation != Affiliation::kOutcast) : (!check_retrieve(n->config, r) || check_subscribe(n->config, r));

@@ -117,11 +117,12 @@ void Engine::subscribe(IqRequest& req, const Service& svc) {
   ctx_.storage().write([this, svc, node, jid = *jid, opts, reply = req.reply](storage::Storage& db) mutable -> Completion {
     auto n = load(db, svc, node);
     if (!n) {
-      reply.error(item_not_found("no such node"));  // §6.1.3.12
+      reply.error(no_node(db, svc));  // §6.1.3.12
       return nullptr;
     }
     auto existing = db.pubsub().subscriptions_for(n->row.id, jid.str());
     storage::PubsubSubscription s;
+    bool fresh = false;
     if (const auto* e = pick(existing, ""); e && e->state == "subscribed") {
       s = *e;  // §6.1.6: one subscription per JID; asking again returns it
     } else {
@@ -136,23 +137,30 @@ void Engine::subscribe(IqRequest& req, const Service& svc) {
       s.state = *outcome == SubscribeOutcome::kPending ? "pending" : "subscribed";
       s.options = serialize_options(opts);
       db.pubsub().put_subscription(n->row.id, s);
+      fresh = true;
     }
     std::vector<std::string> owners;
+    if (svc.pep) owners.push_back(svc.jid);
+    else
+      for (const auto& a : db.pubsub().affiliations(n->row.id))
+        if (a.affiliation == "owner") owners.push_back(a.jid);
     std::optional<xml::Element> last;
-    if (s.state == "pending") {
-      if (svc.pep) owners.push_back(svc.jid);
-      else
-        for (const auto& a : db.pubsub().affiliations(n->row.id))
-          if (a.affiliation == "owner") owners.push_back(a.jid);
-    } else if (n->config.send_last_published_item != SendLastItem::kNever) {
+    if (s.state == "subscribed" && n->config.send_last_published_item != SendLastItem::kNever)
       last = last_item_message(db, *n, facts(db, svc, *n, jid));  // §6.1.7
-    }
     NodeState state = *n;
-    return [this, svc, state, s, owners, last = std::move(last), reply]() mutable {
+    return [this, svc, state, s, fresh, owners, last = std::move(last), reply]() mutable {
       xml::Element ps("pubsub", ns::kPubsub);
       ps.add(subscription_element(state.row.node, s, ns::kPubsub));
       reply.result(std::move(ps));
       if (s.state == "pending") request_approval(svc, state, owners, s);
+      // pubsub#notify_sub: owners hear of new subscribers.
+      if (fresh && s.state == "subscribed" && state.config.notify_sub)
+        for (const auto& owner : owners) {
+          xml::Element msg("message", ns::kClient);
+          msg.set_attr("id", notifier_.next_id());
+          msg.add_child("event", ns::kPubsubEvent).add(subscription_element(state.row.node, s, ns::kPubsubEvent));
+          notifier_.send_one(svc.jid, owner, std::move(msg));
+        }
       if (last) notifier_.send_one(svc.jid, s.jid, std::move(*last));
     };
   });
