@@ -74,7 +74,12 @@ void Notifier::deliver(const FanOut& plan, const xml::Element& message, const st
   std::optional<SharedStanza> bodied;
   std::unordered_set<uint64_t> sent;  // sessions already served: one notification per resource
   std::optional<Jid> from;
-  SessionDispatcher& dispatcher = ctx_.dispatcher();
+  // Local deliveries are batched: deliver_many locks each worker's inbox once for the whole fan-out.
+  std::vector<Delivery> batch;
+  batch.reserve(plan.targets.size() + plan.implicit.size());
+  auto queue = [&](SessionRef ref, OutStanza out) {
+    if (sent.insert(ref.id).second) batch.push_back(Delivery{ref, std::move(out)});
+  };
 
   auto pick = [&](const Target* t) -> const SharedStanza& {
     if (t && t->include_body && with_body) {
@@ -110,7 +115,7 @@ void Notifier::deliver(const FanOut& plan, const xml::Element& message, const st
           return;
         }
     });
-    if (ref && sent.insert(ref->id).second) dispatcher.deliver(*ref, pick(t).out_for(full));
+    if (ref && !sent.count(ref->id)) queue(*ref, pick(t).out_for(full));
   };
   // A bare JID: RFC 6121 §8.5.2.1.1, every available resource with a non-negative priority; with none,
   // a "normal" notification goes the way of any message (offline storage), a headline is dropped.
@@ -130,7 +135,7 @@ void Notifier::deliver(const FanOut& plan, const xml::Element& message, const st
       }
     });
     for (const SessionRef& ref : refs)
-      if (sent.insert(ref.id).second) dispatcher.deliver(ref, pick(t).out_for(bare));
+      if (!sent.count(ref.id)) queue(ref, pick(t).out_for(bare));
     if (!any && plan.normal_type) route_via_router(bare, t);  // the router's offline path
   };
 
@@ -153,6 +158,7 @@ void Notifier::deliver(const FanOut& plan, const xml::Element& message, const st
     }
     to_bare(t.jid, &t);
   }
+  if (!batch.empty()) ctx_.dispatcher().deliver_many(batch);
 }
 
 }  // namespace causerie::modules::pubsub

@@ -3,8 +3,9 @@
 //
 // The fan-out path is built for large nodes: the <message/> is serialized once (SharedStanza) and each
 // local recipient gets the shared bytes with its own 'to', straight into its session's queue through
-// the SessionDispatcher; nothing per recipient touches storage. The recipients of one node's events are
-// always served by the same worker, so subscribers see a node's events in publication order.
+// the SessionDispatcher, in one deliver_many batch; nothing per recipient touches storage. The
+// recipients of one node's events are always served by the same worker, so subscribers see a node's
+// events in publication order.
 //
 // Thread rules: send() may be called from any thread; the delivery runs on a worker thread.
 #pragma once
