@@ -172,8 +172,12 @@ HookResult PubsubModule::on_account_stanza(StanzaEvent& ev) {
   const Jid& from = st.from();
   if (st.is_presence()) {
     // XEP-0163 §4.3: a remote contact's presence tells which of the owner's nodes it wants. Local
-    // sessions are tracked from their own stream (on_client_presence).
-    if (from.empty() || !from.has_resource() || ctx_.router().is_local_host(from.domainpart())) return HookResult::kContinue;
+    // sessions are tracked from their own stream (on_client_presence); presence from our own services
+    // and from any chat room (an occupant's presence relayed by a room is not the occupant's own) is
+    // not a contact's.
+    if (from.empty() || !from.has_resource() || ctx_.router().is_local_host(from.domainpart()) ||
+        ctx_.router().is_service(from.domainpart()) || st.element().child("x", ns::kMucUser))
+      return HookResult::kContinue;
     std::string owner(st.to().bare_view());
     std::string_view type = st.type();
     if (type == "unavailable") {
