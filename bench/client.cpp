@@ -1,0 +1,516 @@
+#include "client.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace causerie::bench {
+
+namespace {
+constexpr size_t kReadBuffer = 256 * 1024;
+constexpr size_t kWriteChunk = 256 * 1024;
+std::atomic<uint64_t> g_source_counter{0};
+ssl_ctx_st* g_ctx = nullptr;
+
+std::string xml_escape(std::string_view s) {
+  std::string r;
+  for (char c : s) {
+    switch (c) {
+      case '<': r += "&lt;"; break;
+      case '>': r += "&gt;"; break;
+      case '&': r += "&amp;"; break;
+      case '\'': r += "&apos;"; break;
+      case '"': r += "&quot;"; break;
+      default: r += c;
+    }
+  }
+  return r;
+}
+
+bool has_mechanism(const Stanza& features, std::string_view mech) {
+  for (size_t i = 1; i < features.size(); ++i)
+    if (features.node(i).name == "mechanism" && features.node(i).text == mech) return true;
+  return false;
+}
+}  // namespace
+
+int64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::optional<TlsMode> parse_tls_mode(std::string_view s) {
+  if (s == "none" || s == "plain") return TlsMode::kNone;
+  if (s == "starttls") return TlsMode::kStartTls;
+  if (s == "direct") return TlsMode::kDirect;
+  return std::nullopt;
+}
+
+std::optional<Mech> parse_mech(std::string_view s) {
+  if (s == "PLAIN") return Mech::kPlain;
+  if (s == "SCRAM-SHA-1") return Mech::kScramSha1;
+  if (s == "SCRAM-SHA-256") return Mech::kScramSha256;
+  return std::nullopt;
+}
+
+const char* to_string(TlsMode m) {
+  switch (m) {
+    case TlsMode::kNone: return "none";
+    case TlsMode::kStartTls: return "starttls";
+    case TlsMode::kDirect: return "direct";
+  }
+  return "?";
+}
+
+const char* to_string(Mech m) {
+  switch (m) {
+    case Mech::kPlain: return "PLAIN";
+    case Mech::kScramSha1: return "SCRAM-SHA-1";
+    case Mech::kScramSha256: return "SCRAM-SHA-256";
+  }
+  return "?";
+}
+
+void init_client_engine() {
+  signal(SIGPIPE, SIG_IGN);
+  rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    // Root may raise the hard limit too (up to fs.nr_open); others get their hard limit.
+    rlimit want{1 << 20, 1 << 20};
+    if (setrlimit(RLIMIT_NOFILE, &want) != 0) {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &rl);
+    }
+  }
+  g_ctx = SSL_CTX_new(TLS_client_method());
+  if (!g_ctx) throw std::runtime_error("SSL_CTX_new failed");
+  SSL_CTX_set_min_proto_version(g_ctx, TLS1_2_VERSION);
+  // Loopback against our own throw-away certificates: no verification. Every login is a full
+  // handshake (no session tickets, no cache), the cost a first connection pays.
+  SSL_CTX_set_verify(g_ctx, SSL_VERIFY_NONE, nullptr);
+  SSL_CTX_set_session_cache_mode(g_ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_options(g_ctx, SSL_OP_NO_TICKET);
+  // Idle sessions: give the buffers back between records so 100 000 TLS clients fit in memory.
+  SSL_CTX_set_mode(g_ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+}
+
+ssl_ctx_st* client_tls_context() { return g_ctx; }
+
+// ---------------------------------------------------------------------------------------------------
+// Conn
+
+Conn::Conn(Worker& w, const Endpoint& ep, LoginSpec spec, ConnHandler* handler, void* user_data)
+    : user(user_data), worker_(w), ep_(ep), spec_(std::move(spec)), handler_(handler), reader_(*this) {}
+
+Conn::~Conn() {
+  if (ssl_) SSL_free(ssl_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Conn::start(const sockaddr_in& src, const sockaddr_in& dst) {
+  started_ns_ = now_ns();
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return fail(std::string("socket: ") + std::strerror(errno));
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // The port is picked at connect() time, per (source, destination) pair: many source addresses
+  // then give many times the ~28 000 ephemeral ports of one address.
+  setsockopt(fd_, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+  if (::bind(fd_, reinterpret_cast<const sockaddr*>(&src), sizeof src) != 0)
+    return fail(std::string("bind: ") + std::strerror(errno));
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = this;
+  if (epoll_ctl(worker_.ep_, EPOLL_CTL_ADD, fd_, &ev) != 0)
+    return fail(std::string("epoll_ctl: ") + std::strerror(errno));
+  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&dst), sizeof dst) != 0 && errno != EINPROGRESS)
+    return fail(std::string("connect: ") + std::strerror(errno));
+}
+
+void Conn::on_event(uint32_t events) {
+  if (state_ == State::kDead) return;
+  if (state_ == State::kConnecting) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return fail(std::string("connect: ") + std::strerror(err));
+    on_connected();
+    if (state_ == State::kDead) return;
+  }
+  if (state_ == State::kHandshake) {
+    handshake();
+    return;
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) read_all();
+  if (state_ != State::kDead && (events & EPOLLOUT) && want_write_) {
+    want_write_ = false;
+    flush();
+  }
+}
+
+void Conn::on_connected() {
+  if (ep_.tls == TlsMode::kDirect) {
+    state_ = State::kHandshake;
+    ssl_ = SSL_new(g_ctx);
+    SSL_set_fd(ssl_, fd_);
+    SSL_set_tlsext_host_name(ssl_, ep_.domain.c_str());
+    SSL_set_connect_state(ssl_);
+    handshake();
+  } else {
+    send_header();
+  }
+}
+
+void Conn::handshake() {
+  int r = SSL_do_handshake(ssl_);
+  if (r == 1) {
+    reader_.reset();
+    send_header();
+    read_all();  // data may already be buffered inside OpenSSL
+    return;
+  }
+  int e = SSL_get_error(ssl_, r);
+  if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return;
+  char buf[256];
+  ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+  ERR_clear_error();
+  fail(std::string("TLS handshake: ") + buf);
+}
+
+void Conn::send_header() {
+  state_ = State::kFeatures;
+  send("<?xml version='1.0'?><stream:stream to='" + ep_.domain +
+       "' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
+}
+
+void Conn::send(std::string_view bytes) {
+  if (state_ == State::kDead) return;
+  out_.append(bytes);
+  if (!dirty_ && !want_write_) {
+    dirty_ = true;
+    worker_.mark_dirty(this);
+  }
+}
+
+void Conn::flush() {
+  dirty_ = false;
+  if (state_ == State::kDead || out_.empty() || state_ == State::kConnecting) return;
+  size_t done = 0;
+  while (done < out_.size()) {
+    size_t n = std::min(kWriteChunk, out_.size() - done);
+    if (ssl_) {
+      int r = SSL_write(ssl_, out_.data() + done, static_cast<int>(n));
+      if (r <= 0) {
+        int e = SSL_get_error(ssl_, r);
+        if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+          want_write_ = true;
+          break;
+        }
+        ERR_clear_error();
+        return fail("TLS write failed");
+      }
+      done += static_cast<size_t>(r);
+    } else {
+      ssize_t r = ::send(fd_, out_.data() + done, n, MSG_NOSIGNAL);
+      if (r < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          want_write_ = true;
+          break;
+        }
+        return fail(std::string("write: ") + std::strerror(errno));
+      }
+      done += static_cast<size_t>(r);
+    }
+  }
+  out_.erase(0, done);
+  if (out_.empty() && out_.capacity() > 64 * 1024) std::string().swap(out_);
+  if (state_ == State::kClosing && out_.empty()) fail("closed by us");
+}
+
+void Conn::read_all() {
+  std::vector<char>& buf = worker_.rbuf_;
+  while (state_ != State::kDead && state_ != State::kHandshake) {
+    ssize_t n;
+    if (ssl_) {
+      int r = SSL_read(ssl_, buf.data(), static_cast<int>(buf.size()));
+      if (r <= 0) {
+        int e = SSL_get_error(ssl_, r);
+        if (e == SSL_ERROR_WANT_READ) return;
+        if (e == SSL_ERROR_WANT_WRITE) {
+          want_write_ = true;
+          return;
+        }
+        ERR_clear_error();
+        return fail(e == SSL_ERROR_ZERO_RETURN ? "closed by server" : "TLS read failed");
+      }
+      n = r;
+    } else {
+      n = ::recv(fd_, buf.data(), buf.size(), 0);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        return fail(std::string("read: ") + std::strerror(errno));
+      }
+      if (n == 0) return fail("closed by server");
+    }
+    process(std::string_view(buf.data(), static_cast<size_t>(n)));
+  }
+}
+
+void Conn::process(std::string_view data) {
+  auto r = reader_.feed(data);
+  if (r == XmlReader::Result::kError) return fail("XML error: " + reader_.error());
+  if (r != XmlReader::Result::kStopped || state_ == State::kDead) return;
+  // Stopped for a stream restart; the server sends nothing more until we speak again.
+  reader_.reset();
+  if (start_tls_) {
+    start_tls_ = false;
+    flush();
+    state_ = State::kHandshake;
+    ssl_ = SSL_new(g_ctx);
+    SSL_set_fd(ssl_, fd_);
+    SSL_set_tlsext_host_name(ssl_, ep_.domain.c_str());
+    SSL_set_connect_state(ssl_);
+    handshake();
+  } else if (restart_) {
+    restart_ = false;
+    send_header();
+  }
+}
+
+void Conn::on_stream_open(const XNode&) {}
+
+void Conn::on_stream_close() { fail(state_ == State::kClosing ? "closed by us" : "stream closed by server"); }
+
+bool Conn::on_stanza(const Stanza& s) {
+  if (state_ == State::kDead) return false;
+  if (s.name() == "error") {  // only stream errors are top-level <error/>
+    fail("stream error: " + (s.size() > 1 ? s.node(1).name : std::string("?")));
+    return false;
+  }
+  if (state_ == State::kReady || state_ == State::kClosing) {
+    if (state_ == State::kReady) handler_->on_stanza(*this, s);
+    return state_ != State::kDead;
+  }
+  return handle_negotiation(s);
+}
+
+bool Conn::handle_negotiation(const Stanza& s) {
+  std::string_view name = s.name();
+  if (state_ == State::kFeatures && name == "features") {
+    if (!ssl_ && ep_.tls == TlsMode::kStartTls) {
+      if (!s.find("starttls")) {
+        fail("server offers no STARTTLS");
+        return false;
+      }
+      state_ = State::kProceed;
+      send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+      return true;
+    }
+    if (!authed_) {
+      const char* mech = to_string(spec_.mech);
+      if (!has_mechanism(s, mech)) {
+        fail(std::string("server does not offer ") + mech);
+        return false;
+      }
+      std::string initial;
+      if (spec_.mech == Mech::kPlain) {
+        initial = std::string(1, '\0') + spec_.user + '\0' + spec_.password;
+      } else {
+        scram_ = std::make_unique<ScramClient>(spec_.mech == Mech::kScramSha1 ? Hash::kSha1 : Hash::kSha256,
+                                               spec_.user, spec_.password);
+        initial = scram_->client_first();
+      }
+      state_ = State::kSasl;
+      send(std::string("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='") + mech + "'>" +
+           b64_encode(initial) + "</auth>");
+      return true;
+    }
+    state_ = State::kBind;
+    send("<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" +
+         xml_escape(spec_.resource) + "</resource></bind></iq>");
+    return true;
+  }
+  if (state_ == State::kProceed && name == "proceed") {
+    start_tls_ = true;
+    return false;
+  }
+  if (state_ == State::kSasl && name == "challenge" && scram_) {
+    auto sf = b64_decode(s.top().text);
+    auto final_msg = sf ? scram_->client_final(*sf) : std::nullopt;
+    if (!final_msg) {
+      fail("bad SCRAM challenge");
+      return false;
+    }
+    send("<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + b64_encode(*final_msg) + "</response>");
+    return true;
+  }
+  if (state_ == State::kSasl && name == "success") {
+    if (scram_) {
+      auto v = b64_decode(s.top().text);
+      if (!v || !scram_->verify_server_final(*v)) {
+        fail("server signature mismatch");
+        return false;
+      }
+      scram_.reset();
+    }
+    authed_ = true;
+    restart_ = true;
+    return false;
+  }
+  if (state_ == State::kSasl && name == "failure") {
+    fail("SASL failure: " + (s.size() > 1 ? s.node(1).name : std::string("?")));
+    return false;
+  }
+  if (name == "iq" && state_ == State::kBind && s.attr("id") == "bind1") {
+    if (s.attr("type") != "result") {
+      fail("bind failed");
+      return false;
+    }
+    if (const XNode* j = s.find("jid")) jid_ = j->text;
+    if (spec_.roster) {
+      state_ = State::kRoster;
+      send("<iq type='get' id='roster1'><query xmlns='jabber:iq:roster'/></iq>");
+    } else {
+      finish_login();
+    }
+    return state_ != State::kDead;
+  }
+  if (name == "iq" && state_ == State::kRoster && s.attr("id") == "roster1") {
+    finish_login();
+    return state_ != State::kDead;
+  }
+  // Anything else during negotiation (e.g. an early presence) is ignored.
+  return true;
+}
+
+void Conn::finish_login() {
+  if (spec_.presence) send("<presence/>");
+  state_ = State::kReady;
+  handler_->on_ready(*this);
+}
+
+void Conn::close() {
+  if (state_ == State::kDead || state_ == State::kClosing) return;
+  bool handshaking = state_ == State::kConnecting || state_ == State::kHandshake;
+  if (handshaking) return fail("closed by us");
+  send("</stream:stream>");
+  state_ = State::kClosing;
+  flush();
+}
+
+void Conn::fail(std::string why) {
+  if (state_ == State::kDead) return;
+  bool was_ready = state_ == State::kReady || state_ == State::kClosing;
+  state_ = State::kDead;
+  if (fd_ >= 0) {
+    epoll_ctl(worker_.ep_, EPOLL_CTL_DEL, fd_, nullptr);
+    if (ssl_) SSL_set_quiet_shutdown(ssl_, 1);
+    ::close(fd_);
+    fd_ = -1;
+  }
+  worker_.retire(this);
+  handler_->on_closed(*this, was_ready, why);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Worker
+
+Worker::Worker(unsigned index) : index_(index), rbuf_(kReadBuffer) {
+  ep_ = epoll_create1(EPOLL_CLOEXEC);
+  if (ep_ < 0) throw std::runtime_error("epoll_create1 failed");
+}
+
+Worker::~Worker() {
+  abort_all();
+  ::close(ep_);
+}
+
+Conn* Worker::open(const Endpoint& ep, LoginSpec spec, ConnHandler* handler, void* user) {
+  auto* c = new Conn(*this, ep, std::move(spec), handler, user);
+  all_.push_back(c);
+  ++live_;
+  uint64_t n = g_source_counter.fetch_add(1, std::memory_order_relaxed) % std::max(1u, ep.source_addresses);
+  sockaddr_in src{}, dst{};
+  src.sin_family = dst.sin_family = AF_INET;
+  src.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | (static_cast<uint32_t>(n / 250) << 8) |
+                              static_cast<uint32_t>(n % 250 + 1));
+  dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  dst.sin_port = htons(ep.port);
+  c->start(src, dst);
+  return c->state_ == Conn::State::kDead ? nullptr : c;
+}
+
+void Worker::mark_dirty(Conn* c) { dirty_.push_back(c); }
+
+void Worker::retire(Conn* c) {
+  dead_.push_back(c);
+  --live_;
+}
+
+void Worker::flush_dirty() {
+  // A flush may fail a connection, which cannot add to dirty_, but on_closed handlers may send on
+  // other connections: swap first.
+  std::vector<Conn*> batch;
+  while (!dirty_.empty()) {
+    batch.swap(dirty_);
+    for (Conn* c : batch)
+      if (c->state_ != Conn::State::kDead && c->dirty_) c->flush();
+    batch.clear();
+  }
+}
+
+void Worker::run(const std::function<bool()>& keep_going, const std::function<void()>& tick) {
+  std::vector<epoll_event> events(1024);
+  while (keep_going()) {
+    int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), 2);
+    for (int i = 0; i < n; ++i) static_cast<Conn*>(events[static_cast<size_t>(i)].data.ptr)->on_event(events[static_cast<size_t>(i)].events);
+    if (tick) tick();
+    flush_dirty();
+    if (!dead_.empty()) {
+      for (Conn* c : dead_) {
+        auto it = std::find(all_.rbegin(), all_.rend(), c);
+        if (it != all_.rend()) {
+          *it = all_.back();
+          all_.pop_back();
+        }
+        delete c;
+      }
+      dead_.clear();
+    }
+  }
+}
+
+void Worker::abort_all() {
+  for (Conn* c : all_) {
+    if (c->state_ != Conn::State::kDead) {
+      if (c->fd_ >= 0) {
+        ::close(c->fd_);
+        c->fd_ = -1;
+      }
+      c->state_ = Conn::State::kDead;
+    }
+    delete c;
+  }
+  all_.clear();
+  dead_.clear();  // dead connections are still in all_ until the end of their loop iteration
+  live_ = 0;
+}
+
+}  // namespace causerie::bench

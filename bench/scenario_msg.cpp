@@ -1,0 +1,205 @@
+// `msg`: 1:1 chat throughput and latency. --pairs pairs (u(2i), u(2i+1)) both log in on the same
+// worker; each direction of a pair keeps --window messages in flight: a message received releases the
+// next one from its sender (both ends live in this process, so no acknowledgement crosses the wire).
+// Messages go to the bare JID (RFC 6121 §8.5 routing), type chat, with a body "<send time ns>
+// <sequence> <padding>": the receiver computes the latency and checks that every sender's sequence
+// arrives complete and in order. After the measured interval sending stops and every message in
+// flight must arrive (zero loss), within --timeout.
+#include <charconv>
+#include <mutex>
+
+#include "scenario.hpp"
+
+namespace causerie::bench {
+
+namespace {
+
+enum Phase : int { kSetup, kRun, kDrain, kDone };
+
+struct End {
+  Conn* conn = nullptr;
+  End* peer = nullptr;
+  std::string prefix;       // "<message to='peer@domain' type='chat' id='"
+  uint64_t next_seq = 0;    // next sequence this end sends
+  uint64_t expect_seq = 0;  // next sequence expected from the peer
+};
+
+class Msg final : public Scenario, private ConnHandler {
+ public:
+  explicit Msg(const Options& o) : o_(o), per_(o.threads), padding_(o.body_bytes > 40 ? o.body_bytes - 40 : 1, 'x') {}
+
+  void start(Worker& w) override {
+    PerWorker& p = per_[w.index()];
+    for (unsigned pair = w.index(); pair < o_.pairs; pair += o_.threads) {
+      auto a = std::make_unique<End>(), b = std::make_unique<End>();
+      a->peer = b.get();
+      b->peer = a.get();
+      a->prefix = "<message to='" + o_.bare(2 * pair + 1) + "' type='chat' id='m";
+      b->prefix = "<message to='" + o_.bare(2 * pair) + "' type='chat' id='m";
+      a->conn = w.open(o_.ep, o_.login(2 * pair, false, true), this, a.get());
+      b->conn = w.open(o_.ep, o_.login(2 * pair + 1, false, true), this, b.get());
+      p.ends.push_back(std::move(a));
+      p.ends.push_back(std::move(b));
+    }
+  }
+
+  void tick(Worker& w) override {
+    PerWorker& p = per_[w.index()];
+    if (phase_ == kRun && !p.started) {
+      p.started = true;
+      for (auto& e : p.ends)
+        for (unsigned k = 0; k < o_.window; ++k) send_one(p, *e);
+    }
+    p.sent_pub.store(p.sent, std::memory_order_relaxed);
+    p.received_pub.store(p.received, std::memory_order_relaxed);
+  }
+
+  void control(Report& r) override {
+    r.params.add("pairs", o_.pairs).add("window", o_.window).add("body_bytes", o_.body_bytes)
+        .add("warmup_s", o_.warmup).add("duration_s", o_.duration);
+    if (!wait_until([&] { return ready_ + failed_ >= 2 * o_.pairs; }, o_.timeout) || failed_ > 0) {
+      r.problem("only " + std::to_string(ready_.load()) + " of " + std::to_string(2 * o_.pairs) +
+                " sessions logged in; last error: " + last_error());
+      return;
+    }
+    sleep_for(0.5);  // initial presences settle
+    phase_ = kRun;
+    sleep_for(o_.warmup);
+    CpuWindow cpu;
+    cpu.begin(o_.server_pid);
+    uint64_t a = total_received();
+    measuring_ = true;
+    sleep_for(o_.duration);
+    measuring_ = false;
+    cpu.end(o_.server_pid);
+    uint64_t delivered = total_received() - a;
+    phase_ = kDrain;
+    sleep_for(0.05);  // every worker has seen kDrain
+    bool drained = wait_until([&] { return total_received() >= total_sent(); }, std::min(o_.timeout, 30.0));
+    sleep_for(0.1);
+    uint64_t sent = total_sent(), received = total_received();
+    Histogram h;
+    uint64_t reordered = 0, bad = 0;
+    for (auto& p : per_) {
+      std::lock_guard lock(p.mu);
+      h.merge(p.latency);
+      reordered += p.reordered;
+      bad += p.bad;
+    }
+    double secs = cpu.seconds();
+    r.figures.add("delivered", delivered).add("msgs_per_s", static_cast<double>(delivered) / secs)
+        .add("latency_ms_p50", static_cast<double>(h.percentile(50)) / 1000.0)
+        .add("latency_ms_p99", static_cast<double>(h.percentile(99)) / 1000.0)
+        .add("latency_ms_max", static_cast<double>(h.max()) / 1000.0)
+        .add("sent_total", sent).add("received_total", received)
+        .add("lost", sent > received ? sent - received : 0).add("reordered", reordered)
+        .add("dropped_sessions", dropped_.load());
+    cpu.report(r.figures, "msgs", static_cast<double>(delivered));
+    if (!drained || sent != received)
+      r.problem(std::to_string(sent - std::min(sent, received)) + " messages lost (sent " + std::to_string(sent) +
+                ", received " + std::to_string(received) + ")");
+    if (reordered) r.problem(std::to_string(reordered) + " messages out of order");
+    if (bad) r.problem(std::to_string(bad) + " unparsable message bodies");
+    if (dropped_) r.problem(std::to_string(dropped_.load()) + " sessions dropped: " + last_error());
+    if (delivered == 0) r.problem("no message delivered");
+  }
+
+ private:
+  struct PerWorker {
+    std::vector<std::unique_ptr<End>> ends;
+    bool started = false;
+    uint64_t sent = 0, received = 0;  // worker-thread counters, published in tick()
+    std::atomic<uint64_t> sent_pub{0}, received_pub{0};
+    std::mutex mu;  // guards what control() merges
+    Histogram latency;
+    uint64_t reordered = 0, bad = 0;
+  };
+
+  uint64_t total_sent() {
+    uint64_t t = 0;
+    for (auto& p : per_) t += p.sent_pub.load(std::memory_order_relaxed);
+    return t;
+  }
+  uint64_t total_received() {
+    uint64_t t = 0;
+    for (auto& p : per_) t += p.received_pub.load(std::memory_order_relaxed);
+    return t;
+  }
+  std::string last_error() {
+    std::lock_guard lock(mu_);
+    return last_error_;
+  }
+
+  void send_one(PerWorker& p, End& e) {
+    if (!e.conn) return;
+    char num[64];
+    auto seq = e.next_seq++;
+    std::string m;
+    m.reserve(e.prefix.size() + padding_.size() + 96);
+    m += e.prefix;
+    m.append(num, static_cast<size_t>(std::to_chars(num, num + sizeof num, seq).ptr - num));
+    m += "'><body>";
+    m.append(num, static_cast<size_t>(std::to_chars(num, num + sizeof num, now_ns()).ptr - num));
+    m += ' ';
+    m.append(num, static_cast<size_t>(std::to_chars(num, num + sizeof num, seq).ptr - num));
+    m += ' ';
+    m += padding_;
+    m += "</body></message>";
+    e.conn->send(m);
+    ++p.sent;
+  }
+
+  void on_ready(Conn&) override { ++ready_; }
+
+  void on_stanza(Conn& c, const Stanza& s) override {
+    if (s.name() != "message") return;
+    auto* e = static_cast<End*>(c.user);
+    PerWorker& p = per_[c.worker().index()];
+    const XNode* body = s.find("body");
+    if (!body) return;  // e.g. a server notice
+    std::string_view t = body->text;
+    int64_t sent_ns = 0;
+    uint64_t seq = 0;
+    auto r1 = std::from_chars(t.data(), t.data() + t.size(), sent_ns);
+    auto r2 = r1.ec == std::errc() && r1.ptr < t.data() + t.size()
+                  ? std::from_chars(r1.ptr + 1, t.data() + t.size(), seq)
+                  : std::from_chars_result{nullptr, std::errc::invalid_argument};
+    ++p.received;
+    if (r2.ec != std::errc()) {
+      std::lock_guard lock(p.mu);
+      ++p.bad;
+      return;
+    }
+    {
+      std::lock_guard lock(p.mu);
+      if (seq != e->expect_seq) ++p.reordered;
+      if (measuring_) p.latency.record((now_ns() - sent_ns) / 1000);
+    }
+    e->expect_seq = seq + 1;
+    if (phase_ == kRun) send_one(p, *e->peer);
+  }
+
+  void on_closed(Conn& c, bool, std::string_view why) override {
+    auto* e = static_cast<End*>(c.user);
+    if (e) e->conn = nullptr;
+    if (phase_ == kSetup) ++failed_;
+    else ++dropped_;
+    std::lock_guard lock(mu_);
+    last_error_ = std::string(why);
+  }
+
+  Options o_;
+  std::vector<PerWorker> per_;
+  std::string padding_;
+  std::atomic<int> phase_{kSetup};
+  std::atomic<bool> measuring_{false};
+  std::atomic<unsigned> ready_{0}, failed_{0}, dropped_{0};
+  std::mutex mu_;
+  std::string last_error_;
+};
+
+}  // namespace
+
+std::unique_ptr<Scenario> make_msg(const Options& o) { return std::make_unique<Msg>(o); }
+
+}  // namespace causerie::bench
