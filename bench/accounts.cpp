@@ -3,6 +3,7 @@
 //   --format xep0227  a XEP-0227 (v1.1) file with SCRAM credentials and rosters, read by
 //                     `causerie user import` and by `ejabberdctl import_piefxis`;
 //   --format prosody  Prosody's internal storage tree (accounts/ and roster/ under the host).
+//   --format ejabberd the same XEP-0227 file as ejabberd 23.01 reads it (see COMPAT below);
 // Every account has the same password and salt, so PBKDF2 runs once here and once in the generator.
 // Users u0..u(count-1); the first --roster-users of them get a ring roster: u(i±1)…u(i±size/2),
 // subscription both.
@@ -35,11 +36,17 @@ std::string hex(std::string_view raw) { return util::hex_encode(raw); }
 void write_xep0227(const AccountSpec& s, const sasl::ScramCredentials& c1, const sasl::ScramCredentials& c256) {
   std::ofstream f(s.out, std::ios::binary);
   if (!f) throw std::runtime_error("cannot write " + s.out);
+  // COMPAT(ejabberd 23.01): its XEP-0227 import base64-decodes the values and stores the raw bytes where
+  // its SCRAM code expects base64 text (its export writes base64 of that text). The file made for it
+  // therefore carries base64 of base64; the XEP's own form is single base64.
+  bool twice = s.format == "ejabberd";
+  auto b64 = [&](std::string_view raw) {
+    return twice ? util::base64_encode(util::base64_encode(raw)) : util::base64_encode(raw);
+  };
   auto creds = [&](const char* mech, const sasl::ScramCredentials& c) {
     return std::string("<scram-credentials xmlns='urn:xmpp:pie:0#scram' mechanism='") + mech + "'><iter-count>" +
-           std::to_string(c.iterations) + "</iter-count><salt>" + util::base64_encode(c.salt) +
-           "</salt><server-key>" + util::base64_encode(c.server_key) + "</server-key><stored-key>" +
-           util::base64_encode(c.stored_key) + "</stored-key></scram-credentials>";
+           std::to_string(c.iterations) + "</iter-count><salt>" + b64(c.salt) + "</salt><server-key>" +
+           b64(c.server_key) + "</server-key><stored-key>" + b64(c.stored_key) + "</stored-key></scram-credentials>";
   };
   std::string both;
   // ejabberd reads only the first <scram-credentials/>: the preferred hash goes first.
@@ -91,9 +98,9 @@ void write_accounts(const AccountSpec& s) {
     if (ch == '"' || ch == '\\' || static_cast<unsigned char>(ch) < 0x20) throw std::runtime_error("--salt: plain characters only");
   auto c1 = sasl::derive_scram_credentials(sasl::ScramHash::kSha1, s.password, s.salt, s.iterations);
   auto c256 = sasl::derive_scram_credentials(sasl::ScramHash::kSha256, s.password, s.salt, s.iterations);
-  if (s.format == "xep0227") write_xep0227(s, c1, c256);
+  if (s.format == "xep0227" || s.format == "ejabberd") write_xep0227(s, c1, c256);
   else if (s.format == "prosody") write_prosody(s, s.hashes == "sha256" ? c256 : c1);
-  else throw std::runtime_error("--format: xep0227 or prosody");
+  else throw std::runtime_error("--format: xep0227, ejabberd or prosody");
 }
 
 }  // namespace causerie::bench

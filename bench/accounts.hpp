@@ -6,7 +6,7 @@
 namespace causerie::bench {
 
 struct AccountSpec {
-  std::string format = "xep0227";  // xep0227 | prosody
+  std::string format = "xep0227";  // xep0227 | ejabberd | prosody
   std::string out;                 // file (xep0227) or data directory (prosody)
   std::string domain = "localhost";
   std::string prefix = "u";

@@ -21,7 +21,9 @@ int main(int argc, char** argv) {
   run->add_option("scenario", scenario, "login | idle | msg | presence | muc")->required();
   run->add_option("--server-name", o.server_name, "name put in the JSON line");
   run->add_option("--server-pid", o.server_pid, "server process, for CPU and RSS figures from /proc");
-  run->add_option("--port", o.ep.port, "c2s port on 127.0.0.1")->required();
+  run->add_option("--port", o.ep.port, "c2s port on 127.0.0.1 (the last one given counts)")
+      ->required()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   run->add_option("--domain", o.ep.domain, "XMPP domain of the accounts");
   run->add_option("--tls", tls, "none | starttls | direct");
   run->add_option("--mech", mech, "PLAIN | SCRAM-SHA-1 | SCRAM-SHA-256");
@@ -49,7 +51,7 @@ int main(int argc, char** argv) {
 
   AccountSpec a;
   auto* acc = app.add_subcommand("accounts", "Write benchmark accounts for import");
-  acc->add_option("--format", a.format, "xep0227 | prosody");
+  acc->add_option("--format", a.format, "xep0227 | ejabberd | prosody");
   acc->add_option("--out", a.out, "output file (xep0227) or data directory (prosody)")->required();
   acc->add_option("--domain", a.domain);
   acc->add_option("--user-prefix", a.prefix);
