@@ -2,6 +2,8 @@
 // VmRSS is read before the first connection and again once every session is up and the server has
 // settled; the difference divided by the sessions is the memory an idle session costs. The sessions
 // are then held --hold seconds and must all survive.
+#include <sys/resource.h>
+
 #include <mutex>
 
 #include "scenario.hpp"
@@ -14,9 +16,14 @@ class Idle final : public Scenario, private ConnHandler {
  public:
   explicit Idle(const Options& o) : o_(o), per_(o.threads) {
     before_ = sample_process(o.server_pid);  // before any worker connects
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);  // already raised as far as allowed by init_client_engine()
+    nofile_ = rl.rlim_cur;
+    fits_ = o.sessions + kSpareFds <= nofile_;
   }
 
   void start(Worker& w) override {
+    if (!fits_) return;
     PerWorker& p = per_[w.index()];
     // Worker i owns sessions i, i+T, i+2T…; it keeps its share of --concurrency logins in flight.
     for (unsigned s = w.index(); s < o_.sessions; s += o_.threads) p.todo.push_back(s);
@@ -26,6 +33,12 @@ class Idle final : public Scenario, private ConnHandler {
 
   void control(Report& r) override {
     r.params.add("sessions", o_.sessions).add("concurrency", o_.concurrency).add("hold_s", o_.hold);
+    if (!fits_) {
+      r.figures.add("nofile_limit", static_cast<uint64_t>(nofile_));
+      r.problem("RLIMIT_NOFILE is " + std::to_string(nofile_) + " and cannot be raised here (CAP_SYS_RESOURCE "
+                "missing?): one process holds at most " + std::to_string(nofile_ - kSpareFds) + " sessions");
+      return;
+    }
     int64_t t0 = now_ns();
     bool all = wait_until([&] { return total(&PerWorker::ready) + total(&PerWorker::failed) >= o_.sessions; },
                           o_.timeout);
@@ -99,9 +112,12 @@ class Idle final : public Scenario, private ConnHandler {
     last_error_ = std::string(why);
   }
 
+  static constexpr rlim_t kSpareFds = 64;
   Options o_;
   std::vector<PerWorker> per_;
   ProcSample before_;
+  rlim_t nofile_ = 0;
+  bool fits_ = true;
   std::mutex mu_;
   std::string last_error_;
 };
