@@ -166,16 +166,17 @@ void Conn::on_event(uint32_t events) {
 }
 
 void Conn::on_connected() {
-  if (ep_.tls == TlsMode::kDirect) {
-    state_ = State::kHandshake;
-    ssl_ = SSL_new(g_ctx);
-    SSL_set_fd(ssl_, fd_);
-    SSL_set_tlsext_host_name(ssl_, ep_.domain.c_str());
-    SSL_set_connect_state(ssl_);
-    handshake();
-  } else {
-    send_header();
-  }
+  if (ep_.tls == TlsMode::kDirect) begin_tls();
+  else send_header();
+}
+
+void Conn::begin_tls() {
+  state_ = State::kHandshake;
+  ssl_ = SSL_new(g_ctx);
+  SSL_set_fd(ssl_, fd_);
+  SSL_set_tlsext_host_name(ssl_, ep_.domain.c_str());
+  SSL_set_connect_state(ssl_);
+  handshake();
 }
 
 void Conn::handshake() {
@@ -282,12 +283,7 @@ void Conn::process(std::string_view data) {
   if (start_tls_) {
     start_tls_ = false;
     flush();
-    state_ = State::kHandshake;
-    ssl_ = SSL_new(g_ctx);
-    SSL_set_fd(ssl_, fd_);
-    SSL_set_tlsext_host_name(ssl_, ep_.domain.c_str());
-    SSL_set_connect_state(ssl_);
-    handshake();
+    begin_tls();
   } else if (restart_) {
     restart_ = false;
     send_header();

@@ -91,6 +91,7 @@ class Conn final : private XmlReader::Handler {
   void start(const sockaddr_in& src, const sockaddr_in& dst);
   void on_event(uint32_t events);
   void on_connected();
+  void begin_tls();
   void handshake();
   void read_all();
   void process(std::string_view data);

@@ -156,6 +156,34 @@ bool wait_until(const std::function<bool()>& pred, double seconds) {
 
 void sleep_for(double seconds) { std::this_thread::sleep_for(std::chrono::duration<double>(seconds)); }
 
+Measurement measure(const Options& o, const std::function<void()>& go, const std::function<uint64_t()>& count,
+                    const std::function<void()>& stop, const std::function<bool()>& done, std::atomic<bool>* measuring) {
+  Measurement m;
+  go();
+  sleep_for(o.warmup);
+  m.cpu.begin(o.server_pid);
+  uint64_t a = count();
+  if (measuring) *measuring = true;
+  sleep_for(o.duration);
+  if (measuring) *measuring = false;
+  m.cpu.end(o.server_pid);
+  m.counted = count() - a;
+  stop();
+  sleep_for(0.05);  // every worker has seen the stop
+  m.drained = wait_until(done, std::min(o.timeout, 30.0));
+  sleep_for(0.1);   // anything extra (duplicates) would show now
+  return m;
+}
+
+void report_fanout(Report& r, const Measurement& m, uint64_t got, uint64_t want, const std::string& what) {
+  r.figures.add("deliveries", m.counted).add("deliveries_per_s", m.per_second()).add("deliveries_total", got)
+      .add("deliveries_expected", want).add("lost", want > got ? want - got : 0);
+  m.cpu.report(r.figures, "deliveries", static_cast<double>(m.counted));
+  if (!m.drained || got != want)
+    r.problem(what + " deliveries: expected " + std::to_string(want) + ", got " + std::to_string(got));
+  if (m.counted == 0) r.problem("no " + what + " delivered");
+}
+
 const std::vector<ScenarioInfo>& scenarios() {
   static const std::vector<ScenarioInfo> list = {
       {"login", "sessions/s: connect, (TLS), SASL, bind, close; --concurrency logins in flight", make_login},

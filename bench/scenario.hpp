@@ -14,7 +14,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -116,6 +118,47 @@ struct CpuWindow {
   // Adds server_cores and <what>_per_core_second (deliveries / server CPU seconds) to the figures.
   void report(Json& figures, const std::string& what, double count) const;
 };
+
+// Sum of one per-worker counter over all workers.
+template <class PerWorker>
+uint64_t sum(const std::vector<PerWorker>& per, std::atomic<uint64_t> PerWorker::*field) {
+  uint64_t t = 0;
+  for (const auto& p : per) t += (p.*field).load(std::memory_order_relaxed);
+  return t;
+}
+
+// The last connection error any worker saw, quoted in the report's problems.
+class LastError {
+ public:
+  void set(std::string_view why) {
+    std::lock_guard lock(mu_);
+    text_ = std::string(why);
+  }
+  std::string get() const {
+    std::lock_guard lock(mu_);
+    return text_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string text_;
+};
+
+// The measured part of a throughput scenario, on the main thread: go() starts sending; after the
+// warm-up, count() is read around --duration together with the server's CPU (`measuring` is true in
+// between); then stop() ends sending and done() is awaited, at most min(--timeout, 30 s).
+struct Measurement {
+  uint64_t counted = 0;
+  bool drained = false;
+  CpuWindow cpu;
+  double per_second() const { return static_cast<double>(counted) / cpu.seconds(); }
+};
+Measurement measure(const Options& o, const std::function<void()>& go, const std::function<uint64_t()>& count,
+                    const std::function<void()>& stop, const std::function<bool()>& done,
+                    std::atomic<bool>* measuring = nullptr);
+
+// Figures and checks of a fan-out scenario (presence, muc): every copy must have arrived.
+void report_fanout(Report& r, const Measurement& m, uint64_t got, uint64_t want, const std::string& what);
 
 class Scenario {
  public:

@@ -4,8 +4,6 @@
 // are then held --hold seconds and must all survive.
 #include <sys/resource.h>
 
-#include <mutex>
-
 #include "scenario.hpp"
 
 namespace causerie::bench {
@@ -40,16 +38,16 @@ class Idle final : public Scenario, private ConnHandler {
       return;
     }
     int64_t t0 = now_ns();
-    bool all = wait_until([&] { return total(&PerWorker::ready) + total(&PerWorker::failed) >= o_.sessions; },
+    bool all = wait_until([&] { return sum(per_, &PerWorker::ready) + sum(per_, &PerWorker::failed) >= o_.sessions; },
                           o_.timeout);
     double ramp = static_cast<double>(now_ns() - t0) / 1e9;
-    uint64_t ready = total(&PerWorker::ready);
+    uint64_t ready = sum(per_, &PerWorker::ready);
     sleep_for(2.0);  // let presence probes, roster loads and allocator caches settle
     ProcSample after = sample_process(o_.server_pid);
-    uint64_t dropped_before_hold = total(&PerWorker::dropped);
+    uint64_t dropped_before_hold = sum(per_, &PerWorker::dropped);
     sleep_for(o_.hold);
-    uint64_t dropped = total(&PerWorker::dropped) - dropped_before_hold;
-    r.figures.add("established", ready).add("failed", total(&PerWorker::failed)).add("ramp_s", ramp)
+    uint64_t dropped = sum(per_, &PerWorker::dropped) - dropped_before_hold;
+    r.figures.add("established", ready).add("failed", sum(per_, &PerWorker::failed)).add("ramp_s", ramp)
         .add("logins_per_s_ramp", static_cast<double>(ready) / ramp).add("dropped_during_hold", dropped);
     if (before_.ok && after.ok) {
       r.figures.add("server_rss_before_kb", before_.rss_kb).add("server_rss_after_kb", after.rss_kb)
@@ -59,7 +57,7 @@ class Idle final : public Scenario, private ConnHandler {
     r.figures.add("generator_rss_per_session_bytes",
                   ready ? static_cast<double>(self_rss_kb()) * 1024.0 / static_cast<double>(ready) : 0.0);
     if (!all || ready < o_.sessions)
-      r.problem(std::to_string(o_.sessions - ready) + " sessions not established, last error: " + last_error());
+      r.problem(std::to_string(o_.sessions - ready) + " sessions not established, last error: " + error_.get());
     if (dropped) r.problem(std::to_string(dropped) + " sessions dropped while idle");
   }
 
@@ -71,16 +69,6 @@ class Idle final : public Scenario, private ConnHandler {
     std::atomic<uint64_t> ready{0}, failed{0}, dropped{0};
   };
 
-  uint64_t total(std::atomic<uint64_t> PerWorker::*field) {
-    uint64_t t = 0;
-    for (auto& p : per_) t += (p.*field).load(std::memory_order_relaxed);
-    return t;
-  }
-
-  std::string last_error() {
-    std::lock_guard lock(mu_);
-    return last_error_;
-  }
 
   void fill(Worker& w) {
     PerWorker& p = per_[w.index()];
@@ -108,8 +96,7 @@ class Idle final : public Scenario, private ConnHandler {
       p.failed.fetch_add(1, std::memory_order_relaxed);
       fill(c.worker());
     }
-    std::lock_guard lock(mu_);
-    last_error_ = std::string(why);
+    error_.set(why);
   }
 
   static constexpr rlim_t kSpareFds = 64;
@@ -118,8 +105,7 @@ class Idle final : public Scenario, private ConnHandler {
   ProcSample before_;
   rlim_t nofile_ = 0;
   bool fits_ = true;
-  std::mutex mu_;
-  std::string last_error_;
+  LastError error_;
 };
 
 }  // namespace

@@ -27,30 +27,24 @@ class Login final : public Scenario, private ConnHandler {
   void control(Report& r) override {
     r.params.add("concurrency", o_.concurrency).add("accounts", o_.accounts).add("warmup_s", o_.warmup)
         .add("duration_s", o_.duration);
-    sleep_for(o_.warmup);
-    CpuWindow cpu;
-    cpu.begin(o_.server_pid);
-    uint64_t a = total(&PerWorker::logins);
-    uint64_t fa = total(&PerWorker::failures);
-    measuring_ = true;
-    sleep_for(o_.duration);
-    measuring_ = false;
-    cpu.end(o_.server_pid);
-    uint64_t n = total(&PerWorker::logins) - a;
-    uint64_t failed = total(&PerWorker::failures) - fa;
+    auto logins = [&] { return sum(per_, &PerWorker::logins); };
+    uint64_t failures_before = 0;
+    Measurement m = measure(
+        o_, [&] { failures_before = sum(per_, &PerWorker::failures); }, logins, [] {}, [] { return true; },
+        &measuring_);
+    uint64_t n = m.counted, failed = sum(per_, &PerWorker::failures) - failures_before;
     stopping_ = true;
     Histogram h;
     for (auto& p : per_) {
       std::lock_guard lock(p.mu);
       h.merge(p.latency);
     }
-    double secs = cpu.seconds();
-    r.figures.add("logins", n).add("logins_per_s", static_cast<double>(n) / secs).add("failures", failed)
+    r.figures.add("logins", n).add("logins_per_s", m.per_second()).add("failures", failed)
         .add("login_ms_p50", static_cast<double>(h.percentile(50)) / 1000.0)
         .add("login_ms_p99", static_cast<double>(h.percentile(99)) / 1000.0);
-    cpu.report(r.figures, "logins", static_cast<double>(n));
+    m.cpu.report(r.figures, "logins", static_cast<double>(n));
     if (n == 0) r.problem("no login completed");
-    if (failed > 0) r.problem(std::to_string(failed) + " logins failed, last: " + last_error());
+    if (failed > 0) r.problem(std::to_string(failed) + " logins failed, last: " + error_.get());
   }
 
  private:
@@ -62,16 +56,6 @@ class Login final : public Scenario, private ConnHandler {
     unsigned retry = 0;
   };
 
-  uint64_t total(std::atomic<uint64_t> PerWorker::*field) {
-    uint64_t t = 0;
-    for (auto& p : per_) t += (p.*field).load(std::memory_order_relaxed);
-    return t;
-  }
-
-  std::string last_error() {
-    std::lock_guard lock(err_mu_);
-    return last_error_;
-  }
 
   void next(Worker& w) {
     if (stopping_) return;
@@ -96,8 +80,7 @@ class Login final : public Scenario, private ConnHandler {
   void on_closed(Conn& c, bool was_ready, std::string_view why) override {
     if (!was_ready && why != "closed by us") {
       if (measuring_) per_[c.worker().index()].failures.fetch_add(1, std::memory_order_relaxed);
-      std::lock_guard lock(err_mu_);
-      last_error_ = std::string(why);
+      error_.set(why);
       ++per_[c.worker().index()].retry;
       return;
     }
@@ -107,8 +90,7 @@ class Login final : public Scenario, private ConnHandler {
   Options o_;
   std::vector<PerWorker> per_;
   std::atomic<bool> measuring_{false}, stopping_{false};
-  std::mutex err_mu_;
-  std::string last_error_;
+  LastError error_;
 };
 
 }  // namespace

@@ -59,25 +59,16 @@ class Msg final : public Scenario, private ConnHandler {
         .add("warmup_s", o_.warmup).add("duration_s", o_.duration);
     if (!wait_until([&] { return ready_ + failed_ >= 2 * o_.pairs; }, o_.timeout) || failed_ > 0) {
       r.problem("only " + std::to_string(ready_.load()) + " of " + std::to_string(2 * o_.pairs) +
-                " sessions logged in; last error: " + last_error());
+                " sessions logged in; last error: " + error_.get());
       return;
     }
     sleep_for(0.5);  // initial presences settle
-    phase_ = kRun;
-    sleep_for(o_.warmup);
-    CpuWindow cpu;
-    cpu.begin(o_.server_pid);
-    uint64_t a = total_received();
-    measuring_ = true;
-    sleep_for(o_.duration);
-    measuring_ = false;
-    cpu.end(o_.server_pid);
-    uint64_t delivered = total_received() - a;
-    phase_ = kDrain;
-    sleep_for(0.05);  // every worker has seen kDrain
-    bool drained = wait_until([&] { return total_received() >= total_sent(); }, std::min(o_.timeout, 30.0));
-    sleep_for(0.1);
-    uint64_t sent = total_sent(), received = total_received();
+    auto received = [&] { return sum(per_, &PerWorker::received_pub); };
+    Measurement m = measure(o_, [&] { phase_ = kRun; }, received, [&] { phase_ = kDrain; },
+                            [&] { return received() >= sum(per_, &PerWorker::sent_pub); }, &measuring_);
+    uint64_t sent = sum(per_, &PerWorker::sent_pub), delivered = m.counted;
+    bool drained = m.drained;
+    uint64_t received_total = received();
     Histogram h;
     uint64_t reordered = 0, bad = 0;
     for (auto& p : per_) {
@@ -86,21 +77,20 @@ class Msg final : public Scenario, private ConnHandler {
       reordered += p.reordered;
       bad += p.bad;
     }
-    double secs = cpu.seconds();
-    r.figures.add("delivered", delivered).add("msgs_per_s", static_cast<double>(delivered) / secs)
+    r.figures.add("delivered", delivered).add("msgs_per_s", m.per_second())
         .add("latency_ms_p50", static_cast<double>(h.percentile(50)) / 1000.0)
         .add("latency_ms_p99", static_cast<double>(h.percentile(99)) / 1000.0)
         .add("latency_ms_max", static_cast<double>(h.max()) / 1000.0)
-        .add("sent_total", sent).add("received_total", received)
-        .add("lost", sent > received ? sent - received : 0).add("reordered", reordered)
+        .add("sent_total", sent).add("received_total", received_total)
+        .add("lost", sent > received_total ? sent - received_total : 0).add("reordered", reordered)
         .add("dropped_sessions", dropped_.load());
-    cpu.report(r.figures, "msgs", static_cast<double>(delivered));
-    if (!drained || sent != received)
-      r.problem(std::to_string(sent - std::min(sent, received)) + " messages lost (sent " + std::to_string(sent) +
-                ", received " + std::to_string(received) + ")");
+    m.cpu.report(r.figures, "msgs", static_cast<double>(delivered));
+    if (!drained || sent != received_total)
+      r.problem(std::to_string(sent - std::min(sent, received_total)) + " messages lost (sent " + std::to_string(sent) +
+                ", received " + std::to_string(received_total) + ")");
     if (reordered) r.problem(std::to_string(reordered) + " messages out of order");
     if (bad) r.problem(std::to_string(bad) + " unparsable message bodies");
-    if (dropped_) r.problem(std::to_string(dropped_.load()) + " sessions dropped: " + last_error());
+    if (dropped_) r.problem(std::to_string(dropped_.load()) + " sessions dropped: " + error_.get());
     if (delivered == 0) r.problem("no message delivered");
   }
 
@@ -115,20 +105,6 @@ class Msg final : public Scenario, private ConnHandler {
     uint64_t reordered = 0, bad = 0;
   };
 
-  uint64_t total_sent() {
-    uint64_t t = 0;
-    for (auto& p : per_) t += p.sent_pub.load(std::memory_order_relaxed);
-    return t;
-  }
-  uint64_t total_received() {
-    uint64_t t = 0;
-    for (auto& p : per_) t += p.received_pub.load(std::memory_order_relaxed);
-    return t;
-  }
-  std::string last_error() {
-    std::lock_guard lock(mu_);
-    return last_error_;
-  }
 
   void send_one(PerWorker& p, End& e) {
     if (!e.conn) return;
@@ -184,8 +160,7 @@ class Msg final : public Scenario, private ConnHandler {
     if (e) e->conn = nullptr;
     if (phase_ == kSetup) ++failed_;
     else ++dropped_;
-    std::lock_guard lock(mu_);
-    last_error_ = std::string(why);
+    error_.set(why);
   }
 
   Options o_;
@@ -194,8 +169,7 @@ class Msg final : public Scenario, private ConnHandler {
   std::atomic<int> phase_{kSetup};
   std::atomic<bool> measuring_{false};
   std::atomic<unsigned> ready_{0}, failed_{0}, dropped_{0};
-  std::mutex mu_;
-  std::string last_error_;
+  LastError error_;
 };
 
 }  // namespace

@@ -4,8 +4,6 @@
 // back to it like to every occupant (§7.4), and that reflection releases its next one. Every message
 // reaches all occupants; deliveries/s counts each copy received, and the total is checked at the end.
 #include <charconv>
-#include <mutex>
-
 #include "scenario.hpp"
 
 namespace causerie::bench {
@@ -57,32 +55,17 @@ class Muc final : public Scenario, private ConnHandler {
         .add("room", o_.room).add("warmup_s", o_.warmup).add("duration_s", o_.duration);
     if (!wait_until([&] { return joined_ + failed_ >= o_.occupants; }, o_.timeout) || failed_ > 0) {
       r.problem("only " + std::to_string(joined_.load()) + " of " + std::to_string(o_.occupants) +
-                " occupants joined; last error: " + last_error());
+                " occupants joined; last error: " + error_.get());
       return;
     }
     sleep_for(1.0);  // join presences settle
-    phase_ = kRun;
-    sleep_for(o_.warmup);
-    CpuWindow cpu;
-    cpu.begin(o_.server_pid);
-    uint64_t a = sum(&PerWorker::got_pub);
-    sleep_for(o_.duration);
-    cpu.end(o_.server_pid);
-    uint64_t delivered = sum(&PerWorker::got_pub) - a;
-    phase_ = kDrain;
-    sleep_for(0.05);
-    auto expected = [&] { return sum(&PerWorker::sent_pub) * o_.occupants; };
-    bool drained = wait_until([&] { return sum(&PerWorker::got_pub) >= expected(); }, std::min(o_.timeout, 30.0));
-    sleep_for(0.1);
-    uint64_t got = sum(&PerWorker::got_pub), want = expected();
-    r.figures.add("deliveries", delivered).add("deliveries_per_s", static_cast<double>(delivered) / cpu.seconds())
-        .add("messages_total", sum(&PerWorker::sent_pub)).add("deliveries_total", got)
-        .add("deliveries_expected", want).add("lost", want > got ? want - got : 0);
-    cpu.report(r.figures, "deliveries", static_cast<double>(delivered));
-    if (!drained || got != want)
-      r.problem("groupchat deliveries: expected " + std::to_string(want) + ", got " + std::to_string(got));
-    if (dropped_) r.problem(std::to_string(dropped_.load()) + " sessions dropped: " + last_error());
-    if (delivered == 0) r.problem("no groupchat message delivered");
+    auto delivered = [&] { return sum(per_, &PerWorker::got_pub); };
+    auto expected = [&] { return sum(per_, &PerWorker::sent_pub) * o_.occupants; };
+    Measurement m = measure(o_, [&] { phase_ = kRun; }, delivered, [&] { phase_ = kDrain; },
+                            [&] { return delivered() >= expected(); });
+    r.figures.add("messages_total", sum(per_, &PerWorker::sent_pub));
+    report_fanout(r, m, delivered(), expected(), "groupchat");
+    if (dropped_) r.problem(std::to_string(dropped_.load()) + " sessions dropped: " + error_.get());
   }
 
  private:
@@ -93,15 +76,6 @@ class Muc final : public Scenario, private ConnHandler {
     std::atomic<uint64_t> sent_pub{0}, got_pub{0};
   };
 
-  uint64_t sum(std::atomic<uint64_t> PerWorker::*f) {
-    uint64_t t = 0;
-    for (auto& p : per_) t += (p.*f).load(std::memory_order_relaxed);
-    return t;
-  }
-  std::string last_error() {
-    std::lock_guard lock(mu_);
-    return last_error_;
-  }
   std::string nick_jid(const Occupant& u) const { return o_.room + "/" + o_.user(u.index); }
 
   void join(Occupant& u) {
@@ -171,8 +145,7 @@ class Muc final : public Scenario, private ConnHandler {
     if (u) u->conn = nullptr;
     if (!was_ready || !u || !u->joined) ++failed_;
     else ++dropped_;
-    std::lock_guard lock(mu_);
-    last_error_ = std::string(why);
+    error_.set(why);
   }
 
   Options o_;
@@ -180,8 +153,7 @@ class Muc final : public Scenario, private ConnHandler {
   std::atomic<int> phase_{kSetup};
   std::atomic<bool> room_open_{false};
   std::atomic<unsigned> joined_{0}, failed_{0}, dropped_{0};
-  std::mutex mu_;
-  std::string last_error_;
+  LastError error_;
 };
 
 }  // namespace

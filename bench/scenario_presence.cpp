@@ -4,8 +4,6 @@
 // flight: an update (alternating away/available, with a <status/> marker) releases the next one when
 // the server reflects it back to its sender (RFC 6121 §4.4.2). Every update must reach all
 // roster_size contacts: deliveries/s is what the figure counts, and the total is checked at the end.
-#include <mutex>
-
 #include "scenario.hpp"
 
 namespace causerie::bench {
@@ -51,33 +49,17 @@ class Presence final : public Scenario, private ConnHandler {
         .add("warmup_s", o_.warmup).add("duration_s", o_.duration);
     if (!wait_until([&] { return ready_ + failed_ >= o_.users; }, o_.timeout) || failed_ > 0) {
       r.problem("only " + std::to_string(ready_.load()) + " of " + std::to_string(o_.users) +
-                " users logged in; last error: " + last_error());
+                " users logged in; last error: " + error_.get());
       return;
     }
     sleep_for(2.0);  // initial presence broadcasts and probes settle
-    phase_ = kRun;
-    sleep_for(o_.warmup);
-    CpuWindow cpu;
-    cpu.begin(o_.server_pid);
-    uint64_t a = sum(&PerWorker::deliveries_pub);
-    sleep_for(o_.duration);
-    cpu.end(o_.server_pid);
-    uint64_t delivered = sum(&PerWorker::deliveries_pub) - a;
-    phase_ = kDrain;
-    sleep_for(0.05);
-    auto expected = [&] { return sum(&PerWorker::updates_pub) * o_.roster_size; };
-    bool drained = wait_until([&] { return sum(&PerWorker::deliveries_pub) >= expected(); }, std::min(o_.timeout, 30.0));
-    sleep_for(0.1);
-    uint64_t got = sum(&PerWorker::deliveries_pub), want = expected();
-    double secs = cpu.seconds();
-    r.figures.add("deliveries", delivered).add("deliveries_per_s", static_cast<double>(delivered) / secs)
-        .add("updates_total", sum(&PerWorker::updates_pub)).add("deliveries_total", got)
-        .add("deliveries_expected", want).add("lost", want > got ? want - got : 0);
-    cpu.report(r.figures, "deliveries", static_cast<double>(delivered));
-    if (!drained || got != want)
-      r.problem("presence deliveries: expected " + std::to_string(want) + ", got " + std::to_string(got));
-    if (dropped_) r.problem(std::to_string(dropped_.load()) + " sessions dropped: " + last_error());
-    if (delivered == 0) r.problem("no presence delivered");
+    auto delivered = [&] { return sum(per_, &PerWorker::deliveries_pub); };
+    auto expected = [&] { return sum(per_, &PerWorker::updates_pub) * o_.roster_size; };
+    Measurement m = measure(o_, [&] { phase_ = kRun; }, delivered, [&] { phase_ = kDrain; },
+                            [&] { return delivered() >= expected(); });
+    r.figures.add("updates_total", sum(per_, &PerWorker::updates_pub));
+    report_fanout(r, m, delivered(), expected(), "presence");
+    if (dropped_) r.problem(std::to_string(dropped_.load()) + " sessions dropped: " + error_.get());
   }
 
  private:
@@ -89,16 +71,6 @@ class Presence final : public Scenario, private ConnHandler {
     uint64_t updates = 0, deliveries = 0;
     std::atomic<uint64_t> updates_pub{0}, deliveries_pub{0};
   };
-
-  uint64_t sum(std::atomic<uint64_t> PerWorker::*f) {
-    uint64_t t = 0;
-    for (auto& p : per_) t += (p.*f).load(std::memory_order_relaxed);
-    return t;
-  }
-  std::string last_error() {
-    std::lock_guard lock(mu_);
-    return last_error_;
-  }
 
   // Logins in flight are bounded (a thousand simultaneous roster loads would measure something else).
   void fill(Worker& w) {
@@ -148,16 +120,14 @@ class Presence final : public Scenario, private ConnHandler {
     if (auto* u = static_cast<User*>(c.user)) u->conn = nullptr;
     if (!was_ready) ++failed_;
     else ++dropped_;
-    std::lock_guard lock(mu_);
-    last_error_ = std::string(why);
+    error_.set(why);
   }
 
   Options o_;
   std::vector<PerWorker> per_;
   std::atomic<int> phase_{kSetup};
   std::atomic<unsigned> ready_{0}, failed_{0}, dropped_{0};
-  std::mutex mu_;
-  std::string last_error_;
+  LastError error_;
 };
 
 }  // namespace
