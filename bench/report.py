@@ -141,6 +141,13 @@ def main():
     w(f"- 1:1 messages with the server on both cores (generator on both cores too): {fmt(two)} msgs/s "
       f"using {fmt(two_cores)} server cores ({fmt(two_eff)} msgs per core-second); "
       f"{(two / one) if one and two else 0:.2f}× the one-core rate.")
+    half = runs.get(("causerie", "msg-half-rate"))
+    if half:
+        f = half.get("figures", {})
+        w(f"- 1:1 latency at half the one-core maximum rate (paced at {half['params'].get('rate', 0):,.0f} msgs/s, "
+          f"achieved {fmt(f.get('msgs_per_s'))}): p50 {fmt(f.get('latency_ms_p50'))} ms, p99 "
+          f"{fmt(f.get('latency_ms_p99'))} ms, max {fmt(f.get('latency_ms_max'))} ms; lost {f.get('lost', '?')}, "
+          f"reordered {f.get('reordered', '?')} (valid run: {half.get('ok')}).")
     big = runs.get(("causerie", "idle-tls-big"))
     if big:
         f = big.get("figures", {})

@@ -349,6 +349,12 @@ for s in $SERVERS; do
   setup_"$s"
   scenarios_for "$s"
   if [ "$s" = causerie ]; then
+    # Latency at half the maximum rate (the target: p99 ≤ 5 ms there), paced, same pairs.
+    max=$(grep '"server":"causerie"' "$RESULTS" | grep '"label":"msg"' | grep -o '"msgs_per_s":[0-9.e+]*' | cut -d: -f2 || true)
+    if [ -n "$max" ]; then
+      half=$(awk -v m="$max" 'BEGIN { printf "%d", m / 2 }')
+      run causerie 1core msg-half-rate msg --warmup "$WARM" --duration "$DUR" --pairs "$PAIRS" --window 10 --rate "$half"
+    fi
     run causerie 2core msg-2core msg --warmup "$WARM" --duration "$DUR" --pairs "$PAIRS" --window 10
     run causerie 1core idle-tls-big idle --sessions "$IDLE_BIG" --concurrency 200 --hold 5 --tls direct --port "$TLSPORT"
   fi

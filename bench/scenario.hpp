@@ -41,6 +41,7 @@ struct Options {
   unsigned pairs = 100;        // msg
   unsigned window = 10;        // msg: messages in flight per direction of a pair; presence: updates per user
   unsigned body_bytes = 64;    // msg: body size
+  double rate = 0;             // msg: paced total msgs/s (0: as fast as the window allows)
   unsigned users = 1000;       // presence: users (each with a ring roster of roster_size contacts)
   unsigned roster_size = 100;
   unsigned occupants = 500;    // muc: room size
