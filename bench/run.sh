@@ -336,8 +336,8 @@ scenarios_for() {  # $1 server
   run "$s" $v256 login-scram-sha256 login "${common[@]}" --mech SCRAM-SHA-256 --concurrency 50 --accounts 1000
   run "$s" $v1 login-scram-sha1-tls login "${common[@]}" --mech SCRAM-SHA-1 --tls direct "${tlsport[@]}" --concurrency 50 --accounts 1000
   run "$s" $v256 login-scram-sha256-tls login "${common[@]}" --mech SCRAM-SHA-256 --tls direct "${tlsport[@]}" --concurrency 50 --accounts 1000
-  run "$s" $v1 idle-plain idle --sessions "$IDLE" --concurrency 100 --hold 3
-  run "$s" $v1 idle-tls idle --sessions "$IDLE" --concurrency 100 --hold 3 --tls direct "${tlsport[@]}"
+  run "$s" $v1 idle-plain idle --sessions "$IDLE" --concurrency 100 --hold 8
+  run "$s" $v1 idle-tls idle --sessions "$IDLE" --concurrency 100 --hold 8 --tls direct "${tlsport[@]}"
   run "$s" $v1 msg msg "${common[@]}" --pairs "$PAIRS" --window 10
   run "$s" $v1 presence presence "${common[@]}" --users "$USERS" --roster-size $ROSTER --window 1 --concurrency 50
   if [ "$s" != causerie ] || [ -d "$ROOT/src/modules/muc" ]; then
@@ -356,7 +356,7 @@ for s in $SERVERS; do
       run causerie 1core msg-half-rate msg --warmup "$WARM" --duration "$DUR" --pairs "$PAIRS" --window 10 --rate "$half"
     fi
     run causerie 2core msg-2core msg --warmup "$WARM" --duration "$DUR" --pairs "$PAIRS" --window 10
-    run causerie 1core idle-tls-big idle --sessions "$IDLE_BIG" --concurrency 200 --hold 5 --tls direct --port "$TLSPORT"
+    run causerie 1core idle-tls-big idle --sessions "$IDLE_BIG" --concurrency 200 --hold 8 --tls direct --port "$TLSPORT"
   fi
 done
 
