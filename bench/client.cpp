@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -67,6 +68,14 @@ std::optional<Mech> parse_mech(std::string_view s) {
   if (s == "SCRAM-SHA-256") return Mech::kScramSha256;
   return std::nullopt;
 }
+
+std::optional<Transport> parse_transport(std::string_view s) {
+  if (s == "tcp") return Transport::kTcp;
+  if (s == "websocket") return Transport::kWebSocket;
+  return std::nullopt;
+}
+
+const char* to_string(Transport t) { return t == Transport::kTcp ? "tcp" : "websocket"; }
 
 const char* to_string(TlsMode m) {
   switch (m) {
@@ -167,7 +176,21 @@ void Conn::on_event(uint32_t events) {
 
 void Conn::on_connected() {
   if (ep_.tls == TlsMode::kDirect) begin_tls();
-  else send_header();
+  else after_transport_up();
+}
+
+void Conn::after_transport_up() {
+  if (ep_.transport != Transport::kWebSocket || ws_) return send_header();
+  // RFC 6455 §4.1 opening handshake with the "xmpp" subprotocol (RFC 7395 §3.3).
+  unsigned char key[16];
+  RAND_bytes(key, sizeof key);
+  RAND_bytes(reinterpret_cast<unsigned char*>(&ws_mask_seed_), sizeof ws_mask_seed_);
+  ws_mask_seed_ |= 1;
+  state_ = State::kUpgrade;
+  write_raw("GET " + ep_.http_path + " HTTP/1.1\r\nHost: " + ep_.domain +
+            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " +
+            b64_encode(std::string_view(reinterpret_cast<char*>(key), sizeof key)) +
+            "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xmpp\r\n\r\n");
 }
 
 void Conn::begin_tls() {
@@ -182,8 +205,8 @@ void Conn::begin_tls() {
 void Conn::handshake() {
   int r = SSL_do_handshake(ssl_);
   if (r == 1) {
-    reader_.reset();
-    send_header();
+    reset_reader();
+    after_transport_up();
     read_all();  // data may already be buffered inside OpenSSL
     return;
   }
@@ -197,11 +220,57 @@ void Conn::handshake() {
 
 void Conn::send_header() {
   state_ = State::kFeatures;
-  send("<?xml version='1.0'?><stream:stream to='" + ep_.domain +
-       "' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
+  if (ws_)
+    send("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='" + ep_.domain + "' version='1.0'/>");
+  else
+    send("<?xml version='1.0'?><stream:stream to='" + ep_.domain +
+         "' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
 }
 
 void Conn::send(std::string_view bytes) {
+  if (!ws_) return write_raw(bytes);
+  // RFC 7395 §3.3.3: without a stream root every element carries its namespace; scenarios write stanzas
+  // for TCP streams (default namespace inherited), so jabber:client is declared here when missing.
+  std::string with_ns;
+  size_t tag_end = bytes.find('>');
+  if (!bytes.empty() && bytes[0] == '<' && tag_end != std::string_view::npos &&
+      bytes.substr(0, tag_end).find("xmlns=") == std::string_view::npos) {
+    size_t name_end = bytes.find_first_of(" />", 1);
+    with_ns.reserve(bytes.size() + 24);
+    with_ns.append(bytes.substr(0, name_end)).append(" xmlns='jabber:client'").append(bytes.substr(name_end));
+    bytes = with_ns;
+  }
+  // RFC 6455 §5.2: one FIN text frame per element, masked (§5.3) with a fresh key (xorshift here: the
+  // key only has to be unpredictable to the page's script, and there is none).
+  char header[14];
+  size_t h = 0, n = bytes.size();
+  header[h++] = static_cast<char>(0x81);
+  if (n < 126) {
+    header[h++] = static_cast<char>(0x80 | n);
+  } else if (n < 65536) {
+    header[h++] = static_cast<char>(0x80 | 126);
+    header[h++] = static_cast<char>(n >> 8);
+    header[h++] = static_cast<char>(n & 0xff);
+  } else {
+    header[h++] = static_cast<char>(0x80 | 127);
+    for (int i = 7; i >= 0; --i) header[h++] = static_cast<char>((static_cast<uint64_t>(n) >> (8 * i)) & 0xff);
+  }
+  ws_mask_seed_ ^= ws_mask_seed_ << 13;
+  ws_mask_seed_ ^= ws_mask_seed_ >> 17;
+  ws_mask_seed_ ^= ws_mask_seed_ << 5;
+  char mask[4];
+  std::memcpy(mask, &ws_mask_seed_, 4);
+  std::memcpy(header + h, mask, 4);
+  h += 4;
+  size_t start = out_.size();
+  write_raw(std::string_view(header, h));
+  write_raw(bytes);
+  if (state_ == State::kDead) return;
+  char* p = out_.data() + start + h;
+  for (size_t i = 0; i < n; ++i) p[i] = static_cast<char>(p[i] ^ mask[i & 3]);
+}
+
+void Conn::write_raw(std::string_view bytes) {
   if (state_ == State::kDead) return;
   out_.append(bytes);
   if (!dirty_ && !want_write_) {
@@ -274,12 +343,99 @@ void Conn::read_all() {
   }
 }
 
+void Conn::reset_reader() {
+  reader_.reset();
+  // RFC 7395: no stream root; each frame holds one element. A synthetic root lets the same reader
+  // deliver them as top-level elements.
+  if (ep_.transport == Transport::kWebSocket) reader_.feed("<ws>");
+}
+
 void Conn::process(std::string_view data) {
+  if (state_ == State::kUpgrade) return process_upgrade(data);
+  if (ws_) return process_frames(data);
+  feed_xml(data);
+}
+
+void Conn::process_upgrade(std::string_view data) {
+  ws_in_.append(data);
+  size_t end = ws_in_.find("\r\n\r\n");
+  if (end == std::string::npos) {
+    if (ws_in_.size() > 16384) fail("WebSocket upgrade: response too large");
+    return;
+  }
+  if (ws_in_.compare(0, 12, "HTTP/1.1 101") != 0) return fail("WebSocket upgrade refused: " + ws_in_.substr(0, ws_in_.find('\r')));
+  std::string rest = ws_in_.substr(end + 4);
+  ws_in_.clear();
+  ws_ = true;
+  reset_reader();
+  send_header();
+  if (!rest.empty()) process_frames(rest);
+}
+
+void Conn::process_frames(std::string_view data) {
+  ws_in_.append(data);
+  size_t pos = 0;
+  while (state_ != State::kDead) {
+    if (ws_in_.size() - pos < 2) break;
+    auto b0 = static_cast<unsigned char>(ws_in_[pos]), b1 = static_cast<unsigned char>(ws_in_[pos + 1]);
+    size_t h = 2;
+    uint64_t len = b1 & 0x7f;
+    if (len == 126) {
+      if (ws_in_.size() - pos < 4) break;
+      len = (static_cast<uint64_t>(static_cast<unsigned char>(ws_in_[pos + 2])) << 8) |
+            static_cast<unsigned char>(ws_in_[pos + 3]);
+      h = 4;
+    } else if (len == 127) {
+      if (ws_in_.size() - pos < 10) break;
+      len = 0;
+      for (int i = 0; i < 8; ++i) len = (len << 8) | static_cast<unsigned char>(ws_in_[pos + 2 + static_cast<size_t>(i)]);
+      h = 10;
+    }
+    bool masked = b1 & 0x80;  // servers do not mask (§5.1), but be lenient
+    size_t mh = masked ? 4 : 0;
+    if (len > (64u << 20)) return fail("WebSocket frame too large");
+    if (ws_in_.size() - pos < h + mh + len) break;
+    std::string_view payload(ws_in_.data() + pos + h + mh, static_cast<size_t>(len));
+    std::string unmasked;
+    if (masked) {
+      unmasked.assign(payload);
+      for (size_t i = 0; i < unmasked.size(); ++i) unmasked[i] = static_cast<char>(unmasked[i] ^ ws_in_[pos + h + (i & 3)]);
+      payload = unmasked;
+    }
+    pos += h + mh + static_cast<size_t>(len);
+    unsigned op = b0 & 0x0f;
+    bool fin = b0 & 0x80;
+    if (op == 0x1 || op == 0x0) {
+      if (fin && ws_message_.empty()) {
+        feed_xml(payload);
+      } else {
+        ws_message_.append(payload);
+        if (fin) {
+          std::string msg;
+          msg.swap(ws_message_);
+          feed_xml(msg);
+        }
+      }
+    } else if (op == 0x9) {  // ping → pong with the same data (§5.5.3), masked like every client frame
+      std::string pong(payload);
+      char hdr[6] = {static_cast<char>(0x8A), static_cast<char>(0x80 | pong.size()), 0, 0, 0, 0};
+      if (pong.size() < 126) {
+        write_raw(std::string_view(hdr, 6));
+        write_raw(pong);
+      }
+    } else if (op == 0x8) {
+      return fail(state_ == State::kClosing ? "closed by us" : "WebSocket closed by server");
+    }
+  }
+  ws_in_.erase(0, pos);
+}
+
+void Conn::feed_xml(std::string_view data) {
   auto r = reader_.feed(data);
   if (r == XmlReader::Result::kError) return fail("XML error: " + reader_.error());
   if (r != XmlReader::Result::kStopped || state_ == State::kDead) return;
   // Stopped for a stream restart; the server sends nothing more until we speak again.
-  reader_.reset();
+  reset_reader();
   if (start_tls_) {
     start_tls_ = false;
     flush();
@@ -294,10 +450,16 @@ void Conn::on_stream_open(const XNode&) {}
 
 void Conn::on_stream_close() { fail(state_ == State::kClosing ? "closed by us" : "stream closed by server"); }
 
+// A WebSocket peer says <open/> (ignored: features follow) and <close/> (RFC 7395 §3.6).
+
 bool Conn::on_stanza(const Stanza& s) {
   if (state_ == State::kDead) return false;
   if (s.name() == "error") {  // only stream errors are top-level <error/>
     fail("stream error: " + (s.size() > 1 ? s.node(1).name : std::string("?")));
+    return false;
+  }
+  if (ws_ && s.name() == "close") {
+    fail(state_ == State::kClosing ? "closed by us" : "stream closed by server");
     return false;
   }
   if (state_ == State::kReady || state_ == State::kClosing) {
@@ -404,9 +566,9 @@ void Conn::finish_login() {
 
 void Conn::close() {
   if (state_ == State::kDead || state_ == State::kClosing) return;
-  bool handshaking = state_ == State::kConnecting || state_ == State::kHandshake;
+  bool handshaking = state_ == State::kConnecting || state_ == State::kHandshake || state_ == State::kUpgrade;
   if (handshaking) return fail("closed by us");
-  send("</stream:stream>");
+  send(ws_ ? "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>" : "</stream:stream>");
   state_ = State::kClosing;
   flush();
 }

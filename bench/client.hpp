@@ -30,16 +30,22 @@ namespace causerie::bench {
 
 enum class TlsMode { kNone, kStartTls, kDirect };
 enum class Mech { kPlain, kScramSha1, kScramSha256 };
+// tcp: RFC 6120 over TCP; websocket: RFC 7395 (one element per text frame, <open/> and <close/>).
+enum class Transport { kTcp, kWebSocket };
 
 std::optional<TlsMode> parse_tls_mode(std::string_view s);
 std::optional<Mech> parse_mech(std::string_view s);
+std::optional<Transport> parse_transport(std::string_view s);
 const char* to_string(TlsMode m);
 const char* to_string(Mech m);
+const char* to_string(Transport t);
 
 struct Endpoint {
   uint16_t port = 5222;
   std::string domain = "localhost";
-  TlsMode tls = TlsMode::kNone;
+  TlsMode tls = TlsMode::kNone;  // websocket: none (ws://) or direct (wss://)
+  Transport transport = Transport::kTcp;
+  std::string http_path = "/xmpp-websocket";
   unsigned source_addresses = 64;  // 127.1.x.y source addresses used round-robin
 };
 
@@ -86,7 +92,8 @@ class Conn final : private XmlReader::Handler {
 
  private:
   friend class Worker;
-  enum class State { kConnecting, kHandshake, kFeatures, kProceed, kSasl, kBind, kRoster, kReady, kClosing, kDead };
+  enum class State { kConnecting, kHandshake, kUpgrade, kFeatures, kProceed, kSasl, kBind, kRoster, kReady, kClosing,
+                     kDead };
 
   void start(const sockaddr_in& src, const sockaddr_in& dst);
   void on_event(uint32_t events);
@@ -96,6 +103,12 @@ class Conn final : private XmlReader::Handler {
   void read_all();
   void process(std::string_view data);
   void send_header();
+  void after_transport_up();  // TCP (and TLS) ready: stream header, or the WebSocket upgrade first
+  void write_raw(std::string_view bytes);  // bytes as they are, no WebSocket framing
+  void process_upgrade(std::string_view data);
+  void process_frames(std::string_view data);
+  void feed_xml(std::string_view data);
+  void reset_reader();
   void fail(std::string why);
   void finish_login();
   void on_stream_open(const XNode& header) override;
@@ -117,6 +130,10 @@ class Conn final : private XmlReader::Handler {
   bool want_write_ = false;
   std::string out_;
   XmlReader reader_;
+  bool ws_ = false;           // WebSocket framing in force (after the upgrade)
+  std::string ws_in_;         // upgrade response or partial frames
+  std::string ws_message_;    // a fragmented text message being assembled
+  uint32_t ws_mask_seed_ = 0;
   std::unique_ptr<ScramClient> scram_;
   std::string jid_;
   int64_t started_ns_ = 0;

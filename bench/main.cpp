@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   Options o;
-  std::string scenario, tls = "none", mech = "SCRAM-SHA-1";
+  std::string scenario, tls = "none", mech = "SCRAM-SHA-1", transport = "tcp";
   auto* run = app.add_subcommand("run", "Run one scenario against a server on 127.0.0.1");
   run->add_option("scenario", scenario, "login | idle | msg | presence | muc")->required();
   run->add_option("--server-name", o.server_name, "name put in the JSON line");
@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   run->add_option("--domain", o.ep.domain, "XMPP domain of the accounts");
   run->add_option("--tls", tls, "none | starttls | direct");
   run->add_option("--mech", mech, "PLAIN | SCRAM-SHA-1 | SCRAM-SHA-256");
+  run->add_option("--transport", transport, "tcp | websocket (RFC 7395; --port is then the HTTP port)");
+  run->add_option("--http-path", o.ep.http_path, "websocket: the endpoint's path");
   run->add_option("--threads", o.threads, "worker threads (default: CPUs in our affinity mask)");
   run->add_option("--source-addresses", o.ep.source_addresses, "127.1.x.y source addresses used");
   run->add_option("--user-prefix", o.user_prefix, "accounts are <prefix><n>@<domain>");
@@ -76,11 +78,13 @@ int main(int argc, char** argv) {
     }
     auto t = parse_tls_mode(tls);
     auto m = parse_mech(mech);
-    if (!t || !m) {
-      std::cerr << "causerie-bench: bad --tls or --mech\n";
+    auto tr = parse_transport(transport);
+    if (!t || !m || !tr || (*tr == Transport::kWebSocket && *t == TlsMode::kStartTls)) {
+      std::cerr << "causerie-bench: bad --tls, --mech or --transport (WebSocket has no STARTTLS)\n";
       return 2;
     }
     o.ep.tls = *t;
+    o.ep.transport = *tr;
     o.mech = *m;
     return run_scenario(scenario, o);
   } catch (const std::exception& e) {

@@ -23,6 +23,8 @@ ROWS = [
     ("msg", "latency_ms_p99", "1:1 latency p99 (at max rate)", "ms", False),
     ("presence", "deliveries_per_s", "presence broadcast (100 contacts)", "deliveries/s", True),
     ("muc", "deliveries_per_s", "MUC fan-out", "deliveries/s", True),
+    ("ws-login-scram-sha256", "logins_per_s", "WebSocket login SCRAM-SHA-256", "sessions/s", True),
+    ("ws-msg", "msgs_per_s", "WebSocket 1:1 messages", "msgs/s", True),
 ]
 EFFICIENCY = [
     ("login-scram-sha256", "logins", "login SCRAM-SHA-256, plain"),
@@ -30,6 +32,8 @@ EFFICIENCY = [
     ("msg", "msgs", "1:1 messages"),
     ("presence", "deliveries", "presence broadcast"),
     ("muc", "deliveries", "MUC fan-out"),
+    ("ws-login-scram-sha256", "logins", "WebSocket login SCRAM-SHA-256"),
+    ("ws-msg", "msgs", "WebSocket 1:1 messages"),
 ]
 
 

@@ -48,7 +48,10 @@ pick_port() {
     used_ports | grep -qx "$p" || { echo "$p"; return; }
   done
 }
-PORT=$(pick_port); TLSPORT=$(pick_port); while [ "$TLSPORT" = "$PORT" ]; do TLSPORT=$(pick_port); done
+PORT=$(pick_port); TLSPORT=$(pick_port); HTTPPORT=$(pick_port)
+while [ "$TLSPORT" = "$PORT" ] || [ "$HTTPPORT" = "$PORT" ] || [ "$HTTPPORT" = "$TLSPORT" ]; do
+  TLSPORT=$(pick_port); HTTPPORT=$(pick_port)
+done
 
 SERVER_PID=""
 STOP_CMD=""
@@ -88,6 +91,8 @@ certificate = "$WORK/cert.pem"
 key = "$WORK/key.pem"
 [c2s]
 require_encryption = false
+[http]
+requests_per_second = 100000
 [limits]
 auth_failures_before_delay = 1000
 [[host]]
@@ -102,6 +107,11 @@ type = "c2s"
 address = "127.0.0.1"
 port = $TLSPORT
 tls = "direct"
+[[listener]]
+type = "http"
+address = "127.0.0.1"
+port = $HTTPPORT
+tls = "none"
 TOML
 }
 
@@ -137,7 +147,8 @@ c2s_direct_tls_ports = { $TLSPORT }
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
 s2s_ports = {}
-http_ports = {}
+http_ports = { $HTTPPORT }
+http_interfaces = { "127.0.0.1" }
 https_ports = {}
 network_backend = "epoll"
 network_settings = { tcp_backlog = 1024 }
@@ -146,7 +157,7 @@ password_hash = "$hash"
 storage = "internal"
 certificates = "$WORK"
 ssl = { certificate = "$WORK/cert.pem", key = "$WORK/key.pem" }
-modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "posix" }
+modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "posix", "websocket" }
 modules_disabled = { "s2s", "offline" }
 VirtualHost "localhost"
 Component "conference.localhost" "muc"
@@ -204,6 +215,12 @@ listen:
     backlog: 1024
     shaper: none
     max_stanza_size: 262144
+  - port: $HTTPPORT
+    ip: "127.0.0.1"
+    module: ejabberd_http
+    backlog: 1024
+    request_handlers:
+      /xmpp-websocket: ejabberd_http_ws
 auth_method: internal
 auth_password_format: scram
 auth_scram_hash: $hash
@@ -340,6 +357,10 @@ scenarios_for() {  # $1 server
   run "$s" $v1 idle-tls idle --sessions "$IDLE" --concurrency 100 --hold 8 --tls direct "${tlsport[@]}"
   run "$s" $v1 msg msg "${common[@]}" --pairs "$PAIRS" --window 10
   run "$s" $v1 presence presence "${common[@]}" --users "$USERS" --roster-size $ROSTER --window 1 --concurrency 50
+  # XMPP over WebSocket (RFC 7395), ws:// on loopback: the same login and 1:1 figures.
+  local ws=(--transport websocket --port "$HTTPPORT" --http-path /xmpp-websocket)
+  run "$s" $v256 ws-login-scram-sha256 login "${common[@]}" --mech SCRAM-SHA-256 "${ws[@]}" --concurrency 50 --accounts 1000
+  run "$s" $v1 ws-msg msg "${common[@]}" --pairs "$PAIRS" --window 10 "${ws[@]}"
   if [ "$s" != causerie ] || [ -d "$ROOT/src/modules/muc" ]; then
     run "$s" $v1 muc muc "${common[@]}" --occupants "$OCC" --senders 10 --window 4 --concurrency 100
   fi

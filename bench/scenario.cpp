@@ -231,7 +231,8 @@ int run_scenario(const std::string& name, const Options& given) {
   Json line;
   line.add("server", opts.server_name).add("scenario", name);
   Json params = r.params;
-  params.add("threads", opts.threads).add("tls", to_string(opts.ep.tls)).add("mech", to_string(opts.mech));
+  params.add("threads", opts.threads).add("transport", to_string(opts.ep.transport))
+      .add("tls", to_string(opts.ep.tls)).add("mech", to_string(opts.mech));
   line.add("params", params).add("figures", r.figures);
   line.add("generator_rss_kb", self_rss_kb());
   line.add("elapsed_s", static_cast<double>(now_ns() - t0) / 1e9);
