@@ -228,6 +228,8 @@ default_db: mnesia
 shaper: {}
 shaper_rules: {}
 max_fsm_queue: 1000000
+# The default (1 000 entries) would thrash with a thousand users of a hundred contacts each.
+cache_size: 100000
 acl:
   local:
     user_regexp: ""
@@ -255,6 +257,7 @@ modules:
     max_users_presence: 10000
     default_room_options:
       mam: false
+      max_users: 10000
 YML
   chown -R ejabberd "$d"
 }
