@@ -65,6 +65,7 @@ def main():
     ap.add_argument("--causerie", required=True)
     ap.add_argument("--nofile", type=int, default=0)
     ap.add_argument("--idle-cut", default="0")
+    ap.add_argument("--load-start", default="")
     a = ap.parse_args()
 
     runs = {}
@@ -105,7 +106,9 @@ def main():
       "the feature; see *Problems* below.\n")
     w("## Machine\n")
     w(f"- CPU: {cpu}, {os.cpu_count()} cores; {mem_kb // 1024} MiB RAM")
-    w(f"- Kernel: {platform.release()}; load average at report time: {sh('cat', '/proc/loadavg')}")
+    w(f"- Kernel: {platform.release()}; load average (1, 5, 15 min) at the start: {a.load_start or '?'}, at the end: "
+      f"{' '.join(sh('cat', '/proc/loadavg').split()[:3])}. On this shared machine run it under the team's CPU lock "
+      "(`flock /tmp/causerie-cpu.lock make bench`) so that no build or test runs meanwhile.")
     w(f"- OpenSSL: {sh('openssl', 'version')}")
     for s in SERVERS:
         w(f"- {versions[s]}")

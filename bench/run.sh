@@ -21,6 +21,7 @@ RESULTS=$WORK/results.jsonl
 COMMANDS=$WORK/commands.txt
 : > "$RESULTS"; : > "$COMMANDS"
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 if [ "$QUICK" = 1 ]; then
   WARM=0.5; DUR=2; IDLE=2000; IDLE_BIG=5000; PAIRS=50; USERS=200; OCC=100; TIMEOUT=60
@@ -387,5 +388,5 @@ done
 log "writing $OUT/RESULTS.md"
 mkdir -p "$OUT"
 /usr/bin/python3 "$ROOT/bench/report.py" --results "$RESULTS" --commands "$COMMANDS" --out "$OUT" \
-  --quick "$QUICK" --causerie "$CAUSERIE" --nofile "$NOFILE" --idle-cut "$IDLE_CUT"
+  --quick "$QUICK" --causerie "$CAUSERIE" --nofile "$NOFILE" --idle-cut "$IDLE_CUT" --load-start "$LOAD_START"
 cp "$RESULTS" "$OUT/results.jsonl"
