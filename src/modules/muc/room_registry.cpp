@@ -186,10 +186,25 @@ void RoomRegistry::execute(const std::shared_ptr<Cell>& cell, RoomOutput& out) {
   }
   // The answers wait until the change is durable (DESIGN §5).
   struct After {
+    Router* router;
     std::vector<Delivery> local;
     std::vector<Stanza> routed;
+    bool sent = false;
+    // The change did not reach the disk (the job failed, or the queue refused it): requests that were
+    // to be answered with a result get internal-server-error instead, so each still has its one reply.
+    ~After() {
+      if (sent) return;
+      for (const auto& st : routed)
+        if (st.is_iq() && st.type() == "result") {
+          xml::Element request("iq", "jabber:client");
+          request.set_attr("id", st.id());
+          request.set_attr("type", "set");
+          router->bounce(Stanza(std::move(request), st.to(), st.from()),
+                         StanzaError(StanzaErrorCondition::kInternalServerError, "the change could not be stored"));
+        }
+    }
   };
-  auto after = std::make_shared<After>(After{std::move(out.local_after), std::move(out.routed_after)});
+  auto after = std::make_shared<After>(After{&router, std::move(out.local_after), std::move(out.routed_after)});
   cell->pending_writes.fetch_add(1);
   auto guard = std::make_shared<WriteGuard>();
   guard->release = [this, cell] {
@@ -199,6 +214,7 @@ void RoomRegistry::execute(const std::shared_ptr<Cell>& cell, RoomOutput& out) {
                            -> storage::StorageService::Completion {
     for (auto& op : ops) op(db.muc());
     return [this, after, guard] {
+      after->sent = true;
       if (!after->local.empty()) ctx_.dispatcher().deliver_many(after->local);
       for (auto& st : after->routed) ctx_.router().route(std::move(st));
     };
