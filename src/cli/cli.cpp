@@ -12,7 +12,10 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+
 #include "app/server.hpp"
+#include "cli/pie_import.hpp"
 #include "core/accounts/accounts.hpp"
 #include "core/config/config.hpp"
 #include "core/jid/jid.hpp"
@@ -170,6 +173,10 @@ int run_cli(int argc, char** argv) {
   passwd->add_option("jid", jid, "user@host")->required();
   passwd->add_option("--password,-p", password, "the new password ('-' reads a line from stdin)")->required();
   passwd->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  std::string import_file;
+  auto* import = user->add_subcommand("import", "Import accounts and rosters from a XEP-0227 file");
+  import->add_option("file", import_file, "XEP-0227 XML ('-' reads stdin)")->required();
+  import->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
   auto* list = user->add_subcommand("list", "List the accounts of a host");
   list->add_option("host", host, "host name")->required();
   list->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
@@ -214,6 +221,18 @@ int run_cli(int argc, char** argv) {
       storage::Account a = make_account(j.str(), pw, c.scram_iterations);
       if (!open_db(c)->accounts().set_credentials(j.str(), a.sha1, a.sha256)) throw CliError("no account " + j.str());
       std::cout << "password changed for " << j.str() << "\n";
+    } else if (import->parsed()) {
+      std::ifstream file;
+      if (import_file != "-") {
+        file.open(import_file, std::ios::binary);
+        if (!file) throw CliError("cannot read " + import_file);
+      }
+      auto db = open_db(c);
+      PieImportResult r = import_pie(import_file == "-" ? std::cin : file, *db, c);
+      std::cout << "imported " << r.imported << " account(s) with " << r.roster_items << " roster item(s); "
+                << r.existing << " already existed; " << r.skipped_elements << " element(s) not imported\n";
+      for (size_t i = 0; i < r.errors.size() && i < 20; ++i) std::cerr << "causerie: error: " << r.errors[i] << "\n";
+      if (!r.errors.empty()) throw CliError(std::to_string(r.errors.size()) + " error(s) in " + import_file);
     } else if (list->parsed()) {
       auto h = prep_domainpart(host);
       if (!h || !c.find_host(*h)) throw CliError("host '" + host + "' is not served by " + c.source);

@@ -1,0 +1,94 @@
+// causerie-bench: the load generator of `make bench` (bench/README.md).
+//   causerie-bench run SCENARIO [options]   one scenario, one JSON line on stdout
+//   causerie-bench list                     the scenarios
+//   causerie-bench accounts [options]       writes the accounts for the servers to import
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "accounts.hpp"
+#include "scenario.hpp"
+
+using namespace causerie::bench;
+
+int main(int argc, char** argv) {
+  CLI::App app{"causerie-bench: XMPP load generator (loopback only)", "causerie-bench"};
+  app.require_subcommand(1);
+
+  Options o;
+  std::string scenario, tls = "none", mech = "SCRAM-SHA-1", transport = "tcp";
+  auto* run = app.add_subcommand("run", "Run one scenario against a server on 127.0.0.1");
+  run->add_option("scenario", scenario, "login | idle | msg | presence | muc")->required();
+  run->add_option("--server-name", o.server_name, "name put in the JSON line");
+  run->add_option("--server-pid", o.server_pid, "server process, for CPU and RSS figures from /proc");
+  run->add_option("--port", o.ep.port, "c2s port on 127.0.0.1 (the last one given counts)")
+      ->required()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  run->add_option("--domain", o.ep.domain, "XMPP domain of the accounts");
+  run->add_option("--tls", tls, "none | starttls | direct");
+  run->add_option("--mech", mech, "PLAIN | SCRAM-SHA-1 | SCRAM-SHA-256");
+  run->add_option("--transport", transport, "tcp | websocket (RFC 7395; --port is then the HTTP port)");
+  run->add_option("--http-path", o.ep.http_path, "websocket: the endpoint's path");
+  run->add_option("--threads", o.threads, "worker threads (default: CPUs in our affinity mask)");
+  run->add_option("--source-addresses", o.ep.source_addresses, "127.1.x.y source addresses used");
+  run->add_option("--user-prefix", o.user_prefix, "accounts are <prefix><n>@<domain>");
+  run->add_option("--password", o.password, "password of every account");
+  run->add_option("--warmup", o.warmup, "seconds before measuring");
+  run->add_option("--duration", o.duration, "seconds measured");
+  run->add_option("--timeout", o.timeout, "bound on each set-up phase, seconds");
+  run->add_option("--concurrency", o.concurrency, "logins in flight");
+  run->add_option("--accounts", o.accounts, "login: accounts cycled through");
+  run->add_option("--sessions", o.sessions, "idle: sessions");
+  run->add_option("--hold", o.hold, "idle: seconds the sessions are held after measuring");
+  run->add_option("--pairs", o.pairs, "msg: pairs");
+  run->add_option("--window", o.window, "msg/muc/presence: in flight per sender");
+  run->add_option("--body-bytes", o.body_bytes, "msg: body size");
+  run->add_option("--rate", o.rate, "msg: paced total msgs/s (default: as fast as the window allows)");
+  run->add_option("--users", o.users, "presence: users with ring rosters");
+  run->add_option("--roster-size", o.roster_size, "presence: contacts per roster");
+  run->add_option("--occupants", o.occupants, "muc: occupants");
+  run->add_option("--senders", o.senders, "muc: senders");
+  run->add_option("--room", o.room, "muc: room JID");
+
+  app.add_subcommand("list", "List the scenarios");
+
+  AccountSpec a;
+  auto* acc = app.add_subcommand("accounts", "Write benchmark accounts for import");
+  acc->add_option("--format", a.format, "xep0227 | ejabberd | prosody");
+  acc->add_option("--out", a.out, "output file (xep0227) or data directory (prosody)")->required();
+  acc->add_option("--domain", a.domain);
+  acc->add_option("--user-prefix", a.prefix);
+  acc->add_option("--password", a.password);
+  acc->add_option("--salt", a.salt);
+  acc->add_option("--hashes", a.hashes, "both | sha1 | sha256");
+  acc->add_option("--iterations", a.iterations);
+  acc->add_option("--count", a.count);
+  acc->add_option("--roster-users", a.roster_users, "the first N accounts get ring rosters");
+  acc->add_option("--roster-size", a.roster_size);
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (app.got_subcommand("list")) {
+      for (const auto& s : scenarios()) std::cout << s.name << "\t" << s.what << "\n";
+      return 0;
+    }
+    if (acc->parsed()) {
+      write_accounts(a);
+      return 0;
+    }
+    auto t = parse_tls_mode(tls);
+    auto m = parse_mech(mech);
+    auto tr = parse_transport(transport);
+    if (!t || !m || !tr || (*tr == Transport::kWebSocket && *t == TlsMode::kStartTls)) {
+      std::cerr << "causerie-bench: bad --tls, --mech or --transport (WebSocket has no STARTTLS)\n";
+      return 2;
+    }
+    o.ep.tls = *t;
+    o.ep.transport = *tr;
+    o.mech = *m;
+    return run_scenario(scenario, o);
+  } catch (const std::exception& e) {
+    std::cerr << "causerie-bench: error: " << e.what() << "\n";
+    return 1;
+  }
+}

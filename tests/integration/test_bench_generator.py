@@ -1,0 +1,89 @@
+"""Issue 3: the load generator works (never a benchmark: timings are not checked). Accounts come in through
+`causerie user import` (XEP-0227), then tiny bounded runs of causerie-bench against this server: its JSON
+line must be sane, with zero loss and no reordering. Also proves the import: a bench account logs in with
+slixmpp and has its roster."""
+import json
+import os
+import subprocess
+import tempfile
+
+import harness
+from harness import check
+
+PASSWORD = "bench-password"
+
+
+def generator(env):
+    path = os.path.join(os.path.dirname(env.server.binary), "causerie-bench")
+    check(os.access(path, os.X_OK), f"{path} is not built")
+    return path
+
+
+def bench(env, *args, timeout=60):
+    cmd = [generator(env), "run", *args, "--port", str(env.server.c2s_port), "--server-name", "causerie",
+           "--server-pid", str(env.server.proc.pid), "--threads", "1", "--timeout", "20"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    lines = [l for l in r.stdout.splitlines() if l.strip()]
+    check(len(lines) == 1, f"one JSON line expected, got {r.stdout!r} (stderr {r.stderr!r})")
+    result = json.loads(lines[0])
+    check(r.returncode == 0 and result["ok"], f"run not valid: {result}")
+    return result
+
+
+async def test_import_accounts(env):
+    with tempfile.TemporaryDirectory() as d:
+        pie = os.path.join(d, "accounts.xml")
+        subprocess.run([generator(env), "accounts", "--format", "xep0227", "--count", "20", "--roster-users", "10",
+                        "--roster-size", "4", "--out", pie, "--password", PASSWORD], check=True, timeout=60)
+        out = env.server.cli("user", "import", pie).stdout
+        check("imported 20 account(s) with 40 roster item(s)" in out, out)
+        again = env.server.cli("user", "import", pie).stdout
+        check("imported 0 account(s)" in again and "20 already existed" in again, again)
+    # An imported account logs in with SCRAM (through slixmpp) and has its ring roster: u1, u2, u8, u9.
+    c = await env.connect(f"u0@{env.host}/check", PASSWORD, mech="SCRAM-SHA-256-PLUS")
+    roster = await c.get_roster()
+    items = sorted(str(j) for j in roster["roster"]["items"].keys())
+    check(items == sorted(f"u{i}@{env.host}" for i in (1, 2, 8, 9)), f"roster {items}")
+    check(all(i["subscription"] == "both" for i in roster["roster"]["items"].values()), "subscription both")
+
+
+async def test_msg_no_loss(env):
+    r = bench(env, "msg", "--pairs", "5", "--window", "4", "--warmup", "0.2", "--duration", "2")
+    f = r["figures"]
+    check(r["scenario"] == "msg" and r["params"]["pairs"] == 5, f"params {r['params']}")
+    check(f["delivered"] > 0 and f["msgs_per_s"] > 0, f"figures {f}")
+    check(f["lost"] == 0 and f["reordered"] == 0 and f["sent_total"] == f["received_total"], f"loss {f}")
+    check(0 <= f["latency_ms_p50"] <= f["latency_ms_p99"] <= f["latency_ms_max"], f"latency {f}")
+    check(f["server_cores"] > 0 and f["msgs_per_core_second"] > 0, f"cpu {f}")
+
+
+async def test_login(env):
+    for mech in ("SCRAM-SHA-1", "SCRAM-SHA-256"):
+        r = bench(env, "login", "--mech", mech, "--accounts", "20", "--concurrency", "4", "--warmup", "0.2",
+                  "--duration", "1")
+        check(r["figures"]["logins"] > 0 and r["figures"]["failures"] == 0, f"{mech}: {r['figures']}")
+    r = bench(env, "login", "--tls", "starttls", "--accounts", "20", "--concurrency", "2", "--warmup", "0.2",
+              "--duration", "1")
+    check(r["figures"]["logins"] > 0, f"starttls: {r['figures']}")
+
+
+async def test_idle_and_presence(env):
+    r = bench(env, "idle", "--sessions", "20", "--concurrency", "5", "--hold", "0.5")
+    check(r["figures"]["established"] == 20 and r["figures"]["server_rss_after_kb"] > 0, f"idle {r['figures']}")
+    r = bench(env, "presence", "--users", "10", "--roster-size", "4", "--window", "1", "--concurrency", "5",
+              "--warmup", "0.2", "--duration", "1")
+    f = r["figures"]
+    check(f["deliveries"] > 0 and f["lost"] == 0 and f["deliveries_total"] == f["deliveries_expected"], f"presence {f}")
+
+
+async def test_wrong_password_is_reported(env):
+    # A run that cannot log in must say so (exit code and ok=false), or the checks above could not fail.
+    cmd = [generator(env), "run", "login", "--port", str(env.server.c2s_port), "--password", "wrong",
+           "--accounts", "20", "--concurrency", "2", "--warmup", "0.1", "--duration", "0.5"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    check(r.returncode != 0 and not result["ok"] and result["figures"]["logins"] == 0, f"{result}")
+
+
+if __name__ == "__main__":
+    harness.main(globals(), require_encryption=False)
