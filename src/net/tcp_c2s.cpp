@@ -111,10 +111,17 @@ void TcpC2sConnection::on_readable() {
       }
       n = static_cast<size_t>(r);
     }
-    if (draining_) continue;  // our stream is closed: discard until the peer closes
+    // A short read emptied the socket: with edge-triggered readiness, new data will signal again, so
+    // the recv() that would only say EAGAIN is skipped (one syscall per event saved).
+    bool drained = !ssl_ && n < kReadBuffer;
+    if (draining_) {
+      if (drained) break;
+      continue;
+    }  // our stream is closed: discard until the peer closes
     active_ = true;
     feed(std::string_view(buf, n));
     if (torn_down_ || handshaking_ || starttls_after_flush_) return;
+    if (drained) break;
     total += n;
     if (total >= kReadPerWakeup) {
       worker_.post([self = shared_from_this()] {

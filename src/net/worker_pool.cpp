@@ -5,6 +5,7 @@
 #include <future>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/defer.hpp>
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -31,8 +32,10 @@ void Worker::mark_dirty(std::shared_ptr<Connection> c) {
   dirty_.push_back(std::move(c));
   if (!flush_scheduled_) {
     flush_scheduled_ = true;
-    // Runs after the events already queued in this batch: one flush for all of them.
-    boost::asio::post(io_, [this] { flush_dirty(); });
+    // Runs after the events already queued in this batch: one flush for all of them. defer, not post:
+    // on our own thread it goes to the thread-private queue, so asio does not interrupt its epoll_wait
+    // (an epoll_ctl per batch, about 1.3% of the CPU at 80k paced messages/s).
+    boost::asio::defer(io_, [this] { flush_dirty(); });
   }
 }
 
