@@ -11,7 +11,8 @@ namespace {
 
 class LastModule final : public Module {
  public:
-  explicit LastModule(ModuleContext& ctx) : ctx_(ctx), started_(std::chrono::steady_clock::now()) {
+  explicit LastModule(ModuleContext& ctx)
+      : ctx_(ctx), started_(std::chrono::steady_clock::now()), slot_(ctx.allocate_session_slot()) {
     ctx.on_iq(IqScope::kServer, false, ns::kLast, [this](IqRequest& r) {
       auto up = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
       xml::Element q("query", ns::kLast);
@@ -21,12 +22,22 @@ class LastModule final : public Module {
     ctx.on_iq(IqScope::kAccount, false, ns::kLast, [this](IqRequest& r) { account(r); });
     ctx.disco().add_server_feature(ns::kLast);
     // Remember how the last session left: its unavailable status, or a plain disconnect.
+    // Only a session that was online (sent available presence) ends an activity worth recording: a
+    // client that logs in for one request and leaves does not cost a disk write.
     ctx.hook(StanzaHook::kFromClient, 200, [this](StanzaEvent& ev) {
-      if (ev.stanza.is_presence() && ev.stanza.to().empty() && ev.stanza.type() == "unavailable")
-        record(std::string(ev.stanza.from().bare_view()), ev.stanza.element().child_text("status", ev.stanza.element().ns()));
+      if (!ev.origin || !ev.stanza.is_presence() || !ev.stanza.to().empty()) return HookResult::kContinue;
+      std::string_view type = ev.stanza.type();
+      if (type.empty()) {
+        ev.origin->set_extension(slot_, std::make_unique<WasOnline>());
+      } else if (type == "unavailable" && ev.origin->extension(slot_)) {
+        ev.origin->set_extension(slot_, nullptr);
+        record(std::string(ev.stanza.from().bare_view()),
+               ev.stanza.element().child_text("status", ev.stanza.element().ns()));
+      }
       return HookResult::kContinue;
     });
     ctx.on_session(SessionHook::kClosed, [this](ClientSession& s) {
+      if (!s.extension(slot_)) return;
       std::string bare(s.jid().bare_view());
       if (!ctx_.sessions().has_sessions(bare)) record(bare, {});
     });
@@ -81,8 +92,11 @@ class LastModule final : public Module {
     });
   }
 
+  struct WasOnline final : SessionExtension {};
+
   ModuleContext& ctx_;
   std::chrono::steady_clock::time_point started_;
+  size_t slot_;  // set while the session is online
 };
 
 }  // namespace
