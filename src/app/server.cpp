@@ -37,6 +37,7 @@ struct Server::Impl {
   DiscoRegistry disco;
   StreamExtensions streams;
   http::Routes http_routes;
+  CredentialCache credentials;
   ServerServices services;
   AuthThrottle throttle;
   std::vector<std::unique_ptr<ModuleContext>> contexts;
@@ -52,7 +53,7 @@ struct Server::Impl {
         sessions(config.limits.max_resources_per_account),
         pool(config.worker_count()),
         router(host_names(config), sessions, pool),
-        services{config, router, sessions, pool, *storage, disco, streams, http_routes},
+        services{config, router, sessions, pool, *storage, disco, streams, http_routes, credentials},
         throttle(config.limits.auth_failures_before_delay) {}
 
   static std::unique_ptr<storage::StorageService> open_storage(const Config& config) {

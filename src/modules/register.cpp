@@ -149,7 +149,10 @@ class RegisterModule final : public Module {
           reply.error(StanzaError(StanzaErrorCondition::kRegistrationRequired));
           return nullptr;
         }
-        return [this, reply, owner, roster] { removed(reply, owner, roster); };
+        return [this, reply, owner, roster] {
+          ctx_.credentials().invalidate(owner);
+          removed(reply, owner, roster);
+        };
       });
       return;
     }
@@ -165,12 +168,13 @@ class RegisterModule final : public Module {
       return;
     }
     storage::Account creds = make_account(owner, password, ctx_.config().scram_iterations);
-    ctx_.storage().write([reply = r.reply, owner, creds](storage::Storage& db) -> storage::StorageService::Completion {
+    ctx_.storage().write([this, reply = r.reply, owner, creds](storage::Storage& db) -> storage::StorageService::Completion {
       if (!db.accounts().set_credentials(owner, creds.sha1, creds.sha256)) {
         reply.error(StanzaError(StanzaErrorCondition::kRegistrationRequired));
         return nullptr;
       }
-      return [reply, owner] {
+      return [this, reply, owner] {
+        ctx_.credentials().invalidate(owner);
         spdlog::info("register: password changed for {}", owner);
         reply.result();
       };

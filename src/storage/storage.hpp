@@ -41,6 +41,8 @@ class AccountStore {
   // Removes the account and every piece of data stored for it. False when it did not exist.
   virtual bool remove(std::string_view jid) = 0;
   virtual std::vector<std::string> list(std::string_view host) = 0;
+  // A number that changes whenever any account is created, changed or removed, by any process.
+  virtual int64_t generation() = 0;
 };
 
 // RFC 6121 Appendix A subscription state, stored per roster item.

@@ -1,4 +1,5 @@
 """Issue 2, the command line: every subcommand works, and every error is one clear line and a non-zero exit."""
+import asyncio
 import os
 import socket
 import subprocess
@@ -39,7 +40,23 @@ async def test_user_commands(env):
     r = run(env, "user", "del", "dora@localhost")
     check(r.returncode == 0, r.stderr)
     one_line_error(run(env, "user", "del", "dora@localhost"), "no account")
+    await asyncio.sleep(1.5)  # a running server sees command-line changes within a second
     await env.connect("dora@localhost/x", "new-secret", expect_failure=True)
+
+
+async def test_changes_from_the_command_line_reach_a_running_server(env):
+    # The server caches credentials of recent logins; a change made by another process must still count.
+    jid, pw = env.user("cached", "first-pass")
+    c = await env.connect(jid + "/x", pw)
+    c.disconnect()
+    check(run(env, "user", "passwd", jid, "--password", "second-pass").returncode == 0, "passwd")
+    await asyncio.sleep(1.5)
+    await env.connect(jid + "/x", "first-pass", expect_failure=True)
+    c = await env.connect(jid + "/x", "second-pass")
+    c.disconnect()
+    check(run(env, "user", "del", jid).returncode == 0, "del")
+    await asyncio.sleep(1.5)
+    await env.connect(jid + "/x", "second-pass", expect_failure=True)
 
 
 async def test_check_and_version(env):

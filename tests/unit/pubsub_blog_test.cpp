@@ -117,6 +117,7 @@ struct ModuleHarness {
   DiscoRegistry disco;
   StreamExtensions streams;
   http::Routes routes;
+  CredentialCache credentials;
   std::unique_ptr<ServerServices> services;
   std::unique_ptr<ModuleContext> ctx;
   std::unique_ptr<PubsubModule> module;
@@ -129,7 +130,7 @@ struct ModuleHarness {
     std::filesystem::create_directories(dir);
     std::string path = (dir / "db.sqlite").string();
     storage = std::make_unique<storage::StorageService>([path] { return storage::sqlite::open_sqlite(path); });
-    services = std::make_unique<ServerServices>(ServerServices{config, router, sessions, dispatcher, *storage, disco, streams, routes});
+    services = std::make_unique<ServerServices>(ServerServices{config, router, sessions, dispatcher, *storage, disco, streams, routes, credentials});
     ctx = std::make_unique<ModuleContext>(*services, "pubsub");
     module = std::make_unique<PubsubModule>(*ctx);
   }

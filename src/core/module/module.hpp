@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "core/accounts/credential_cache.hpp"
 #include "core/config/config.hpp"
 #include "core/module/disco_registry.hpp"
 #include "core/module/stream_extensions.hpp"
@@ -29,6 +30,7 @@ struct ServerServices {
   DiscoRegistry& disco;
   StreamExtensions& streams;
   http::Routes& http;
+  CredentialCache& credentials;
 };
 
 enum class IqScope { kServer, kAccount };
@@ -47,6 +49,7 @@ class ModuleContext {
   DiscoRegistry& disco() { return s_.disco; }
   StreamExtensions& streams() { return s_.streams; }
   http::Routes& http() { return s_.http; }
+  CredentialCache& credentials() { return s_.credentials; }
 
   void on_iq(IqScope scope, bool set, std::string ns, IqHandler h, std::string element = {}) {
     (scope == IqScope::kServer ? s_.router.server_iq() : s_.router.account_iq())

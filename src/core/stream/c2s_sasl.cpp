@@ -114,11 +114,26 @@ void C2sStream::sasl_response(const xml::Element& el) {
       return;
     }
     std::string bare = *local + "@" + host_;
+    CredentialCache& cache = services_.credentials;
+    // At most once a second a login goes to storage anyway and checks whether another process changed
+    // accounts meanwhile; otherwise a recent login's credentials are used at once.
+    bool check = cache.generation_check_due();
+    if (!check) {
+      if (auto cached = cache.find(bare)) {
+        then(*local, std::move(cached));
+        return;
+      }
+    }
     lookup_pending_ = true;
     SessionRef ref = ref_;
     SessionDispatcher& dispatcher = services_.dispatcher;
-    services_.storage.read([bare, ref, &dispatcher, then, username = *local](storage::Storage& db) {
+    services_.storage.read([bare, ref, &dispatcher, &cache, check, then, username = *local](storage::Storage& db) {
+      if (check) cache.observe_generation(db.accounts().generation());
+      // Taken before reading: a change committed after this point bumps the epoch, so a stale read is
+      // not cached; one committed before it is what the read sees.
+      uint64_t epoch = cache.epoch();
       std::optional<storage::Account> account = db.accounts().get(bare);
+      if (account) cache.put(*account, epoch);
       dispatcher.with_session(ref, [then, username, account](ClientSession&) { then(username, account); });
     });
   };

@@ -57,6 +57,15 @@ CREATE TABLE kv (
   PRIMARY KEY (owner, store, key)
 ) WITHOUT ROWID;
 )sql"},
+      {2, "account generation", R"sql(
+-- Bumped by every change to accounts, whichever process makes it: a running server's credential cache
+-- notices changes made by the command line.
+CREATE TABLE account_generation (n INTEGER NOT NULL);
+INSERT INTO account_generation (n) VALUES (0);
+CREATE TRIGGER accounts_inserted AFTER INSERT ON accounts BEGIN UPDATE account_generation SET n = n + 1; END;
+CREATE TRIGGER accounts_updated AFTER UPDATE ON accounts BEGIN UPDATE account_generation SET n = n + 1; END;
+CREATE TRIGGER accounts_deleted AFTER DELETE ON accounts BEGIN UPDATE account_generation SET n = n + 1; END;
+)sql"},
   }};
 }
 

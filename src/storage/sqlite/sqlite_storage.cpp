@@ -127,6 +127,11 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
     return out;
   }
 
+  int64_t generation() override {
+    auto q = db_.prepare("SELECT n FROM account_generation");
+    return q->step() ? q->column_int(0) : 0;
+  }
+
   // --- RosterStore ---
   std::vector<RosterItem> items(std::string_view owner) override {
     auto q = db_.prepare(std::string(kRosterSelect) + " WHERE owner = ?1 ORDER BY contact");
