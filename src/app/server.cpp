@@ -61,7 +61,8 @@ struct Server::Impl {
     std::filesystem::create_directories(config.data_dir, ec);
     if (ec) throw ConfigError("cannot create data directory " + config.data_dir + ": " + ec.message());
     std::string path = config.database_path();
-    return std::make_unique<storage::StorageService>([path] { return storage::sqlite::open_sqlite(path); });
+    unsigned cache_kb = config.sqlite_cache_kb;
+    return std::make_unique<storage::StorageService>([path, cache_kb] { return storage::sqlite::open_sqlite(path, cache_kb); });
   }
 };
 

@@ -33,6 +33,8 @@ TEST(Config, RegistrationIsClosedByDefault) {
   Config c = load_config_text("[[host]]\nname = \"example.org\"\n", "t");
   EXPECT_FALSE(c.hosts[0].registration_open);
   EXPECT_EQ(c.hosts[0].name, "example.org");
+  EXPECT_EQ(c.sqlite_cache_kb, 256u);
+  EXPECT_EQ(load_config_text("[[host]]\nname = \"a.org\"\n[storage]\ncache_kb = 8192\n", "t").sqlite_cache_kb, 8192u);
 }
 
 TEST(Config, ErrorsNameTheKey) {
@@ -47,6 +49,7 @@ TEST(Config, ErrorsNameTheKey) {
       {"[[host]]\nname = \"a.org\"\n[[listener]]\nport = 5222\ntls = \"sometimes\"\n", "listener[0].tls"},
       {"[[host]]\nname = \"a.org\"\n[[host]]\nname = \"A.ORG\"\n", "host[1].name"},
       {"[[host]]\nname = \"a.org\"\n[tls]\ncertificate = \"x.pem\"\n", "tls"},
+      {"[[host]]\nname = \"a.org\"\n[storage]\ncache_kb = 1\n", "storage.cache_kb"},
       {"[[host\nname = 1", "t:1"},
   };
   for (const auto& [text, key] : cases) {

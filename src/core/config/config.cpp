@@ -237,10 +237,12 @@ Config parse(const toml::table& root, const std::string& source) {
   parse_http(root["http"], c);
 
   auto storage = root["storage"];
-  if (auto* t = storage.as_table()) check_known(*t, "storage", {"backend", "path"});
+  if (auto* t = storage.as_table()) check_known(*t, "storage", {"backend", "path", "cache_kb"});
   c.storage = get<std::string>(storage["backend"], "storage.backend", "sqlite");
   if (c.storage != "sqlite") bad("storage.backend", "only \"sqlite\" is available in this build");
   c.sqlite_path = get<std::string>(storage["path"], "storage.path", "");
+  c.sqlite_cache_kb = static_cast<unsigned>(get<int64_t>(storage["cache_kb"], "storage.cache_kb", 256));
+  if (c.sqlite_cache_kb < 64 || c.sqlite_cache_kb > 4194304) bad("storage.cache_kb", "must be between 64 and 4194304 (KiB)");
 
   const toml::array* hosts = root["host"].as_array();
   if (!hosts || hosts->empty()) bad("host", "at least one [[host]] with a name is required");

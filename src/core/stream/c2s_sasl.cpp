@@ -107,7 +107,9 @@ void C2sStream::sasl_response(const xml::Element& el) {
     sasl_failure(sasl::SaslError::kMalformedRequest, "invalid base64");
     return;
   }
-  auto lookup = [this](std::string username, auto then) {
+  // The credentials of `username` for `hash`, from the cache of recent logins or from storage; `then`
+  // gets the prepared localpart ("" when it is not a valid one) and nullopt for an unknown account.
+  auto lookup = [this](std::string username, sasl::ScramHash hash, auto then) {
     auto local = prep_localpart(username);
     if (!local) {
       then(std::string(), std::nullopt);
@@ -119,7 +121,7 @@ void C2sStream::sasl_response(const xml::Element& el) {
     // accounts meanwhile; otherwise a recent login's credentials are used at once.
     bool check = cache.generation_check_due();
     if (!check) {
-      if (auto cached = cache.find(bare)) {
+      if (auto cached = cache.find(bare, hash)) {
         then(*local, std::move(cached));
         return;
       }
@@ -127,14 +129,17 @@ void C2sStream::sasl_response(const xml::Element& el) {
     lookup_pending_ = true;
     SessionRef ref = ref_;
     SessionDispatcher& dispatcher = services_.dispatcher;
-    services_.storage.read([bare, ref, &dispatcher, &cache, check, then, username = *local](storage::Storage& db) {
+    services_.storage.read([bare, ref, &dispatcher, &cache, check, hash, then, username = *local](storage::Storage& db) {
       if (check) cache.observe_generation(db.accounts().generation());
       // Taken before reading: a change committed after this point bumps the epoch, so a stale read is
       // not cached; one committed before it is what the read sees.
       uint64_t epoch = cache.epoch();
-      std::optional<storage::Account> account = db.accounts().get(bare);
-      if (account) cache.put(*account, epoch);
-      dispatcher.with_session(ref, [then, username, account](ClientSession&) { then(username, account); });
+      std::optional<sasl::ScramCredentials> creds;
+      if (auto account = db.accounts().get(bare)) {
+        creds = hash == sasl::ScramHash::kSha256 ? std::move(account->sha256) : std::move(account->sha1);
+        cache.put(bare, hash, *creds, epoch);
+      }
+      dispatcher.with_session(ref, [then, username, creds](ClientSession&) { then(username, creds); });
     });
   };
 
@@ -144,12 +149,13 @@ void C2sStream::sasl_response(const xml::Element& el) {
       sasl_failure(sasl::SaslError::kMalformedRequest);
       return;
     }
-    lookup(msg->authcid, [this, m = *msg](std::string username, std::optional<storage::Account> account) {
+    lookup(msg->authcid, sasl::ScramHash::kSha256, [this, m = *msg](std::string username,
+                                                                    std::optional<sasl::ScramCredentials> creds) {
       lookup_pending_ = false;
       if (closed_) return;
       sasl::PlainMessage checked = m;
       if (!username.empty()) checked.authcid = username;
-      sasl_check_plain(std::move(checked), account ? std::optional(account->sha256) : std::nullopt);
+      sasl_check_plain(std::move(checked), std::move(creds));
     });
     return;
   }
@@ -168,11 +174,9 @@ void C2sStream::sasl_response(const xml::Element& el) {
       sasl_failure(user.error());
       return;
     }
-    lookup(*user, [this, hash](std::string username, std::optional<storage::Account> account) {
+    lookup(*user, hash, [this](std::string username, std::optional<sasl::ScramCredentials> creds) {
       lookup_pending_ = false;
       if (closed_ || !scram_) return;
-      std::optional<sasl::ScramCredentials> creds;
-      if (account) creds = hash == sasl::ScramHash::kSha256 ? account->sha256 : account->sha1;
       sasl_continue_scram(std::move(username), std::move(creds));
     });
     return;

@@ -65,6 +65,9 @@ bool StreamParser::hibernate() {
   XML_ParserFree(parser_);
   parser_ = nullptr;
   building_.reset();
+  // Stanzas grew these past what the stream root needs; an idle session keeps only the root's share.
+  bindings_.shrink_to_fit();
+  marks_.shrink_to_fit();
   return true;
 }
 

@@ -61,7 +61,7 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-Db::Db(const std::string& path) {
+Db::Db(const std::string& path, unsigned cache_kb) {
   int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   if (rc != SQLITE_OK) {
@@ -76,6 +76,7 @@ Db::Db(const std::string& path) {
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=FULL");
   exec("PRAGMA foreign_keys=ON");
+  exec("PRAGMA cache_size=-" + std::to_string(cache_kb));
 }
 
 Db::~Db() {

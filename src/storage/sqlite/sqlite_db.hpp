@@ -58,7 +58,8 @@ class Query {
 
 class Db {
  public:
-  explicit Db(const std::string& path);
+  // cache_kb: SQLite's own page cache for this connection (the OS caches the file as well).
+  explicit Db(const std::string& path, unsigned cache_kb = 2000);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;

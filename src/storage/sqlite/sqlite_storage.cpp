@@ -43,7 +43,7 @@ std::string_view host_of(std::string_view bare) {
 
 class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineStore, KeyValueStore {
  public:
-  explicit SqliteStorage(const std::string& path) : db_(path), muc_(make_sqlite_muc_store(db_)), pubsub_(db_) { migrate(); }
+  SqliteStorage(const std::string& path, unsigned cache_kb) : db_(path, cache_kb), muc_(make_sqlite_muc_store(db_)), pubsub_(db_) { migrate(); }
 
   AccountStore& accounts() override { return *this; }
   RosterStore& roster() override { return *this; }
@@ -297,6 +297,8 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
 
 }  // namespace
 
-std::unique_ptr<Storage> open_sqlite(const std::string& path) { return std::make_unique<SqliteStorage>(path); }
+std::unique_ptr<Storage> open_sqlite(const std::string& path, unsigned cache_kb) {
+  return std::make_unique<SqliteStorage>(path, cache_kb);
+}
 
 }  // namespace causerie::storage::sqlite

@@ -10,6 +10,6 @@
 namespace causerie::storage::sqlite {
 
 // Opens (creating if needed) and migrates the database at `path`. Throws StorageError.
-std::unique_ptr<Storage> open_sqlite(const std::string& path);
+std::unique_ptr<Storage> open_sqlite(const std::string& path, unsigned cache_kb = 2000);
 
 }  // namespace causerie::storage::sqlite
