@@ -1,6 +1,6 @@
 # The chart of bench/RESULTS.md: the three servers side by side. Called by report.py with
 # tput and mem (rows: "figure" causerie prosody ejabberd) and outfile.
-set terminal pngcairo size 1300,560 font "sans,10" background rgb "white"
+set terminal pngcairo size 1600,600 font "sans,10" background rgb "white"
 set output outfile
 set style data histograms
 set style histogram clustered gap 1
