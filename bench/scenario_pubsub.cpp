@@ -5,7 +5,8 @@
 // bounds the notifications in flight to about publishers × window × subscribers.
 //
 // --service JID: the node (--node, default "bench") lives on a pubsub service; u0 creates it with
-// access_model open, publish_model open, max_items --max-items and deliver_payloads (§8.1.3), or, when
+// access_model open, publish_model open, max_items --max-items, deliver_payloads and no presence-based
+// delivery (§8.1.3), or, when
 // it exists (conflict), configures it so (§8.2). --service pep: the node (default "urn:xmpp:bench:0")
 // lives on u0's account (XEP-0163), created and configured the same way (publish_model stays the
 // owner's: one publisher), and the others subscribe explicitly to u0's bare JID.
@@ -143,7 +144,10 @@ class Pubsub final : public Scenario, private ConnHandler {
                     "http://jabber.org/protocol/pubsub#node_config</value></field>"
                     "<field var='pubsub#access_model'><value>open</value></field>"
                     "<field var='pubsub#max_items'><value>" + std::to_string(o_.max_items) + "</value></field>"
-                    "<field var='pubsub#deliver_payloads'><value>1</value></field>";
+                    "<field var='pubsub#deliver_payloads'><value>1</value></field>"
+                    // Subscribers send no presence: delivery must not wait for it (ejabberd's PEP nodes
+                    // default to presence-based delivery).
+                    "<field var='pubsub#presence_based_delivery'><value>0</value></field>";
     if (!pep_) f += "<field var='pubsub#publish_model'><value>open</value></field>";
     return f + "</x>";
   }
