@@ -768,13 +768,12 @@ void Conn::bosh_link_read(BoshLink& l) {
   if (!l.in.empty() && !bosh_parse_responses(l)) return;
   if (eof) {
     if (l.busy && !l.done) return fail(state_ == State::kClosing ? "closed by us" : "BOSH: HTTP connection closed by server with a request pending");
-    // An idle keep-alive connection closed by the server: open another for the next request.
+    // A keep-alive connection closed by the server: the pump opens another for the next request (at the
+    // end of this loop iteration, so no event of the old socket still in this batch reaches the new one).
     epoll_ctl(worker_.ep_, EPOLL_CTL_DEL, l.fd, nullptr);
     ::close(l.fd);
     l.fd = -1;
-    l.close_after = false;
-    if (!l.busy) bosh_open_link(l);
-    else l.close_after = true;  // reopened once its response is processed
+    l.connected = false;
   }
   bosh_deliver();
 }
@@ -879,14 +878,11 @@ void Conn::bosh_deliver() {
     --bosh_outstanding_;
     bool was_terminate = first->terminate;
     first->terminate = false;
-    if (first->close_after) {
-      if (first->fd >= 0) {
-        epoll_ctl(worker_.ep_, EPOLL_CTL_DEL, first->fd, nullptr);
-        ::close(first->fd);
-        first->fd = -1;
-      }
-      bosh_open_link(*first);
-      if (state_ == State::kDead) return;
+    if (first->close_after && first->fd >= 0) {  // Connection: close; the pump opens another
+      epoll_ctl(worker_.ep_, EPOLL_CTL_DEL, first->fd, nullptr);
+      ::close(first->fd);
+      first->fd = -1;
+      first->connected = false;
     }
     if (was_terminate || state_ == State::kClosing) {
       if (was_terminate) return fail("closed by us");
@@ -937,7 +933,13 @@ void Conn::bosh_request(BoshLink& l, std::string_view attrs, std::string_view pa
 }
 
 void Conn::bosh_pump() {
-  if (state_ == State::kDead || !bosh_created_) return;
+  if (state_ == State::kDead) return;
+  for (auto& l : links_)
+    if (l->fd < 0 && !l->busy) {
+      bosh_open_link(*l);
+      if (state_ == State::kDead) return;
+    }
+  if (!bosh_created_) return;
   while (bosh_outstanding_ < bosh_requests_) {
     BoshLink* l = bosh_free_link();
     if (!l) break;
