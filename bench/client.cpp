@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -72,10 +74,18 @@ std::optional<Mech> parse_mech(std::string_view s) {
 std::optional<Transport> parse_transport(std::string_view s) {
   if (s == "tcp") return Transport::kTcp;
   if (s == "websocket") return Transport::kWebSocket;
+  if (s == "bosh") return Transport::kBosh;
   return std::nullopt;
 }
 
-const char* to_string(Transport t) { return t == Transport::kTcp ? "tcp" : "websocket"; }
+const char* to_string(Transport t) {
+  switch (t) {
+    case Transport::kTcp: return "tcp";
+    case Transport::kWebSocket: return "websocket";
+    case Transport::kBosh: return "bosh";
+  }
+  return "?";
+}
 
 const char* to_string(TlsMode m) {
   switch (m) {
@@ -130,10 +140,27 @@ Conn::Conn(Worker& w, const Endpoint& ep, LoginSpec spec, ConnHandler* handler, 
 Conn::~Conn() {
   if (ssl_) SSL_free(ssl_);
   if (fd_ >= 0) ::close(fd_);
+  for (auto& l : links_)
+    if (l && l->fd >= 0) ::close(l->fd);
 }
 
 void Conn::start(const sockaddr_in& src, const sockaddr_in& dst) {
   started_ns_ = now_ns();
+  if (bosh()) {
+    // Two keep-alive HTTP connections from the same source address; the first carries the session
+    // creation request, the second is there for the request that overlaps the waiting one.
+    src_ = src;
+    dst_ = dst;
+    for (auto& l : links_) {
+      l = std::make_unique<BoshLink>();
+      l->conn = this;
+    }
+    for (auto& l : links_) {
+      bosh_open_link(*l);
+      if (state_ == State::kDead) return;
+    }
+    return;
+  }
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return fail(std::string("socket: ") + std::strerror(errno));
   int one = 1;
@@ -145,7 +172,7 @@ void Conn::start(const sockaddr_in& src, const sockaddr_in& dst) {
     return fail(std::string("bind: ") + std::strerror(errno));
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-  ev.data.ptr = this;
+  ev.data.ptr = static_cast<Pollable*>(this);
   if (epoll_ctl(worker_.ep_, EPOLL_CTL_ADD, fd_, &ev) != 0)
     return fail(std::string("epoll_ctl: ") + std::strerror(errno));
   if (::connect(fd_, reinterpret_cast<const sockaddr*>(&dst), sizeof dst) != 0 && errno != EINPROGRESS)
@@ -180,7 +207,7 @@ void Conn::on_connected() {
 }
 
 void Conn::after_transport_up() {
-  if (ep_.transport != Transport::kWebSocket || ws_) return send_header();
+  if (ep_.transport != Transport::kWebSocket || ws_) return send_header();  // tcp, bosh, websocket upgraded
   // RFC 6455 §4.1 opening handshake with the "xmpp" subprotocol (RFC 7395 §3.3).
   unsigned char key[16];
   RAND_bytes(key, sizeof key);
@@ -220,6 +247,19 @@ void Conn::handshake() {
 
 void Conn::send_header() {
   state_ = State::kFeatures;
+  if (bosh()) {
+    if (!bosh_sid_.empty()) {  // XEP-0206 §5: the restart after SASL, a request of its own
+      bosh_restart_ = true;
+      return;
+    }
+    // XEP-0124 §7.1 / XEP-0206 §3: session creation.
+    bosh_rid_ = 1'000'000 + (static_cast<uint64_t>(now_ns()) % 1'000'000'000);
+    bosh_request(*links_[0],
+                 " content='text/xml; charset=utf-8' hold='1' to='" + ep_.domain +
+                     "' wait='60' ver='1.6' xml:lang='en' xmpp:version='1.0' xmlns:xmpp='urn:xmpp:xbosh'",
+                 "");
+    return;
+  }
   if (ws_)
     send("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='" + ep_.domain + "' version='1.0'/>");
   else
@@ -227,19 +267,34 @@ void Conn::send_header() {
          "' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
 }
 
-void Conn::send(std::string_view bytes) {
-  if (!ws_) return write_raw(bytes);
-  // RFC 7395 §3.3.3: without a stream root every element carries its namespace; scenarios write stanzas
-  // for TCP streams (default namespace inherited), so jabber:client is declared here when missing.
-  std::string with_ns;
+// RFC 7395 §3.3.3 and XEP-0206 §4: without a stream root every element carries its namespace; scenarios
+// write stanzas for TCP streams (default namespace inherited), so jabber:client is declared when missing.
+void Conn::stanza_with_ns(std::string_view bytes, std::string& out) const {
   size_t tag_end = bytes.find('>');
   if (!bytes.empty() && bytes[0] == '<' && tag_end != std::string_view::npos &&
       bytes.substr(0, tag_end).find("xmlns=") == std::string_view::npos) {
     size_t name_end = bytes.find_first_of(" />", 1);
-    with_ns.reserve(bytes.size() + 24);
-    with_ns.append(bytes.substr(0, name_end)).append(" xmlns='jabber:client'").append(bytes.substr(name_end));
-    bytes = with_ns;
+    out.append(bytes.substr(0, name_end)).append(" xmlns='jabber:client'").append(bytes.substr(name_end));
+  } else {
+    out.append(bytes);
   }
+}
+
+void Conn::send(std::string_view bytes) {
+  if (bosh()) {
+    if (state_ == State::kDead) return;
+    stanza_with_ns(bytes, bosh_pending_);
+    if (!dirty_) {
+      dirty_ = true;
+      worker_.mark_dirty(this);
+    }
+    return;
+  }
+  if (!ws_) return write_raw(bytes);
+  std::string with_ns;
+  with_ns.reserve(bytes.size() + 24);
+  stanza_with_ns(bytes, with_ns);
+  bytes = with_ns;
   // RFC 6455 §5.2: one FIN text frame per element, masked (§5.3) with a fresh key (xorshift here: the
   // key only has to be unpredictable to the page's script, and there is none).
   char header[14];
@@ -281,6 +336,13 @@ void Conn::write_raw(std::string_view bytes) {
 
 void Conn::flush() {
   dirty_ = false;
+  if (bosh()) {
+    if (state_ == State::kDead) return;
+    bosh_pump();
+    for (auto& l : links_)
+      if (state_ != State::kDead && !l->out.empty() && !l->want_write) bosh_link_flush(*l);
+    return;
+  }
   if (state_ == State::kDead || out_.empty() || state_ == State::kConnecting) return;
   size_t done = 0;
   while (done < out_.size()) {
@@ -446,9 +508,24 @@ void Conn::feed_xml(std::string_view data) {
   }
 }
 
-void Conn::on_stream_open(const XNode&) {}
+void Conn::on_stream_open(const XNode& header) {
+  if (!bosh()) return;
+  // The <body/> wrapper of a BOSH response (XEP-0124 §7.1, §17).
+  if (!bosh_created_) {
+    bosh_sid_ = std::string(header.attr("sid"));
+    bosh_created_ = !bosh_sid_.empty();
+    std::string_view req = header.attr("requests");
+    if (!req.empty()) bosh_requests_ = std::clamp(static_cast<unsigned>(std::atoi(std::string(req).c_str())), 1u, 2u);
+  }
+  if (header.attr("type") == "terminate") {
+    bosh_terminated_ = true;
+    bosh_condition_ = std::string(header.attr("condition"));
+  }
+}
 
-void Conn::on_stream_close() { fail(state_ == State::kClosing ? "closed by us" : "stream closed by server"); }
+void Conn::on_stream_close() {
+  if (bosh()) return;  // the end of one response's <body/>
+  fail(state_ == State::kClosing ? "closed by us" : "stream closed by server"); }
 
 // A WebSocket peer says <open/> (ignored: features follow) and <close/> (RFC 7395 §3.6).
 
@@ -567,7 +644,13 @@ void Conn::finish_login() {
 void Conn::close() {
   if (state_ == State::kDead || state_ == State::kClosing) return;
   bool handshaking = state_ == State::kConnecting || state_ == State::kHandshake || state_ == State::kUpgrade;
-  if (handshaking) return fail("closed by us");
+  if (handshaking || (bosh() && !bosh_created_)) return fail("closed by us");
+  if (bosh()) {  // XEP-0124 §13: a type='terminate' request; its answer ends the session
+    bosh_terminate_ = true;
+    state_ = State::kClosing;
+    flush();
+    return;
+  }
   send(ws_ ? "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>" : "</stream:stream>");
   state_ = State::kClosing;
   flush();
@@ -583,8 +666,300 @@ void Conn::fail(std::string why) {
     ::close(fd_);
     fd_ = -1;
   }
+  bosh_close_links();
   worker_.retire(this);
   handler_->on_closed(*this, was_ready, why);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// BOSH (XEP-0124 v1.11, XEP-0206): the XMPP stream is a series of <body/> requests, answered in rid
+// order. Two HTTP/1.1 keep-alive links, one request on each at a time (no pipelining): one request
+// waits at the server (hold='1') to carry what arrives; when there is something to send and fewer than
+// 'requests' are out, it leaves on the free link, which makes the server answer the waiting one. What
+// the scenario sends in one loop iteration leaves in one <body/>.
+
+void BoshLink::on_event(uint32_t events) { conn->bosh_link_event(*this, events); }
+
+void Conn::bosh_open_link(BoshLink& l) {
+  l.connected = l.busy = l.done = l.terminate = l.want_write = l.close_after = false;
+  l.in.clear();
+  l.out.clear();
+  l.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (l.fd < 0) return fail(std::string("socket: ") + std::strerror(errno));
+  int one = 1;
+  setsockopt(l.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  setsockopt(l.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+  if (::bind(l.fd, reinterpret_cast<const sockaddr*>(&src_), sizeof src_) != 0)
+    return fail(std::string("bind: ") + std::strerror(errno));
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = static_cast<Pollable*>(&l);
+  if (epoll_ctl(worker_.ep_, EPOLL_CTL_ADD, l.fd, &ev) != 0)
+    return fail(std::string("epoll_ctl: ") + std::strerror(errno));
+  if (::connect(l.fd, reinterpret_cast<const sockaddr*>(&dst_), sizeof dst_) != 0 && errno != EINPROGRESS)
+    return fail(std::string("connect: ") + std::strerror(errno));
+}
+
+void Conn::bosh_close_links() {
+  for (auto& l : links_) {
+    if (!l || l->fd < 0) continue;
+    epoll_ctl(worker_.ep_, EPOLL_CTL_DEL, l->fd, nullptr);
+    ::close(l->fd);
+    l->fd = -1;
+  }
+}
+
+void Conn::bosh_link_event(BoshLink& l, uint32_t events) {
+  if (state_ == State::kDead || l.fd < 0) return;
+  if (!l.connected) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(l.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return fail(std::string("connect: ") + std::strerror(err));
+    l.connected = true;
+    if (&l == links_[0].get() && state_ == State::kConnecting) {
+      on_connected();
+      if (state_ == State::kDead) return;
+    }
+    if (!l.out.empty()) bosh_link_flush(l);
+    if (state_ == State::kDead) return;
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) bosh_link_read(l);
+  if (state_ != State::kDead && l.fd >= 0 && (events & EPOLLOUT) && l.want_write) {
+    l.want_write = false;
+    bosh_link_flush(l);
+  }
+}
+
+void Conn::bosh_link_flush(BoshLink& l) {
+  if (!l.connected || l.fd < 0) return;
+  size_t done = 0;
+  while (done < l.out.size()) {
+    ssize_t r = ::send(l.fd, l.out.data() + done, l.out.size() - done, MSG_NOSIGNAL);
+    if (r < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        l.want_write = true;
+        break;
+      }
+      return fail(std::string("BOSH write: ") + std::strerror(errno));
+    }
+    done += static_cast<size_t>(r);
+  }
+  l.out.erase(0, done);
+}
+
+void Conn::bosh_link_read(BoshLink& l) {
+  std::vector<char>& buf = worker_.rbuf_;
+  bool eof = false;
+  while (state_ != State::kDead) {
+    ssize_t n = ::recv(l.fd, buf.data(), buf.size(), 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return fail(std::string("BOSH read: ") + std::strerror(errno));
+    }
+    if (n == 0) {
+      eof = true;
+      break;
+    }
+    l.in.append(buf.data(), static_cast<size_t>(n));
+  }
+  if (state_ == State::kDead) return;
+  if (!l.in.empty() && !bosh_parse_responses(l)) return;
+  if (eof) {
+    if (l.busy && !l.done) return fail(state_ == State::kClosing ? "closed by us" : "BOSH: HTTP connection closed by server with a request pending");
+    // A keep-alive connection closed by the server: the pump opens another for the next request (at the
+    // end of this loop iteration, so no event of the old socket still in this batch reaches the new one).
+    epoll_ctl(worker_.ep_, EPOLL_CTL_DEL, l.fd, nullptr);
+    ::close(l.fd);
+    l.fd = -1;
+    l.connected = false;
+  }
+  bosh_deliver();
+}
+
+namespace {
+// The value of an HTTP header (case-insensitive name) in a header block, or npos-empty.
+std::string_view header_value(std::string_view head, std::string_view name) {
+  size_t pos = 0;
+  while ((pos = head.find("\r\n", pos)) != std::string_view::npos) {
+    pos += 2;
+    size_t end = head.find("\r\n", pos);
+    std::string_view line = head.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    if (line.size() > name.size() && line[name.size()] == ':' &&
+        std::equal(name.begin(), name.end(), line.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); })) {
+      std::string_view v = line.substr(name.size() + 1);
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      return v;
+    }
+  }
+  return {};
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+}  // namespace
+
+bool Conn::bosh_parse_responses(BoshLink& l) {
+  while (!l.in.empty()) {
+    size_t hend = l.in.find("\r\n\r\n");
+    if (hend == std::string::npos) {
+      if (l.in.size() > 65536) {
+        fail("BOSH: HTTP response header too large");
+        return false;
+      }
+      return true;
+    }
+    std::string_view head(l.in.data(), hend);
+    if (head.compare(0, 5, "HTTP/") != 0 || head.size() < 12) {
+      fail("BOSH: not an HTTP response");
+      return false;
+    }
+    int status = std::atoi(std::string(head.substr(9, 3)).c_str());
+    size_t body_start = hend + 4, consumed = 0;
+    std::string body;
+    if (iequals(header_value(head, "Transfer-Encoding"), "chunked")) {
+      size_t p = body_start;
+      bool complete = false;
+      while (true) {
+        size_t le = l.in.find("\r\n", p);
+        if (le == std::string::npos) break;
+        size_t size = std::strtoul(l.in.c_str() + p, nullptr, 16);
+        if (size == 0) {  // last chunk; no trailers expected
+          if (l.in.size() < le + 4) break;
+          consumed = le + 4;
+          complete = true;
+          break;
+        }
+        if (l.in.size() < le + 2 + size + 2) break;
+        body.append(l.in, le + 2, size);
+        p = le + 2 + size + 2;
+      }
+      if (!complete) return true;
+    } else {
+      std::string_view cl = header_value(head, "Content-Length");
+      size_t len = cl.empty() ? 0 : std::strtoul(std::string(cl).c_str(), nullptr, 10);
+      if (l.in.size() < body_start + len) return true;
+      body.assign(l.in, body_start, len);
+      consumed = body_start + len;
+    }
+    if (iequals(header_value(head, "Connection"), "close")) l.close_after = true;
+    if (status != 200) {
+      fail("BOSH: HTTP " + std::string(head.substr(9, head.find("\r\n") - 9)) + ": " + body.substr(0, 200));
+      return false;
+    }
+    if (!l.busy || l.done) {
+      fail("BOSH: a response without a request");
+      return false;
+    }
+    l.body = std::move(body);
+    l.done = true;
+    l.in.erase(0, consumed);
+  }
+  return true;
+}
+
+void Conn::bosh_deliver() {
+  // Responses are processed in rid order, whatever link they came on (XEP-0124 §9: the server sends
+  // stanzas in order across responses).
+  while (state_ != State::kDead) {
+    BoshLink* first = nullptr;
+    for (auto& l : links_)
+      if (l->busy && (!first || l->rid < first->rid)) first = l.get();
+    if (!first || !first->done) break;
+    std::string body;
+    body.swap(first->body);
+    first->busy = first->done = false;
+    --bosh_outstanding_;
+    bool was_terminate = first->terminate;
+    first->terminate = false;
+    if (first->close_after && first->fd >= 0) {  // Connection: close; the pump opens another
+      epoll_ctl(worker_.ep_, EPOLL_CTL_DEL, first->fd, nullptr);
+      ::close(first->fd);
+      first->fd = -1;
+      first->connected = false;
+    }
+    if (was_terminate || state_ == State::kClosing) {
+      if (was_terminate) return fail("closed by us");
+      continue;
+    }
+    bosh_on_body(body);
+  }
+  if (state_ != State::kDead && !dirty_) {  // the pump runs at the end of this loop iteration
+    dirty_ = true;
+    worker_.mark_dirty(this);
+  }
+}
+
+void Conn::bosh_on_body(std::string_view body) {
+  reader_.reset();
+  bosh_terminated_ = false;
+  feed_xml(body);
+  if (state_ == State::kDead) return;
+  if (bosh_terminated_) fail("BOSH session terminated by server" + (bosh_condition_.empty() ? std::string() : ": " + bosh_condition_));
+  else if (!bosh_created_) fail("BOSH: no sid in the session creation response");
+}
+
+BoshLink* Conn::bosh_free_link() {
+  for (auto& l : links_)
+    if (!l->busy && l->fd >= 0) return l.get();
+  return nullptr;
+}
+
+void Conn::bosh_request(BoshLink& l, std::string_view attrs, std::string_view payload) {
+  std::string body;
+  body.reserve(160 + payload.size());
+  body.append("<body rid='").append(std::to_string(bosh_rid_++)).append("' xmlns='http://jabber.org/protocol/httpbind'");
+  if (!bosh_sid_.empty()) body.append(" sid='").append(bosh_sid_).append("'");
+  body.append(attrs);
+  if (payload.empty()) body.append("/>");
+  else body.append(">").append(payload).append("</body>");
+  l.out.append("POST ").append(ep_.http_path).append(" HTTP/1.1\r\nHost: ").append(ep_.domain)
+      .append("\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: ").append(std::to_string(body.size()))
+      .append("\r\n\r\n").append(body);
+  l.busy = true;
+  l.done = false;
+  l.rid = bosh_rid_ - 1;
+  ++bosh_outstanding_;
+  if (!dirty_) {
+    dirty_ = true;
+    worker_.mark_dirty(this);
+  }
+}
+
+void Conn::bosh_pump() {
+  if (state_ == State::kDead) return;
+  for (auto& l : links_)
+    if (l->fd < 0 && !l->busy) {
+      bosh_open_link(*l);
+      if (state_ == State::kDead) return;
+    }
+  if (!bosh_created_) return;
+  while (bosh_outstanding_ < bosh_requests_) {
+    BoshLink* l = bosh_free_link();
+    if (!l) break;
+    if (bosh_terminate_) {
+      bosh_terminate_ = false;
+      bosh_request(*l, " type='terminate'", bosh_pending_);
+      bosh_pending_.clear();
+      l->terminate = true;
+      break;
+    }
+    if (state_ == State::kClosing) break;
+    if (bosh_restart_) {  // alone in its request, and nothing else until the features arrive
+      bosh_restart_ = false;
+      bosh_request(*l, " to='" + ep_.domain + "' xml:lang='en' xmpp:restart='true' xmlns:xmpp='urn:xmpp:xbosh'", "");
+      break;
+    }
+    if (bosh_pending_.empty() && bosh_outstanding_ > 0) break;  // one waiting request is enough
+    bosh_request(*l, "", bosh_pending_);
+    bosh_pending_.clear();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -638,7 +1013,8 @@ void Worker::run(const std::function<bool()>& keep_going, const std::function<vo
   std::vector<epoll_event> events(1024);
   while (keep_going()) {
     int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), 2);
-    for (int i = 0; i < n; ++i) static_cast<Conn*>(events[static_cast<size_t>(i)].data.ptr)->on_event(events[static_cast<size_t>(i)].events);
+    for (int i = 0; i < n; ++i)
+      static_cast<Pollable*>(events[static_cast<size_t>(i)].data.ptr)->on_event(events[static_cast<size_t>(i)].events);
     if (tick) tick();
     flush_dirty();
     if (!dead_.empty()) {
@@ -662,6 +1038,11 @@ void Worker::abort_all() {
         ::close(c->fd_);
         c->fd_ = -1;
       }
+      for (auto& l : c->links_)
+        if (l && l->fd >= 0) {
+          ::close(l->fd);
+          l->fd = -1;
+        }
       c->state_ = Conn::State::kDead;
     }
     delete c;

@@ -30,8 +30,9 @@ namespace causerie::bench {
 
 enum class TlsMode { kNone, kStartTls, kDirect };
 enum class Mech { kPlain, kScramSha1, kScramSha256 };
-// tcp: RFC 6120 over TCP; websocket: RFC 7395 (one element per text frame, <open/> and <close/>).
-enum class Transport { kTcp, kWebSocket };
+// tcp: RFC 6120 over TCP; websocket: RFC 7395 (one element per text frame, <open/> and <close/>);
+// bosh: XEP-0124/0206 (a request loop of <body/> wrappers over two HTTP/1.1 keep-alive connections).
+enum class Transport { kTcp, kWebSocket, kBosh };
 
 std::optional<TlsMode> parse_tls_mode(std::string_view s);
 std::optional<Mech> parse_mech(std::string_view s);
@@ -45,7 +46,7 @@ struct Endpoint {
   std::string domain = "localhost";
   TlsMode tls = TlsMode::kNone;  // websocket: none (ws://) or direct (wss://)
   Transport transport = Transport::kTcp;
-  std::string http_path = "/xmpp-websocket";
+  std::string http_path = "/xmpp-websocket";  // websocket or bosh endpoint
   unsigned source_addresses = 64;  // 127.1.x.y source addresses used round-robin
 };
 
@@ -60,6 +61,28 @@ struct LoginSpec {
 
 class Conn;
 
+// Anything registered with a worker's epoll: a Conn's socket, or one of a BOSH Conn's HTTP links.
+class Pollable {
+ public:
+  virtual ~Pollable() = default;
+  virtual void on_event(uint32_t events) = 0;
+};
+
+// One HTTP/1.1 keep-alive connection of a BOSH session, carrying one request at a time.
+struct BoshLink final : Pollable {
+  Conn* conn = nullptr;
+  int fd = -1;
+  bool connected = false;
+  bool busy = false;        // a request was sent and its response is not processed yet
+  bool done = false;        // its response is complete (in `body`), waiting for its turn (rid order)
+  bool terminate = false;   // the request was our type='terminate'
+  bool want_write = false;
+  bool close_after = false; // the server said Connection: close
+  uint64_t rid = 0;
+  std::string out, in, body;
+  void on_event(uint32_t events) override;
+};
+
 class ConnHandler {
  public:
   virtual ~ConnHandler() = default;
@@ -73,7 +96,7 @@ class ConnHandler {
 
 class Worker;
 
-class Conn final : private XmlReader::Handler {
+class Conn final : public Pollable, private XmlReader::Handler {
  public:
   Conn(Worker& w, const Endpoint& ep, LoginSpec spec, ConnHandler* handler, void* user);
   ~Conn() override;
@@ -92,11 +115,26 @@ class Conn final : private XmlReader::Handler {
 
  private:
   friend class Worker;
+  friend struct BoshLink;
   enum class State { kConnecting, kHandshake, kUpgrade, kFeatures, kProceed, kSasl, kBind, kRoster, kReady, kClosing,
                      kDead };
 
   void start(const sockaddr_in& src, const sockaddr_in& dst);
-  void on_event(uint32_t events);
+  void on_event(uint32_t events) override;
+  // BOSH (XEP-0124/0206)
+  bool bosh() const { return ep_.transport == Transport::kBosh; }
+  void bosh_open_link(BoshLink& l);
+  void bosh_close_links();
+  void bosh_link_event(BoshLink& l, uint32_t events);
+  void bosh_link_flush(BoshLink& l);
+  void bosh_link_read(BoshLink& l);
+  bool bosh_parse_responses(BoshLink& l);  // false: the connection failed
+  void bosh_deliver();                     // processes complete responses in rid order
+  void bosh_on_body(std::string_view body);
+  void bosh_pump();                        // sends what is pending, keeps one request waiting
+  BoshLink* bosh_free_link();
+  void bosh_request(BoshLink& l, std::string_view attrs, std::string_view payload);
+  void stanza_with_ns(std::string_view bytes, std::string& out) const;
   void on_connected();
   void begin_tls();
   void handshake();
@@ -134,6 +172,19 @@ class Conn final : private XmlReader::Handler {
   std::string ws_in_;         // upgrade response or partial frames
   std::string ws_message_;    // a fragmented text message being assembled
   uint32_t ws_mask_seed_ = 0;
+  // BOSH
+  std::unique_ptr<BoshLink> links_[2];
+  sockaddr_in src_{}, dst_{};
+  std::string bosh_pending_;       // stanzas for the next request
+  std::string bosh_sid_;
+  uint64_t bosh_rid_ = 0;          // the next request's rid
+  unsigned bosh_requests_ = 2;     // the server's 'requests' (at most 2: our links)
+  unsigned bosh_outstanding_ = 0;
+  bool bosh_created_ = false;      // the session creation response arrived
+  bool bosh_restart_ = false;      // a restart request is due
+  bool bosh_terminate_ = false;    // a terminate request is due
+  bool bosh_terminated_ = false;   // the response just processed said type='terminate'
+  std::string bosh_condition_;
   std::unique_ptr<ScramClient> scram_;
   std::string jid_;
   int64_t started_ns_ = 0;

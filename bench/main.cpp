@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   Options o;
   std::string scenario, tls = "none", mech = "SCRAM-SHA-1", transport = "tcp";
   auto* run = app.add_subcommand("run", "Run one scenario against a server on 127.0.0.1");
-  run->add_option("scenario", scenario, "login | idle | msg | presence | muc")->required();
+  run->add_option("scenario", scenario, "login | idle | msg | presence | muc | pubsub")->required();
   run->add_option("--server-name", o.server_name, "name put in the JSON line");
   run->add_option("--server-pid", o.server_pid, "server process, for CPU and RSS figures from /proc");
   run->add_option("--port", o.ep.port, "c2s port on 127.0.0.1 (the last one given counts)")
@@ -27,8 +27,8 @@ int main(int argc, char** argv) {
   run->add_option("--domain", o.ep.domain, "XMPP domain of the accounts");
   run->add_option("--tls", tls, "none | starttls | direct");
   run->add_option("--mech", mech, "PLAIN | SCRAM-SHA-1 | SCRAM-SHA-256");
-  run->add_option("--transport", transport, "tcp | websocket (RFC 7395; --port is then the HTTP port)");
-  run->add_option("--http-path", o.ep.http_path, "websocket: the endpoint's path");
+  run->add_option("--transport", transport, "tcp | websocket (RFC 7395) | bosh (XEP-0124/0206, plain HTTP only); --port is then the HTTP port");
+  run->add_option("--http-path", o.ep.http_path, "websocket or bosh: the endpoint's path (default /xmpp-websocket, /http-bind)");
   run->add_option("--threads", o.threads, "worker threads (default: CPUs in our affinity mask)");
   run->add_option("--source-addresses", o.ep.source_addresses, "127.1.x.y source addresses used");
   run->add_option("--user-prefix", o.user_prefix, "accounts are <prefix><n>@<domain>");
@@ -49,6 +49,11 @@ int main(int argc, char** argv) {
   run->add_option("--occupants", o.occupants, "muc: occupants");
   run->add_option("--senders", o.senders, "muc: senders");
   run->add_option("--room", o.room, "muc: room JID");
+  run->add_option("--subscribers", o.subscribers, "pubsub: subscribed sessions (the publishers among them)");
+  run->add_option("--publishers", o.publishers, "pubsub: publishing sessions, each with --window publishes in flight");
+  run->add_option("--service", o.service, "pubsub: the pubsub service's JID, or pep (the first account's bare JID)");
+  run->add_option("--node", o.node, "pubsub: node name (default bench, or urn:xmpp:bench:0 for pep)");
+  run->add_option("--max-items", o.max_items, "pubsub: the node's pubsub#max_items");
 
   app.add_subcommand("list", "List the scenarios");
 
@@ -79,12 +84,14 @@ int main(int argc, char** argv) {
     auto t = parse_tls_mode(tls);
     auto m = parse_mech(mech);
     auto tr = parse_transport(transport);
-    if (!t || !m || !tr || (*tr == Transport::kWebSocket && *t == TlsMode::kStartTls)) {
-      std::cerr << "causerie-bench: bad --tls, --mech or --transport (WebSocket has no STARTTLS)\n";
+    if (!t || !m || !tr || (*tr == Transport::kWebSocket && *t == TlsMode::kStartTls) ||
+        (*tr == Transport::kBosh && *t != TlsMode::kNone)) {
+      std::cerr << "causerie-bench: bad --tls, --mech or --transport (WebSocket has no STARTTLS; BOSH is plain HTTP only)\n";
       return 2;
     }
     o.ep.tls = *t;
     o.ep.transport = *tr;
+    if (*tr == Transport::kBosh && o.ep.http_path == "/xmpp-websocket") o.ep.http_path = "/http-bind";
     o.mech = *m;
     return run_scenario(scenario, o);
   } catch (const std::exception& e) {

@@ -25,6 +25,10 @@ ROWS = [
     ("muc", "deliveries_per_s", "MUC fan-out", "deliveries/s", True),
     ("ws-login-scram-sha256", "logins_per_s", "WebSocket login SCRAM-SHA-256", "sessions/s", True),
     ("ws-msg", "msgs_per_s", "WebSocket 1:1 messages", "msgs/s", True),
+    ("bosh-login-scram-sha256", "logins_per_s", "BOSH login SCRAM-SHA-256", "sessions/s", True),
+    ("bosh-msg", "msgs_per_s", "BOSH 1:1 messages", "msgs/s", True),
+    ("pubsub", "deliveries_per_s", "PubSub fan-out (pubsub service)", "notifications/s", True),
+    ("pep", "deliveries_per_s", "PEP fan-out", "notifications/s", True),
 ]
 EFFICIENCY = [
     ("login-scram-sha256", "logins", "login SCRAM-SHA-256, plain"),
@@ -34,6 +38,10 @@ EFFICIENCY = [
     ("muc", "deliveries", "MUC fan-out"),
     ("ws-login-scram-sha256", "logins", "WebSocket login SCRAM-SHA-256"),
     ("ws-msg", "msgs", "WebSocket 1:1 messages"),
+    ("bosh-login-scram-sha256", "logins", "BOSH login SCRAM-SHA-256"),
+    ("bosh-msg", "msgs", "BOSH 1:1 messages"),
+    ("pubsub", "deliveries", "PubSub fan-out"),
+    ("pep", "deliveries", "PEP fan-out"),
 ]
 
 
@@ -169,6 +177,11 @@ def main():
     throughput_target("login SCRAM-SHA-256, plain", "login-scram-sha256", "logins_per_s", "logins", 5)
     throughput_target("login SCRAM-SHA-256, TLS", "login-scram-sha256-tls", "logins_per_s", "logins", 5)
     throughput_target("MUC fan-out", "muc", "deliveries_per_s", "deliveries", 10)
+    for label, title in (("pubsub", "PubSub fan-out"), ("pep", "PEP fan-out")):
+        r = runs.get(("causerie", label)) or {}
+        subs = r.get("params", {}).get("subscribers")
+        throughput_target(f"{title} to {subs:,} subscribers (the issue's anchor: PEP to 1 000 subscribers ~8k/s)"
+                          if subs else title, label, "deliveries_per_s", "deliveries", 10)
     for label, title in (("idle-plain", "plain"), ("idle-tls", "TLS")):
         c, p = fig("causerie", label, "rss_per_session_bytes"), fig("prosody", label, "rss_per_session_bytes")
         if c and p:

@@ -3,7 +3,9 @@
 # each server restarted before each scenario and pinned to one core (taskset -c 0) with the load
 # generator on the other (taskset -c 1); then Causerie once more on both cores for the message figure.
 # Writes bench/RESULTS.md and bench/results.png (see bench/README.md). BENCH_QUICK=1: a smoke run of
-# a few minutes. BENCH_SERVERS="causerie prosody" limits the servers; BENCH_OUT=dir writes elsewhere.
+# a few minutes. BENCH_SERVERS="causerie prosody" limits the servers; BENCH_OUT=dir writes elsewhere;
+# BENCH_ONLY="msg bosh-msg pubsub" runs only the scenarios with these labels (the first column of RESULTS.md's
+# command list).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build}
@@ -12,6 +14,7 @@ GEN=$BUILD/causerie-bench
 CAUSERIE=$BUILD/causerie
 QUICK=${BENCH_QUICK:-0}
 SERVERS=${BENCH_SERVERS:-causerie prosody ejabberd}
+ONLY=${BENCH_ONLY:-}
 OUT=${BENCH_OUT:-$ROOT/bench}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 GEN_CPU=${BENCH_GEN_CPU:-1}
@@ -24,9 +27,9 @@ ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 if [ "$QUICK" = 1 ]; then
-  WARM=0.5; DUR=2; IDLE=2000; IDLE_BIG=5000; PAIRS=50; USERS=200; OCC=100; TIMEOUT=60
+  WARM=0.5; DUR=2; IDLE=2000; IDLE_BIG=5000; PAIRS=50; USERS=200; OCC=100; SUBS=100; BOSH_PAIRS=50; TIMEOUT=60
 else
-  WARM=2; DUR=10; IDLE=10000; IDLE_BIG=100000; PAIRS=500; USERS=1000; OCC=500; TIMEOUT=300
+  WARM=2; DUR=10; IDLE=10000; IDLE_BIG=100000; PAIRS=500; USERS=1000; OCC=500; SUBS=1000; BOSH_PAIRS=200; TIMEOUT=300
 fi
 ROSTER=100
 # One process holds at most RLIMIT_NOFILE sockets; where the hard limit cannot be raised (no
@@ -158,13 +161,18 @@ password_hash = "$hash"
 storage = "internal"
 certificates = "$WORK"
 ssl = { certificate = "$WORK/cert.pem", key = "$WORK/key.pem" }
-modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "posix", "websocket" }
+modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "posix", "websocket", "bosh", "pep" }
+-- BOSH on plain HTTP counts as secure here like the plain c2s port (no TLS requirement anywhere).
+consider_bosh_secure = true
+-- mod_pubsub lets only admins create nodes: u0 creates the pubsub scenario's node.
+admins = { "u0@localhost" }
 modules_disabled = { "s2s", "offline" }
 VirtualHost "localhost"
 Component "conference.localhost" "muc"
   muc_room_locking = false
   muc_room_default_history_length = 0
   restrict_room_creation = false
+Component "pubsub.localhost" "pubsub"
 LUA
 }
 
@@ -222,6 +230,7 @@ listen:
     backlog: 1024
     request_handlers:
       /xmpp-websocket: ejabberd_http_ws
+      /http-bind: mod_bosh
 auth_method: internal
 auth_password_format: scram
 auth_scram_hash: $hash
@@ -241,6 +250,8 @@ access_rules:
     allow: all
   muc_create:
     allow: local
+  pubsub_createnode:
+    allow: local
 api_permissions:
   "console commands":
     from: [ejabberd_ctl]
@@ -250,6 +261,13 @@ modules:
   mod_roster: {}
   mod_disco: {}
   mod_ping: {}
+  mod_bosh: {}
+  mod_caps: {}
+  mod_pubsub:
+    host: "pubsub.localhost"
+    access_createnode: pubsub_createnode
+    plugins: ["flat", "pep"]
+    max_items_node: 1000
   mod_muc:
     host: "conference.localhost"
     access_create: muc_create
@@ -330,6 +348,7 @@ start_server() {  # $1 server $2 variant
 # run SERVER VARIANT LABEL SCENARIO ARGS... : restart the server, run one scenario, keep its JSON line.
 run() {
   local server=$1 variant=$2 label=$3 scenario=$4; shift 4
+  if [ -n "$ONLY" ] && [[ " $ONLY " != *" $label "* ]]; then return; fi
   local gen_cpus=$GEN_CPU
   [ "$variant" = 2core ] && gen_cpus=$SERVER_CPU,$GEN_CPU
   if ! start_server "$server" "$variant"; then
@@ -365,6 +384,13 @@ scenarios_for() {  # $1 server
   local ws=(--transport websocket --port "$HTTPPORT" --http-path /xmpp-websocket)
   run "$s" $v256 ws-login-scram-sha256 login "${common[@]}" --mech SCRAM-SHA-256 "${ws[@]}" --concurrency 50 --accounts 1000
   run "$s" $v1 ws-msg msg "${common[@]}" --pairs "$PAIRS" --window 10 "${ws[@]}"
+  # XMPP over BOSH (XEP-0124/0206), plain HTTP: two keep-alive connections per session, hold 1, requests 2.
+  local bosh=(--transport bosh --port "$HTTPPORT" --http-path /http-bind)
+  run "$s" $v256 bosh-login-scram-sha256 login "${common[@]}" --mech SCRAM-SHA-256 "${bosh[@]}" --concurrency 50 --accounts 1000
+  run "$s" $v1 bosh-msg msg "${common[@]}" --pairs "$BOSH_PAIRS" --window 4 "${bosh[@]}"
+  # PubSub fan-out (XEP-0060) on pubsub.localhost, and PEP (XEP-0163) on u0's account: $SUBS subscribers.
+  run "$s" $v1 pubsub pubsub "${common[@]}" --service pubsub.localhost --subscribers "$SUBS" --publishers 4 --window 4 --concurrency 100
+  run "$s" $v1 pep pubsub "${common[@]}" --service pep --subscribers "$SUBS" --window 16 --concurrency 100
   if [ "$s" != causerie ] || [ -d "$ROOT/src/modules/muc" ]; then
     run "$s" $v1 muc muc "${common[@]}" --occupants "$OCC" --senders 10 --window 4 --concurrency 100
   fi

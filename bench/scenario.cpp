@@ -192,6 +192,8 @@ const std::vector<ScenarioInfo>& scenarios() {
       {"presence", "--users with ring rosters of --roster-size online contacts; presence deliveries/s", make_presence},
       {"muc", "--occupants in one room (--room), --senders with --window messages in flight; deliveries/s",
        make_muc},
+      {"pubsub", "--subscribers on one node (--service JID or pep), --publishers with --window publishes in flight; "
+                 "notifications/s", make_pubsub},
   };
   return list;
 }

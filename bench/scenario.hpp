@@ -47,6 +47,11 @@ struct Options {
   unsigned occupants = 500;    // muc: room size
   unsigned senders = 5;        // muc: occupants sending, each with --window messages in flight
   std::string room = "bench@conference.localhost";
+  unsigned subscribers = 1000;  // pubsub: subscribed sessions, u0..u(n-1)
+  unsigned publishers = 1;      // pubsub: u0..u(p-1) publish, each with --window publishes in flight
+  std::string service = "pubsub.localhost";  // pubsub: service JID, or "pep": u0's bare JID
+  std::string node;             // pubsub: default "bench" (service) or "urn:xmpp:bench:0" (pep)
+  unsigned max_items = 10;      // pubsub: the node's max_items
 
   std::string user(unsigned i) const { return user_prefix + std::to_string(i); }
   std::string bare(unsigned i) const { return user(i) + "@" + ep.domain; }
@@ -191,5 +196,6 @@ std::unique_ptr<Scenario> make_idle(const Options& o);
 std::unique_ptr<Scenario> make_msg(const Options& o);
 std::unique_ptr<Scenario> make_presence(const Options& o);
 std::unique_ptr<Scenario> make_muc(const Options& o);
+std::unique_ptr<Scenario> make_pubsub(const Options& o);
 
 }  // namespace causerie::bench

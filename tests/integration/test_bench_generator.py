@@ -19,8 +19,8 @@ def generator(env):
     return path
 
 
-def bench(env, *args, timeout=60):
-    cmd = [generator(env), "run", *args, "--port", str(env.server.c2s_port), "--server-name", "causerie",
+def bench(env, *args, timeout=60, port=None):
+    cmd = [generator(env), "run", *args, "--port", str(port or env.server.c2s_port), "--server-name", "causerie",
            "--server-pid", str(env.server.proc.pid), "--threads", "1", "--timeout", "20"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     lines = [l for l in r.stdout.splitlines() if l.strip()]
@@ -76,6 +76,35 @@ async def test_idle_and_presence(env):
     check(f["deliveries"] > 0 and f["lost"] == 0 and f["deliveries_total"] == f["deliveries_expected"], f"presence {f}")
 
 
+async def test_bosh_msg(env):
+    # XEP-0124/0206: the same chat run over BOSH (two HTTP connections per session, a request waiting).
+    r = bench(env, "msg", "--transport", "bosh", "--pairs", "3", "--window", "2", "--warmup", "0.2", "--duration", "1.5",
+              port=env.server.extra_ports["http"])
+    f = r["figures"]
+    check(r["params"]["transport"] == "bosh", f"params {r['params']}")
+    check(f["delivered"] > 0 and f["lost"] == 0 and f["reordered"] == 0 and f["sent_total"] == f["received_total"],
+          f"bosh {f}")
+    r = bench(env, "login", "--transport", "bosh", "--mech", "SCRAM-SHA-256", "--accounts", "10", "--concurrency", "3",
+              "--warmup", "0.2", "--duration", "1", port=env.server.extra_ports["http"])
+    check(r["figures"]["logins"] > 0 and r["figures"]["failures"] == 0, f"bosh login {r['figures']}")
+
+
+async def test_pubsub_and_pep(env):
+    # One node on pubsub.localhost, then u0's PEP node: every subscriber gets every item, once.
+    for service, extra in (("pubsub.localhost", ["--publishers", "2", "--window", "2"]), ("pep", ["--window", "4"])):
+        r = bench(env, "pubsub", "--service", service, "--subscribers", "10", *extra, "--warmup", "0.2",
+                  "--duration", "1")
+        f = r["figures"]
+        check(f["items_published"] > 0 and f["deliveries"] > 0 and f["lost"] == 0, f"{service}: {f}")
+        check(f["deliveries_total"] == f["items_published"] * 10 == f["deliveries_expected"], f"{service}: {f}")
+        check(f["per_subscriber_min"] == f["per_subscriber_max"] == f["items_published"], f"{service}: {f}")
+        check(f["publish_results"] == f["items_published"], f"{service}: {f}")
+    # A second run finds the node there (an earlier run's items do not count).
+    r = bench(env, "pubsub", "--service", "pep", "--subscribers", "5", "--window", "2", "--warmup", "0.1",
+              "--duration", "0.5")
+    check(r["figures"]["per_subscriber_min"] == r["figures"]["items_published"] > 0, f"again: {r['figures']}")
+
+
 async def test_wrong_password_is_reported(env):
     # A run that cannot log in must say so (exit code and ok=false), or the checks above could not fail.
     cmd = [generator(env), "run", "login", "--port", str(env.server.c2s_port), "--password", "wrong",
@@ -86,4 +115,5 @@ async def test_wrong_password_is_reported(env):
 
 
 if __name__ == "__main__":
-    harness.main(globals(), require_encryption=False)
+    harness.main(globals(), require_encryption=False, listeners=[("http", "http", "none")],
+                 extra_toml="[http]\nrequests_per_second = 100000")
