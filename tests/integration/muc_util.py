@@ -20,13 +20,13 @@ OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 DELAY = "urn:xmpp:delay"
 
 
-async def connect(env, jid, password, **kw):
+async def connect(env, jid, password, extra_plugins=(), **kw):
     """A connected client whose next_presence/next_message/drain see every presence and message.
 
     slixmpp's own "presence" event skips occupant JIDs once its xep_0045 plugin has seen them, and errors
     come as "message_error": the harness queues would miss both, so these queues are fed by raw handlers.
     """
-    c = await env.connect(jid, password, PLUGINS, **kw)
+    c = await env.connect(jid, password, PLUGINS + list(extra_plugins), **kw)
     c.mp, c.mm = asyncio.Queue(), asyncio.Queue()
     c.register_handler(Callback("muc-test-presence", MatchXPath("{jabber:client}presence"), c.mp.put_nowait))
     c.register_handler(Callback("muc-test-message", MatchXPath("{jabber:client}message"), c.mm.put_nowait))
@@ -36,12 +36,12 @@ async def connect(env, jid, password, **kw):
     return c
 
 
-async def users(env, *names):
+async def users(env, *names, extra_plugins=()):
     """Accounts made with the CLI, each connected (resource "r") and available."""
     out = []
     for n in names:
         jid, pw = env.user(n)
-        out.append(await connect(env, jid + "/r", pw))
+        out.append(await connect(env, jid + "/r", pw, extra_plugins))
     return out
 
 

@@ -14,8 +14,15 @@ async def setup(env, prefix, n, config=None):
     clients = await users(env, *[f"{prefix}_{x}" for x in ("alice", "bob", "carol", "dave")[:n]])
     room = room_jid(env, prefix)
     await create(clients[0], room, "Alice", config)
-    for c, nick in zip(clients[1:], ("Bob", "Carol", "Dave")):
+    nicks = ("Alice", "Bob", "Carol", "Dave")[:n]
+    for c, nick in zip(clients[1:], nicks[1:]):
         await join(c, room, nick)
+    # A join returns when the joiner has its self-presence; the copies of its presence sent to earlier
+    # occupants travel on their own connections and may still be on the way. Wait for them, or a test's
+    # next_presence(from this nick) could take the stale join presence for the change it awaits.
+    for i, c in enumerate(clients):
+        for nick in nicks[i + 1:]:
+            await c.next_presence(presence_from(room, nick, unavailable=False))
     for c in clients:
         c.drain()
     return room, clients

@@ -135,6 +135,46 @@ TEST(MucPrivileges, AffiliationChanges) {
   }
 }
 
+TEST(MucPrivileges, Registration) {
+  // §7.10 with our room option; §9.9 approval for members-only rooms (or when the room asks for it).
+  using P = RegistrationPath;
+  struct Row {
+    Affiliation who;
+    bool members_only;
+    Registration option;
+    P path;
+    Denial want;
+  };
+  constexpr auto Auto = Registration::kAuto, Appr = Registration::kApproval, Closed = Registration::kNone;
+  std::vector<Row> rows = {
+      {None, false, Auto, P::kImmediate, OK},          // open room: a member at once
+      {None, true, Auto, P::kNeedsApproval, OK},       // members-only: the admins decide
+      {None, false, Appr, P::kNeedsApproval, OK},
+      {None, false, Closed, P::kDenied, C::kNotAllowed},
+      {Out, false, Auto, P::kDenied, C::kForbidden},   // outcasts never
+      {Out, true, Closed, P::kDenied, C::kForbidden},
+      {Mem, true, Auto, P::kImmediate, OK},            // members only change their nickname
+      {Mem, false, Appr, P::kImmediate, OK},
+      {Adm, true, Appr, P::kImmediate, OK},
+      {Own, false, Auto, P::kImmediate, OK},
+      {Mem, false, Closed, P::kDenied, C::kNotAllowed},
+  };
+  for (size_t i = 0; i < rows.size(); ++i) {
+    RoomConfig c;
+    c.members_only = rows[i].members_only;
+    c.registration = rows[i].option;
+    RegistrationDecision d = check_registration(rows[i].who, c);
+    EXPECT_EQ(d.path, rows[i].path) << "row " << i;
+    EXPECT_EQ(d.denial, rows[i].want) << "row " << i;
+  }
+  EXPECT_EQ(check_registration_approval(Mem, None), C::kForbidden);
+  EXPECT_EQ(check_registration_approval(None, None), C::kForbidden);
+  EXPECT_EQ(check_registration_approval(Adm, None), OK);
+  EXPECT_EQ(check_registration_approval(Own, None), OK);
+  EXPECT_EQ(check_registration_approval(Own, Out), C::kNotAllowed);  // banned since asking
+  EXPECT_EQ(check_registration_approval(Adm, Mem), OK);              // moot, not an error
+}
+
 TEST(MucPrivileges, ListAccess) {
   RoomConfig semi;  // whois moderators
   RoomConfig open;

@@ -3,6 +3,7 @@
 
 #include "core/xml/fragment.hpp"
 #include "core/xml/namespaces.hpp"
+#include "core/xml/serializer.hpp"
 #include "modules/muc/room.hpp"
 
 using namespace causerie;
@@ -333,6 +334,111 @@ TEST_F(MucRoomTest, SelfPingAndIqsToOccupants) {
   EXPECT_EQ(back[0].to, "crone1@shakespeare.lit/desktop");
   EXPECT_EQ(back[0].el.attr("id"), "v1");
   EXPECT_EQ(back[0].from(), "coven@chat.shakespeare.lit/thirdwitch");
+}
+
+
+// §7.10 / §9.9: registration as stanzas.
+std::string reg_iq(const std::string& from, const std::string& type, const std::string& body) {
+  return "<iq from='" + from + "' to='coven@chat.shakespeare.lit' type='" + type + "' id='r'>"
+         "<query xmlns='jabber:iq:register'>" + body + "</query></iq>";
+}
+std::string reg_form(const std::string& nick) {
+  return "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>"
+         "http://jabber.org/protocol/muc#register</value></field><field var='muc#register_roomnick'><value>" +
+         nick + "</value></field></x>";
+}
+
+TEST_F(MucRoomTest, RegistrationInAnOpenRoomMakesAMemberWithAReservedNick) {
+  create_instant();
+  send(join("hag66@shakespeare.lit/pda", "hag"), 2);
+  auto get = send(reg_iq("hag66@shakespeare.lit/pda", "get", ""), 2);
+  ASSERT_EQ(get.size(), 1u);
+  const auto* q = get[0].el.child("query", ns::kRegister);
+  ASSERT_TRUE(q);
+  EXPECT_FALSE(q->child("registered", ns::kRegister));
+  EXPECT_TRUE(q->child("x", ns::kDataForms));
+  auto set = send(reg_iq("hag66@shakespeare.lit/pda", "set", reg_form("thirdwitch")), 2);
+  // The affiliation change is broadcast (§7.10 "Service Sends Notice of Membership"), then the result.
+  ASSERT_GE(set.size(), 3u);
+  auto crone = to(set, "crone1@shakespeare.lit/desktop");
+  ASSERT_EQ(crone.size(), 1u);
+  EXPECT_EQ(crone[0].from(), "coven@chat.shakespeare.lit/hag");
+  EXPECT_EQ(crone[0].item()->attr("affiliation"), "member");
+  EXPECT_EQ(set.back().type(), "result");
+  // Already registered: <registered/> and the nickname.
+  auto again = send(reg_iq("hag66@shakespeare.lit/pda", "get", ""), 2);
+  q = again[0].el.child("query", ns::kRegister);
+  ASSERT_TRUE(q && q->child("registered", ns::kRegister));
+  EXPECT_EQ(q->child_text("username", ns::kRegister), "thirdwitch");
+  // §7.2.9: the reserved nick is nobody else's; §7.10: nor can another user register it.
+  auto taken = send(join("wiccarocks@shakespeare.lit/laptop", "thirdwitch"), 3);
+  EXPECT_TRUE(taken[0].el.child("error")->child("conflict", ns::kStanzas));
+  auto dup = send(reg_iq("wiccarocks@shakespeare.lit/laptop", "set", reg_form("thirdwitch")), 3);
+  EXPECT_TRUE(dup[0].el.child("error")->child("conflict", ns::kStanzas));
+  // Cancelling: back to no affiliation, the nickname free again.
+  auto rm = send(reg_iq("hag66@shakespeare.lit/pda", "set", "<remove/>"), 2);
+  EXPECT_EQ(rm.back().type(), "result");
+  auto none = send(reg_iq("hag66@shakespeare.lit/pda", "set", "<remove/>"), 2);
+  EXPECT_TRUE(none[0].el.child("error")->child("registration-required", ns::kStanzas));
+  auto free = send(reg_iq("wiccarocks@shakespeare.lit/laptop", "set", reg_form("thirdwitch")), 3);
+  EXPECT_EQ(free.back().type(), "result");
+}
+
+TEST_F(MucRoomTest, RegistrationRefusals) {
+  create_instant("<field var='{urn:causerie:muc}registration'><value>none</value></field>");
+  auto closed = send(reg_iq("hag66@shakespeare.lit/pda", "get", ""), 2);
+  EXPECT_TRUE(closed[0].el.child("error")->child("not-allowed", ns::kStanzas));
+  send("<iq from='crone1@shakespeare.lit/desktop' to='coven@chat.shakespeare.lit' type='set' id='b'>"
+       "<query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='outcast' "
+       "jid='earlofcambridge@shakespeare.lit'/></query></iq>",
+       1);
+  auto banned = send(reg_iq("earlofcambridge@shakespeare.lit/x", "set", reg_form("cambridge")), 5);
+  EXPECT_TRUE(banned[0].el.child("error")->child("forbidden", ns::kStanzas));
+  auto no_form = send(reg_iq("hag66@shakespeare.lit/pda", "set", ""), 2);
+  EXPECT_TRUE(no_form[0].el.child("error")->child("bad-request", ns::kStanzas));
+}
+
+TEST_F(MucRoomTest, MembersOnlyRegistrationGoesToTheOwnersForApproval) {
+  create_instant("<field var='muc#roomconfig_membersonly'><value>1</value></field>");
+  auto set = send(reg_iq("hag66@shakespeare.lit/pda", "set", reg_form("thirdwitch")), 2);
+  auto forms = to(set, "crone1@shakespeare.lit");  // the owner's account, routed
+  ASSERT_EQ(forms.size(), 1u);
+  EXPECT_FALSE(forms[0].direct);
+  const auto* x = forms[0].el.child("x", ns::kDataForms);
+  ASSERT_TRUE(x);
+  auto form = xml::DataForm::parse(*x);
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->value("muc#jid"), "hag66@shakespeare.lit");
+  EXPECT_EQ(form->value("muc#register_roomnick"), "thirdwitch");
+  auto hag = to(set, "hag66@shakespeare.lit/pda");
+  ASSERT_EQ(hag.size(), 1u);
+  EXPECT_EQ(hag[0].type(), "result");  // §7.10: the request was received
+  // Still no member; asking again at once is refused (the admins have it).
+  auto in = send(join("hag66@shakespeare.lit/pda", "thirdwitch"), 2);
+  EXPECT_TRUE(in[0].el.child("error")->child("registration-required", ns::kStanzas));
+  auto twice = send(reg_iq("hag66@shakespeare.lit/pda", "set", reg_form("thirdwitch")), 2);
+  EXPECT_TRUE(twice[0].el.child("error")->child("policy-violation", ns::kStanzas));
+  // Only an admin or owner may answer.
+  form->type = "submit";
+  form->field("muc#register_allow")->values = {"1"};
+  auto answer = [&](const std::string& from, uint64_t session) {
+    xml::Element m("message", ns::kClient);
+    m.set_attr("from", from);
+    m.set_attr("to", "coven@chat.shakespeare.lit");
+    m.add(form->to_element());
+    return send(xml::to_string(m), session);
+  };
+  auto sneaky = answer("hag66@shakespeare.lit/pda", 2);
+  ASSERT_EQ(sneaky.size(), 1u);
+  EXPECT_TRUE(sneaky[0].el.child("error")->child("forbidden", ns::kStanzas));
+  // The owner approves: hag66 is a member with the nickname, and invited (§9.5).
+  auto ok = answer("crone1@shakespeare.lit/desktop", 1);
+  auto invite = to(ok, "hag66@shakespeare.lit");
+  ASSERT_EQ(invite.size(), 1u);
+  EXPECT_TRUE(invite[0].el.child("x", ns::kMucUser)->child("invite"));
+  auto joined = send(join("hag66@shakespeare.lit/pda", "thirdwitch"), 2);
+  EXPECT_EQ(to(joined, "hag66@shakespeare.lit/pda")[0].name(), "presence");
+  EXPECT_FALSE(joined[0].el.child("error"));
 }
 
 }  // namespace

@@ -48,6 +48,7 @@ inline constexpr const char* kMucOwner = "http://jabber.org/protocol/muc#owner";
 inline constexpr const char* kMucRoomConfig = "http://jabber.org/protocol/muc#roomconfig";
 inline constexpr const char* kMucRoomInfo = "http://jabber.org/protocol/muc#roominfo";
 inline constexpr const char* kMucRequest = "http://jabber.org/protocol/muc#request";
+inline constexpr const char* kMucRegister = "http://jabber.org/protocol/muc#register";
 inline constexpr const char* kMucStableId = "http://jabber.org/protocol/muc#stable_id";
 inline constexpr const char* kMucSelfPing = "http://jabber.org/protocol/muc#self-ping-optimization";
 inline constexpr const char* kOccupantId = "urn:xmpp:occupant-id:0";

@@ -28,10 +28,16 @@ enum class Whois : uint8_t { kModerators, kAnyone, kNone };
 // muc#roomconfig_allowpm: who may send private messages.
 enum class AllowPm : uint8_t { kAnyone, kParticipants, kModerators, kNone };
 
+// Registration with the room (§7.10), our own room option: kAuto registers at once in an open room and asks
+// the admins and owners for approval (§9.9) in a members-only room; kApproval always asks; kNone refuses.
+enum class Registration : uint8_t { kAuto, kApproval, kNone };
+
 const char* to_string(Whois w);
 const char* to_string(AllowPm p);
+const char* to_string(Registration r);
 std::optional<Whois> parse_whois(std::string_view s);
 std::optional<AllowPm> parse_allow_pm(std::string_view s);
+std::optional<Registration> parse_registration(std::string_view s);
 
 struct RoomConfig {
   std::string name;         // muc#roomconfig_roomname
@@ -52,6 +58,7 @@ struct RoomConfig {
   uint32_t history_fetch = 20;  // muc#maxhistoryfetch
   uint8_t presence_broadcast = kAllRoles;
   uint8_t get_member_list = kAllRoles;
+  Registration registration = Registration::kAuto;
 
   bool operator==(const RoomConfig&) const = default;
 };

@@ -118,6 +118,24 @@ Denial check_invite(Actor actor, const RoomConfig& c) {
   return C::kForbidden;
 }
 
+RegistrationDecision check_registration(Affiliation a, const RoomConfig& c) {
+  if (a == Affiliation::kOutcast) return {RegistrationPath::kDenied, C::kForbidden};
+  // §7.10: "If the user ... is not allowed to register with the room ... not-allowed".
+  if (c.registration == Registration::kNone) return {RegistrationPath::kDenied, C::kNotAllowed};
+  if (a >= Affiliation::kMember) return {RegistrationPath::kImmediate, std::nullopt};
+  // §7.10 "MAY request that the submission be approved by a room admin/owner": a members-only room is
+  // entered only from its member list, which registering would otherwise open to anyone.
+  if (c.registration == Registration::kApproval || c.members_only)
+    return {RegistrationPath::kNeedsApproval, std::nullopt};
+  return {RegistrationPath::kImmediate, std::nullopt};
+}
+
+Denial check_registration_approval(Affiliation approver, Affiliation target) {
+  if (approver < Affiliation::kAdmin) return C::kForbidden;
+  if (target == Affiliation::kOutcast) return C::kNotAllowed;
+  return std::nullopt;
+}
+
 bool can_send_groupchat(Role r) { return r >= Role::kParticipant; }
 
 bool can_change_subject(Role r, bool occupants_may) {

@@ -51,6 +51,20 @@ Denial check_list_access(Actor actor, bool occupant, const RoomConfig& c, std::o
 // §7.8.2: mediated invitations (members-only rooms restrict them).
 Denial check_invite(Actor actor, const RoomConfig& c);
 
+// §7.10 registration with a room: refused (outcasts: forbidden; the room allows none: not-allowed), done
+// at once, or sent to the admins and owners for approval (§9.9). Users already on the member list (or
+// above) only change their reserved nickname, which needs nobody's approval.
+enum class RegistrationPath : uint8_t { kDenied, kImmediate, kNeedsApproval };
+struct RegistrationDecision {
+  RegistrationPath path = RegistrationPath::kDenied;
+  Denial denial;
+};
+RegistrationDecision check_registration(Affiliation a, const RoomConfig& c);
+
+// §9.9: an approval form submitted by `approver` for a user now `target`. Only admins and owners approve
+// (forbidden); a user banned since asking is not let in by an old request (not-allowed).
+Denial check_registration_approval(Affiliation approver, Affiliation target);
+
 // §5.1.1 privileges of roles.
 bool can_send_groupchat(Role r);                           // "Send Messages to All"
 bool can_change_subject(Role r, bool occupants_may);       // "Modify Subject" with muc#roomconfig_changesubject

@@ -7,7 +7,8 @@
 // functions of privileges.hpp; the stanza shapes those of muc_stanzas.hpp. Files: room.cpp (state,
 // broadcast, persistence), room_presence.cpp (§7.2 entering, §7.6 nick change, §7.14 exit, removals),
 // room_message.cpp (§7.4 groupchat, §7.5 private messages, subject, §7.8 invitations, §7.13/§8.6 voice),
-// room_iq.cpp (§6 disco, §8–§10 muc#admin and muc#owner, IQs to occupants, XEP-0410 self-ping).
+// room_iq.cpp (§6 disco, §8–§10 muc#admin and muc#owner, IQs to occupants, XEP-0410 self-ping),
+// room_register.cpp (§7.10 registration, §9.9 its approval).
 //
 // Thread rules: not thread-safe. The RoomRegistry hands a room to one thread at a time; a room's
 // ServiceSettings are immutable and outlive it.
@@ -220,6 +221,14 @@ class Room {
   void apply_affiliation(const std::string& bare, Affiliation a, const std::string& nick, const std::string& reason,
                          const Jid& actor, RoomOutput& out);
 
+  // --- room_register.cpp ---
+  void on_register(const Stanza& st, const xml::Element& q, SessionRef origin, RoomOutput& out);
+  void on_registration_answer(const Stanza& st, const xml::DataForm& form, SessionRef origin, RoomOutput& out);
+  // Reserved by another user, or the nickname of another user's occupant.
+  bool nick_taken(std::string_view nick, std::string_view bare) const;
+  // The reserved nickname ("" for none) of a user on the member list or above; null for anyone else.
+  const std::string* registered_nick(std::string_view bare) const;
+
   const ServiceSettings& s_;
   Jid jid_;
   RoomConfig config_;
@@ -234,6 +243,7 @@ class Room {
   std::deque<std::pair<std::string, Jid>> invitations_;  // invitee bare JID -> inviter, newest last
   std::deque<PendingIq> pending_iqs_;
   uint64_t iq_counter_ = 0;
+  std::map<std::string, util::SystemTime, std::less<>> registration_requests_;  // forwarded for approval (§9.9)
 };
 
 }  // namespace causerie::modules::muc

@@ -75,6 +75,12 @@ xml::DataForm config_form(const RoomConfig& c, const std::vector<std::string>& o
   f.add("muc#roomconfig_roomsecret", "text-private", {c.password}, "Password");
   auto& wh = f.add("muc#roomconfig_whois", "list-single", {to_string(c.whois)}, "Who May Discover Real JIDs?");
   wh.options = {{"Moderators Only", "moderators"}, {"Anyone", "anyone"}};
+  // Not a registered muc#roomconfig field, so its name is namespaced (XEP-0068 §3.2).
+  auto& rg = f.add(kRegistrationField, "list-single", {to_string(c.registration)},
+                   "Who May Register with the Room (and so reserve a nickname)?");
+  rg.options = {{"Anyone; in a members-only room once an admin approves", "auto"},
+                {"Anyone, once an admin approves", "approval"},
+                {"Nobody: admins add members", "none"}};
   f.add("muc#maxhistoryfetch", "text-single", {std::to_string(c.history_fetch)},
         "Maximum Number of History Messages Returned by Room (at most " + std::to_string(limits.max_history) + ")");
   f.add("muc#roomconfig_roomadmins", "jid-multi", admins, "Room Admins");
@@ -154,6 +160,10 @@ tl::expected<ConfigSubmission, StanzaError> apply_config_form(const xml::DataFor
       auto w = parse_whois(v);
       ok = w.has_value();
       if (w) c.whois = *w;
+    } else if (var == kRegistrationField) {
+      auto r = parse_registration(v);
+      ok = r.has_value();
+      if (r) c.registration = *r;
     } else if (var == "muc#roomconfig_maxusers") {
       if (v == "none" || v.empty()) c.max_users = 0;
       else if (auto n = parse_u32(v); n && *n > 0 && *n <= limits.max_users) c.max_users = *n;

@@ -24,6 +24,9 @@ struct ConfigLimits {
   size_t max_list = 1000;        // entries in the owner and admin lists of one form
 };
 
+// Our room option for registration (§7.10, muc_types.hpp Registration): list-single auto|approval|none.
+inline constexpr const char* kRegistrationField = "{urn:causerie:muc}registration";
+
 // The form sent to an owner (type 'form'), filled with the current values and the full owner/admin lists.
 xml::DataForm config_form(const RoomConfig& c, const std::vector<std::string>& owners,
                           const std::vector<std::string>& admins, const ConfigLimits& limits, std::string_view room);

@@ -1,6 +1,6 @@
 // XEP-0045 v1.35 §6.4 room disco#info (XEP-0128 muc#roominfo), §6.5 items, §7.12 reserved nickname,
 // §8–§10 muc#admin lists and changes, §10.1–§10.2 muc#owner configuration, §10.9 destruction,
-// §17.5 IQs to occupants, XEP-0410 v1.1 self-ping.
+// §17.5 IQs to occupants, XEP-0410 v1.1 self-ping; §7.10 registration is in room_register.cpp.
 #include <algorithm>
 
 #include "core/module/disco_registry.hpp"
@@ -50,6 +50,8 @@ void Room::on_iq(const Stanza& st, SessionRef origin, RoomOutput& out) {
     set ? admin_set(st, *q, origin, out) : admin_get(st, *q, origin, out);
   } else if (q->is("query", ns::kMucOwner)) {
     set ? owner_set(st, *q, origin, out) : owner_get(st, origin, out);
+  } else if (q->is("query", ns::kRegister)) {
+    on_register(st, *q, origin, out);  // §7.10
   } else if (!set && q->is("ping", ns::kPing)) {
     reply(st, std::nullopt, origin, out);
   } else {
@@ -89,6 +91,7 @@ void Room::disco_info(const Stanza& st, SessionRef origin, RoomOutput& out) cons
       c.moderated ? "muc_moderated" : "muc_unmoderated",
       c.whois == Whois::kAnyone ? "muc_nonanonymous" : "muc_semianonymous",
       c.password_protected ? "muc_passwordprotected" : "muc_unsecured"};
+  if (c.registration != Registration::kNone) features.emplace_back(ns::kRegister);  // §7.10
   std::string name = c.name.empty() ? std::string(jid_.localpart()) : c.name;
   xml::Element r = DiscoRegistry::info_query({DiscoIdentity{"conference", "text", name}}, std::move(features));
   // XEP-0128: the muc#roominfo form (§6.4 and §16.5.4).

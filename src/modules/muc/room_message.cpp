@@ -64,6 +64,10 @@ void Room::on_message(const Stanza& st, SessionRef origin, RoomOutput& out) {
       on_voice_request(st, *form, origin, out);
       return;
     }
+    if (form && form->form_type() == ns::kMucRegister) {
+      on_registration_answer(st, *form, origin, out);  // §9.9
+      return;
+    }
   }
   // §17.2 rule 1: messages to the room itself must be of type groupchat.
   error(st, StanzaError(StanzaErrorCondition::kBadRequest, "messages to the room are of type groupchat"), origin, out);
