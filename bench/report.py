@@ -220,6 +220,18 @@ def main():
           f"achieved {fmt(f.get('msgs_per_s'))}): p50 {fmt(f.get('latency_ms_p50'))} ms, p99 "
           f"{fmt(f.get('latency_ms_p99'))} ms, max {fmt(f.get('latency_ms_max'))} ms; lost {f.get('lost', '?')}, "
           f"reordered {f.get('reordered', '?')} (valid run: {half.get('ok')}).")
+    curve = [(d, runs.get(("causerie", f"msg-rate-1-{d}"))) for d in (4, 8, 16)]
+    curve = [(d, r) for d, r in curve if r]
+    if curve:
+        w("- The latency curve below half rate (paced, same pairs and window; p99 target 5 ms):\n")
+        w("  | load | paced at msgs/s | achieved | server cores | p50 ms | p99 ms | max ms | valid |")
+        w("  |---|---:|---:|---:|---:|---:|---:|---|")
+        for d, r in curve:
+            f = r.get("figures", {})
+            w(f"  | 1/{d} of max | {r['params'].get('rate', 0):,.0f} | {fmt(f.get('msgs_per_s'))} | "
+              f"{fmt(f.get('server_cores'))} | {fmt(f.get('latency_ms_p50'))} | {fmt(f.get('latency_ms_p99'))} | "
+              f"{fmt(f.get('latency_ms_max'))} | {r.get('ok')} |")
+        w("")
     big = runs.get(("causerie", "idle-tls-big"))
     if big:
         f = big.get("figures", {})

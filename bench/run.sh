@@ -405,6 +405,11 @@ for s in $SERVERS; do
     if [ -n "$max" ]; then
       half=$(awk -v m="$max" 'BEGIN { printf "%d", m / 2 }')
       run causerie 1core msg-half-rate msg --warmup "$WARM" --duration "$DUR" --pairs "$PAIRS" --window 10 --rate "$half"
+      # The latency curve below it: at which paced load is p99 within 5 ms?
+      for div in 4 8 16; do
+        r=$(awk -v m="$max" -v d="$div" 'BEGIN { printf "%d", m / d }')
+        run causerie 1core "msg-rate-1-$div" msg --warmup "$WARM" --duration "$DUR" --pairs "$PAIRS" --window 10 --rate "$r"
+      done
     fi
     run causerie 2core msg-2core msg --warmup "$WARM" --duration "$DUR" --pairs "$PAIRS" --window 10
     run causerie 1core idle-tls-big idle --sessions "$IDLE_BIG" --concurrency 200 --hold 8 --tls direct --port "$TLSPORT"
