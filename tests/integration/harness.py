@@ -91,7 +91,11 @@ class Server:
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen([self.binary, "run", "--config", self.config_path], stdout=self.log,
                                      stderr=subprocess.STDOUT)
-        deadline = time.time() + 20
+        self.wait_listening()
+
+    def wait_listening(self, timeout=20):
+        """Returns once the c2s port accepts connections; raises if the process exits or time runs out."""
+        deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"causerie exited with {self.proc.returncode}; see {self.log_path}")
