@@ -1009,10 +1009,10 @@ void Worker::flush_dirty() {
   }
 }
 
-void Worker::run(const std::function<bool()>& keep_going, const std::function<void()>& tick) {
+void Worker::run(const std::function<bool()>& keep_going, const std::function<void()>& tick, bool busy_poll) {
   std::vector<epoll_event> events(1024);
   while (keep_going()) {
-    int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), 2);
+    int n = epoll_wait(ep_, events.data(), static_cast<int>(events.size()), busy_poll ? 0 : 2);
     for (int i = 0; i < n; ++i)
       static_cast<Pollable*>(events[static_cast<size_t>(i)].data.ptr)->on_event(events[static_cast<size_t>(i)].events);
     if (tick) tick();

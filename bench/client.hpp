@@ -202,7 +202,8 @@ class Worker {
   // before anything can be reported. nullptr when the connection failed at once (on_closed was called).
   Conn* open(const Endpoint& ep, LoginSpec spec, ConnHandler* handler, void* user = nullptr);
   // Runs the loop until `keep_going` returns false; `tick` runs once per iteration (≤ 2 ms apart).
-  void run(const std::function<bool()>& keep_going, const std::function<void()>& tick = {});
+  // busy_poll: never sleep in epoll_wait (Options::busy_poll).
+  void run(const std::function<bool()>& keep_going, const std::function<void()>& tick = {}, bool busy_poll = false);
   size_t live() const { return live_; }
   // Closes every connection at once (no stream close; for the end of a run).
   void abort_all();

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   run->add_option("--window", o.window, "msg/muc/presence: in flight per sender");
   run->add_option("--body-bytes", o.body_bytes, "msg: body size");
   run->add_option("--rate", o.rate, "msg: paced total msgs/s (default: as fast as the window allows)");
+  run->add_flag("--busy-poll", o.busy_poll, "the generator polls without sleeping (see scenario.hpp)");
   run->add_option("--users", o.users, "presence: users with ring rosters");
   run->add_option("--roster-size", o.roster_size, "presence: contacts per roster");
   run->add_option("--occupants", o.occupants, "muc: occupants");

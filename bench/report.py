@@ -259,6 +259,13 @@ def main():
     else:
         w("None: every run was valid (zero loss, no reordering, every session established).")
     w("")
+    # The tuning log is kept by hand beside this script; RESULTS.md carries it (issue 3: "record what you
+    # changed and what it gained in RESULTS.md"), one heading level down.
+    tuning = os.path.join(os.path.dirname(os.path.abspath(__file__)), "TUNING.md")
+    if os.path.exists(tuning):
+        for line in open(tuning).read().rstrip().splitlines():
+            w("#" + line if line.startswith("#") else line)
+        w("")
     w("## Commands\n")
     w("Reproduce with `make bench` (full, well under an hour) or `BENCH_QUICK=1 make bench` (a few minutes). "
       "Every scenario line the run executed (PID and ports are per run):\n")

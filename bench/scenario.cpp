@@ -220,7 +220,7 @@ int run_scenario(const std::string& name, const Options& given) {
     threads.emplace_back([&, i] {
       Worker w(i);
       sc->start(w);
-      w.run([&] { return !stop.load(std::memory_order_relaxed); }, [&] { sc->tick(w); });
+      w.run([&] { return !stop.load(std::memory_order_relaxed); }, [&] { sc->tick(w); }, opts.busy_poll);
       w.abort_all();
     });
   }
@@ -235,6 +235,7 @@ int run_scenario(const std::string& name, const Options& given) {
   Json params = r.params;
   params.add("threads", opts.threads).add("transport", to_string(opts.ep.transport))
       .add("tls", to_string(opts.ep.tls)).add("mech", to_string(opts.mech));
+  if (opts.busy_poll) params.add("busy_poll", true);
   line.add("params", params).add("figures", r.figures);
   line.add("generator_rss_kb", self_rss_kb());
   line.add("elapsed_s", static_cast<double>(now_ns() - t0) / 1e9);

@@ -42,6 +42,10 @@ struct Options {
   unsigned window = 10;        // msg: messages in flight per direction of a pair; presence: updates per user
   unsigned body_bytes = 64;    // msg: body size
   double rate = 0;             // msg: paced total msgs/s (0: as fast as the window allows)
+  // Poll without sleeping: on a shared loopback box, waking a sleeping generator thread costs the server's
+  // send() a cross-core wake-up (an IPI, dear under a hypervisor) that a client on another machine would
+  // not cost it. Used for latency at a paced load; the generator then always shows one busy core.
+  bool busy_poll = false;
   unsigned users = 1000;       // presence: users (each with a ring roster of roster_size contacts)
   unsigned roster_size = 100;
   unsigned occupants = 500;    // muc: room size
