@@ -34,6 +34,8 @@ class CorkOwner {
   virtual void cork_wants_flush() = 0;
   // A socket write failed: the connection is over.
   virtual void cork_failed() = 0;
+  // Beast has used up what it had read and waits for the socket.
+  virtual void cork_reading() = 0;
 
  protected:
   ~CorkOwner() = default;
@@ -83,6 +85,7 @@ class CorkedStream {
   // --- AsyncStream, for Beast ---
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+    if (owner_) owner_->cork_reading();
     return next_.async_read_some(buffers, std::forward<Token>(token));
   }
 

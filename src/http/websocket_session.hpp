@@ -64,7 +64,10 @@ class WsSession final : public C2sStream,
         started_(std::chrono::steady_clock::now()) {
     cork().set_owner(this);
   }
-  ~WsSession() { cork().set_owner(nullptr); }
+  ~WsSession() {
+    release_flush();
+    cork().set_owner(nullptr);
+  }
 
   static awaitable<void> run(std::shared_ptr<WsSession> self, bhttp::request<bhttp::string_body> req) {
     return self->serve(self, std::move(req));
@@ -144,8 +147,15 @@ class WsSession final : public C2sStream,
     boost::system::error_code ec;
     const size_t max_message = services_.config.limits.max_stanza_bytes;
     while (!torn_down_) {
+      // Beast hands over each message it already holds one loop turn later, behind the worker's flush.
+      // Holding the flush until Beast goes back to the socket (cork_reading) lets every message of one
+      // socket read be handled before anything is written: one write per recipient, as over TCP.
+      hold_flush();
       size_t n = co_await ws_.async_read_some(buf, kWsReadChunk, asio::redirect_error(kToken, ec));
-      if (ec || torn_down_) co_return;  // closed by the peer (after our close, or not), or broken
+      if (ec || torn_down_) {
+        release_flush();
+        co_return;  // closed by the peer (after our close, or not), or broken
+      }
       active_ = true;
       std::string_view data(static_cast<const char*>(buf.data().data()), n);
       if (close_after_flush_) {
@@ -306,10 +316,23 @@ class WsSession final : public C2sStream,
   // CorkOwner
   void cork_wants_flush() override { mark_dirty(); }
   void cork_failed() override { teardown(); }
+  void cork_reading() override { release_flush(); }
+
+  void hold_flush() {
+    if (holding_flush_) return;
+    holding_flush_ = true;
+    worker_.hold_flush();
+  }
+  void release_flush() {
+    if (!holding_flush_) return;
+    holding_flush_ = false;
+    worker_.release_flush();
+  }
 
   CorkedStream<Stream>& cork() { return ws_.next_layer(); }
 
   void teardown() {
+    release_flush();
     if (torn_down_) return;
     torn_down_ = true;
     handle_disconnect();
@@ -333,6 +356,7 @@ class WsSession final : public C2sStream,
   bool active_ = false;  // input arrived since the last sweep
   bool close_after_flush_ = false;
   bool close_sent_ = false;
+  bool holding_flush_ = false;  // this session holds its worker's flush (see read_loop)
   bool torn_down_ = false;
 };
 

@@ -65,6 +65,7 @@ struct Server final : CorkOwner {
     });
   }
   void cork_failed() override { failed = true; }
+  void cork_reading() override {}
   void send(std::string_view text) {
     FramedPieces p;
     p.parts[p.count++] = text;
