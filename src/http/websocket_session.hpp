@@ -6,7 +6,6 @@
 // coroutine runs on that worker's io_context, and output leaves from the worker's flush.
 #pragma once
 
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
