@@ -3,11 +3,8 @@
 // it an upgraded connection (plain or TLS, hence the template).
 //
 // Thread rules: lives on one worker, registered in its connection table like a TCP client; a reader
-// coroutine and a writer coroutine run on that worker's io_context.
+// coroutine runs on that worker's io_context, and output leaves from the worker's flush.
 #pragma once
-
-#include <array>
-#include <deque>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -24,6 +21,7 @@
 
 #include "core/stream/c2s_stream.hpp"
 #include "core/xml/namespaces.hpp"
+#include "http/corked_stream.hpp"
 #include "http/http_policy.hpp"
 #include "http/xmpp_framing.hpp"
 #include "net/tls_context.hpp"
@@ -45,12 +43,14 @@ template <class Stream>
 inline constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
 
 // One XMPP client stream over a WebSocket: a C2sStream whose frames are WebSocket text messages, each
-// exactly one element (RFC 7395 §3.3.3). A reader coroutine feeds the fragment-mode parser; a writer
-// coroutine drains the output queue, one message per stanza.
+// exactly one element (RFC 7395 §3.3.3). A reader coroutine feeds the fragment-mode parser. Each stanza
+// becomes one WebSocket message (one frame, framed by us) appended to the CorkedStream's buffer, which
+// the worker's flush writes to the socket in one go, as the TCP path's writev does.
 template <class Stream>
 class WsSession final : public C2sStream,
                         public net::Connection,
                         private xml::StreamParser::Handler,
+                        private CorkOwner,
                         public std::enable_shared_from_this<WsSession<Stream>> {
  public:
   WsSession(ServerServices& services, AuthThrottle& throttle, net::Worker& worker, Stream&& stream, std::string peer,
@@ -60,7 +60,13 @@ class WsSession final : public C2sStream,
         worker_(worker),
         ws_(std::move(stream)),
         secure_(secure),
-        started_(std::chrono::steady_clock::now()) {}
+        started_(std::chrono::steady_clock::now()) {
+    cork().set_owner(this);
+  }
+  ~WsSession() {
+    release_flush();
+    cork().set_owner(nullptr);
+  }
 
   static awaitable<void> run(std::shared_ptr<WsSession> self, bhttp::request<bhttp::string_body> req) {
     return self->serve(self, std::move(req));
@@ -72,11 +78,13 @@ class WsSession final : public C2sStream,
   void deliver(OutStanza out) override { transport_send(std::move(out)); }
   void flush() override {
     dirty_ = false;
-    if (writing_ || torn_down_) return;
-    if (out_.empty() && !(close_after_flush_ && !close_sent_)) return;
-    writing_ = true;
-    auto self = this->shared_from_this();
-    asio::co_spawn(ws_.get_executor(), write_loop(self), asio::detached);
+    if (torn_down_) return;
+    if (close_after_flush_ && !close_sent_) {
+      // Beast's close frame lands in the cork buffer behind the stanzas already there.
+      close_sent_ = true;
+      asio::co_spawn(ws_.get_executor(), close_stream(this->shared_from_this()), asio::detached);
+    }
+    cork().flush(this->shared_from_this());
   }
   bool sweep(std::chrono::steady_clock::time_point now) override {
     if (torn_down_ || close_after_flush_) return false;
@@ -123,6 +131,7 @@ class WsSession final : public C2sStream,
       spdlog::debug("ws {}: handshake failed: {}", peer_address(), ec.message());
       co_return;
     }
+    cork().set_corked();  // the 101 response went straight out; from now on output waits for flush()
     worker_.add(self);
     const auto& lim = services_.config.limits;
     parser_ = std::make_unique<xml::StreamParser>(static_cast<xml::StreamParser::Handler&>(*this),
@@ -137,8 +146,15 @@ class WsSession final : public C2sStream,
     boost::system::error_code ec;
     const size_t max_message = services_.config.limits.max_stanza_bytes;
     while (!torn_down_) {
+      // Beast hands over each message it already holds one loop turn later, behind the worker's flush.
+      // Holding the flush until Beast goes back to the socket (cork_reading) lets every message of one
+      // socket read be handled before anything is written: one write per recipient, as over TCP.
+      hold_flush();
       size_t n = co_await ws_.async_read_some(buf, kWsReadChunk, asio::redirect_error(kToken, ec));
-      if (ec || torn_down_) co_return;  // closed by the peer (after our close, or not), or broken
+      if (ec || torn_down_) {
+        release_flush();
+        co_return;  // closed by the peer (after our close, or not), or broken
+      }
       active_ = true;
       std::string_view data(static_cast<const char*>(buf.data().data()), n);
       if (close_after_flush_) {
@@ -230,15 +246,7 @@ class WsSession final : public C2sStream,
   }
   void transport_send(OutStanza out) override {
     if (torn_down_ || close_after_flush_) return;
-    out_bytes_ += out.size();
-    if (out_bytes_ > services_.config.limits.max_output_queue_bytes) {
-      spdlog::warn("ws {}: output queue over {} bytes, disconnecting", peer_address(),
-                   services_.config.limits.max_output_queue_bytes);
-      teardown();
-      return;
-    }
-    out_.push_back(std::move(out));
-    mark_dirty();
+    append_message(framed_pieces(out));
   }
   void transport_close(const std::string& stream_error) override {
     if (torn_down_ || close_after_flush_) return;
@@ -253,11 +261,11 @@ class WsSession final : public C2sStream,
   void transport_restart() override {}  // the client sends a new <open/> (RFC 7395 §3.7)
   bool transport_secure() const override { return secure_; }
   std::vector<std::pair<std::string, std::string>> transport_channel_bindings() const override {
-    if constexpr (kIsTls<Stream>) return net::channel_bindings(const_cast<WsSession*>(this)->ws_.next_layer().native_handle());
+    if constexpr (kIsTls<Stream>) return net::channel_bindings(const_cast<WsSession*>(this)->cork().next_layer().native_handle());
     else return {};
   }
   std::vector<std::pair<std::string, std::string>> transport_compat_bindings() const override {
-    if constexpr (kIsTls<Stream>) return net::compat_channel_bindings(const_cast<WsSession*>(this)->ws_.next_layer().native_handle());
+    if constexpr (kIsTls<Stream>) return net::compat_channel_bindings(const_cast<WsSession*>(this)->cork().next_layer().native_handle());
     else return {};
   }
   void transport_after(std::chrono::milliseconds delay, std::function<void()> fn) override {
@@ -267,10 +275,26 @@ class WsSession final : public C2sStream,
     });
   }
 
+  // Framing elements and stream errors: framed_pieces() declares the 'stream' prefix they may use.
   void queue(std::string bytes) {
     if (torn_down_) return;
-    out_bytes_ += bytes.size();
-    out_.push_back(OutStanza{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther});
+    OutStanza out{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther};
+    append_message(framed_pieces(out));
+  }
+
+  // One stanza, one WebSocket message (RFC 7395 §3.3.3), framed straight into the buffer the next flush
+  // writes: the bytes are copied once here instead of being queued and handed to Beast one by one.
+  void append_message(const FramedPieces& p) {
+    // Once Beast has sent a close frame (ours, or the answer to the peer's), nothing may follow it.
+    if (!ws_.is_open() || cork().failed()) return;
+    // DESIGN §1 back-pressure: what waits in the cork buffer, written or not yet, is the output queue.
+    if (cork().buffered() + p.size() + kWsMaxFrameHeader > services_.config.limits.max_output_queue_bytes) {
+      spdlog::warn("ws {}: output queue over {} bytes, disconnecting", peer_address(),
+                   services_.config.limits.max_output_queue_bytes);
+      teardown();
+      return;
+    }
+    append_ws_text_frame(cork().pending(), p);
     mark_dirty();
   }
 
@@ -280,58 +304,58 @@ class WsSession final : public C2sStream,
     worker_.mark_dirty(this->shared_from_this());
   }
 
-  awaitable<void> write_loop(std::shared_ptr<WsSession> self) {
+  // RFC 7395 §3.6: after our <close/>, the WebSocket closing handshake.
+  awaitable<void> close_stream(std::shared_ptr<WsSession> self) {
     boost::system::error_code ec;
-    while (!out_.empty() && !torn_down_) {
-      const OutStanza& o = out_.front();
-      FramedPieces p = framed_pieces(o);
-      std::array<asio::const_buffer, 4> bufs;
-      for (size_t i = 0; i < p.count; ++i) bufs[i] = asio::buffer(p.parts[i].data(), p.parts[i].size());
-      co_await ws_.async_write(bufs, asio::redirect_error(kToken, ec));
-      if (ec) break;
-      out_bytes_ -= o.size();
-      out_.pop_front();
-    }
-    if (!ec && !torn_down_ && close_after_flush_ && !close_sent_) {
-      close_sent_ = true;
-      co_await ws_.async_close(websocket::close_reason(close_code_), asio::redirect_error(kToken, ec));
-      handle_disconnect();
-    }
-    writing_ = false;
-    if (ec) {
-      teardown();
-      co_return;
-    }
-    if (!out_.empty() && !torn_down_) flush();
+    co_await ws_.async_close(websocket::close_reason(close_code_), asio::redirect_error(kToken, ec));
+    handle_disconnect();
+    if (ec) teardown();
   }
 
+  // CorkOwner
+  void cork_wants_flush() override { mark_dirty(); }
+  void cork_failed() override { teardown(); }
+  void cork_reading() override { release_flush(); }
+
+  void hold_flush() {
+    if (holding_flush_) return;
+    holding_flush_ = true;
+    worker_.hold_flush();
+  }
+  void release_flush() {
+    if (!holding_flush_) return;
+    holding_flush_ = false;
+    worker_.release_flush();
+  }
+
+  CorkedStream<Stream>& cork() { return ws_.next_layer(); }
+
   void teardown() {
+    release_flush();
     if (torn_down_) return;
     torn_down_ = true;
     handle_disconnect();
     boost::system::error_code ec;
     beast::get_lowest_layer(ws_).socket().close(ec);
-    if (!writing_) out_.clear();
+    cork().discard();
     worker_.post([w = &worker_, id = id()] { w->remove(id); });
   }
 
   const HttpConfig& cfg_;
   net::Worker& worker_;
-  websocket::stream<Stream> ws_;
+  websocket::stream<CorkedStream<Stream>> ws_;
   bool secure_;
   std::chrono::steady_clock::time_point started_;
   std::unique_ptr<xml::StreamParser> parser_;
-  std::deque<OutStanza> out_;
-  size_t out_bytes_ = 0;
   size_t message_bytes_ = 0;
   unsigned elements_in_message_ = 0;
   websocket::close_code close_code_ = websocket::close_code::normal;
-  bool writing_ = false;
   bool dirty_ = false;
   bool in_feed_ = false;
   bool active_ = false;  // input arrived since the last sweep
   bool close_after_flush_ = false;
   bool close_sent_ = false;
+  bool holding_flush_ = false;  // this session holds its worker's flush (see read_loop)
   bool torn_down_ = false;
 };
 

@@ -61,6 +61,25 @@ void append_framed(std::string& dst, const OutStanza& out) {
   for (size_t i = 0; i < p.count; ++i) dst.append(p.parts[i]);
 }
 
+size_t ws_frame_header(unsigned opcode, uint64_t len, unsigned char (&out)[kWsMaxFrameHeader]) {
+  out[0] = static_cast<unsigned char>(0x80 | (opcode & 0x0f));  // FIN: every message is one frame
+  if (len < 126) {
+    out[1] = static_cast<unsigned char>(len);
+    return 2;
+  }
+  size_t bytes = len <= 0xffff ? 2 : 8;  // §5.2: the shortest encoding is required
+  out[1] = bytes == 2 ? 126 : 127;
+  for (size_t i = 0; i < bytes; ++i) out[1 + bytes - i] = static_cast<unsigned char>(len >> (8 * i));
+  return 2 + bytes;
+}
+
+void append_ws_text_frame(std::string& dst, const FramedPieces& p) {
+  unsigned char h[kWsMaxFrameHeader];
+  size_t n = ws_frame_header(0x1, p.size(), h);
+  dst.append(reinterpret_cast<const char*>(h), n);
+  for (size_t i = 0; i < p.count; ++i) dst.append(p.parts[i]);
+}
+
 std::string framing_open(std::string_view from, std::string_view id, std::string_view to) {
   std::string h = "<open xmlns='";
   h += ns::kFraming;

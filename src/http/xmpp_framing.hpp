@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,13 @@ struct FramedPieces {
 // `out` must outlive the returned views.
 FramedPieces framed_pieces(const OutStanza& out);
 void append_framed(std::string& dst, const OutStanza& out);
+
+// RFC 6455 §5.2 frame header of a final, unmasked frame (a server never masks, §5.1) carrying `len` payload
+// bytes: 2, 4 or 10 bytes written to `out`, the count returned. `opcode` is 0x1 for text.
+inline constexpr size_t kWsMaxFrameHeader = 10;
+size_t ws_frame_header(unsigned opcode, uint64_t len, unsigned char (&out)[kWsMaxFrameHeader]);
+// Appends one complete WebSocket text message (a single frame) holding the pieces, in order.
+void append_ws_text_frame(std::string& dst, const FramedPieces& p);
 
 // RFC 7395 §3.4: the framed stream header and trailer.
 std::string framing_open(std::string_view from, std::string_view id, std::string_view to);

@@ -41,6 +41,16 @@ void Worker::mark_dirty(std::shared_ptr<Connection> c) {
 
 void Worker::flush_dirty() {
   flush_scheduled_ = false;
+  if (flush_holds_ > 0 && flush_deferrals_ < kMaxFlushDeferrals) {
+    // A reader still has messages of its last socket read to hand over, one loop turn each (Beast's
+    // buffered WebSocket messages): let them all be handled first, as a TCP read's stanzas are, so that
+    // each recipient gets them in one write. The cap bounds the delay should a hold be forgotten.
+    ++flush_deferrals_;
+    flush_scheduled_ = true;
+    boost::asio::defer(io_, [this] { flush_dirty(); });
+    return;
+  }
+  flush_deferrals_ = 0;
   std::vector<std::shared_ptr<Connection>> batch;
   batch.swap(dirty_);
   for (auto& c : batch) c->flush();

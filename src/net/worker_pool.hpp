@@ -50,6 +50,10 @@ class Worker {
   void remove(uint64_t id);
   Connection* find(uint64_t id);
   void mark_dirty(std::shared_ptr<Connection> c);
+  // While held, flushes wait (a loop turn at a time, at most kMaxFlushDeferrals): a connection whose next
+  // input is already in memory but delivered a turn later holds them, so that one read makes one write.
+  void hold_flush() { ++flush_holds_; }
+  void release_flush() { --flush_holds_; }
   size_t connection_count() const { return connections_.size(); }
   static Worker* current();  // the worker whose thread this is, or nullptr
 
@@ -75,6 +79,9 @@ class Worker {
   std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;
   std::vector<std::shared_ptr<Connection>> dirty_;
   bool flush_scheduled_ = false;
+  static constexpr unsigned kMaxFlushDeferrals = 256;
+  unsigned flush_holds_ = 0;
+  unsigned flush_deferrals_ = 0;
   std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
   std::chrono::milliseconds sweep_every_{5000};
 

@@ -165,6 +165,92 @@ async def test_websocket_see_other_uri(env):
         other.stop()
 
 
+async def burst_with_ping(ws, n):
+    """Sends n iq pings in one TCP write with a WebSocket ping frame in the middle; returns the ids of the
+    results in arrival order and whether the pong came."""
+    for i in range(n):
+        ws.send_frame(0x1, f"<iq xmlns='{CLIENT}' type='get' id='p{i}'><ping xmlns='urn:xmpp:ping'/></iq>")
+        if i == n // 2:
+            ws.send_frame(0x9, b"still there?")
+    await ws.writer.drain()
+    ids, pong = [], False
+    while len(ids) < n:
+        op, fin, data = await ws.recv_frame()
+        if op == 0xA:
+            pong = data == b"still there?"
+            continue
+        check(op == 0x1 and fin, f"one text frame a message, got opcode {op} fin {fin}")
+        el = ET.fromstring(data.decode())  # each message is one whole element
+        check(el.tag == q(CLIENT, "iq") and el.get("type") == "result", f"got {data!r}")
+        ids.append(el.get("id"))
+    return ids, pong
+
+
+async def test_websocket_burst_keeps_order_beside_control_frames(env):
+    # Answers to many stanzas of one read leave in one write, still one message each (RFC 7395 §3.3.3),
+    # in order, and Beast's pong travels in the same buffer: plain and over TLS.
+    import ssl
+    jid, pw = env.user("burster")
+    ws, _ = await ws_login(web(env), jid, pw)
+    ids, pong = await burst_with_ping(ws, 200)
+    check(ids == [f"p{i}" for i in range(200)], f"results out of order: {ids[:10]}...")
+    check(pong, "the ping was answered")
+    await ws.send(f"<close xmlns='{FRAMING}'/>")
+    rest, code = await ws.recv_until_closed()
+    check([e.tag for e in rest] == [q(FRAMING, "close")] and code == 1000, f"close: {rest} {code}")
+    ws.close()
+
+    ctx = ssl.create_default_context(cafile=env.server.cert_path)
+    status, _, ws = await WebSocket.connect(env.server.extra_ports["webtls"], ssl=ctx)
+    check(status == 101, f"wss upgrade: {status}")
+    open_ = f"<open xmlns='{FRAMING}' to='{env.host}' version='1.0'/>"
+    await ws.send(open_)
+    await ws.recv_xml()
+    await ws.recv_xml()
+    await ws.send(f"<auth xmlns='{SASL}' mechanism='PLAIN'>{plain_auth(jid, pw)}</auth>")
+    check((await ws.recv_xml()).tag == q(SASL, "success"), "PLAIN over wss")
+    await ws.send(open_)
+    await ws.recv_xml()
+    await ws.recv_xml()
+    await ws.send(f"<iq xmlns='{CLIENT}' type='set' id='b1'><bind xmlns='{BIND}'/></iq>")
+    await ws.recv_xml()
+    ids, pong = await burst_with_ping(ws, 200)
+    check(ids == [f"p{i}" for i in range(200)] and pong, "order and pong over wss")
+    # The client closes the WebSocket: Beast's answering close frame goes out before the TLS shutdown.
+    ws.send_frame(0x8, b"\x03\xe8")
+    await ws.writer.drain()
+    op, _, data = await ws.recv_frame()
+    check(op == 0x8 and data[:2] == b"\x03\xe8", f"close answered: {op} {data!r}")
+    ws.close()
+
+
+async def test_websocket_client_that_stops_reading_is_disconnected(env):
+    # DESIGN §1 back-pressure: what waits in the connection's output buffer counts against
+    # limits.output_queue (8 MiB here). The client sends itself 40 MB and reads nothing.
+    jid, pw = env.user("nonreader")
+    ws, full = await ws_login(web(env), jid, pw)
+    body = "y" * 100_000
+    stanza = f"<message xmlns='{CLIENT}' to='{full}' type='chat'><body>{body}</body></message>"
+    with open(env.server.log_path) as f:
+        f.seek(0, 2)
+        log_start = f.tell()
+    cut = False
+    try:
+        for _ in range(400):
+            await asyncio.wait_for(ws.send(stanza), 10)
+    except (ConnectionError, asyncio.TimeoutError):
+        cut = True
+    deadline = time.monotonic() + 10
+    logged = False
+    while time.monotonic() < deadline and not logged:
+        with open(env.server.log_path) as f:
+            f.seek(log_start)
+            logged = "output queue over" in f.read()
+        await asyncio.sleep(0.2)
+    check(logged, f"the server disconnected the session for its output queue (send cut: {cut})")
+    ws.close()
+
+
 async def test_bosh_session_creation_and_features(env):
     s = BoshSession(web(env))
     created = await s.connect()
