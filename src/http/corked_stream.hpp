@@ -127,9 +127,15 @@ class CorkedStream {
  private:
   void write_done(const boost::system::error_code& ec) {
     writing_ = false;
-    // An idle connection holds no output buffer (ARCHITECTURE.md, memory of an idle session); jemalloc
-    // makes the next burst's allocation cheap.
-    std::string().swap(inflight_);
+    // While output keeps coming, the written buffer is reused for the next batch (no allocation and
+    // regrowth per flush); once nothing is pending, both go, so an idle connection holds no output
+    // buffer (ARCHITECTURE.md, memory of an idle session).
+    if (pending_.empty()) {
+      std::string().swap(inflight_);
+      std::string().swap(pending_);
+    } else {
+      inflight_.clear();
+    }
     if (ec && !error_) {
       error_ = ec;
       discard();

@@ -77,15 +77,20 @@ struct Server final : CorkOwner {
   bool failed = false;
   int flushes = 0;
 };
-}  // namespace
 
-TEST(CorkedStream, OrderAndClosingHandshake) {
-  asio::io_context io;
+// A connected pair over loopback: our corked server side and a plain Beast client, neither handshaken.
+std::pair<std::unique_ptr<Server>, websocket::stream<tcp::socket>> connect_pair(asio::io_context& io) {
   tcp::acceptor acc(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   tcp::socket client_sock(io);
   client_sock.connect(acc.local_endpoint());
   auto server = std::make_unique<Server>(acc.accept());
-  websocket::stream<tcp::socket> client(std::move(client_sock));
+  return {std::move(server), websocket::stream<tcp::socket>(std::move(client_sock))};
+}
+}  // namespace
+
+TEST(CorkedStream, OrderAndClosingHandshake) {
+  asio::io_context io;
+  auto [server, client] = connect_pair(io);
 
   std::vector<std::string> got;
   bool got_pong = false, server_closed = false, client_closed = false;
@@ -153,11 +158,7 @@ TEST(CorkedStream, OrderAndClosingHandshake) {
 
 TEST(CorkedStream, PeerInitiatedCloseIsAnsweredBeforeTeardown) {
   asio::io_context io;
-  tcp::acceptor acc(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  tcp::socket client_sock(io);
-  client_sock.connect(acc.local_endpoint());
-  auto server = std::make_unique<Server>(acc.accept());
-  websocket::stream<tcp::socket> client(std::move(client_sock));
+  auto [server, client] = connect_pair(io);
   boost::system::error_code server_ec, client_ec;
   bool done = false;
 
