@@ -167,6 +167,8 @@ class WsSession final : public C2sStream,
         if (message_bytes_ == 0 && (data.empty() || data.front() != '<') && !(n == 0 && !ws_.is_message_done())) {
           framing_error("each message must start with '<' (RFC 7395 §3.3.3)");
         }
+        // Each message is a document of its own, which may open with an XML declaration (§3.3.3).
+        if (message_bytes_ == 0) parser_->begin_document();
         message_bytes_ += n;
         if (!close_after_flush_ && message_bytes_ > max_message) {
           close_code_ = websocket::close_code::too_big;  // RFC 6455 §7.4.1: 1009

@@ -172,6 +172,81 @@ TEST(StreamParser, StopThenResetContinuesWithTheRestOfTheBuffer) {
   EXPECT_EQ(r.events.front(), r.events[2]);  // the same header twice
 }
 
+TEST(StreamParser, RestartAfterTrailingWhitespaceAcceptsAnXmlDeclaration) {
+  // go-sendxmpp writes "</auth>\n": the newline arrives with the <auth/> that a cached login answers at
+  // once, so it is left over after the stop; the new header then opens with an XML declaration (issue 10).
+  for (std::string trailer : std::vector<std::string>{"\n", " \r\n\t", ""}) {
+    Recorder r;
+    StreamParser p(r, StreamLimits{});
+    r.parser = &p;
+    r.stop_after_element = true;
+    std::string first = kHeader + "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>AGFsaWNlAHB3</auth>";
+    size_t consumed = 0;
+    ASSERT_EQ(p.feed(first + trailer, &consumed), StreamParser::Status::kStopped);
+    EXPECT_EQ(consumed, first.size());
+    r.stop_after_element = false;
+    p.reset();
+    ASSERT_EQ(p.feed(std::string_view(first + trailer).substr(consumed)), StreamParser::Status::kOk);
+    // The new header, declaration first, split at every byte of its first part.
+    std::string next = "\n" + kHeader + "<iq type='set' id='b'/>";
+    for (char c : next.substr(0, 40)) ASSERT_EQ(p.feed(std::string_view(&c, 1)), StreamParser::Status::kOk);
+    ASSERT_EQ(p.feed(std::string_view(next).substr(40)), StreamParser::Status::kOk) << p.error_text();
+    ASSERT_EQ(r.elements.size(), 2u);
+    EXPECT_EQ(r.elements[1].name(), "iq");
+    EXPECT_EQ(r.events.front(), r.events[2]);
+  }
+}
+
+TEST(StreamParser, TextBeforeAStreamHeaderIsStillAnError) {
+  Recorder r;
+  StreamParser p(r, StreamLimits{});
+  EXPECT_EQ(p.feed("  junk" + kHeader), StreamParser::Status::kError);
+}
+
+TEST(StreamParser, FragmentModeDropsAnXmlDeclarationAtTheStartOfEachDocument) {
+  // RFC 7395 §3.3.3: declarations in WebSocket messages are NOT RECOMMENDED, so allowed.
+  const std::string messages[] = {
+      "<?xml version='1.0'?><open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='example.com' version='1.0'/>",
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<message xmlns='jabber:client'><body>hi</body></message>",
+      "<iq xmlns='jabber:client' type='get' id='1'/>",
+      "<?xml version='1.0'?><presence xmlns='jabber:client'/>"};
+  std::string all;
+  for (const auto& m : messages) all += m;
+  // Each message cut in two at every byte, as reads may deliver it.
+  for (size_t m = 0; m < std::size(messages); ++m) {
+    for (size_t cut = 0; cut <= messages[m].size(); ++cut) {
+      Recorder r;
+      StreamParser p(r, StreamLimits{});
+      p.set_fragment_mode(true);
+      for (size_t i = 0; i < std::size(messages); ++i) {
+        p.begin_document();
+        std::string_view msg = messages[i];
+        if (i == m) {
+          ASSERT_EQ(p.feed(msg.substr(0, cut)), StreamParser::Status::kOk) << m << " " << cut;
+          ASSERT_EQ(p.feed(msg.substr(cut)), StreamParser::Status::kOk) << m << " " << cut << p.error_text();
+        } else {
+          ASSERT_EQ(p.feed(msg), StreamParser::Status::kOk) << i << p.error_text();
+        }
+      }
+      std::vector<std::string> expected = {"element open", "element message", "element iq", "element presence"};
+      ASSERT_EQ(r.events, expected) << "message " << m << " cut at " << cut;
+      EXPECT_EQ(r.elements[1].child_text("body", ns::kClient), "hi");
+    }
+  }
+}
+
+TEST(StreamParser, FragmentModeStillRefusesProcessingInstructionsAndBadDeclarations) {
+  for (const std::string& bad : std::vector<std::string>{"<?xml-stylesheet href='a'?><iq xmlns='jabber:client'/>", "<?pi x?><iq xmlns='jabber:client'/>",
+                          "<?xml " + std::string(300, ' ') + "?><iq xmlns='jabber:client'/>",
+                          "<iq xmlns='jabber:client'/><?xml version='1.0'?>"}) {
+    Recorder r;
+    StreamParser p(r, StreamLimits{});
+    p.set_fragment_mode(true);
+    p.begin_document();
+    EXPECT_EQ(p.feed(bad), StreamParser::Status::kError) << bad;
+  }
+}
+
 TEST(StreamParser, FragmentModeParsesStandaloneElements) {
   // RFC 7395: each WebSocket message is one element with its namespace declared.
   Recorder r;

@@ -52,6 +52,8 @@ void StreamParser::create() {
   marks_.clear();
   building_ = std::make_unique<Building>();
   synthetic_root_ = fragment_mode_;
+  in_prolog_ = !fragment_mode_;
+  prolog_.clear();
   if (fragment_mode_) {
     XML_Parse(parser_, kFragmentRoot.data(), static_cast<int>(kFragmentRoot.size()), XML_FALSE);
     fed_total_ = boundary_ = static_cast<int64_t>(kFragmentRoot.size());
@@ -59,6 +61,49 @@ void StreamParser::create() {
 }
 
 void StreamParser::reset() { create(); }
+
+void StreamParser::begin_document() {
+  if (!fragment_mode_) return;
+  in_prolog_ = true;
+  prolog_.clear();
+}
+
+size_t StreamParser::skip_prolog(std::string_view data) {
+  constexpr std::string_view kDecl = "<?xml";
+  constexpr size_t kMaxDecl = 256;  // "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>" and spaces
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  size_t i = 0;
+  if (prolog_.empty())
+    while (i < data.size() && space(data[i])) ++i;
+  if (!fragment_mode_) {
+    // A stream's own declaration is at the start of expat's entity once whitespace is gone.
+    if (i < data.size()) in_prolog_ = false;
+    return i;
+  }
+  size_t held_before = prolog_.size();  // bytes of earlier feeds, kept while they looked like "<?xml"
+  size_t begin = i;                      // where this feed's part of the held bytes starts
+  while (i < data.size()) {
+    prolog_ += data[i++];
+    size_t k = prolog_.size();
+    bool declaration = k <= kDecl.size() ? kDecl.substr(0, k) == prolog_
+                       // "<?xml" then white space: a declaration, not a processing instruction like <?xml-x?>
+                       : k > kDecl.size() + 1 || space(prolog_.back());
+    if (!declaration) {
+      // The held bytes start the document's element (or a forbidden PI), for expat: those of this feed are
+      // handed back; only bytes of earlier feeds stay in prolog_ for feed() to put in front.
+      in_prolog_ = false;
+      prolog_.resize(held_before);
+      return begin;
+    }
+    if (k > kDecl.size() + 1 && prolog_.ends_with("?>")) {
+      in_prolog_ = false;
+      prolog_.clear();
+      return i;
+    }
+    if (k > kMaxDecl) return std::string_view::npos;
+  }
+  return i;
+}
 
 bool StreamParser::hibernate() {
   if (!parser_ || error_ != Error::kNone || depth_ != 1 || pending_bytes() != 0) return false;
@@ -121,9 +166,35 @@ StreamParser::Status StreamParser::feed(std::string_view data, size_t* consumed)
   if (error_ != Error::kNone) return Status::kError;
   if (!parser_) resume();
   if (consumed) *consumed = data.size();
+  size_t start = 0;
+  if (in_prolog_) {
+    start = skip_prolog(data);
+    if (start == std::string_view::npos) {
+      error_ = Error::kNotWellFormed;
+      return Status::kError;
+    }
+    if (in_prolog_) return Status::kOk;  // all of it was prolog; more to come
+    if (!prolog_.empty()) {
+      // The first bytes of an element came in an earlier feed, held back while they looked like "<?xml"
+      // (a message split within its first bytes: rare, so the copy is fine).
+      std::string joined = std::move(prolog_);
+      prolog_.clear();
+      size_t held = joined.size();
+      joined.append(data.substr(start));
+      size_t used = 0;
+      Status st = feed_expat(joined, 0, &used);
+      if (consumed) *consumed = start + (used > held ? used - held : 0);
+      return st;
+    }
+  }
+  return feed_expat(data, start, consumed);
+}
+
+StreamParser::Status StreamParser::feed_expat(std::string_view data, size_t start, size_t* consumed) {
+  if (consumed) *consumed = data.size();
   // Feed in bounded slices so that the size limit is checked before expat buffers much more than it.
   constexpr size_t kSlice = 16 * 1024;
-  size_t off = 0;
+  size_t off = start;
   while (off < data.size()) {
     size_t n = std::min(kSlice, data.size() - off);
     int64_t base = fed_total_;

@@ -51,8 +51,13 @@ class StreamParser {
   Status feed(std::string_view data, size_t* consumed = nullptr);
   // From inside a handler callback: stop after the current event.
   void stop() { stop_requested_ = true; }
-  // Start over with a fresh stream (RFC 6120 §4.3.3 stream restart).
+  // Start over with a fresh stream (RFC 6120 §4.3.3 stream restart). Whitespace before the new header is
+  // skipped: it belongs to the old stream (a client that wrote "</auth>\n" sends it after our <success/>
+  // was decided), and expat would refuse an XML declaration after it.
   void reset();
+  // Fragment mode: the next bytes start a new document (one WebSocket message, RFC 7395 §3.3.3), which
+  // may open with an XML declaration ("NOT RECOMMENDED", so allowed); it is dropped before expat sees it.
+  void begin_document();
   // Fragment mode (RFC 7395 WebSocket): there is no stream root, each top-level element arrives on its
   // own and is delivered through on_element; the framing <open/> and <close/> are elements like others.
   void set_fragment_mode(bool on);
@@ -84,6 +89,10 @@ class StreamParser {
 
   void create();
   void resume();
+  // Consumes the prolog at the start of `data` (whitespace, and in fragment mode an XML declaration);
+  // returns how many bytes of `data` it took, or npos on a malformed or oversized declaration.
+  size_t skip_prolog(std::string_view data);
+  Status feed_expat(std::string_view data, size_t start, size_t* consumed);
   void install_handlers();
   void fail(Error e);
   bool check_size();
@@ -95,6 +104,8 @@ class StreamParser {
   Error error_ = Error::kNone;
   bool stop_requested_ = false;
   bool fragment_mode_ = false;
+  bool in_prolog_ = false;      // before the first markup of a stream (or of a fragment-mode document)
+  std::string prolog_;          // fragment mode: the start of a possible "<?xml …?>" split across feeds
   unsigned depth_ = 0;  // 0 = before the root; 1 = inside the stream root (synthetic in fragment mode)
   int64_t fed_total_ = 0;    // absolute byte count fed to this parser
   int64_t boundary_ = 0;     // absolute index just past the last complete top-level element
