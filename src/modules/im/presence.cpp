@@ -95,15 +95,25 @@ void ImModule::broadcast(Jid from, xml::Element presence, bool initial, std::set
       if (auto to = Jid::parse(d)) router.route(Stanza(presence, from, *to));
     }
     // ...and to all of our own available resources, the sender included (§4.2.2).
+    auto mine = ctx_.sessions().resources(owner);
     {
       xml::Element self = presence;
       self.set_attr("from", from.str());
       self.set_attr("to", owner);
       OutStanza out = serialize_out(self);
-      for (const auto& r : ctx_.sessions().resources(owner))
+      for (const auto& r : mine)
         if (r.available || r.ref == origin) ctx_.dispatcher().deliver(r.ref, out);
     }
     if (!initial) return;
+    // §4.2.2: the user is implicitly subscribed to their own presence, so a resource that becomes available
+    // learns the current presence of the account's other available resources ("your other devices").
+    for (const auto& r : mine) {
+      if (!r.available || r.ref == origin) continue;
+      xml::Element other = r.presence ? *r.presence : xml::Element("presence", ns::kClient);
+      other.set_attr("from", owner + "/" + r.resource);
+      other.set_attr("to", from.str());
+      ctx_.dispatcher().deliver(origin, serialize_out(other));
+    }
     // §4.2.2 / §4.3.1: probe the contacts we are subscribed to, on the user's behalf (bare JID).
     Jid bare = from.bare();
     for (const auto& it : items) {

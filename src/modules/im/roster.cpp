@@ -162,6 +162,9 @@ void ImModule::roster_set(IqRequest& req) {
           ctx_.router().route(Stanza(std::move(p), from, to));
         };
         if (has_to(old.subscription) || old.ask) send("unsubscribe");
+        // §3.2.2 (as for an explicit "unsubscribed"): a contact who could see us gets unavailable from each
+        // available resource first, while its server still accepts our presence.
+        if (has_from(old.subscription)) send_current_presence(owner, to, true);
         if (has_from(old.subscription) || old.pending_in) send("unsubscribed");
       };
     }
