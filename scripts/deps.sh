@@ -10,7 +10,8 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
   libcmark-dev libjemalloc-dev libgtest-dev libgmock-dev)
 # chromium + node: the browser test (Converse.js driven by playwright-core, which never downloads browsers).
-test_pkgs=(python3-slixmpp python3-aiodns chromium nodejs)
+# go-sendxmpp and python3-aioxmpp: third-party clients the regression tests of issue 10 drive.
+test_pkgs=(python3-slixmpp python3-aiodns python3-aioxmpp go-sendxmpp chromium nodejs)
 bench_pkgs=(prosody ejabberd gnuplot-nox util-linux procps linux-perf)
 
 pkgs=("${build_pkgs[@]}")

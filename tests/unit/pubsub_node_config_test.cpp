@@ -2,6 +2,8 @@
 // preconditions (XEP-0223) and subscription options.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/xml/fragment.hpp"
 #include "modules/pubsub/node_config.hpp"
 
@@ -105,6 +107,35 @@ TEST(PubsubNodeConfig, ConfigFormShowsEveryField) {
                           "pubsub#item_expire", "pubsub#title", "pubsub#type", "pubsub#roster_groups_allowed", "pubsub#itemreply"})
     EXPECT_TRUE(f.field(var)) << var;
   EXPECT_EQ(f.value("pubsub#access_model"), "open");
+}
+
+TEST(PubsubNodeConfig, LanguageIsAnOpenListSingle) {
+  // XEP-0060 §16.4.4 registers pubsub#language as list-single; XEP-0122 <open/> lets any tag through.
+  NodeConfig c = default_config(false, kLimits);
+  xml::DataForm f = xml::DataForm::parse(config_form(c, kLimits).to_element()).value();
+  const xml::FormField* lang = f.field("pubsub#language");
+  ASSERT_TRUE(lang);
+  EXPECT_EQ(lang->type, "list-single");
+  EXPECT_EQ(lang->validate_datatype, "xs:language");
+  EXPECT_TRUE(lang->validate_open);
+  EXPECT_TRUE(lang->values.empty());
+  auto offered = [&](const xml::FormField& field, const std::string& v) {
+    return std::any_of(field.options.begin(), field.options.end(), [&](const auto& o) { return o.second == v; });
+  };
+  EXPECT_TRUE(offered(*lang, "fr"));
+  EXPECT_TRUE(offered(*lang, "en"));
+
+  // A tag that is not an ISO 639-1 code is accepted and then offered, so the form stays consistent.
+  auto applied = apply_config_form(c, submit({{"pubsub#language", {"oc-aranes"}}}), kLimits);
+  ASSERT_TRUE(applied);
+  xml::DataForm again = config_form(*applied, kLimits);
+  lang = again.field("pubsub#language");
+  EXPECT_EQ(lang->value(), "oc-aranes");
+  EXPECT_TRUE(offered(*lang, "oc-aranes"));
+  applied = apply_config_form(c, submit({{"pubsub#language", {"fr"}}}), kLimits);
+  again = config_form(*applied, kLimits);
+  lang = again.field("pubsub#language");
+  EXPECT_EQ(std::count_if(lang->options.begin(), lang->options.end(), [](const auto& o) { return o.second == "fr"; }), 1);
 }
 
 TEST(PubsubNodeConfig, Preconditions) {

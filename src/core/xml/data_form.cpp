@@ -55,6 +55,11 @@ Element DataForm::to_element() const {
       if (!label.empty()) o.set_attr("label", label);
       o.add_text_child("value", value);
     }
+    if (!f.validate_datatype.empty()) {
+      Element& v = fe.add_child("validate", ns::kDataFormsValidate);
+      v.set_attr("datatype", f.validate_datatype);
+      if (f.validate_open) v.add_child("open", ns::kDataFormsValidate);
+    }
   }
   return x;
 }
@@ -74,6 +79,10 @@ std::optional<DataForm> DataForm::parse(const Element& x) {
     for (const Element* v : fe->children("value", ns::kDataForms)) f.values.push_back(v->text());
     for (const Element* o : fe->children("option", ns::kDataForms))
       f.options.emplace_back(std::string(o->attr("label")), o->child_text("value", ns::kDataForms));
+    if (const Element* v = fe->child("validate", ns::kDataFormsValidate)) {
+      f.validate_datatype = std::string(v->attr("datatype"));
+      f.validate_open = v->child("open", ns::kDataFormsValidate) != nullptr;
+    }
     form.fields.push_back(std::move(f));
   }
   return form;

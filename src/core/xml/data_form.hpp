@@ -20,6 +20,10 @@ struct FormField {
   bool required = false;
   std::vector<std::string> values;
   std::vector<std::pair<std::string, std::string>> options;  // label, value
+  // XEP-0122 validation: a datatype ("xs:language", …) and, for list fields, whether values beyond the
+  // options are accepted (<open/>). Empty datatype: no <validate/> element.
+  std::string validate_datatype;
+  bool validate_open = false;
 
   const std::string& value() const;  // first value or ""
 };

@@ -26,6 +26,7 @@ inline constexpr const char* kPreApproval = "urn:xmpp:features:pre-approval";
 inline constexpr const char* kDiscoInfo = "http://jabber.org/protocol/disco#info";
 inline constexpr const char* kDiscoItems = "http://jabber.org/protocol/disco#items";
 inline constexpr const char* kDataForms = "jabber:x:data";
+inline constexpr const char* kDataFormsValidate = "http://jabber.org/protocol/xdata-validate";  // XEP-0122
 inline constexpr const char* kVersion = "jabber:iq:version";
 inline constexpr const char* kPing = "urn:xmpp:ping";
 inline constexpr const char* kTime = "urn:xmpp:time";

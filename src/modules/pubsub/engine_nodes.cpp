@@ -33,7 +33,7 @@ xml::Element meta_data(const NodeState& n, const std::vector<storage::PubsubAffi
         {util::format_datetime(util::SystemTime(std::chrono::milliseconds(n.row.created)))}, "Creation date");
   f.add("pubsub#title", "text-single", opt(n.config.title), "A short name for the node");
   f.add("pubsub#description", "text-single", opt(n.config.description), "A description of the node");
-  f.add("pubsub#language", "list-single", opt(n.config.language), "Default language");
+  add_language_field(f, n.config.language, "Default language");
   f.add("pubsub#contact", "jid-multi", n.config.contact, "People to contact with questions");
   f.add("pubsub#access_model", "list-single", {to_string(n.config.access_model)}, "Access model");
   f.add("pubsub#publish_model", "list-single", {to_string(n.config.publish_model)}, "Publish model");

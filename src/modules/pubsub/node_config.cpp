@@ -227,6 +227,32 @@ NodeConfig default_config(bool pep, const ServiceLimits& limits) {
   return c;
 }
 
+// ISO 639-1 codes: the options of pubsub#language. Clients with typed forms (aioxmpp) only let users pick
+// an offered option, so the list is complete; any other tag (BCP 47: "oc-aranes") is accepted on submit
+// and offered first while it is the node's value.
+constexpr std::string_view kLanguageCodes =
+    "aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee el "
+    "en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it "
+    "iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt "
+    "my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl "
+    "sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo "
+    "za zh zu";
+
+xml::FormField& add_language_field(xml::DataForm& f, const std::string& language, std::string label) {
+  xml::FormField& field = f.add("pubsub#language", "list-single", {}, std::move(label));
+  bool listed = false;
+  for (size_t pos = 0; pos < kLanguageCodes.size(); pos += 3) listed |= kLanguageCodes.substr(pos, 2) == language;
+  if (!language.empty()) {
+    field.values.push_back(language);
+    if (!listed) field.options.emplace_back("", language);
+  }
+  for (size_t pos = 0; pos < kLanguageCodes.size(); pos += 3)
+    field.options.emplace_back("", std::string(kLanguageCodes.substr(pos, 2)));
+  field.validate_datatype = "xs:language";
+  field.validate_open = true;
+  return field;
+}
+
 xml::DataForm config_form(const NodeConfig& c, const ServiceLimits& limits) {
   xml::DataForm f;
   f.type = "form";
@@ -238,7 +264,7 @@ xml::DataForm config_form(const NodeConfig& c, const ServiceLimits& limits) {
   f.add("pubsub#title", "text-single", {c.title}, "A friendly name for the node");
   f.add("pubsub#description", "text-single", {c.description}, "A description of the node");
   f.add("pubsub#type", "text-single", {c.type}, "The semantic type of the node's items");
-  f.add("pubsub#language", "text-single", {c.language}, "The default language of the node");
+  add_language_field(f, c.language, "The default language of the node");
   f.add("pubsub#contact", "jid-multi", c.contact, "People to contact with questions");
   f.add("pubsub#max_items", "text-single", {c.max_items_max ? std::string("max") : std::to_string(c.max_items)},
         "Max # of items to persist (`max`: " + std::to_string(limits.max_items_limit) + ")");

@@ -73,6 +73,9 @@ NodeConfig default_config(bool pep, const ServiceLimits& limits);
 
 // The configuration form (§8.2.1, type "form"), with the current values.
 xml::DataForm config_form(const NodeConfig& c, const ServiceLimits& limits);
+// pubsub#language as XEP-0060 §16.4.4 registers it: list-single, the current value its only option, open to
+// any language tag (XEP-0122 datatype xs:language with <open/>). Typed clients (aioxmpp) refuse text-single.
+xml::FormField& add_language_field(xml::DataForm& f, const std::string& language, std::string label);
 // Applies a submitted pubsub#node_config form (§8.2.4) over `base`. Unknown fields and invalid values
 // are not-acceptable (naming the field); a wrong FORM_TYPE is bad-request.
 tl::expected<NodeConfig, StanzaError> apply_config_form(NodeConfig base, const xml::DataForm& submitted,
