@@ -149,9 +149,10 @@ def main():
           f" | {r1} | {r2} |")
     w("")
     w("## Against the issue's targets\n")
-    w("\"Best anchor\" is the better of Prosody and ejabberd on that figure. Where Causerie's core was not "
-      "saturated (server cores < 0.9: the generator, on the other core, ran out first) the ratio of efficiencies "
-      "(per server core-second) is the one that counts, as the issue says.\n")
+    w("\"Best anchor\" is the better of Prosody and ejabberd on that figure. A target is met only when the "
+      "measured figure meets it. Where Causerie's core was not saturated (server cores < 0.9: the generator, on "
+      "the other core, ran out first), the ratio of efficiencies (per server core-second) is a projection of what "
+      "a saturated core would do: it is shown beside the measured figure, and a target met only by it is not met.\n")
     w("| target | measured | met? |")
     w("|---|---|---|")
 
@@ -169,9 +170,14 @@ def main():
             w(f"| {title} | — | not measured |")
             return
         raw, eff = c / b, (ce / be if ce and be else 0)
-        judged = raw if cores >= 0.9 else eff
-        w(f"| {title}: ≥ {factor}× best anchor | {raw:.1f}× raw, {eff:.1f}× per core-second "
-          f"(Causerie used {cores:.2f} cores) | {'yes' if judged >= factor else 'no'} |")
+        if raw >= factor:
+            verdict = "yes"
+        elif eff >= factor:
+            verdict = f"no (met only by the per core-second projection, {eff:.1f}×)"
+        else:
+            verdict = "no"
+        w(f"| {title}: ≥ {factor}× best anchor | {raw:.1f}× measured, {eff:.1f}× per core-second "
+          f"(Causerie used {cores:.2f} cores) | {verdict} |")
 
     throughput_target("1:1 messages, one core", "msg", "msgs_per_s", "msgs", 10)
     throughput_target("login SCRAM-SHA-256, plain", "login-scram-sha256", "logins_per_s", "logins", 5)
@@ -197,9 +203,11 @@ def main():
     one_e, two_e = fig("causerie", "msg", "msgs_per_core_second"), fig("causerie", "msg-2core", "msgs_per_core_second")
     if one_r and two_r:
         scale = two_e / one_e if one_e and two_e else 0
-        w(f"| two cores ≥ 1.8× the one-core message rate | {two_r / one_r:.2f}× raw, but the generator shares both "
-          f"cores, so judged by efficiency: two workers deliver {scale:.2f}× one worker's msgs per core-second "
-          f"(≥ 0.90 means ≥ 1.8× with two free cores) | {'yes' if scale >= 0.9 else 'no'} |")
+        measured = two_r / one_r
+        verdict = "yes" if measured >= 1.8 else (
+            f"no (projection: {2 * scale:.2f}× if the generator left both cores free)" if scale >= 0.9 else "no")
+        w(f"| two cores ≥ 1.8× the one-core message rate | {measured:.2f}× measured (the generator shares both "
+          f"cores); two workers deliver {scale:.2f}× one worker's msgs per core-second | {verdict} |")
     big_run = runs.get(("causerie", "idle-tls-big"))
     if big_run:
         est = big_run.get("figures", {}).get("established", 0)
