@@ -151,6 +151,7 @@ class RegisterModule final : public Module {
         }
         return [this, reply, owner, roster] {
           ctx_.credentials().invalidate(owner);
+          ctx_.router().account_removed(owner);
           removed(reply, owner, roster);
         };
       });

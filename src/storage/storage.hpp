@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/sasl/scram.hpp"
+#include "storage/blocking_store.hpp"
 #include "storage/muc_store.hpp"
 #include "storage/pubsub_store.hpp"
 
@@ -108,6 +109,7 @@ class Storage {
   virtual KeyValueStore& kv() = 0;
   virtual MucStore& muc() = 0;
   virtual PubsubStore& pubsub() = 0;
+  virtual BlockingStore& blocking() = 0;
   // Group commit: the service brackets a batch of jobs; each job runs in a savepoint inside it.
   virtual void begin() = 0;
   virtual void commit() = 0;

@@ -2,6 +2,10 @@
 // WebSocket (RFC 7395), user B over BOSH (XEP-0124/0206) from a page of another origin (so CORS is
 // exercised); A adds B, both rosters show the other with a mutual subscription, A sends B a message and
 // B sees it in its chat window. A screenshot of each window goes to the --output directory.
+// Issue 10: A then chats with C, who is not a contact. Converse opens a chat with a stranger only once it
+// has its XEP-0191 blocklist (it adds the stranger as an unsaved contact unless blocked), which it asks
+// for only when the server advertises urn:xmpp:blocking: `api.chats.open(jid, {}, true)` completes, and a
+// message goes each way.
 //
 // node tests/web/converse_test.mjs --binary build/causerie [--output DIR]
 import { chromium } from 'playwright-core';
@@ -42,6 +46,15 @@ async function waitFor(fn, what, timeoutMs = 20000) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+// A bound on something that should complete (a failure after `ms`, never a wait standing in for an event).
+async function within(promise, ms, what) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not complete within ${ms} ms`)), ms);
+  });
+  try { return await Promise.race([promise, limit]); } finally { clearTimeout(timer); }
 }
 
 async function startServer(workdir) {
@@ -116,8 +129,10 @@ async function main() {
     pages = await startPages();
     const a = { jid: 'alice@localhost', pw: 'alice-secret-1' };
     const b = { jid: 'bob@localhost', pw: 'bob-secret-22' };
+    const c = { jid: 'carol@localhost', pw: 'carol-secret-333' };
     server.user(a.jid, a.pw);
     server.user(b.jid, b.pw);
+    server.user(c.jid, c.pw);
     const ws = `ws://127.0.0.1:${server.web}/xmpp-websocket`;
     const bosh = `http://127.0.0.1:${server.web}/http-bind`;
     const url = (u, transport, endpoint) => `http://127.0.0.1:${pages.port}/?` + new URLSearchParams(
@@ -156,6 +171,42 @@ async function main() {
     await A.page.screenshot({ path: path.join(output, 'alice-websocket.png') });
     await B.page.screenshot({ path: path.join(output, 'bob-bosh.png') });
     console.log('PASS converse: websocket and BOSH users subscribed and chatted');
+
+    // A chats with C, who is on nobody's roster (issue 10).
+    const C = await openUser('carol-websocket', path.join(workdir, 'profile-c'), url(c, 'ws', ws));
+    users.push(C);
+    await waitFor(() => C.page.evaluate(() => window.causerieApi?.connection.connected()), 'C to log in');
+    check(await contact(A.page, c.jid) === null, 'carol is not on alice\'s roster');
+    const blocklistSize = (page) => page.evaluate(async () => (await window.causerieApi.blocklist.get()).length);
+    check(await within(blocklistSize(A.page), 20000, 'alice\'s blocklist') === 0, 'alice blocks nobody');
+    const opened = await within(A.page.evaluate(async (j) => {
+      const chat = await window.causerieApi.chats.open(j, {}, true);
+      return chat?.get('jid');
+    }, c.jid), 20000, 'api.chats.open for a non-contact');
+    check(opened === c.jid, `the chat opened is carol's: ${opened}`);
+    const toCarol = `Hello Carol, we have not met (${Date.now()})`;
+    const aliceBox = A.page.locator(`converse-chat[jid="${c.jid}"] textarea.chat-textarea`);
+    await aliceBox.waitFor({ timeout: 15000 });
+    await aliceBox.fill(toCarol);
+    await aliceBox.press('Enter');
+    // C gets a message from a stranger: Converse lists Alice as an unsaved contact with an unread badge.
+    await C.page.locator('converse-roster .msgs-indicator').first().waitFor({ timeout: 20000 });
+    const back = await within(C.page.evaluate(async (j) => {
+      const chat = await window.causerieApi.chats.open(j, {}, true);
+      return chat?.get('jid');
+    }, a.jid), 20000, 'carol opening the stranger\'s chat');
+    check(back === a.jid, `carol's chat is with alice: ${back}`);
+    await C.page.locator(`converse-chat[jid="${a.jid}"] .chat-msg__text`, { hasText: toCarol }).first()
+      .waitFor({ timeout: 20000 });
+    const toAlice = `Hello Alice, nice to meet you (${Date.now()})`;
+    const carolBox = C.page.locator(`converse-chat[jid="${a.jid}"] textarea.chat-textarea`);
+    await carolBox.fill(toAlice);
+    await carolBox.press('Enter');
+    await A.page.locator(`converse-chat[jid="${c.jid}"] .chat-msg__text`, { hasText: toAlice }).first()
+      .waitFor({ timeout: 20000 });
+    await A.page.screenshot({ path: path.join(output, 'alice-non-contact.png') });
+    await C.page.screenshot({ path: path.join(output, 'carol-non-contact.png') });
+    console.log('PASS converse: a chat with a non-contact opens and carries messages both ways');
   } catch (e) {
     failed = 1;
     console.log(`FAIL converse: ${e.stack || e}`);

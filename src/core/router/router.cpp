@@ -75,6 +75,9 @@ void Router::dispatch_iq(IqTable& first, IqTable* fallback, Stanza stanza, Clien
 
 void Router::route(Stanza stanza, ClientSession* origin) {
   const Jid& to = stanza.to();
+  if (!hooks_[static_cast<size_t>(StanzaHook::kFromAccount)].empty() && !to.empty() && stanza.from().has_localpart() &&
+      is_local_host(stanza.from().domainpart()) && run_hooks(StanzaHook::kFromAccount, stanza, origin))
+    return;
   if (to.empty()) {
     // RFC 6120 §10.3: no 'to' means the sender's own account (or, for iq, the server on its behalf).
     const Jid& from = stanza.from();

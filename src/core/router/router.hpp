@@ -2,6 +2,7 @@
 //
 //   from_client()  stanza a local client sent ─► kFromClient hooks ─► route()
 //   route()        no 'to' / local domain / local account / service domain / remote
+//                  (a stanza from a local account runs the kFromAccount hooks first)
 //   deliver_to_account()  kToAccount hooks ─► iq tables or §8.5 rules ─► sessions, or kOffline hooks
 //
 // Registration (hooks, iq handlers, services) happens at startup, before workers run; afterwards the
@@ -28,6 +29,10 @@ enum class StanzaHook {
   kToAccount,   // every stanza addressed to a local account (bare or full JID), before delivery
   kToServer,    // message or presence addressed to a local domain itself
   kOffline,     // a message for a local account that no session should receive now (RFC 6121 §8.5.2.2)
+  // A stanza from a local account (user@local-host, bare or full) to someone, as route() takes it: what a
+  // client sent (after kFromClient; origin set) and what the server sends on an account's behalf
+  // (presence broadcasts and probes, iq answers, errors; origin nullptr).
+  kFromAccount,
   kCount
 };
 
@@ -44,6 +49,11 @@ enum class SessionHook {
   kCount
 };
 using SessionHookFn = std::function<void(ClientSession&)>;
+// An account of this server was removed by this process (XEP-0077 cancellation); gets its bare JID.
+using AccountRemovedFn = std::function<void(const std::string& bare)>;
+// A veto over what a module delivers straight to local sessions, past the stanza hooks (fan-outs such
+// as PEP notifications): false when a stanza from `from` must not reach the local account `to_bare`.
+using DeliveryFilterFn = std::function<bool(const Jid& from, std::string_view to_bare)>;
 
 using ServiceHandler = std::function<void(Stanza&&, ClientSession* origin)>;
 // Takes (moves from) a stanza for a domain that is not ours; returns false, leaving it, when it cannot.
@@ -56,6 +66,8 @@ class Router {
   // --- startup-time registration ---
   void add_hook(StanzaHook point, int priority, StanzaHookFn fn);
   void add_session_hook(SessionHook point, SessionHookFn fn);
+  void add_account_removed_hook(AccountRemovedFn fn) { account_removed_hooks_.push_back(std::move(fn)); }
+  void add_delivery_filter(DeliveryFilterFn fn) { delivery_filters_.push_back(std::move(fn)); }
   IqTable& server_iq() { return server_iq_; }    // iq to a local domain
   IqTable& account_iq() { return account_iq_; }  // iq to a local account's bare JID, or with no 'to'
   void add_service(std::string domain, ServiceHandler handler);
@@ -69,6 +81,17 @@ class Router {
   void deliver_to_session(SessionRef ref, const xml::Element& stanza);
   void bounce(const Stanza& original, const StanzaError& error);
   void run_session_hooks(SessionHook point, ClientSession& session) const;
+  // Whether every delivery filter lets a stanza from `from` reach the local account `to_bare`: asked by
+  // modules that deliver to sessions themselves.
+  bool may_deliver(const Jid& from, std::string_view to_bare) const {
+    for (const auto& fn : delivery_filters_)
+      if (!fn(from, to_bare)) return false;
+    return true;
+  }
+  // Tells modules that keep per-account state in memory that an account is gone (after its storage).
+  void account_removed(const std::string& bare) const {
+    for (const auto& fn : account_removed_hooks_) fn(bare);
+  }
   // A responder whose answer is routed like any stanza.
   IqResponder responder_for(const Stanza& iq);
 
@@ -92,6 +115,8 @@ class Router {
   SessionDispatcher& dispatcher_;
   std::vector<Hook> hooks_[static_cast<size_t>(StanzaHook::kCount)];
   std::vector<SessionHookFn> session_hooks_[static_cast<size_t>(SessionHook::kCount)];
+  std::vector<AccountRemovedFn> account_removed_hooks_;
+  std::vector<DeliveryFilterFn> delivery_filters_;
   IqTable server_iq_, account_iq_;
   std::unordered_map<std::string, ServiceHandler> services_;
   RemoteHandler remote_;

@@ -88,12 +88,21 @@ void Notifier::deliver(const FanOut& plan, const xml::Element& message, const st
     }
     return plain;
   };
-  auto route_via_router = [&](const std::string& to, const Target* t) {
+  auto parse_from = [&] {
     if (!from) {
       auto f = Jid::parse(plan.from);
-      if (!f) return;
+      if (!f) return false;
       from = *f;
     }
+    return true;
+  };
+  // Local sessions are served here, past the router's hooks: its delivery filters (XEP-0191 blocking) say
+  // whether the account may get this.
+  auto may_deliver = [&](std::string_view bare) {
+    return parse_from() && ctx_.router().may_deliver(*from, bare);
+  };
+  auto route_via_router = [&](const std::string& to, const Target* t) {
+    if (!parse_from()) return;
     auto j = Jid::parse(to);
     if (!j) return;
     const xml::Element& m = t && t->include_body && with_body ? *with_body : message;
@@ -106,6 +115,7 @@ void Notifier::deliver(const FanOut& plan, const xml::Element& message, const st
       route_via_router(full, t);
       return;
     }
+    if (!may_deliver(bare_of(full))) return;
     std::string_view res = resource_of(full);
     std::optional<SessionRef> ref;
     ctx_.sessions().inspect(bare_of(full), [&](const std::vector<BoundResource>& resources) {
@@ -125,6 +135,7 @@ void Notifier::deliver(const FanOut& plan, const xml::Element& message, const st
       route_via_router(bare, t);
       return;
     }
+    if (!may_deliver(bare)) return;
     bool any = false;
     refs.clear();
     ctx_.sessions().inspect(bare, [&](const std::vector<BoundResource>& resources) {

@@ -5,7 +5,8 @@
 namespace causerie::storage::sqlite {
 
 const std::vector<SchemaComponent>& schema_components() {
-  static const std::vector<SchemaComponent> kComponents = {core_schema(), muc_schema(), pubsub_schema()};
+  static const std::vector<SchemaComponent> kComponents = {core_schema(), muc_schema(), pubsub_schema(),
+                                                             blocking_schema()};
   return kComponents;
 }
 

@@ -24,5 +24,6 @@ const std::vector<SchemaComponent>& schema_components();
 SchemaComponent core_schema();
 SchemaComponent muc_schema();  // sqlite_muc_schema.cpp
 SchemaComponent pubsub_schema();  // sqlite_pubsub_schema.cpp
+SchemaComponent blocking_schema();  // sqlite_blocking_schema.cpp
 
 }  // namespace causerie::storage::sqlite

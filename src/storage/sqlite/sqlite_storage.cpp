@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "storage/sqlite/sqlite_blocking_store.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
 #include "storage/sqlite/sqlite_migrations.hpp"
 #include "storage/sqlite/sqlite_muc_store.hpp"
@@ -43,7 +44,10 @@ std::string_view host_of(std::string_view bare) {
 
 class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineStore, KeyValueStore {
  public:
-  SqliteStorage(const std::string& path, unsigned cache_kb) : db_(path, cache_kb), muc_(make_sqlite_muc_store(db_)), pubsub_(db_) { migrate(); }
+  SqliteStorage(const std::string& path, unsigned cache_kb)
+      : db_(path, cache_kb), muc_(make_sqlite_muc_store(db_)), pubsub_(db_), blocking_(make_sqlite_blocking_store(db_)) {
+    migrate();
+  }
 
   AccountStore& accounts() override { return *this; }
   RosterStore& roster() override { return *this; }
@@ -51,6 +55,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   KeyValueStore& kv() override { return *this; }
   MucStore& muc() override { return *muc_; }
   PubsubStore& pubsub() override { return pubsub_; }
+  BlockingStore& blocking() override { return *blocking_; }
 
   void begin() override { db_.exec("BEGIN IMMEDIATE"); }
   void commit() override { db_.exec("COMMIT"); }
@@ -114,6 +119,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
     pubsub_.delete_service(jid);
     pubsub_.remove_subscriptions_of(jid);
     pubsub_.remove_affiliations_of(jid);
+    blocking_->unblock_all(jid);
     auto q = db_.prepare("DELETE FROM accounts WHERE jid = ?1");
     q->bind(1, jid).run();
     return db_.changes() == 1;
@@ -293,6 +299,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   Db db_;
   std::unique_ptr<MucStore> muc_;
   SqlitePubsubStore pubsub_;
+  std::unique_ptr<BlockingStore> blocking_;
 };
 
 }  // namespace
