@@ -119,11 +119,15 @@ async def test_websocket_and_bosh_messages_with_declarations(env):
             return await super().post_raw(DECL + "\n" + body, conn)
 
     for i in range(3):
-        bosh = DeclaringBosh(env.server.extra_ports["web"], hold=0)
+        bosh = DeclaringBosh(env.server.extra_ports["web"])
         await bosh.login(jid, pw, resource=f"bosh{i}")
-        await bosh.request(f"<message xmlns='{wc.CLIENT}' to='{r_jid}' type='chat'><body>bosh {i}</body></message>")
+        # The request carrying the message is held (hold=1) until there is something to answer: the
+        # terminate request, sent once the message has arrived, releases it.
+        held = asyncio.ensure_future(
+            bosh.request(f"<message xmlns='{wc.CLIENT}' to='{r_jid}' type='chat'><body>bosh {i}</body></message>"))
         await reader.next_message(lambda m: m["body"] == f"bosh {i}")
         await bosh.request(type="terminate")
+        await held
         await bosh.close()
 
 
