@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -12,6 +13,8 @@
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
+
+#include "core/jid/jid.hpp"
 
 namespace causerie::net {
 
@@ -26,36 +29,57 @@ std::string openssl_error() {
   return buf;
 }
 
-int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen,
+// Marks the SSL objects of incoming server-to-server streams (their ALPN protocol differs).
+int s2s_ex_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+int select_alpn(SSL* ssl, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen,
                 void*) {
-  // XEP-0368: direct TLS clients ask for "xmpp-client"; browsers on the HTTP listener ask for http/1.1.
-  static const unsigned char kProtos[] = "\x0bxmpp-client\x08http/1.1";
+  // XEP-0368: direct TLS clients ask for "xmpp-client", servers for "xmpp-server"; browsers on the HTTP
+  // listener ask for http/1.1.
+  static const unsigned char kClientProtos[] = "\x0bxmpp-client\x08http/1.1";
+  static const unsigned char kServerProtos[] = "\x0bxmpp-server";
+  bool s2s = SSL_get_ex_data(ssl, s2s_ex_index()) != nullptr;
+  const unsigned char* protos = s2s ? kServerProtos : kClientProtos;
+  unsigned int protos_len = s2s ? sizeof(kServerProtos) - 1 : sizeof(kClientProtos) - 1;
   unsigned char* selected = nullptr;
-  if (SSL_select_next_proto(&selected, outlen, kProtos, sizeof(kProtos) - 1, in, inlen) == OPENSSL_NPN_NEGOTIATED) {
+  if (SSL_select_next_proto(&selected, outlen, protos, protos_len, in, inlen) == OPENSSL_NPN_NEGOTIATED) {
     *out = selected;
     return SSL_TLSEXT_ERR_OK;
   }
   return SSL_TLSEXT_ERR_NOACK;
 }
 
+// The RFC 7590 / BCP 195 profile both sides share: TLS 1.2 and later, forward-secret AEAD suites only.
+SSL_CTX* new_profiled_ctx(const SSL_METHOD* method) {
+  SSL_CTX* ctx = SSL_CTX_new(method);
+  if (!ctx) throw ConfigError("TLS: " + openssl_error());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:!aNULL:!MD5:!RC4:!3DES");
+  // TLS 1.3 suites in the order of their cost here (AES-GCM has hardware support on x86 and ARMv8).
+  SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384");
+  SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384");
+  // RELEASE_BUFFERS: an idle connection gives its 16 KiB record buffers back (issue 3, memory per session).
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  return ctx;
+}
+
+// Incoming s2s: the handshake accepts any certificate (or none); verify_peer() judges it afterwards.
+int accept_any_certificate(int, X509_STORE_CTX*) { return 1; }
+
 }  // namespace
 
 SSL_CTX* TlsContext::make_ctx(const std::string& cert, const std::string& key) const {
-  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  if (!ctx) throw ConfigError("TLS: " + openssl_error());
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);  // RFC 7590 / BCP 195
-  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
-  SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:!aNULL:!MD5:!RC4:!3DES");
-  // RELEASE_BUFFERS: an idle connection gives its 16 KiB record buffers back (issue 3, memory per session).
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX* ctx = new_profiled_ctx(TLS_server_method());
+  SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Resumption by stateless tickets only: a server-side session cache costs memory per session and a
   // lock per handshake. One ticket per handshake (OpenSSL sends two by default, each encrypted and
   // serialized): enough for a client's next reconnect.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_num_tickets(ctx, 1);
-  // TLS 1.3 suites in the order of their cost here (AES-GCM has hardware support on x86 and ARMv8).
-  SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384");
-  SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384");
   SSL_CTX_set_session_id_context(ctx, reinterpret_cast<const unsigned char*>("causerie"), 8);
   SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
   if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1) {
@@ -97,35 +121,119 @@ TlsContext::TlsContext(const Config& config) {
   for (auto& e : entries_) {
     SSL_CTX_set_tlsext_servername_callback(e.ctx, &TlsContext::on_servername);
     SSL_CTX_set_tlsext_servername_arg(e.ctx, this);
+    for (const auto& n : e.names) e.ascii_names.push_back(domain_to_ascii(n).value_or(n));
   }
+
+  // Trust anchors for peer certificates: the system's store, plus a private CA when configured.
+  trust_ = X509_STORE_new();
+  if (!trust_) throw ConfigError("TLS: " + openssl_error());
+  X509_STORE_set_default_paths(trust_);
+  ERR_clear_error();  // a system without a default CA file is not an error here
+  if (!config.s2s.ca_file.empty() && X509_STORE_load_file(trust_, config.s2s.ca_file.c_str()) != 1)
+    throw ConfigError("s2s.ca_file " + config.s2s.ca_file + ": " + openssl_error());
+  client_ctx_ = new_profiled_ctx(TLS_client_method());
+  // No client-side session cache: every outgoing handshake is full, so verify_peer() always has the chain.
+  SSL_CTX_set_session_cache_mode(client_ctx_, SSL_SESS_CACHE_OFF);
 }
 
 TlsContext::~TlsContext() {
   for (auto& e : entries_) SSL_CTX_free(e.ctx);
+  SSL_CTX_free(client_ctx_);
+  X509_STORE_free(trust_);
+}
+
+const TlsContext::Entry* TlsContext::find_entry(std::string_view host_in) const {
+  std::string host = domain_to_ascii(host_in).value_or(std::string(host_in));
+  for (const auto& e : entries_) {
+    for (const auto& n : e.ascii_names) {
+      // A service subdomain (conference.host, pubsub.host) is covered by the host's *.host SAN.
+      if (host == n || (host.size() > n.size() && host.ends_with(n) && host[host.size() - n.size() - 1] == '.'))
+        return &e;
+    }
+  }
+  return nullptr;
 }
 
 int TlsContext::on_servername(SSL* ssl, int*, void* arg) {
   auto* self = static_cast<TlsContext*>(arg);
   const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   if (!name) return SSL_TLSEXT_ERR_NOACK;
-  std::string host(name);
-  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const auto& e : self->entries_) {
-    for (const auto& n : e.names) {
-      // A service subdomain (conference.host, pubsub.host) is covered by the host's *.host SAN.
-      if (host == n || (host.size() > n.size() && host.ends_with("." + n))) {
-        if (SSL_get_SSL_CTX(ssl) != e.ctx) SSL_set_SSL_CTX(ssl, e.ctx);
-        return SSL_TLSEXT_ERR_OK;
-      }
-    }
-  }
-  return SSL_TLSEXT_ERR_NOACK;
+  const Entry* e = self->find_entry(name);
+  if (!e) return SSL_TLSEXT_ERR_NOACK;
+  if (SSL_get_SSL_CTX(ssl) != e->ctx) SSL_set_SSL_CTX(ssl, e->ctx);
+  return SSL_TLSEXT_ERR_OK;
 }
 
 SSL* TlsContext::new_ssl() const {
   SSL* ssl = SSL_new(entries_.front().ctx);
   if (ssl) SSL_set_accept_state(ssl);
   return ssl;
+}
+
+SSL* TlsContext::new_s2s_server_ssl() const {
+  SSL* ssl = new_ssl();
+  if (!ssl) return nullptr;
+  SSL_set_ex_data(ssl, s2s_ex_index(), const_cast<TlsContext*>(this));
+  // RFC 6120 §13.7.2 / XEP-0178: the peer's certificate may authenticate it; ask, never require.
+  // These settings belong to the SSL, so they survive the SNI callback switching its SSL_CTX.
+  SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, accept_any_certificate);
+  SSL_set_options(ssl, SSL_OP_NO_TICKET);  // TLS 1.2: no ticket (and the session cache is off)
+  SSL_set_num_tickets(ssl, 0);             // TLS 1.3: no ticket either
+  return ssl;
+}
+
+SSL* TlsContext::new_s2s_client_ssl(std::string_view local_domain, std::string_view remote_domain,
+                                     bool direct_tls) const {
+  SSL* ssl = SSL_new(client_ctx_);
+  if (!ssl) return nullptr;
+  SSL_set_connect_state(ssl);
+  // SNI carries a DNS name in A-labels, never an IP literal (RFC 6066 §3).
+  auto sni = domain_to_ascii(remote_domain);
+  unsigned char ip[16];
+  if (sni && sni->front() != '[' && inet_pton(AF_INET, sni->c_str(), ip) != 1) SSL_set_tlsext_host_name(ssl, sni->c_str());
+  if (direct_tls) {
+    static const unsigned char kAlpn[] = "\x0bxmpp-server";  // XEP-0368 §3 rules 7 and 9
+    SSL_set_alpn_protos(ssl, kAlpn, sizeof(kAlpn) - 1);
+  }
+  if (const Entry* e = find_entry(local_domain)) {
+    STACK_OF(X509)* chain = nullptr;
+    SSL_CTX_get0_chain_certs(e->ctx, &chain);
+    SSL_use_cert_and_key(ssl, SSL_CTX_get0_certificate(e->ctx), SSL_CTX_get0_privatekey(e->ctx), chain, 1);
+  }
+  return ssl;
+}
+
+int TlsContext::verify_chain(SSL* ssl, int purpose) const {
+  X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+  if (!ctx) return X509_V_ERR_OUT_OF_MEM;
+  // The peer's chain as sent (on the server side it lacks the leaf, which is passed on its own).
+  int err = X509_V_ERR_UNSPECIFIED;
+  if (X509_STORE_CTX_init(ctx, trust_, SSL_get0_peer_certificate(ssl), SSL_get_peer_cert_chain(ssl)) == 1 &&
+      X509_STORE_CTX_set_purpose(ctx, purpose) == 1)
+    err = X509_verify_cert(ctx) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+  X509_STORE_CTX_free(ctx);
+  ERR_clear_error();
+  return err;
+}
+
+PeerCertificate TlsContext::verify_peer(SSL* ssl) const {
+  PeerCertificate out;
+  X509* leaf = SSL_get0_peer_certificate(ssl);
+  if (!leaf) {
+    out.chain_error = "no certificate";
+    return out;
+  }
+  out.present = true;
+  out.identities = certificate_identities(leaf);
+  bool incoming = SSL_is_server(ssl) == 1;
+  int err = verify_chain(ssl, incoming ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER);
+  // COMPAT(public CAs, Let's Encrypt among them): an incoming peer is a server showing its server
+  // certificate from the TLS client side, and CAs are dropping clientAuth from server certificates, so
+  // a certificate fit for TLS servers is accepted there too.
+  if (incoming && err == X509_V_ERR_INVALID_PURPOSE) err = verify_chain(ssl, X509_PURPOSE_SSL_SERVER);
+  out.chain_valid = err == X509_V_OK;
+  if (!out.chain_valid) out.chain_error = X509_verify_cert_error_string(err);
+  return out;
 }
 
 std::pair<std::string, std::string> TlsContext::files_for(const std::string& host) const {
@@ -187,16 +295,6 @@ void ensure_self_signed(const std::string& cert_file, const std::string& key_fil
   X509_free(x);
   EVP_PKEY_free(pkey);
   spdlog::info("generated a self-signed certificate for {} in {}", san, cert_file);
-}
-
-bool dns_name_matches(const std::string& pattern, const std::string& host) {
-  if (pattern == host) return true;
-  // RFC 9525 §6.3: a wildcard is only the complete left-most label, matching exactly one label.
-  if (pattern.size() > 2 && pattern[0] == '*' && pattern[1] == '.') {
-    size_t dot = host.find('.');
-    return dot != std::string::npos && dot > 0 && host.substr(dot) == pattern.substr(1);
-  }
-  return false;
 }
 
 CertificateInfo inspect_certificate(const std::string& cert_file, const std::string& key_file) {

@@ -2,6 +2,13 @@
 // by SNI; plus the channel-binding data SCRAM -PLUS needs. Built at startup; SSL objects it creates are
 // then used by one connection's thread. A missing certificate for the default configuration is generated
 // (self-signed, SANs host and *.host) under data_dir/certs.
+//
+// Server-to-server streams use it both ways: outgoing connections get a client SSL (SNI, our domain's
+// certificate for SASL EXTERNAL), incoming ones a server SSL that asks for the peer's certificate; in
+// both, verify_peer() checks the peer's chain after the handshake against the trust store (the system's
+// plus [s2s] ca_file) and reports its identities (certificate_identities.hpp). The handshake itself never
+// fails for a missing or unverifiable peer certificate: dialback may still authenticate the stream.
+// Every method is const and may be called from any thread.
 #pragma once
 
 #include <memory>
@@ -10,11 +17,23 @@
 #include <vector>
 
 #include "core/config/config.hpp"
+#include "net/certificate_identities.hpp"
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
+typedef struct x509_store_st X509_STORE;
 
 namespace causerie::net {
+
+// What a TLS peer's certificate proves, as verify_peer() found it after the handshake.
+struct PeerCertificate {
+  bool present = false;      // the peer sent a certificate
+  bool chain_valid = false;  // it chains to a trust anchor, is within its validity period and fit for TLS
+  std::string chain_error;   // when not valid, OpenSSL's reason ("certificate has expired", ...)
+  CertificateIdentities identities;  // read whenever present, valid or not
+  // Whether the certificate authenticates `domain` (RFC 6120 §13.7.2.1): a valid chain that names it.
+  bool authenticates(std::string_view domain) const { return chain_valid && identities.identifies_server(domain); }
+};
 
 class TlsContext {
  public:
@@ -25,6 +44,18 @@ class TlsContext {
 
   // A new server-side SSL, in accept state. Caller owns it (SSL_free).
   SSL* new_ssl() const;
+  // For an incoming server-to-server stream (STARTTLS on 5269, or direct TLS, XEP-0368): as new_ssl(),
+  // and it also requests the peer's certificate without requiring one, selects ALPN "xmpp-server", and
+  // never resumes a session (a resumed session lacks the peer's chain that verify_peer() checks).
+  SSL* new_s2s_server_ssl() const;
+  // For an outgoing server-to-server stream from our `local_domain` to `remote_domain`, in connect state:
+  // SNI is the remote domain (XEP-0368 §3 rule 6), our certificate is local_domain's (or its parent
+  // host's, for a service subdomain) so the peer can offer SASL EXTERNAL (XEP-0178), and with direct TLS
+  // the ALPN protocol is "xmpp-server". The server's certificate is checked afterwards by verify_peer().
+  SSL* new_s2s_client_ssl(std::string_view local_domain, std::string_view remote_domain, bool direct_tls) const;
+  // After a completed handshake, on either side: the peer's certificate and its chain checked against the
+  // trust store (system store plus s2s.ca_file).
+  PeerCertificate verify_peer(SSL* ssl) const;
 
   // The default context (SNI switches from it to a host's own), for TLS layers that build their SSL
   // objects themselves (Asio's ssl::stream in src/http). Owned by this TlsContext; SSL_CTX_up_ref to keep it.
@@ -38,10 +69,16 @@ class TlsContext {
     std::vector<std::string> names;  // hosts served by this certificate
     SSL_CTX* ctx = nullptr;
     std::string cert_file, key_file;
+    std::vector<std::string> ascii_names;  // names in A-labels, as SNI sends them
   };
   static int on_servername(SSL* ssl, int* alert, void* arg);
   SSL_CTX* make_ctx(const std::string& cert, const std::string& key) const;
+  // The entry serving `host` (lower case), or one of its parents for a service subdomain; nullptr if none.
+  const Entry* find_entry(std::string_view host) const;
+  int verify_chain(SSL* ssl, int purpose) const;
   std::vector<Entry> entries_;
+  SSL_CTX* client_ctx_ = nullptr;  // outgoing s2s connections
+  X509_STORE* trust_ = nullptr;    // system store plus s2s.ca_file
 };
 
 // Generates a self-signed EC P-256 certificate for `hosts` (SANs: each host and *.host) unless both
@@ -56,8 +93,6 @@ struct CertificateInfo {
   long days_left = 0;
 };
 CertificateInfo inspect_certificate(const std::string& cert_file, const std::string& key_file);
-// RFC 6125 / RFC 9525 §6.3: does a DNS-ID (possibly "*.example.com") match a host name?
-bool dns_name_matches(const std::string& pattern, const std::string& host);
 
 // Channel bindings available on an established TLS connection, in order of preference:
 // tls-exporter (RFC 9266; TLS 1.3, or TLS 1.2 with extended master secret), tls-server-end-point

@@ -51,6 +51,13 @@ TEST(Config, ErrorsNameTheKey) {
       {"[[host]]\nname = \"a.org\"\n[tls]\ncertificate = \"x.pem\"\n", "tls"},
       {"[[host]]\nname = \"a.org\"\n[storage]\ncache_kb = 1\n", "storage.cache_kb"},
       {"[[host\nname = 1", "t:1"},
+      {"[[host]]\nname = \"a.org\"\n[dns]\nservers = [\"dns.example.org\"]\n", "dns.servers"},
+      {"[[host]]\nname = \"a.org\"\n[dns]\nservers = [\"127.0.0.1:0\"]\n", "dns.servers"},
+      {"[[host]]\nname = \"a.org\"\n[dns]\nservers = \"127.0.0.1\"\n", "dns.servers"},
+      {"[[host]]\nname = \"a.org\"\n[dns]\ntimeout_ms = 0\n", "dns.timeout_ms"},
+      {"[[host]]\nname = \"a.org\"\n[dns]\ntries = 0\n", "dns.tries"},
+      {"[[host]]\nname = \"a.org\"\n[dns]\nport = 53\n", "dns.port"},
+      {"[[host]]\nname = \"a.org\"\n[s2s]\nca_file = 1\n", "s2s.ca_file"},
   };
   for (const auto& [text, key] : cases) {
     try {
@@ -58,6 +65,61 @@ TEST(Config, ErrorsNameTheKey) {
       ADD_FAILURE() << "accepted: " << text;
     } catch (const ConfigError& e) {
       EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what() << " should name " << key;
+    }
+  }
+}
+
+TEST(Config, DnsServersAndDefaults) {
+  Config d = load_config_text("[[host]]\nname = \"a.org\"\n", "t");
+  EXPECT_TRUE(d.dns.servers.empty());  // the system's resolv.conf
+  EXPECT_EQ(d.dns.timeout, std::chrono::milliseconds(3000));
+  EXPECT_EQ(d.dns.tries, 2u);
+  EXPECT_EQ(d.s2s.ca_file, "");
+  Config c = load_config_text(
+      "[[host]]\nname = \"a.org\"\n[s2s]\nca_file = \"/etc/ca.pem\"\n"
+      "[dns]\nservers = [\"127.0.0.1:5353\", \"[::1]:53\", \"192.0.2.1\"]\ntimeout_ms = 250\ntries = 1\n",
+      "t");
+  ASSERT_EQ(c.dns.servers.size(), 3u);
+  EXPECT_EQ(c.dns.servers[0].ip, "127.0.0.1");
+  EXPECT_EQ(c.dns.servers[0].port, 5353);
+  EXPECT_EQ(c.dns.servers[1].ip, "::1");
+  EXPECT_EQ(c.dns.servers[1].port, 53);
+  EXPECT_EQ(c.dns.servers[2].port, 53);
+  EXPECT_EQ(c.dns.timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.dns.tries, 1u);
+  EXPECT_EQ(c.s2s.ca_file, "/etc/ca.pem");
+}
+
+TEST(Config, DnsServerAddressForms) {
+  struct Case {
+    const char* text;
+    bool ok;
+    const char* ip;
+    uint16_t port;
+  };
+  const Case cases[] = {
+      {"127.0.0.1", true, "127.0.0.1", 53},
+      {"127.0.0.1:5353", true, "127.0.0.1", 5353},
+      {"2001:db8::1", true, "2001:db8::1", 53},
+      {"[2001:db8::1]", true, "2001:db8::1", 53},
+      {"[2001:db8::1]:5300", true, "2001:db8::1", 5300},
+      {"", false, "", 0},
+      {"localhost", false, "", 0},
+      {"127.0.0.1:", false, "", 0},
+      {"127.0.0.1:65536", false, "", 0},
+      {"127.0.0.1:53x", false, "", 0},
+      {"300.0.0.1", false, "", 0},
+      {"[127.0.0.1]:53", false, "", 0},
+      {"[::1", false, "", 0},
+      {"[::1]53", false, "", 0},
+      {"[::1]:", false, "", 0},
+  };
+  for (const auto& c : cases) {
+    auto a = parse_dns_server(c.text);
+    EXPECT_EQ(a.has_value(), c.ok) << c.text;
+    if (a && c.ok) {
+      EXPECT_EQ(a->ip, c.ip) << c.text;
+      EXPECT_EQ(a->port, c.port) << c.text;
     }
   }
 }

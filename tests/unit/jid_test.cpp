@@ -5,6 +5,8 @@
 
 using causerie::Jid;
 using causerie::JidError;
+using causerie::domain_to_ascii;
+using causerie::prep_domainpart;
 
 namespace {
 
@@ -88,6 +90,14 @@ TEST(Jid, FromPartsPreparesEachPart) {
   ASSERT_TRUE(j);
   EXPECT_EQ(j->str(), "alice@localhost/Phone");
   EXPECT_FALSE(Jid::from_parts("a@b", "localhost"));
+}
+
+TEST(Jid, DomainToAsciiGivesALabels) {
+  EXPECT_EQ(domain_to_ascii("Example.ORG").value(), "example.org");
+  auto prepared = prep_domainpart("Bücher.example");
+  ASSERT_TRUE(prepared);
+  EXPECT_EQ(domain_to_ascii(*prepared).value(), "xn--bcher-kva.example");
+  EXPECT_FALSE(domain_to_ascii(""));
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "core/config/config.hpp"
 
+#include <arpa/inet.h>
+
+#include <charconv>
 #include <thread>
 
 #include <toml++/toml.h>
@@ -183,10 +186,27 @@ void parse_http(const toml::node_view<const toml::node>& http, Config& c) {
   h.bosh_polling = std::chrono::seconds(number("bosh_polling", 2, 0, 3600));
 }
 
+void parse_dns(const toml::node_view<const toml::node>& dns, Config& c) {
+  if (auto* t = dns.as_table()) check_known(*t, "dns", {"servers", "timeout_ms", "tries"});
+  for (const auto& text : get_strings(dns["servers"], "dns.servers")) {
+    auto server = parse_dns_server(text);
+    if (!server)
+      bad("dns.servers", "'" + text + "' is not an IP address with an optional port (\"192.0.2.1:53\", \"[2001:db8::1]:53\")");
+    c.dns.servers.push_back(*server);
+  }
+  int64_t timeout = get<int64_t>(dns["timeout_ms"], "dns.timeout_ms", 3000);
+  if (timeout < 10 || timeout > 60000) bad("dns.timeout_ms", "expected 10 to 60000");
+  c.dns.timeout = std::chrono::milliseconds(timeout);
+  int64_t tries = get<int64_t>(dns["tries"], "dns.tries", 2);
+  if (tries < 1 || tries > 10) bad("dns.tries", "expected 1 to 10");
+  c.dns.tries = static_cast<unsigned>(tries);
+}
+
 Config parse(const toml::table& root, const std::string& source) {
   Config c;
   c.source = source;
-  check_known(root, "", {"server", "tls", "c2s", "limits", "storage", "http", "host", "listener", "modules"});
+  check_known(root, "", {"server", "tls", "c2s", "s2s", "dns", "limits", "storage", "http", "host", "listener",
+                         "modules"});
   auto server = root["server"];
   if (auto* t = server.as_table())
     check_known(*t, "server", {"data_dir", "log_level", "workers", "scram_iterations", "hide_os_version"});
@@ -213,6 +233,12 @@ Config parse(const toml::table& root, const std::string& source) {
   auto c2s = root["c2s"];
   if (auto* t = c2s.as_table()) check_known(*t, "c2s", {"require_encryption"});
   c.require_encryption = get<bool>(c2s["require_encryption"], "c2s.require_encryption", true);
+
+  auto s2s = root["s2s"];
+  if (auto* t = s2s.as_table()) check_known(*t, "s2s", {"ca_file"});
+  c.s2s.ca_file = get<std::string>(s2s["ca_file"], "s2s.ca_file", "");
+
+  parse_dns(root["dns"], c);
 
   auto lim = root["limits"];
   if (auto* t = lim.as_table())
@@ -308,6 +334,38 @@ Config parse(const toml::table& root, const std::string& source) {
 }
 
 }  // namespace
+
+std::optional<DnsServerAddress> parse_dns_server(std::string_view text) {
+  DnsServerAddress out;
+  std::string_view host = text, port;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = text.substr(1, close - 1);
+    std::string_view rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return std::nullopt;
+      port = rest.substr(1);
+      if (port.empty()) return std::nullopt;
+    }
+    if (host.find(':') == std::string_view::npos) return std::nullopt;  // brackets are for IPv6 only
+  } else if (size_t colon = text.find(':'); colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
+    host = text.substr(0, colon);  // one colon: IPv4 and port (a bare IPv6 address has several)
+    port = text.substr(colon + 1);
+    if (port.empty()) return std::nullopt;
+  }
+  out.ip = std::string(host);
+  unsigned char buf[16];
+  bool v6 = out.ip.find(':') != std::string::npos;
+  if (inet_pton(v6 ? AF_INET6 : AF_INET, out.ip.c_str(), buf) != 1) return std::nullopt;
+  if (!port.empty()) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value < 1 || value > 65535) return std::nullopt;
+    out.port = static_cast<uint16_t>(value);
+  }
+  return out;
+}
 
 namespace {
 [[noreturn]] void throw_parse_error(const toml::parse_error& e, const std::string& source) {

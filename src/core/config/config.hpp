@@ -77,6 +77,23 @@ struct HttpConfig {
   std::chrono::seconds bosh_polling{2};
 };
 
+// Name resolution ([dns]): c-ares, on each worker's event loop (src/net/dns_resolver.hpp).
+struct DnsServerAddress {
+  std::string ip;  // an IPv4 or IPv6 literal, checked at load
+  uint16_t port = 53;
+};
+struct DnsConfig {
+  std::vector<DnsServerAddress> servers;  // empty: the system's (/etc/resolv.conf)
+  std::chrono::milliseconds timeout{3000};  // per try; c-ares lengthens it for later rounds
+  unsigned tries = 2;  // rounds over the servers before a query fails with a timeout
+};
+
+// Server-to-server settings ([s2s]) known to the core so far.
+struct S2sConfig {
+  // PEM file of extra trust anchors for peer certificates, besides the system store (a private CA).
+  std::string ca_file;
+};
+
 // Access to a module's own section ([modules.<name>] or any dotted path), for keys the core does not know.
 class RawConfig {
  public:
@@ -106,12 +123,17 @@ struct Config {
   std::vector<ListenerConfig> listeners;
   LimitsConfig limits;
   HttpConfig http;
+  DnsConfig dns;
+  S2sConfig s2s;
   std::shared_ptr<const RawConfig> raw;
 
   const HostConfig* find_host(std::string_view name) const;
   std::string database_path() const;
   unsigned worker_count() const;
 };
+
+// Parses a DNS server address: "192.0.2.1", "192.0.2.1:5353", "2001:db8::1", "[2001:db8::1]:53".
+std::optional<DnsServerAddress> parse_dns_server(std::string_view text);
 
 // Parses a TOML file; throws ConfigError.
 Config load_config_file(const std::string& path);

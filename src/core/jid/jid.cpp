@@ -13,6 +13,11 @@ namespace {
 // RFC 7622 §3.1: each part is at most 1023 octets once prepared.
 constexpr size_t kMaxPart = 1023;
 
+void ascii_lower(std::string& s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+}
+
 bool is_ascii(std::string_view s) {
   for (unsigned char c : s)
     if (c >= 0x80) return false;
@@ -112,8 +117,7 @@ tl::expected<std::string, JidError> prep_domainpart(std::string_view in) {
   if (is_ascii(in)) {
     if (in.size() > kMaxPart) return tl::unexpected(JidError::kTooLong);
     std::string out(in);
-    for (char& c : out)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    ascii_lower(out);
     if (out.front() == '[') {
       if (!valid_ip_literal(out)) return tl::unexpected(JidError::kBadDomainpart);
       return out;
@@ -131,6 +135,25 @@ tl::expected<std::string, JidError> prep_domainpart(std::string_view in) {
   std::free(ace);
   if (!ok) return tl::unexpected(JidError::kBadDomainpart);
   return *r;
+}
+
+tl::expected<std::string, JidError> domain_to_ascii(std::string_view domain) {
+  if (domain.empty()) return tl::unexpected(JidError::kBadDomainpart);
+  if (is_ascii(domain)) {
+    std::string out(domain);
+    ascii_lower(out);
+    return out;
+  }
+  char* ace = nullptr;
+  std::string in(domain);
+  int rc = idna_to_ascii_8z(in.c_str(), &ace, IDNA_USE_STD3_ASCII_RULES);
+  tl::expected<std::string, JidError> out = tl::unexpected(JidError::kBadDomainpart);
+  if (rc == IDNA_SUCCESS && ace) {
+    out = std::string(ace);
+    ascii_lower(*out);
+  }
+  std::free(ace);
+  return out;
 }
 
 tl::expected<Jid, JidError> Jid::from_parts(std::string_view localpart, std::string_view domainpart,

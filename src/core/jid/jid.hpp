@@ -61,6 +61,9 @@ class Jid {
 tl::expected<std::string, JidError> prep_localpart(std::string_view in);
 tl::expected<std::string, JidError> prep_domainpart(std::string_view in);
 tl::expected<std::string, JidError> prep_resourcepart(std::string_view in);
+// The ASCII form of a prepared domainpart (IDNA A-labels, lower case): what DNS queries, TLS SNI and
+// certificate DNS names use (RFC 9525 §6.3).
+tl::expected<std::string, JidError> domain_to_ascii(std::string_view prepared_domain);
 
 }  // namespace causerie
 
