@@ -121,7 +121,7 @@ int cmd_check(const std::string& config_path) {
     try {
       auto info = net::inspect_certificate(cert, key);
       bool covers = false;
-      for (const auto& n : info.dns_names) covers = covers || net::dns_name_matches(n, h.name);
+      for (const auto& n : info.dns_names) covers = covers || dns_name_matches(n, h.name);
       if (!covers) {
         std::cerr << "causerie: error: certificate " << cert << " does not name host " << h.name << "\n";
         ok = false;

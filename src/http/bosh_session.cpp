@@ -19,13 +19,16 @@ constexpr std::string_view kBodyOpen =
 
 BoshSession::BoshSession(net::Worker& worker, ServerServices& services, AuthThrottle& throttle,
                          BoshRegistry& registry, std::string peer, bool secure)
-    : C2sStream(services, throttle, SessionRef{worker.index(), worker.next_id()}, std::move(peer)),
+    : services_(services),
       worker_(worker),
+      id_(worker.next_id()),
       registry_(registry),
+      peer_(std::move(peer)),
       secure_(secure),
+      guard_(services.config.limits, Clock::now()),
+      stream_(std::make_unique<C2sStream>(services, throttle, *this, SessionRef{worker.index(), id_})),
       inactivity_(services.config.http.bosh_inactivity),
-      started_(Clock::now()),
-      last_activity_(started_),
+      last_activity_(Clock::now()),
       timer_(worker.io()) {}
 
 BoshSession::~BoshSession() {
@@ -46,7 +49,7 @@ void BoshSession::create(const xml::Element& body, BoshResponder reply) {
   params_ = grant.params;
   inactivity_ = params_.inactivity;
   last_rid_ = *rid;
-  sid_ = registry_.add(ref());
+  sid_ = registry_.add(SessionRef{worker_.index(), id_});
   in_request_ = true;
   open_stream(body);
   in_request_ = false;
@@ -75,7 +78,7 @@ void BoshSession::create(const xml::Element& body, BoshResponder reply) {
   out_.clear();
   out_bytes_ = 0;
   answer(reply, shared(std::move(b)), *rid, true);
-  spdlog::debug("bosh {}: session {} created (wait {}s, hold {})", peer_address(), sid_, params_.wait.count(),
+  spdlog::debug("bosh {}: session {} created (wait {}s, hold {})", peer_, sid_, params_.wait.count(),
                 params_.hold);
   arm_timer();
 }
@@ -89,7 +92,7 @@ void BoshSession::open_stream(const xml::Element& body) {
   std::string_view version = body.attr(std::string("{") + ns::kXbosh + "}version");
   header.set_attr("version", version.empty() ? "1.0" : version);
   if (body.has_attr("from")) header.set_attr("from", body.attr("from"));
-  handle_stream_open(header, ns::kClient);
+  stream_->on_stream_open(header, ns::kClient);
 }
 
 void BoshSession::request(xml::Element&& body, BoshResponder reply) {
@@ -186,11 +189,11 @@ void BoshSession::process(uint64_t rid, xml::Element&& body, BoshResponder reply
   in_request_ = true;
   if (restart) open_stream(body);
   for (xml::Element& child : body.nodes()) {
-    if (child.is_text() || closed() || terminating_) continue;
+    if (child.is_text() || stream_->closed() || terminating_) continue;
     // COMPAT(Strophe and others): payloads should carry xmlns='jabber:client' (XEP-0206 §9); one that
     // inherited the wrapper's namespace is meant as a client stanza.
     if (child.ns() == ns::kHttpBind) child.set_ns(ns::kClient);
-    handle_element(std::move(child));
+    stream_->on_element(std::move(child));
   }
   in_request_ = false;
   if (gone_) {
@@ -198,7 +201,7 @@ void BoshSession::process(uint64_t rid, xml::Element&& body, BoshResponder reply
     return;
   }
   held_.push_back(Held{rid, std::move(reply), now + params_.wait});
-  if (terminate && !terminating_) handle_stream_close();  // §13: the stream ends with the session
+  if (terminate && !terminating_) stream_->on_stream_close();  // §13: the stream ends with the session
   answer_ready();
 }
 
@@ -260,18 +263,17 @@ void BoshSession::flush() {
   if (!in_request_) answer_ready();
 }
 
-void BoshSession::transport_open(const std::string& from, const std::string& id, const std::string&) {
-  from_ = from;
-  stream_id_ = id;
+void BoshSession::open(const StreamHeader& header) {
+  from_ = header.from;
+  stream_id_ = header.id;
 }
 
-void BoshSession::transport_send(OutStanza out) {
+void BoshSession::send(OutStanza out) {
   if (gone_ || terminating_) return;
   out_bytes_ += out.size();
-  if (out_bytes_ > services_.config.limits.max_output_queue_bytes) {
+  if (!guard_.output_fits(out_bytes_)) {
     // DESIGN §1 back-pressure: a client that stopped polling does not grow our memory.
-    spdlog::warn("bosh {}: output queue over {} bytes, ending session {}", peer_address(),
-                 services_.config.limits.max_output_queue_bytes, sid_);
+    spdlog::warn("bosh {}: output queue over {} bytes, ending session {}", peer_, guard_.output_limit(), sid_);
     out_.clear();
     out_bytes_ = 0;
     teardown();
@@ -284,7 +286,7 @@ void BoshSession::transport_send(OutStanza out) {
   }
 }
 
-void BoshSession::transport_close(const std::string& stream_error) {
+void BoshSession::close(const std::string& stream_error) {
   if (gone_ || terminating_) return;
   terminating_ = true;
   stream_error_ = stream_error;
@@ -320,7 +322,7 @@ void BoshSession::finish_terminate() {
 }
 
 void BoshSession::fail(const std::string& condition, BoshResponder reply) {
-  spdlog::info("bosh {}: session {} ends with {}", peer_address(), sid_, condition);
+  spdlog::info("bosh {}: session {} ends with {}", peer_, sid_, condition);
   reply(BoshResponse{shared(bosh_terminate_body(condition)), params_.content_type});
   teardown();
 }
@@ -330,7 +332,7 @@ void BoshSession::teardown() {
   gone_ = true;
   registry_.remove(sid_);
   timer_.cancel();
-  handle_disconnect();
+  notify_disconnect();
   auto empty = shared(bosh_empty_body());
   for (auto& h : held_) h.reply(BoshResponse{empty, params_.content_type});
   held_.clear();
@@ -340,6 +342,12 @@ void BoshSession::teardown() {
   out_.clear();
   // Removed from the worker's table after this event: callers may still be using this object.
   worker_.post([w = &worker_, id = id()] { w->remove(id); });
+}
+
+void BoshSession::notify_disconnect() {
+  if (disconnected_) return;
+  disconnected_ = true;
+  stream_->on_disconnect();
 }
 
 void BoshSession::arm_timer() {
@@ -362,14 +370,14 @@ void BoshSession::on_timer() {
   }
   if (held_.empty() && !answered && now >= last_activity_ + inactivity_) {
     // §10: no request for longer than allowed: the client is gone. Free everything, tell nobody.
-    spdlog::info("bosh {}: session {} inactive for {}s, closing", peer_address(), sid_, inactivity_.count());
+    spdlog::info("bosh {}: session {} inactive for {}s, closing", peer_, sid_, inactivity_.count());
     teardown();
     return;
   }
   arm_timer();
 }
 
-void BoshSession::transport_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+void BoshSession::after(std::chrono::milliseconds delay, std::function<void()> fn) {
   auto timer = std::make_shared<boost::asio::steady_timer>(worker_.io(), delay);
   timer->async_wait([self = shared_from_this(), timer, fn = std::move(fn)](const boost::system::error_code& ec) {
     if (!ec && !self->gone_) {
@@ -381,8 +389,7 @@ void BoshSession::transport_after(std::chrono::milliseconds delay, std::function
 
 bool BoshSession::sweep(Clock::time_point now) {
   if (gone_) return false;
-  if (!authenticated() && now - started_ > services_.config.limits.unauthenticated_timeout)
-    close(StreamErrorCondition::kConnectionTimeout, "authentication took too long");
+  if (guard_.sweep(now) == TransportGuard::Sweep::kTimedOut) stream_->on_timeout();
   return false;  // no parser of its own: each request is parsed on its connection
 }
 

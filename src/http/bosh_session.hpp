@@ -1,6 +1,6 @@
-// BoshSession: one XMPP client session carried over BOSH (XEP-0124 v1.11, XEP-0206 v1.4). It is a
-// C2sStream like a TCP client — same features, SASL and limits — whose transport is a series of HTTP
-// requests, each a <body/> wrapper; it holds up to 'hold' of them to answer when stanzas arrive.
+// BoshSession: one XMPP client session carried over BOSH (XEP-0124 v1.11, XEP-0206 v1.4): the
+// StreamTransport of a C2sStream like a TCP client's — same features, SASL and limits — made of a series of
+// HTTP requests, each a <body/> wrapper; it holds up to 'hold' of them to answer when stanzas arrive.
 //
 // Thread rules: the session lives on one worker (in that worker's connection table, found by SessionRef);
 // its HTTP requests may arrive on connections of any worker, which post them here (BoshRegistry maps a
@@ -19,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/stream/c2s_stream.hpp"
+#include "core/stream/transport_guard.hpp"
 #include "http/bosh_registry.hpp"
 #include "http/bosh_rules.hpp"
 #include "net/worker_pool.hpp"
@@ -31,7 +32,7 @@ struct BoshResponse {
 };
 using BoshResponder = std::function<void(BoshResponse)>;
 
-class BoshSession final : public C2sStream, public net::Connection, public std::enable_shared_from_this<BoshSession> {
+class BoshSession final : public StreamTransport, public net::Connection, public std::enable_shared_from_this<BoshSession> {
  public:
   BoshSession(net::Worker& worker, ServerServices& services, AuthThrottle& throttle, BoshRegistry& registry,
               std::string peer, bool secure);
@@ -46,12 +47,24 @@ class BoshSession final : public C2sStream, public net::Connection, public std::
   void refuse(const std::string& condition, BoshResponder reply) { fail(condition, std::move(reply)); }
 
   // net::Connection
-  uint64_t id() const override { return ref().id; }
-  ClientSession* client() override { return this; }
-  void deliver(OutStanza out) override { transport_send(std::move(out)); }
+  uint64_t id() const override { return id_; }
+  ClientSession* client() override { return stream_.get(); }
+  void deliver(OutStanza out) override { stream_->deliver(std::move(out)); }
   void flush() override;
   bool sweep(std::chrono::steady_clock::time_point now) override;
-  void shutdown() override { close(StreamErrorCondition::kSystemShutdown, "the server is shutting down"); }
+  void shutdown() override { stream_->on_shutdown(); }
+
+  // StreamTransport
+  void open(const StreamHeader& header) override;
+  void send(OutStanza out) override;
+  void close(const std::string& stream_error) override;
+  bool can_starttls() const override { return false; }
+  void starttls() override {}
+  void restart() override {}  // the client asks with xmpp:restart (XEP-0206 §5)
+  bool secure() const override { return secure_; }
+  void after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  const std::string& peer_address() const override { return peer_; }
+  void set_established() override { guard_.established(); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -65,17 +78,6 @@ class BoshSession final : public C2sStream, public net::Connection, public std::
     BoshResponder reply;
   };
 
-  // C2sStream transport
-  void transport_open(const std::string& from, const std::string& id, const std::string& to) override;
-  void transport_send(OutStanza out) override;
-  void transport_close(const std::string& stream_error) override;
-  bool transport_can_starttls() const override { return false; }
-  void transport_starttls() override {}
-  void transport_restart() override {}  // the client asks with xmpp:restart (XEP-0206 §5)
-  bool transport_secure() const override { return secure_; }
-  std::vector<std::pair<std::string, std::string>> transport_channel_bindings() const override { return {}; }
-  void transport_after(std::chrono::milliseconds delay, std::function<void()> fn) override;
-
   void process(uint64_t rid, xml::Element&& body, BoshResponder reply);
   void open_stream(const xml::Element& body);
   void answer_ready();
@@ -84,13 +86,19 @@ class BoshSession final : public C2sStream, public net::Connection, public std::
   void finish_terminate();
   void fail(const std::string& condition, BoshResponder reply);
   void teardown();
+  void notify_disconnect();
   void arm_timer();
   void on_timer();
   std::string open_body_tag(uint64_t rid) const;
 
+  ServerServices& services_;
   net::Worker& worker_;
+  uint64_t id_;
   BoshRegistry& registry_;
+  std::string peer_;
   bool secure_;
+  TransportGuard guard_;
+  std::unique_ptr<C2sStream> stream_;
   std::string sid_;
   BoshParams params_;
   uint64_t last_rid_ = 0;
@@ -104,10 +112,10 @@ class BoshSession final : public C2sStream, public net::Connection, public std::
   std::string stream_error_;
   bool terminating_ = false;  // the stream is closed; the next answer is the terminate body
   bool gone_ = false;
+  bool disconnected_ = false;  // the stream was told
   bool in_request_ = false;
   bool dirty_ = false;
   std::chrono::seconds inactivity_;  // params_.inactivity, or a pause (§10)
-  Clock::time_point started_;
   Clock::time_point last_activity_;
   // §12 overactivity of polling sessions: the previous request, if it was empty, and its answer.
   Clock::time_point last_empty_at_{};

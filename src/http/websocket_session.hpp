@@ -1,5 +1,5 @@
-// RFC 7395 (XMPP over WebSocket) on RFC 6455 WebSockets (Boost.Beast): WsSession, one client stream whose
-// frames are WebSocket text messages. Internal to src/http: included by http_server.cpp only, which hands
+// RFC 7395 (XMPP over WebSocket) on RFC 6455 WebSockets (Boost.Beast): WsSession, the StreamTransport of
+// one client stream (C2sStream) whose frames are WebSocket text messages. Internal to src/http: included by http_server.cpp only, which hands
 // it an upgraded connection (plain or TLS, hence the template).
 //
 // Thread rules: lives on one worker, registered in its connection table like a TCP client; a reader
@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/stream/c2s_stream.hpp"
+#include "core/stream/transport_guard.hpp"
 #include "core/xml/namespaces.hpp"
 #include "http/corked_stream.hpp"
 #include "http/http_policy.hpp"
@@ -42,12 +43,12 @@ inline const auto kToken = asio::use_awaitable;
 template <class Stream>
 inline constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
 
-// One XMPP client stream over a WebSocket: a C2sStream whose frames are WebSocket text messages, each
-// exactly one element (RFC 7395 §3.3.3). A reader coroutine feeds the fragment-mode parser. Each stanza
+// One XMPP client stream over a WebSocket: the transport of a C2sStream whose frames are WebSocket text
+// messages, each exactly one element (RFC 7395 §3.3.3). A reader coroutine feeds the fragment-mode parser. Each stanza
 // becomes one WebSocket message (one frame, framed by us) appended to the CorkedStream's buffer, which
 // the worker's flush writes to the socket in one go, as the TCP path's writev does.
 template <class Stream>
-class WsSession final : public C2sStream,
+class WsSession final : public StreamTransport,
                         public net::Connection,
                         private xml::StreamParser::Handler,
                         private CorkOwner,
@@ -55,12 +56,15 @@ class WsSession final : public C2sStream,
  public:
   WsSession(ServerServices& services, AuthThrottle& throttle, net::Worker& worker, Stream&& stream, std::string peer,
             bool secure)
-      : C2sStream(services, throttle, SessionRef{worker.index(), worker.next_id()}, std::move(peer)),
+      : services_(services),
         cfg_(services.config.http),
         worker_(worker),
+        id_(worker.next_id()),
         ws_(std::move(stream)),
+        peer_(std::move(peer)),
         secure_(secure),
-        started_(std::chrono::steady_clock::now()) {
+        guard_(services.config.limits, std::chrono::steady_clock::now()),
+        stream_(std::make_unique<C2sStream>(services, throttle, *this, SessionRef{worker.index(), id_})) {
     cork().set_owner(this);
   }
   ~WsSession() {
@@ -73,9 +77,9 @@ class WsSession final : public C2sStream,
   }
 
   // net::Connection
-  uint64_t id() const override { return ref().id; }
-  ClientSession* client() override { return this; }
-  void deliver(OutStanza out) override { transport_send(std::move(out)); }
+  uint64_t id() const override { return id_; }
+  ClientSession* client() override { return stream_.get(); }
+  void deliver(OutStanza out) override { stream_->deliver(std::move(out)); }
   void flush() override {
     dirty_ = false;
     if (torn_down_) return;
@@ -88,17 +92,56 @@ class WsSession final : public C2sStream,
   }
   bool sweep(std::chrono::steady_clock::time_point now) override {
     if (torn_down_ || close_after_flush_) return false;
-    if (!authenticated() && now - started_ > services_.config.limits.unauthenticated_timeout) {
-      close(StreamErrorCondition::kConnectionTimeout, "authentication took too long");
-      return false;
+    switch (guard_.sweep(now)) {
+      case TransportGuard::Sweep::kTimedOut:
+        stream_->on_timeout();
+        return false;
+      case TransportGuard::Sweep::kIdle:
+        // As for TCP: quiet for a whole sweep period, the parser gives its memory back.
+        if (in_feed_ || message_bytes_ != 0 || !parser_ || parser_->hibernated() || !parser_->hibernate()) return false;
+        spdlog::debug("ws {}: connection {} quiet, parser released", peer_, id_);
+        return true;
+      case TransportGuard::Sweep::kNothing:
+        return false;
     }
-    // As for TCP clients: quiet for a whole sweep period, the parser gives its memory back.
-    bool quiet = !active_;
-    active_ = false;
-    return quiet && bound() && !in_feed_ && message_bytes_ == 0 && parser_ && !parser_->hibernated() &&
-           parser_->hibernate();
+    return false;
   }
-  void shutdown() override { close(StreamErrorCondition::kSystemShutdown, "the server is shutting down"); }
+  void shutdown() override { stream_->on_shutdown(); }
+
+  // StreamTransport
+  void open(const StreamHeader& header) override { queue(framing_open(header.from, header.id, header.to)); }
+  void send(OutStanza out) override {
+    if (torn_down_ || close_after_flush_) return;
+    append_message(framed_pieces(out));
+  }
+  void close(const std::string& stream_error) override {
+    if (torn_down_ || close_after_flush_) return;
+    // RFC 7395 §3.5-§3.6: the error in its own message, then <close/>, then the WebSocket closing handshake.
+    if (!stream_error.empty()) queue(stream_error);
+    queue(framing_close());
+    close_after_flush_ = true;
+    if (in_feed_) parser_->stop();
+  }
+  bool can_starttls() const override { return false; }  // RFC 7395 §3.9
+  void starttls() override {}
+  void restart() override {}  // the client sends a new <open/> (RFC 7395 §3.7)
+  bool secure() const override { return secure_; }
+  std::vector<std::pair<std::string, std::string>> channel_bindings() const override {
+    if constexpr (kIsTls<Stream>) return net::channel_bindings(const_cast<WsSession*>(this)->cork().next_layer().native_handle());
+    else return {};
+  }
+  std::vector<std::pair<std::string, std::string>> compat_channel_bindings() const override {
+    if constexpr (kIsTls<Stream>) return net::compat_channel_bindings(const_cast<WsSession*>(this)->cork().next_layer().native_handle());
+    else return {};
+  }
+  void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
+    auto timer = std::make_shared<asio::steady_timer>(worker_.io(), delay);
+    timer->async_wait([self = this->shared_from_this(), timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+      if (!ec && !self->torn_down_) fn();
+    });
+  }
+  const std::string& peer_address() const override { return peer_; }
+  void set_established() override { guard_.established(); }
 
  private:
   awaitable<void> serve(std::shared_ptr<WsSession> self, bhttp::request<bhttp::string_body> req) {
@@ -128,7 +171,7 @@ class WsSession final : public C2sStream,
     boost::system::error_code ec;
     co_await ws_.async_accept(req, asio::redirect_error(kToken, ec));
     if (ec) {
-      spdlog::debug("ws {}: handshake failed: {}", peer_address(), ec.message());
+      spdlog::debug("ws {}: handshake failed: {}", peer_, ec.message());
       co_return;
     }
     cork().set_corked();  // the 101 response went straight out; from now on output waits for flush()
@@ -155,7 +198,7 @@ class WsSession final : public C2sStream,
         release_flush();
         co_return;  // closed by the peer (after our close, or not), or broken
       }
-      active_ = true;
+      guard_.input();
       std::string_view data(static_cast<const char*>(buf.data().data()), n);
       if (close_after_flush_) {
         buf.consume(n);  // our stream is over: discard until the close handshake completes
@@ -172,7 +215,7 @@ class WsSession final : public C2sStream,
         message_bytes_ += n;
         if (!close_after_flush_ && message_bytes_ > max_message) {
           close_code_ = websocket::close_code::too_big;  // RFC 6455 §7.4.1: 1009
-          close(StreamErrorCondition::kPolicyViolation,
+          stream_->close(StreamErrorCondition::kPolicyViolation,
                 "message exceeds the stanza size limit of " + std::to_string(max_message) + " bytes");
         }
         if (!close_after_flush_) feed(data);
@@ -194,13 +237,13 @@ class WsSession final : public C2sStream,
     in_feed_ = true;
     auto status = parser_->feed(data);
     in_feed_ = false;
-    if (status == xml::StreamParser::Status::kError) handle_parse_error(parser_->error(), parser_->error_text());
+    if (status == xml::StreamParser::Status::kError) stream_->on_parse_error(parser_->error(), parser_->error_text());
   }
 
   void framing_error(std::string_view why) {
     if (close_after_flush_) return;
     close_code_ = websocket::close_code::protocol_error;
-    close(StreamErrorCondition::kBadFormat, why);
+    stream_->close(StreamErrorCondition::kBadFormat, why);
   }
 
   // StreamParser::Handler (fragment mode: only on_element is called)
@@ -214,16 +257,16 @@ class WsSession final : public C2sStream,
     }
     bool header_name = el.name() == "open" || el.name() == "close";
     if (header_name && el.ns() != ns::kFraming) {
-      close(StreamErrorCondition::kInvalidNamespace, "<open/> and <close/> belong to urn:ietf:params:xml:ns:xmpp-framing");
+      stream_->close(StreamErrorCondition::kInvalidNamespace, "<open/> and <close/> belong to urn:ietf:params:xml:ns:xmpp-framing");
       return;
     }
     if (el.ns() == ns::kFraming) {
       if (el.name() == "open") open_stream(el);
-      else if (el.name() == "close") handle_stream_close();
+      else if (el.name() == "close") stream_->on_stream_close();
       else framing_error("unknown framing element");
       return;
     }
-    handle_element(std::move(el));
+    stream_->on_element(std::move(el));
   }
 
   void open_stream(const xml::Element& open) {
@@ -232,49 +275,14 @@ class WsSession final : public C2sStream,
       // RFC 7395 §3.4 and §3.6.1: answer the <open/> with a <close/> naming the other endpoint.
       queue(framing_close(elsewhere));
       close_after_flush_ = true;
-      handle_disconnect();
+      notify_disconnect();
       if (in_feed_) parser_->stop();
       return;
     }
     // The <open/> attributes are those of a stream header (RFC 7395 §3.3.1).
     xml::Element header("stream", ns::kStream);
     for (const auto& a : open.attrs()) header.set_attr(a.name, a.value);
-    handle_stream_open(header, ns::kClient);
-  }
-
-  // C2sStream transport
-  void transport_open(const std::string& from, const std::string& id, const std::string& to) override {
-    queue(framing_open(from, id, to));
-  }
-  void transport_send(OutStanza out) override {
-    if (torn_down_ || close_after_flush_) return;
-    append_message(framed_pieces(out));
-  }
-  void transport_close(const std::string& stream_error) override {
-    if (torn_down_ || close_after_flush_) return;
-    // RFC 7395 §3.5-§3.6: the error in its own message, then <close/>, then the WebSocket closing handshake.
-    if (!stream_error.empty()) queue(stream_error);
-    queue(framing_close());
-    close_after_flush_ = true;
-    if (in_feed_) parser_->stop();
-  }
-  bool transport_can_starttls() const override { return false; }  // RFC 7395 §3.9
-  void transport_starttls() override {}
-  void transport_restart() override {}  // the client sends a new <open/> (RFC 7395 §3.7)
-  bool transport_secure() const override { return secure_; }
-  std::vector<std::pair<std::string, std::string>> transport_channel_bindings() const override {
-    if constexpr (kIsTls<Stream>) return net::channel_bindings(const_cast<WsSession*>(this)->cork().next_layer().native_handle());
-    else return {};
-  }
-  std::vector<std::pair<std::string, std::string>> transport_compat_bindings() const override {
-    if constexpr (kIsTls<Stream>) return net::compat_channel_bindings(const_cast<WsSession*>(this)->cork().next_layer().native_handle());
-    else return {};
-  }
-  void transport_after(std::chrono::milliseconds delay, std::function<void()> fn) override {
-    auto timer = std::make_shared<asio::steady_timer>(worker_.io(), delay);
-    timer->async_wait([self = this->shared_from_this(), timer, fn = std::move(fn)](const boost::system::error_code& ec) {
-      if (!ec && !self->torn_down_) fn();
-    });
+    stream_->on_stream_open(header, ns::kClient);
   }
 
   // Framing elements and stream errors: framed_pieces() declares the 'stream' prefix they may use.
@@ -290,9 +298,8 @@ class WsSession final : public C2sStream,
     // Once Beast has sent a close frame (ours, or the answer to the peer's), nothing may follow it.
     if (!ws_.is_open() || cork().failed()) return;
     // DESIGN §1 back-pressure: what waits in the cork buffer, written or not yet, is the output queue.
-    if (cork().buffered() + p.size() + kWsMaxFrameHeader > services_.config.limits.max_output_queue_bytes) {
-      spdlog::warn("ws {}: output queue over {} bytes, disconnecting", peer_address(),
-                   services_.config.limits.max_output_queue_bytes);
+    if (!guard_.output_fits(cork().buffered() + p.size() + kWsMaxFrameHeader)) {
+      spdlog::warn("ws {}: output queue over {} bytes, disconnecting", peer_, guard_.output_limit());
       teardown();
       return;
     }
@@ -310,7 +317,7 @@ class WsSession final : public C2sStream,
   awaitable<void> close_stream(std::shared_ptr<WsSession> self) {
     boost::system::error_code ec;
     co_await ws_.async_close(websocket::close_reason(close_code_), asio::redirect_error(kToken, ec));
-    handle_disconnect();
+    notify_disconnect();
     if (ec) teardown();
   }
 
@@ -332,33 +339,43 @@ class WsSession final : public C2sStream,
 
   CorkedStream<Stream>& cork() { return ws_.next_layer(); }
 
+  void notify_disconnect() {
+    if (disconnected_) return;
+    disconnected_ = true;
+    stream_->on_disconnect();
+  }
+
   void teardown() {
     release_flush();
     if (torn_down_) return;
     torn_down_ = true;
-    handle_disconnect();
+    notify_disconnect();
     boost::system::error_code ec;
     beast::get_lowest_layer(ws_).socket().close(ec);
     cork().discard();
     worker_.post([w = &worker_, id = id()] { w->remove(id); });
   }
 
+  ServerServices& services_;
   const HttpConfig& cfg_;
   net::Worker& worker_;
+  uint64_t id_;
   websocket::stream<CorkedStream<Stream>> ws_;
+  std::string peer_;
   bool secure_;
-  std::chrono::steady_clock::time_point started_;
+  TransportGuard guard_;
+  std::unique_ptr<C2sStream> stream_;
   std::unique_ptr<xml::StreamParser> parser_;
   size_t message_bytes_ = 0;
   unsigned elements_in_message_ = 0;
   websocket::close_code close_code_ = websocket::close_code::normal;
   bool dirty_ = false;
   bool in_feed_ = false;
-  bool active_ = false;  // input arrived since the last sweep
   bool close_after_flush_ = false;
   bool close_sent_ = false;
   bool holding_flush_ = false;  // this session holds its worker's flush (see read_loop)
   bool torn_down_ = false;
+  bool disconnected_ = false;  // the stream was told
 };
 
 }  // namespace detail

@@ -4,7 +4,8 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
-#include "net/tcp_c2s.hpp"
+#include "core/stream/c2s_stream.hpp"
+#include "net/tcp_transport.hpp"
 
 namespace causerie::net {
 
@@ -67,10 +68,15 @@ void C2sListener::accept_next() {
     boost::system::error_code pec;
     auto remote = socket.remote_endpoint(pec);
     std::string peer = pec ? "unknown" : remote.address().to_string();
-    bool direct = config_.tls == TlsMode::kDirect;
-    const TlsContext* tls = config_.tls == TlsMode::kNone ? nullptr : &tls_;
-    asio::post(target.io(), [this, &target, s = std::move(socket), direct, tls, peer = std::move(peer)]() mutable {
-      auto conn = std::make_shared<TcpC2sConnection>(target, services_, throttle_, tls, std::move(s), direct, peer);
+    TlsSetup tls;
+    tls.direct = config_.tls == TlsMode::kDirect;
+    if (config_.tls != TlsMode::kNone) tls.make_ssl = [ctx = &tls_] { return ctx->new_ssl(); };
+    asio::post(target.io(), [this, &target, s = std::move(socket), tls = std::move(tls), peer = std::move(peer)]() mutable {
+      auto conn = std::make_shared<TcpTransport>(target, services_.config.limits, std::move(s), std::move(peer),
+                                                 std::move(tls));
+      auto stream = std::make_unique<C2sStream>(services_, throttle_, *conn, SessionRef{target.index(), conn->id()});
+      ClientSession* client = stream.get();
+      conn->set_handler(std::move(stream), client);
       conn->start();
     });
     accept_next();

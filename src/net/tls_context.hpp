@@ -17,23 +17,13 @@
 #include <vector>
 
 #include "core/config/config.hpp"
-#include "net/certificate_identities.hpp"
+#include "core/stream/certificate_identities.hpp"
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct x509_store_st X509_STORE;
 
 namespace causerie::net {
-
-// What a TLS peer's certificate proves, as verify_peer() found it after the handshake.
-struct PeerCertificate {
-  bool present = false;      // the peer sent a certificate
-  bool chain_valid = false;  // it chains to a trust anchor, is within its validity period and fit for TLS
-  std::string chain_error;   // when not valid, OpenSSL's reason ("certificate has expired", ...)
-  CertificateIdentities identities;  // read whenever present, valid or not
-  // Whether the certificate authenticates `domain` (RFC 6120 §13.7.2.1): a valid chain that names it.
-  bool authenticates(std::string_view domain) const { return chain_valid && identities.identifies_server(domain); }
-};
 
 class TlsContext {
  public:

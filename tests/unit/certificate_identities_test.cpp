@@ -1,9 +1,9 @@
 // RFC 6125 / RFC 9525 identity rules over names already read from a certificate (RFC 6120 §13.7).
 #include <gtest/gtest.h>
 
-#include "net/certificate_identities.hpp"
+#include "core/stream/certificate_identities.hpp"
 
-using namespace causerie::net;
+using namespace causerie;
 
 namespace {
 

@@ -27,7 +27,7 @@ void C2sStream::send_sasl(const char* name, std::string_view payload, bool alway
     bytes += name;
     bytes += '>';
   }
-  transport_send(OutStanza{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther});
+  t_.send(OutStanza{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther});
 }
 
 void C2sStream::sasl_failure(sasl::SaslError error, std::string_view text, bool count) {
@@ -44,17 +44,17 @@ void C2sStream::sasl_failure(sasl::SaslError error, std::string_view text, bool 
   }
   bytes += "</failure>";
   std::chrono::milliseconds delay{0};
-  if (count) delay = throttle_.record_failure(peer_);
+  if (count) delay = throttle_.record_failure(peer_address());
   bool give_up = ++sasl_attempts_ >= kMaxAttemptsPerStream;
   auto answer = [this, bytes = std::move(bytes), give_up]() mutable {
     if (closed_) return;
-    transport_send(OutStanza{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther});
+    t_.send(OutStanza{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther});
     if (give_up) fail_stream(StreamErrorCondition::kPolicyViolation, "too many authentication attempts");
     else state_ = State::kNegotiating;
   };
   if (delay.count() > 0) {
-    spdlog::info("c2s {}: authentication failed, answering in {} ms", peer_, delay.count());
-    transport_after(delay, std::move(answer));
+    spdlog::info("c2s {}: authentication failed, answering in {} ms", peer_address(), delay.count());
+    t_.after(delay, std::move(answer));
   } else {
     answer();
   }
@@ -67,7 +67,7 @@ void C2sStream::sasl_auth(const xml::Element& el) {
   }
   std::string mech(el.attr("mechanism"));
   auto offered = offered_mechanisms();
-  if (!transport_secure() && services_.config.require_encryption) {
+  if (!t_.secure() && services_.config.require_encryption) {
     sasl_failure(sasl::SaslError::kEncryptionRequired, "use STARTTLS first", false);
     return;
   }
@@ -163,10 +163,10 @@ void C2sStream::sasl_response(const xml::Element& el) {
   if (!scram_) {
     bool plus = mechanism_.ends_with("-PLUS");
     auto hash = mechanism_.starts_with("SCRAM-SHA-256") ? sasl::ScramHash::kSha256 : sasl::ScramHash::kSha1;
-    auto bindings = transport_channel_bindings();
+    auto bindings = t_.channel_bindings();
     if (plus) {
       // COMPAT(slixmpp 1.8): binds with tls-unique even on TLS 1.3; accepted there, never advertised.
-      for (auto& b : transport_compat_bindings()) bindings.push_back(std::move(b));
+      for (auto& b : t_.compat_channel_bindings()) bindings.push_back(std::move(b));
     }
     scram_ = std::make_unique<sasl::ScramServer>(hash, plus, std::move(bindings));
     auto user = scram_->receive_client_first(*data);
@@ -229,9 +229,9 @@ void C2sStream::sasl_success(std::string mechanism, const std::string& additiona
   mechanism_.clear();
   authenticated_ = true;
   state_ = State::kHeader;
-  spdlog::info("c2s {}: authenticated {} with {}", peer_, jid_.str(), mechanism);
+  spdlog::info("c2s {}: authenticated {} with {}", peer_address(), jid_.str(), mechanism);
   send_sasl("success", additional.empty() ? std::string() : util::base64_encode(additional));
-  transport_restart();
+  t_.restart();
 }
 
 void C2sStream::sasl_abort() {

@@ -8,14 +8,19 @@
 
 namespace causerie {
 
-C2sStream::C2sStream(ServerServices& services, AuthThrottle& throttle, SessionRef ref, std::string peer_address)
-    : services_(services), throttle_(throttle), ref_(ref), peer_(std::move(peer_address)) {}
+C2sStream::C2sStream(ServerServices& services, AuthThrottle& throttle, StreamTransport& transport, SessionRef ref)
+    : services_(services), throttle_(throttle), t_(transport), ref_(ref) {}
 
 C2sStream::~C2sStream() = default;
 
+void C2sStream::open_header(const std::string& from, const std::string& to) {
+  t_.open(StreamHeader{ns::kClient, from, to, stream_id_});
+  header_sent_ = true;
+}
+
 void C2sStream::send(const xml::Element& element) {
   if (closed_) return;
-  transport_send(serialize_out(element));
+  t_.send(serialize_out(element));
 }
 
 void C2sStream::fail_stream(StreamErrorCondition c, std::string_view text) {
@@ -23,16 +28,15 @@ void C2sStream::fail_stream(StreamErrorCondition c, std::string_view text) {
   if (!header_sent_) {
     // RFC 6120 §4.9.1.1: even an error needs our stream header first.
     stream_id_ = util::random_id();
-    transport_open(host_.empty() ? services_.config.hosts.front().name : host_, stream_id_, {});
-    header_sent_ = true;
+    open_header(host_.empty() ? services_.config.hosts.front().name : host_, {});
   }
   state_ = State::kClosing;
-  transport_close(stream_error_xml(c, text));
+  t_.close(stream_error_xml(c, text));
 }
 
 void C2sStream::close(StreamErrorCondition condition, std::string_view text) { fail_stream(condition, text); }
 
-void C2sStream::handle_stream_open(const xml::Element& header, std::string_view content_ns) {
+void C2sStream::on_stream_open(const xml::Element& header, std::string_view content_ns) {
   if (state_ != State::kHeader) {
     fail_stream(StreamErrorCondition::kBadFormat);
     return;
@@ -55,8 +59,7 @@ void C2sStream::handle_stream_open(const xml::Element& header, std::string_view 
   stream_id_ = util::random_id();
   std::string client_from;
   if (auto f = Jid::parse(header.attr("from")); f && f->has_localpart()) client_from = f->str();
-  transport_open(ok_host ? host_ : services_.config.hosts.front().name, stream_id_, client_from);
-  header_sent_ = true;
+  open_header(ok_host ? host_ : services_.config.hosts.front().name, client_from);
   if (!ok_host) {
     fail_stream(StreamErrorCondition::kHostUnknown, "this server does not serve '" + requested + "'");
     return;
@@ -73,9 +76,9 @@ void C2sStream::handle_stream_open(const xml::Element& header, std::string_view 
 
 std::vector<std::string> C2sStream::offered_mechanisms() const {
   std::vector<std::string> mechs;
-  bool tls = transport_secure();
+  bool tls = t_.secure();
   if (!tls && services_.config.require_encryption) return mechs;
-  if (tls && !transport_channel_bindings().empty()) {
+  if (tls && !t_.channel_bindings().empty()) {
     mechs.push_back("SCRAM-SHA-256-PLUS");
     mechs.push_back("SCRAM-SHA-1-PLUS");
   }
@@ -89,7 +92,7 @@ void C2sStream::send_features() {
   xml::Element features("features", ns::kStream);
   if (!authenticated_) {
     // XEP-0170 order: TLS, then SASL.
-    if (!transport_secure() && transport_can_starttls()) {
+    if (!t_.secure() && t_.can_starttls()) {
       xml::Element& st = features.add_child("starttls", ns::kTls);
       if (services_.config.require_encryption) st.add_child("required");
     }
@@ -98,8 +101,8 @@ void C2sStream::send_features() {
       xml::Element& m = features.add_child("mechanisms", ns::kSasl);
       for (const auto& name : mechs) m.add_text_child("mechanism", name);
       // XEP-0440: which channel-binding types the -PLUS mechanisms can use here.
-      auto bindings = transport_channel_bindings();
-      if (transport_secure() && !bindings.empty()) {
+      auto bindings = t_.channel_bindings();
+      if (t_.secure() && !bindings.empty()) {
         xml::Element& cb = features.add_child("sasl-channel-binding", ns::kSaslCb);
         for (const auto& [type, data] : bindings) cb.add_child("channel-binding").set_attr("type", type);
       }
@@ -116,10 +119,10 @@ void C2sStream::send_features() {
   // The stream prefix is bound on our header; write <stream:features> rather than a default namespace.
   bytes.replace(0, 9, "<stream:features");
   if (bytes.ends_with("</features>")) bytes.replace(bytes.size() - 11, 11, "</stream:features>");
-  transport_send(OutStanza{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther});
+  t_.send(OutStanza{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther});
 }
 
-void C2sStream::handle_element(xml::Element&& el) {
+void C2sStream::on_element(xml::Element&& el) {
   if (closed_ || state_ == State::kClosing) return;
   switch (state_) {
     case State::kHeader:
@@ -162,22 +165,22 @@ void C2sStream::handle_negotiation_element(xml::Element&& el) {
 }
 
 void C2sStream::handle_starttls(const xml::Element&) {
-  if (transport_secure() || !transport_can_starttls() || state_ != State::kNegotiating) {
+  if (t_.secure() || !t_.can_starttls() || state_ != State::kNegotiating) {
     // RFC 6120 §5.4.2.2: <failure/> and close.
-    transport_send(OutStanza{std::make_shared<const std::string>("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+    t_.send(OutStanza{std::make_shared<const std::string>("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
                              {}, StanzaKind::kOther});
     state_ = State::kClosing;
-    transport_close({});
+    t_.close({});
     return;
   }
-  transport_send(OutStanza{std::make_shared<const std::string>("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+  t_.send(OutStanza{std::make_shared<const std::string>("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
                            {}, StanzaKind::kOther});
   state_ = State::kHeader;
   header_sent_ = false;
-  transport_starttls();
+  t_.starttls();
 }
 
-void C2sStream::handle_tls_established() {
+void C2sStream::on_tls_established() {
   if (closed_) return;
   state_ = State::kHeader;
 }
@@ -259,11 +262,12 @@ void C2sStream::handle_bind(xml::Element&& el) {
   jid_ = full;
   bound_ = true;
   state_ = State::kEstablished;
+  t_.set_established();
   xml::Element result("iq", ns::kClient);
   result.set_attr("type", "result").set_attr("id", id);
   result.add_child("bind", ns::kBind).add_text_child("jid", jid_.str());
   send(result);
-  spdlog::info("c2s {}: bound {}", peer_, jid_.str());
+  spdlog::info("c2s {}: bound {}", peer_address(), jid_.str());
   services_.router.run_session_hooks(SessionHook::kBound, *this);
 }
 
@@ -330,15 +334,15 @@ void C2sStream::handle_stanza(xml::Element&& el) {
   }
 }
 
-void C2sStream::handle_stream_close() {
+void C2sStream::on_stream_close() {
   if (closed_) return;
   if (state_ != State::kClosing) {
     state_ = State::kClosing;
-    transport_close({});
+    t_.close({});
   }
 }
 
-void C2sStream::handle_parse_error(xml::StreamParser::Error error, const std::string& text) {
+void C2sStream::on_parse_error(xml::StreamParser::Error error, const std::string& text) {
   using E = xml::StreamParser::Error;
   switch (error) {
     case E::kRestrictedXml: fail_stream(StreamErrorCondition::kRestrictedXml, text); break;
@@ -349,7 +353,7 @@ void C2sStream::handle_parse_error(xml::StreamParser::Error error, const std::st
   }
 }
 
-void C2sStream::handle_disconnect() {
+void C2sStream::on_disconnect() {
   if (closed_) return;
   closed_ = true;
   state_ = State::kClosing;
@@ -360,7 +364,7 @@ void C2sStream::handle_disconnect() {
     } catch (const std::exception& e) {
       spdlog::error("c2s {}: close hook failed: {}", jid_.str(), e.what());
     }
-    spdlog::info("c2s {}: {} disconnected", peer_, jid_.str());
+    spdlog::info("c2s {}: {} disconnected", peer_address(), jid_.str());
   }
 }
 

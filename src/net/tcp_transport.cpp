@@ -1,4 +1,4 @@
-#include "net/tcp_c2s.hpp"
+#include "net/tcp_transport.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -35,34 +35,44 @@ char* tls_staging() {
 
 }  // namespace
 
-TcpC2sConnection::TcpC2sConnection(Worker& worker, ServerServices& services, AuthThrottle& throttle,
-                                   const TlsContext* tls, boost::asio::ip::tcp::socket socket, bool direct_tls,
-                                   std::string peer)
-    : C2sStream(services, throttle, SessionRef{worker.index(), worker.next_id()}, std::move(peer)),
-      worker_(worker),
+TcpTransport::TcpTransport(Worker& worker, const LimitsConfig& limits, boost::asio::ip::tcp::socket socket,
+                           std::string peer, TlsSetup tls)
+    : worker_(worker),
+      id_(worker.next_id()),
       socket_(std::move(socket)),
-      tls_(tls),
-      started_(std::chrono::steady_clock::now()),
-      direct_tls_(direct_tls) {}
+      peer_(std::move(peer)),
+      tls_(std::move(tls)),
+      guard_(limits, std::chrono::steady_clock::now()) {}
 
-TcpC2sConnection::~TcpC2sConnection() {
+TcpTransport::~TcpTransport() {
   if (ssl_) SSL_free(ssl_);
 }
 
-void TcpC2sConnection::start() {
+void TcpTransport::set_handler(std::unique_ptr<StreamHandler> handler, ClientSession* client) {
+  handler_ = std::move(handler);
+  client_ = client;
+}
+
+void TcpTransport::start() {
   worker_.add(shared_from_this());
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
-  const auto& lim = services_.config.limits;
-  parser_ = std::make_unique<xml::StreamParser>(static_cast<xml::StreamParser::Handler&>(*this), xml::StreamLimits{lim.max_stanza_bytes, lim.max_depth});
-  if (direct_tls_) start_tls();
-  else wait_readable();
+  const LimitsConfig& lim = guard_.limits();
+  parser_ = std::make_unique<xml::StreamParser>(static_cast<xml::StreamParser::Handler&>(*this),
+                                                xml::StreamLimits{lim.max_stanza_bytes, lim.max_depth});
+  if (tls_.direct) {
+    direct_handshake_ = true;
+    start_tls();
+    return;
+  }
+  handler_->on_ready();
+  if (!torn_down_) wait_readable();
 }
 
 // ---------------------------------------------------------------- reading
 
-void TcpC2sConnection::wait_readable() {
+void TcpTransport::wait_readable() {
   if (reading_ || torn_down_) return;
   reading_ = true;
   socket_.async_wait(boost::asio::ip::tcp::socket::wait_read,
@@ -78,7 +88,7 @@ void TcpC2sConnection::wait_readable() {
                      });
 }
 
-void TcpC2sConnection::on_readable() {
+void TcpTransport::on_readable() {
   char* buf = read_buffer();
   size_t total = 0;
   while (!torn_down_) {
@@ -118,7 +128,7 @@ void TcpC2sConnection::on_readable() {
       if (drained) break;
       continue;
     }  // our stream is closed: discard until the peer closes
-    active_ = true;
+    guard_.input();
     feed(std::string_view(buf, n));
     if (torn_down_ || handshaking_ || starttls_after_flush_) return;
     if (drained) break;
@@ -133,7 +143,7 @@ void TcpC2sConnection::on_readable() {
   wait_readable();
 }
 
-void TcpC2sConnection::feed(std::string_view data) {
+void TcpTransport::feed(std::string_view data) {
   if (close_after_flush_) return;  // our stream is ending: nothing more is processed
   size_t consumed = 0;
   in_feed_ = true;
@@ -142,7 +152,7 @@ void TcpC2sConnection::feed(std::string_view data) {
   for (;;) {
     if (status == xml::StreamParser::Status::kOk) return;
     if (status == xml::StreamParser::Status::kError) {
-      handle_parse_error(parser_->error(), parser_->error_text());
+      handler_->on_parse_error(parser_->error(), parser_->error_text());
       return;
     }
     if (torn_down_ || close_after_flush_) return;
@@ -168,13 +178,12 @@ void TcpC2sConnection::feed(std::string_view data) {
 
 // ---------------------------------------------------------------- writing
 
-void TcpC2sConnection::transport_send(OutStanza out) {
+void TcpTransport::send(OutStanza out) {
   if (torn_down_ || close_after_flush_) return;
   out_bytes_ += out.size();
-  if (out_bytes_ > services_.config.limits.max_output_queue_bytes) {
-    // DESIGN §1 back-pressure: a client that does not read is cut off rather than growing our memory.
-    spdlog::warn("c2s {}: output queue over {} bytes, disconnecting", peer_address(),
-                 services_.config.limits.max_output_queue_bytes);
+  if (!guard_.output_fits(out_bytes_)) {
+    // DESIGN §1 back-pressure: a peer that does not read is cut off rather than growing our memory.
+    spdlog::warn("{}: output queue over {} bytes, disconnecting", peer_, guard_.output_limit());
     teardown();
     return;
   }
@@ -185,29 +194,34 @@ void TcpC2sConnection::transport_send(OutStanza out) {
   }
 }
 
-void TcpC2sConnection::transport_open(const std::string& from, const std::string& id, const std::string& to) {
-  std::string h = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-                  "xmlns:stream='http://etherx.jabber.org/streams' id='";
-  h += id;
-  h += "' from='";
-  xml::append_escaped(h, from, true);
-  if (!to.empty()) {
-    h += "' to='";
-    xml::append_escaped(h, to, true);
+void TcpTransport::open(const StreamHeader& header) {
+  std::string h = "<?xml version='1.0'?><stream:stream xmlns='";
+  h += header.content_ns;
+  h += "' xmlns:stream='http://etherx.jabber.org/streams'";
+  if (header.dialback) h += " xmlns:db='jabber:server:dialback'";
+  for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"id", &header.id},
+                                    {"from", &header.from}, {"to", &header.to}}) {
+    if (value->empty()) continue;
+    h += ' ';
+    h += name;
+    h += "='";
+    xml::append_escaped(h, *value, true);
+    h += '\'';
   }
-  h += "' version='1.0' xml:lang='en'>";
-  transport_send(OutStanza{std::make_shared<const std::string>(std::move(h)), {}, StanzaKind::kOther});
+  if (header.version) h += " version='1.0'";
+  h += " xml:lang='en'>";
+  send(OutStanza{std::make_shared<const std::string>(std::move(h)), {}, StanzaKind::kOther});
 }
 
-void TcpC2sConnection::transport_close(const std::string& stream_error) {
+void TcpTransport::close(const std::string& stream_error) {
   if (torn_down_ || close_after_flush_) return;
-  transport_send(OutStanza{std::make_shared<const std::string>(stream_error + "</stream:stream>"), {}, StanzaKind::kOther});
+  send(OutStanza{std::make_shared<const std::string>(stream_error + "</stream:stream>"), {}, StanzaKind::kOther});
   close_after_flush_ = true;
   if (in_feed_) parser_->stop();
   if (handshaking_) teardown();
 }
 
-void TcpC2sConnection::wait_writable() {
+void TcpTransport::wait_writable() {
   if (writing_ || torn_down_) return;
   writing_ = true;
   socket_.async_wait(boost::asio::ip::tcp::socket::wait_write,
@@ -228,7 +242,7 @@ void TcpC2sConnection::wait_writable() {
                      });
 }
 
-void TcpC2sConnection::flush() {
+void TcpTransport::flush() {
   dirty_ = false;
   if (torn_down_ || writing_ || handshaking_) return;
   bool done = ssl_ ? write_tls() : write_plain();
@@ -240,7 +254,7 @@ void TcpC2sConnection::flush() {
   after_flush();
 }
 
-bool TcpC2sConnection::write_plain() {
+bool TcpTransport::write_plain() {
   while (want_flush()) {
     iovec iov[64];
     int n = 0;
@@ -287,7 +301,7 @@ bool TcpC2sConnection::write_plain() {
   return true;
 }
 
-bool TcpC2sConnection::write_tls() {
+bool TcpTransport::write_tls() {
   char* staging = tls_staging();
   while (want_flush()) {
     // OpenSSL: after WANT_WRITE, SSL_write must be called again with the same bytes. The queue front is
@@ -342,7 +356,7 @@ bool TcpC2sConnection::write_tls() {
   return true;
 }
 
-void TcpC2sConnection::after_flush() {
+void TcpTransport::after_flush() {
   if (starttls_after_flush_) {
     starttls_after_flush_ = false;
     start_tls();
@@ -353,7 +367,7 @@ void TcpC2sConnection::after_flush() {
 
 // ---------------------------------------------------------------- TLS
 
-void TcpC2sConnection::transport_starttls() {
+void TcpTransport::starttls() {
   if (in_feed_) {
     starttls_pending_ = true;
     parser_->stop();
@@ -363,7 +377,7 @@ void TcpC2sConnection::transport_starttls() {
   flush();
 }
 
-void TcpC2sConnection::transport_restart() {
+void TcpTransport::restart() {
   if (in_feed_) {
     restart_pending_ = true;
     parser_->stop();
@@ -373,8 +387,8 @@ void TcpC2sConnection::transport_restart() {
   parser_->reset();
 }
 
-void TcpC2sConnection::start_tls() {
-  ssl_ = tls_->new_ssl();
+void TcpTransport::start_tls() {
+  ssl_ = tls_.make_ssl ? tls_.make_ssl() : nullptr;
   if (!ssl_ || SSL_set_fd(ssl_, socket_.native_handle()) != 1) {
     teardown();
     return;
@@ -383,13 +397,19 @@ void TcpC2sConnection::start_tls() {
   continue_handshake();
 }
 
-void TcpC2sConnection::continue_handshake() {
+void TcpTransport::continue_handshake() {
   ERR_clear_error();
   int r = SSL_do_handshake(ssl_);
   if (r == 1) {
     handshaking_ = false;
     parser_->reset();
-    handle_tls_established();
+    if (direct_handshake_) {
+      direct_handshake_ = false;
+      handler_->on_ready();
+    } else {
+      handler_->on_tls_established();
+    }
+    if (torn_down_) return;
     // The client's new stream header may already sit in OpenSSL's buffer: read now, not on the next event.
     on_readable();
     return;
@@ -402,49 +422,67 @@ void TcpC2sConnection::continue_handshake() {
   } else {
     char err[256];
     ERR_error_string_n(ERR_peek_last_error(), err, sizeof err);
-    spdlog::info("c2s {}: TLS handshake failed: {}", peer_address(), err);
+    spdlog::info("{}: TLS handshake failed: {}", peer_, err);
     teardown();
   }
 }
 
-std::vector<std::pair<std::string, std::string>> TcpC2sConnection::transport_channel_bindings() const {
+std::vector<std::pair<std::string, std::string>> TcpTransport::channel_bindings() const {
   if (!ssl_ || handshaking_) return {};
-  return channel_bindings(ssl_);
+  return net::channel_bindings(ssl_);
 }
 
-std::vector<std::pair<std::string, std::string>> TcpC2sConnection::transport_compat_bindings() const {
+std::vector<std::pair<std::string, std::string>> TcpTransport::compat_channel_bindings() const {
   if (!ssl_ || handshaking_) return {};
-  return compat_channel_bindings(ssl_);
+  return net::compat_channel_bindings(ssl_);
 }
+
+PeerCertificate TcpTransport::peer_certificate() const {
+  if (!ssl_ || handshaking_ || !tls_.verifier) return {};
+  return tls_.verifier->verify_peer(ssl_);
+}
+
+std::string TcpTransport::tls_server_name() const {
+  if (!ssl_) return {};
+  const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
+  return name ? name : "";
+}
+
+std::string TcpTransport::tls_version() const { return ssl_ && !handshaking_ ? SSL_get_version(ssl_) : ""; }
 
 // ---------------------------------------------------------------- timers and closing
 
-void TcpC2sConnection::transport_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+void TcpTransport::after(std::chrono::milliseconds delay, std::function<void()> fn) {
   auto timer = std::make_shared<boost::asio::steady_timer>(worker_.io(), delay);
   timer->async_wait([self = shared_from_this(), timer, fn = std::move(fn)](const boost::system::error_code& ec) {
     if (!ec && !self->torn_down_) fn();
   });
 }
 
-bool TcpC2sConnection::sweep(std::chrono::steady_clock::time_point now) {
+bool TcpTransport::sweep(std::chrono::steady_clock::time_point now) {
   if (torn_down_) return false;
   if (draining_) {
     if (now >= drain_deadline_) teardown();
     return false;
   }
-  if (!authenticated() && now - started_ > services_.config.limits.unauthenticated_timeout) {
-    if (handshaking_) teardown();
-    else close(StreamErrorCondition::kConnectionTimeout, "authentication took too long");
-    return false;
+  switch (guard_.sweep(now)) {
+    case TransportGuard::Sweep::kTimedOut:
+      if (handshaking_) teardown();
+      else handler_->on_timeout();
+      return false;
+    case TransportGuard::Sweep::kIdle:
+      // A connection quiet for a whole sweep period gives its parser's memory back (issue 3: memory per
+      // idle session); the next byte recreates it.
+      if (in_feed_ || !parser_ || parser_->hibernated() || !parser_->hibernate()) return false;
+      spdlog::debug("{}: connection {} quiet, parser released", peer_, id_);
+      return true;
+    case TransportGuard::Sweep::kNothing:
+      return false;
   }
-  // A connection quiet for a whole sweep period gives its parser's memory back (issue 3: memory per
-  // idle session); the next byte recreates it.
-  bool quiet = !active_;
-  active_ = false;
-  return quiet && bound() && !in_feed_ && parser_ && !parser_->hibernated() && parser_->hibernate();
+  return false;
 }
 
-void TcpC2sConnection::finish_close() {
+void TcpTransport::finish_close() {
   // RFC 6120 §4.4: our closing tag is out; give the peer a moment to close its side, then cut.
   draining_ = true;
   drain_deadline_ = std::chrono::steady_clock::now() + kDrainTime;
@@ -454,14 +492,20 @@ void TcpC2sConnection::finish_close() {
   }
   boost::system::error_code ec;
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
-  handle_disconnect();
+  notify_disconnect();
   wait_readable();
 }
 
-void TcpC2sConnection::teardown() {
+void TcpTransport::notify_disconnect() {
+  if (disconnected_) return;
+  disconnected_ = true;
+  handler_->on_disconnect();
+}
+
+void TcpTransport::teardown() {
   if (torn_down_) return;
   torn_down_ = true;
-  handle_disconnect();
+  notify_disconnect();
   boost::system::error_code ec;
   socket_.cancel(ec);
   socket_.close(ec);

@@ -1,4 +1,4 @@
-#include "net/certificate_identities.hpp"
+#include "core/stream/certificate_identities.hpp"
 
 #include <openssl/x509v3.h>
 
@@ -6,7 +6,7 @@
 
 #include "core/jid/jid.hpp"
 
-namespace causerie::net {
+namespace causerie {
 
 namespace {
 
@@ -121,4 +121,4 @@ CertificateIdentities certificate_identities(X509* cert) {
   return ids;
 }
 
-}  // namespace causerie::net
+}  // namespace causerie

@@ -21,7 +21,7 @@
 
 typedef struct x509_st X509;
 
-namespace causerie::net {
+namespace causerie {
 
 struct CertificateIdentities {
   std::vector<std::string> dns_ids;     // subjectAltName dNSName, lower case ("*.example.com" kept as is)
@@ -37,8 +37,18 @@ struct CertificateIdentities {
 
 CertificateIdentities certificate_identities(X509* cert);
 
+// What a TLS peer's certificate proves, as the transport found it after the handshake.
+struct PeerCertificate {
+  bool present = false;      // the peer sent a certificate
+  bool chain_valid = false;  // it chains to a trust anchor, is within its validity period and fit for TLS
+  std::string chain_error;   // when not valid, OpenSSL's reason ("certificate has expired", ...)
+  CertificateIdentities identities;  // read whenever present, valid or not
+  // Whether the certificate authenticates `domain` (RFC 6120 §13.7.2.1): a valid chain that names it.
+  bool authenticates(std::string_view domain) const { return chain_valid && identities.identifies_server(domain); }
+};
+
 // RFC 9525 §6.3: does a presented DNS name (possibly "*.example.com") match a reference host name?
 // Both in ASCII (A-labels); case and one trailing dot are ignored.
 bool dns_name_matches(std::string_view pattern, std::string_view host);
 
-}  // namespace causerie::net
+}  // namespace causerie
