@@ -254,6 +254,23 @@ void TcpTransport::flush() {
   after_flush();
 }
 
+void TcpTransport::consume_written(size_t n) {
+  out_bytes_ -= n;
+  while (n > 0) {
+    size_t rem = out_[out_head_].size() - out_offset_;
+    if (n >= rem) {
+      n -= rem;
+      out_[out_head_++] = OutStanza{};  // its bytes are released as soon as they are written
+      out_offset_ = 0;
+    } else {
+      out_offset_ += n;
+      n = 0;
+    }
+  }
+  // Items of zero length (none are queued today) would otherwise stall the loop.
+  while (out_head_ < out_.size() && out_[out_head_].size() == 0) ++out_head_;
+}
+
 bool TcpTransport::write_plain() {
   while (want_flush()) {
     iovec iov[64];
@@ -282,21 +299,7 @@ bool TcpTransport::write_plain() {
       teardown();
       return false;
     }
-    size_t left = static_cast<size_t>(r);
-    out_bytes_ -= left;
-    while (left > 0) {
-      size_t rem = out_[out_head_].size() - out_offset_;
-      if (left >= rem) {
-        left -= rem;
-        out_[out_head_++] = OutStanza{};
-        out_offset_ = 0;
-      } else {
-        out_offset_ += left;
-        left = 0;
-      }
-    }
-    // Items of zero length (none are queued today) would otherwise stall the loop.
-    while (out_head_ < out_.size() && out_[out_head_].size() == 0) ++out_head_;
+    consume_written(static_cast<size_t>(r));
   }
   return true;
 }
@@ -338,20 +341,7 @@ bool TcpTransport::write_tls() {
       return false;
     }
     tls_retry_ = 0;
-    size_t left = static_cast<size_t>(r);
-    out_bytes_ -= left;
-    while (left > 0) {
-      size_t rem = out_[out_head_].size() - out_offset_;
-      if (left >= rem) {
-        left -= rem;
-        out_[out_head_++] = OutStanza{};
-        out_offset_ = 0;
-      } else {
-        out_offset_ += left;
-        left = 0;
-      }
-    }
-    while (out_head_ < out_.size() && out_[out_head_].size() == 0) ++out_head_;
+    consume_written(static_cast<size_t>(r));
   }
   return true;
 }

@@ -87,6 +87,7 @@ class TcpTransport final : public StreamTransport,
   void wait_writable();
   bool write_plain();
   bool write_tls();
+  void consume_written(size_t n);
   void start_tls();
   void continue_handshake();
   void after_flush();
