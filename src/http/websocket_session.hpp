@@ -95,8 +95,12 @@ class WsSession final : public C2sStream,
     // As for TCP clients: quiet for a whole sweep period, the parser gives its memory back.
     bool quiet = !active_;
     active_ = false;
-    return quiet && bound() && !in_feed_ && message_bytes_ == 0 && parser_ && !parser_->hibernated() &&
-           parser_->hibernate();
+    if (!(quiet && bound() && !in_feed_ && message_bytes_ == 0 && parser_ && !parser_->hibernated() &&
+          parser_->hibernate()))
+      return false;
+    // The one sign of it seen from outside (integration tests wait for it).
+    spdlog::debug("ws {}: {} quiet, parser released", peer_address(), jid().str());
+    return true;
   }
   void shutdown() override { close(StreamErrorCondition::kSystemShutdown, "the server is shutting down"); }
 

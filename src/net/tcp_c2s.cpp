@@ -441,7 +441,11 @@ bool TcpC2sConnection::sweep(std::chrono::steady_clock::time_point now) {
   // idle session); the next byte recreates it.
   bool quiet = !active_;
   active_ = false;
-  return quiet && bound() && !in_feed_ && parser_ && !parser_->hibernated() && parser_->hibernate();
+  if (!(quiet && bound() && !in_feed_ && parser_ && !parser_->hibernated() && parser_->hibernate()))
+    return false;
+  // The one sign of it seen from outside (integration tests wait for it).
+  spdlog::debug("c2s {}: {} quiet, parser released", peer_address(), jid().str());
+  return true;
 }
 
 void TcpC2sConnection::finish_close() {
