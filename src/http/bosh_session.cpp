@@ -134,7 +134,10 @@ void BoshSession::request(xml::Element&& body, BoshResponder reply) {
       if (held_.size() + early_.size() > params_.requests) {
         auto node = early_.extract(*rid);
         fail("policy-violation", std::move(node.mapped().reply));
+        break;
       }
+      spdlog::debug("bosh {}: session {} holds rid {} until rid {} comes", peer_address(), sid_, *rid,
+                    last_rid_ + 1);
       break;
     }
     case RidPlace::kRepeat: {

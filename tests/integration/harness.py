@@ -5,6 +5,10 @@ A test script defines `async def test_*(env)` functions and ends with `harness.m
 Each script gets one server (restartable with `await env.restart()`); tests run in file order and the
 script exits non-zero if any fails. Server logs land in the --output directory.
 
+Tests wait for events, never for time: a stanza arriving (`next_message`, `_next`), a round trip
+(`round_trip`), a line in the server's log (`Server.wait_log`), or a condition polled with a deadline
+(`wait_until`). That something did NOT happen is checked after a marker that took the same path later.
+
 Run with Debian's interpreter, which has slixmpp: /usr/bin/python3 tests/integration/test_x.py --binary build/causerie
 """
 import argparse
@@ -24,6 +28,7 @@ import traceback
 
 import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout  # noqa: F401  (re-exported for tests)
+from slixmpp.xmlstream import ET
 
 logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
 # slixmpp warns about its pure-Python stringprep on every import: noise for our purposes.
@@ -93,18 +98,49 @@ class Server:
                                      stderr=subprocess.STDOUT)
         self.wait_listening()
 
+    def listen_ports(self):
+        return [self.c2s_port, self.tls_port, *self.extra_ports.values()]
+
     def wait_listening(self, timeout=20):
-        """Returns once the c2s port accepts connections; raises if the process exits or time runs out."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"causerie exited with {self.proc.returncode}; see {self.log_path}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.c2s_port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("causerie did not start listening in time")
+        """Returns once every listener accepts connections; raises as soon as the process exits, or when the
+        deadline passes. Between attempts it waits on the process itself, so an exit is seen at once."""
+        deadline = time.monotonic() + timeout
+        for port in self.listen_ports():
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"causerie exited with {self.proc.returncode}; see {self.log_path}")
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"causerie did not start listening on port {port} in time")
+                try:
+                    self.proc.wait(timeout=0.05)
+                except subprocess.TimeoutExpired:
+                    pass
+
+    def log_mark(self):
+        """The current end of the server's log: pass it to wait_log to look only at what follows."""
+        return os.path.getsize(self.log_path)
+
+    def log_since(self, mark):
+        with open(self.log_path, errors="replace") as f:
+            f.seek(mark)
+            return f.read()
+
+    async def wait_log(self, text, since=0, timeout=DEFAULT_TIMEOUT, what=None):
+        """Waits until `text` appears in the server's log after `since` (a log_mark); returns the log from
+        `since` to the end of the first line holding it. The server logs to an unbuffered stderr."""
+        async def found():
+            log = self.log_since(since)
+            at = log.find(text)
+            if at < 0:
+                return None
+            end = log.find("\n", at)
+            return log if end < 0 else log[:end + 1]
+        return await wait_until(found, what or f"{text!r} in the server log", timeout=timeout, interval=0.05)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -133,11 +169,11 @@ class Client(slixmpp.ClientXMPP):
         self.add_event_handler("message", lambda m: self.messages.put_nowait(m))
         self.add_event_handler("presence", lambda p: self.presences.put_nowait(p))
 
-    async def next_message(self, pred=lambda m: True, timeout=DEFAULT_TIMEOUT):
-        return await _next(self.messages, pred, timeout)
+    async def next_message(self, pred=lambda m: True, timeout=DEFAULT_TIMEOUT, refuse=None):
+        return await _next(self.messages, pred, timeout, refuse)
 
-    async def next_presence(self, pred=lambda p: True, timeout=DEFAULT_TIMEOUT):
-        return await _next(self.presences, pred, timeout)
+    async def next_presence(self, pred=lambda p: True, timeout=DEFAULT_TIMEOUT, refuse=None):
+        return await _next(self.presences, pred, timeout, refuse)
 
     def drain(self):
         for q in (self.messages, self.presences):
@@ -145,15 +181,68 @@ class Client(slixmpp.ClientXMPP):
                 q.get_nowait()
 
 
-async def _next(queue, pred, timeout):
+async def _next(queue, pred, timeout, refuse=None):
+    """The next item of `queue` matching `pred`, skipping the others. With `refuse`, none of the skipped
+    items may match it: that is how a test checks that something did not arrive, by waiting for a marker
+    it sent after it along the same path (what comes one way to one session keeps its order)."""
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             raise AssertionError("timed out waiting for a matching stanza")
-        item = await asyncio.wait_for(queue.get(), left)
+        try:
+            item = await asyncio.wait_for(queue.get(), left)
+        except asyncio.TimeoutError:
+            raise AssertionError("timed out waiting for a matching stanza") from None
         if pred(item):
             return item
+        if refuse and refuse(item):
+            raise AssertionError(f"arrived before the marker, and should not have arrived at all: {item}")
+
+
+async def wait_until(condition, what, timeout=DEFAULT_TIMEOUT, interval=0.1):
+    """Polls `condition` (a coroutine function, or a plain one) until it returns something true, which is
+    returned; fails after `timeout` seconds. For outcomes nothing announces (a stored roster, a log line,
+    a query whose answer changes); `interval` only spaces the attempts. `what` (text, or a function
+    giving it at the end, to tell what was last seen) names the awaited outcome."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = condition()
+        if asyncio.iscoroutine(got):
+            got = await got
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
+        await asyncio.sleep(interval)
+
+
+async def round_trip(client, timeout=DEFAULT_TIMEOUT):
+    """An XEP-0199 ping from `client` to its server, answered by the server on the session's own worker.
+    Everything handed to the session before the ping reached the server (directly, or through the
+    worker's inbox, which is drained before later socket reads) reaches the client before the answer."""
+    iq = client.Iq(stype="get", sto=client.boundjid.domain)
+    iq.append(ET.fromstring("<ping xmlns='urn:xmpp:ping'/>"))
+    await iq.send(timeout=timeout)
+
+
+async def storage_barrier(client, timeout=DEFAULT_TIMEOUT):
+    """A write of private XML (XEP-0049) by `client`, answered after its COMMIT. The storage write lane
+    runs jobs in order, so whatever this session's earlier stanzas queued there (a message stored
+    offline...) is on disk once this returns."""
+    iq = client.Iq(stype="set")
+    iq.append(ET.fromstring("<query xmlns='jabber:iq:private'><barrier xmlns='urn:causerie:test:barrier'/></query>"))
+    await iq.send(timeout=timeout)
+
+
+def queued(queue):
+    """What `queue` holds now, in order, left in place."""
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    for it in items:
+        queue.put_nowait(it)
+    return items
 
 
 class Env:
@@ -176,6 +265,29 @@ class Env:
         """A connected, authenticated client with its session started (or, with expect_failure, the reason
         authentication failed). `setup(client)` runs after the plugins are registered, before connecting
         (e.g. to announce XEP-0163 interests in the first presence's caps)."""
+        c, started, failed = await self._login(jid, password, timeout, plugins, direct_tls, mech, presence,
+                                               register, plain, setup)
+        if expect_failure:
+            c.disconnect()
+            if started.done():
+                raise AssertionError(f"{jid} logged in but should not have")
+            if not failed.done():
+                raise AssertionError(f"{jid}: neither success nor failure within {timeout}s")
+            return failed.result()
+        if not started.done():
+            c.abort()
+            why = failed.result() if failed.done() else "timeout"
+            raise AssertionError(f"{jid} could not log in: {why}")
+        self.clients.append(c)
+        if presence:
+            # Our own presence comes back first (RFC 6121 §4.2.2): after it, the session is available.
+            await c.next_presence(lambda p: p["from"] == c.boundjid and p["type"] != "unavailable")
+        return c
+
+    async def _login(self, jid, password, timeout, plugins=(), direct_tls=False, mech=None, presence=True,
+                     register=False, plain=False, setup=None):
+        """Starts a client; returns (client, started, failed) once one of the two futures is done or the
+        timeout has passed."""
         c = Client(jid, password, sasl_mech=mech)
         for p in plugins:
             c.register_plugin(p)
@@ -222,32 +334,41 @@ class Env:
             c.connect(("127.0.0.1", port), disable_starttls=True, force_starttls=False)
         else:
             c.connect(("127.0.0.1", port), use_ssl=direct_tls)
-        done, _ = await asyncio.wait([started, failed], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        if expect_failure:
-            c.disconnect()
-            if started.done():
-                raise AssertionError(f"{jid} logged in but should not have")
-            if not failed.done():
-                raise AssertionError(f"{jid}: neither success nor failure within {timeout}s")
-            return failed.result()
-        if not started.done():
-            c.abort()
-            why = failed.result() if failed.done() else "timeout"
-            raise AssertionError(f"{jid} could not log in: {why}")
-        self.clients.append(c)
-        if presence:
-            # Our own presence comes back first (RFC 6121 §4.2.2): after it, the session is available.
-            await c.next_presence(lambda p: p["from"] == c.boundjid and p["type"] != "unavailable")
-        return c
+        await asyncio.wait([started, failed], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        return c, started, failed
 
     async def close_all(self):
+        """Ends every client's stream and waits until each is disconnected (the server closed its side, or
+        did not within slixmpp's own 2 s and the client cut the connection)."""
+        ends = []
         for c in self.clients:
             try:
-                c.disconnect(wait=0.5)
+                ends.append(c.disconnect())
             except Exception:
                 pass
-        await asyncio.sleep(0.2)
+        if ends:
+            await asyncio.gather(*ends, return_exceptions=True)
         self.clients.clear()
+
+    async def disconnect(self, client, timeout=DEFAULT_TIMEOUT):
+        """Ends the client's stream and returns once the server has let the session go: unbound, its
+        close hooks run (unavailable presence, last activity), as its log line says."""
+        mark = self.server.log_mark()
+        full = str(client.boundjid)
+        await client.disconnect()
+        await self.server.wait_log(f": {full} disconnected", since=mark, timeout=timeout,
+                                   what=f"the server to end the session of {full}")
+
+    async def login_refused(self, jid, password):
+        """True when the server refuses these credentials now (an authentication failure), False when it
+        lets the client in (the session is closed again at once)."""
+        c, started, failed = await self._login(jid, password, DEFAULT_TIMEOUT, presence=False)
+        await c.disconnect()
+        if started.done():
+            return False
+        if failed.done() and failed.result() != "disconnected":
+            return True
+        raise AssertionError(f"{jid}: neither logged in nor refused ({failed.result() if failed.done() else 'timeout'})")
 
     async def restart(self):
         await self.close_all()

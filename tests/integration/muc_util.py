@@ -1,6 +1,7 @@
 """Helpers shared by the XEP-0045 tests (test_muc_*.py): joining with slixmpp's xep_0045 plugin, creating
 and configuring rooms, reading status codes, and raw stanzas where the plugin has no API."""
 import asyncio
+import time
 
 from slixmpp.exceptions import IqError, PresenceError
 from slixmpp.xmlstream import ET
@@ -28,9 +29,24 @@ async def connect(env, jid, password, extra_plugins=(), **kw):
     """
     c = await env.connect(jid, password, PLUGINS + list(extra_plugins), **kw)
     c.mp, c.mm = asyncio.Queue(), asyncio.Queue()
-    c.register_handler(Callback("muc-test-presence", MatchXPath("{jabber:client}presence"), c.mp.put_nowait))
-    c.register_handler(Callback("muc-test-message", MatchXPath("{jabber:client}message"), c.mm.put_nowait))
-    c.drain = lambda: [q.get_nowait() for q in (c.mp, c.mm) for _ in range(q.qsize())]
+    c.received = []  # every presence and message since the last drain, in arrival order
+    c.arrival = asyncio.Event()
+
+    def on(queue):
+        def handle(s):
+            c.received.append(s)
+            queue.put_nowait(s)
+            c.arrival.set()
+        return handle
+    c.register_handler(Callback("muc-test-presence", MatchXPath("{jabber:client}presence"), on(c.mp)))
+    c.register_handler(Callback("muc-test-message", MatchXPath("{jabber:client}message"), on(c.mm)))
+
+    def drain():
+        c.received.clear()
+        for q in (c.mp, c.mm):
+            while not q.empty():
+                q.get_nowait()
+    c.drain = drain
     c.next_presence = lambda pred=lambda p: True, timeout=harness.DEFAULT_TIMEOUT: harness._next(c.mp, pred, timeout)
     c.next_message = lambda pred=lambda m: True, timeout=harness.DEFAULT_TIMEOUT: harness._next(c.mm, pred, timeout)
     return c
@@ -182,20 +198,34 @@ def presence_from(room, nick, unavailable=None, code=None):
     return pred
 
 
-async def quiet(client, pred, seconds=0.7):
-    """Asserts that nothing matching `pred` arrives for a little while (on either queue)."""
-    try:
-        await asyncio.wait_for(_first(client, pred), seconds)
-    except asyncio.TimeoutError:
-        return
-    raise AssertionError("an unexpected stanza arrived")
-
-
-async def _first(client, pred):
+async def wait_received(client, pred, timeout=harness.DEFAULT_TIMEOUT):
+    """The first presence or message the client got since its last drain that matches `pred`, waiting for
+    it if it has not come yet. Nothing is consumed: next_message and next_presence still see it."""
+    deadline = time.monotonic() + timeout
+    seen = 0
     while True:
-        for q in (client.mm, client.mp):
-            while not q.empty():
-                s = q.get_nowait()
-                if pred(s):
-                    return s
-        await asyncio.sleep(0.05)
+        for s in client.received[seen:]:
+            if pred(s):
+                return s
+        seen = len(client.received)
+        client.arrival.clear()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"{client.boundjid}: timed out waiting for a matching stanza")
+        try:
+            await asyncio.wait_for(client.arrival.wait(), left)
+        except asyncio.TimeoutError:
+            pass
+
+
+def none_received(client, pred, what, before=None):
+    """Asserts that nothing matching `pred` reached `client` since its last drain (or, with `before`, ahead
+    of that stanza). Call it after a marker that took the same way later: a stanza the same room sent
+    after (one room decides in order), or a round trip of the client's (harness.round_trip) once
+    the test has seen the room finish the step in question (an answer it sent after that step's
+    broadcast)."""
+    for s in client.received:
+        if s is before:
+            return
+        if pred(s):
+            raise AssertionError(f"{what}: {s}")

@@ -1,8 +1,8 @@
 """Helpers for the pubsub, PEP and microblog integration tests: raw XEP-0060 requests built from XML text
 (so each test says exactly what goes on the wire), event capture, and error assertions."""
 import asyncio
-import time
 
+import harness
 from slixmpp.exceptions import IqError
 from slixmpp.xmlstream import ET
 from slixmpp.xmlstream.handler import Callback
@@ -32,8 +32,22 @@ async def connect(env, name, interests=(), plugins=PEP_PLUGINS, resource="res", 
         for ns in interests:
             c["xep_0163"].add_interest(ns)
     c = await env.connect(jid + "/" + resource, pw, plugins, setup=setup)
-    await asyncio.sleep(0.3)  # the server asks the client's caps and caches the answer
+    await caps_known(c)
     return c
+
+
+async def caps_known(client):
+    """Returns once the server knows the caps of the client's last presence (so which nodes it wants).
+
+    The server asks a disco#info question about caps it has not seen while it handles the presence, on
+    the session's own worker: a round trip after the presence brings that question to the client first.
+    If it came, wait until slixmpp's answer has left (the outgoing filter of `watch`), then one more
+    round trip: the server handles the answer, and learns the interests, before it answers that."""
+    await harness.round_trip(client)
+    asked = [f for f in client.caps_answered.values() if not f.done()]
+    if asked:
+        await asyncio.wait_for(asyncio.gather(*asked), 10)
+        await harness.round_trip(client)
 
 
 def ps(body, ns=PUBSUB):
@@ -96,31 +110,47 @@ async def fails(client, to, payload, condition, app=None, itype="set"):
 
 
 def watch(client):
-    """Queues every message the client receives (slixmpp's 'message' event wants a <body/>)."""
+    """Queues every message the client receives (slixmpp's 'message' event wants a <body/>), and notes
+    the server's disco#info questions about the client's caps until slixmpp's answer leaves (caps_known)."""
     if not hasattr(client, "events"):
         client.events = asyncio.Queue()
         client.register_handler(Callback("all messages " + str(id(client)), MatchXPath("{jabber:client}message"),
                                          lambda m: client.events.put_nowait(m)))
+        client.caps_answered = {}  # id of a disco#info get from a service -> future done once answered
+
+        def asked(iq):
+            if "@" not in str(iq["from"]):  # from a service domain, not from another account
+                client.caps_answered.setdefault(iq["id"], asyncio.get_event_loop().create_future())
+        client.register_handler(Callback("caps questions " + str(id(client)),
+                                         MatchXPath("{jabber:client}iq/{http://jabber.org/protocol/disco#info}query"),
+                                         lambda iq: iq["type"] == "get" and asked(iq)))
+
+        def answered(stanza):
+            if stanza.name == "iq" and stanza["type"] in ("result", "error"):
+                f = client.caps_answered.get(stanza["id"])
+                if f and not f.done():
+                    f.set_result(True)
+            return stanza
+        client.add_filter("out", answered)
     return client
 
 
-async def next_event(client, pred=lambda m: True, timeout=10):
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError("timed out waiting for a pubsub event")
-        m = await asyncio.wait_for(client.events.get(), left)
+async def next_event(client, pred=lambda m: True, timeout=10, refuse=None):
+    """The next message matching `pred`. With `refuse`: none of the messages before it may match that (the
+    awaited one must be a later event of the same node to the same session: one worker serves a node's
+    events in order, and one session's deliveries keep theirs)."""
+    return await harness._next(client.events, pred, timeout, refuse)
+
+
+async def no_event(client, pred):
+    """Asserts that `client` holds no message matching `pred`. Call it once the test has seen a later event
+    of the same node reach someone: the notifier serves a node's fan-outs one after the other on one
+    worker, so the fan-out in question has been handed to every recipient's worker by then. A round trip
+    of the client's then comes back after anything handed to its session (harness.round_trip)."""
+    await harness.round_trip(client)
+    for m in harness.queued(client.events):
         if pred(m):
-            return m
-
-
-async def no_event(client, pred=lambda m: True, wait=1.0):
-    try:
-        m = await next_event(client, pred, wait)
-    except (AssertionError, asyncio.TimeoutError):
-        return
-    raise AssertionError("unexpected event: " + str(m))
+            raise AssertionError("unexpected event: " + str(m))
 
 
 def drain(client):
@@ -170,14 +200,12 @@ async def roster_item(client, contact):
 async def make_contacts(a, b, timeout=10):
     """Mutual presence subscription between two connected clients (slixmpp approves and subscribes back)."""
     a.client_roster.subscribe(b.boundjid.bare)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    async def both():
         ia = await roster_item(a, b.boundjid.bare)
         ib = await roster_item(b, a.boundjid.bare)
-        if ia is not None and ib is not None and ia.get("subscription") == "both" and ib.get("subscription") == "both":
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{a.boundjid.bare} and {b.boundjid.bare} did not become contacts")
+        return ia is not None and ib is not None and ia.get("subscription") == "both" and ib.get("subscription") == "both"
+    await harness.wait_until(both, f"{a.boundjid.bare} and {b.boundjid.bare} to become contacts", timeout)
 
 
 async def set_groups(client, contact, groups):

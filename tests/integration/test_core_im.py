@@ -65,15 +65,15 @@ async def test_subscription_presence_and_chat(env):
 
 async def wait_subscription(client, contact, state, timeout=10):
     """Polls the server's stored roster (the authority, not the client's view) for a contact's state."""
-    seen = None
-    for _ in range(int(timeout * 10)):
+    seen = []
+
+    async def reached():
         roster = await fetch_roster(client)
         item = roster["roster"]["items"].get(slixmpp_jid(contact))
-        seen = item["subscription"] if item else None
-        if seen == state:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{client.boundjid.bare} -> {contact}: subscription {seen}, expected {state}")
+        seen.append(item["subscription"] if item else None)
+        return seen[-1] == state
+    await harness.wait_until(reached, lambda: f"{client.boundjid.bare} -> {contact}: subscription {state} "
+                                              f"(last seen {seen[-1:]})", timeout)
 
 
 async def fetch_roster(client):
@@ -94,20 +94,18 @@ async def test_offline_message_delivered_on_next_login(env):
     s = await env.connect(s_jid + "/x", s_pw)
     s.send_message(mto=r_jid, mbody="while you were out", mtype="chat")
     s.send_message(mto=r_jid, mbody="second note", mtype="normal")
-    await asyncio.sleep(0.5)
+    await harness.storage_barrier(s)  # both are stored once a later write of the sender's is
     r = await env.connect(r_jid + "/y", r_pw, ["xep_0203"])
     m1 = await r.next_message(lambda m: m["body"] == "while you were out")
     check(m1["delay"]["stamp"] is not None, "offline message carries a XEP-0203 delay")
     await r.next_message(lambda m: m["body"] == "second note")
-    # Delivered once: a second login gets nothing more.
-    r.disconnect()
+    # Delivered once: a second login gets only what was stored since, in order, the old ones being gone.
+    await env.disconnect(r)
+    s.send_message(mto=r_jid, mbody="since then", mtype="chat")
+    await harness.storage_barrier(s)
     r2 = await env.connect(r_jid + "/z", r_pw)
-    try:
-        m = await r2.next_message(timeout=1.5)
-        raise AssertionError(f"unexpected redelivery: {m['body']}")
-    except (AssertionError, asyncio.TimeoutError) as e:
-        if "unexpected" in str(e):
-            raise
+    await r2.next_message(lambda m: m["body"] == "since then",
+                          refuse=lambda m: m["body"] in ("while you were out", "second note"))
 
 
 async def test_message_to_unknown_account_bounces(env):
@@ -185,10 +183,12 @@ async def test_restart_keeps_accounts_rosters_and_offline(env):
     b = await env.connect(b_jid + "/1", b_pw)
     a.client_roster.subscribe(b_jid)
     await wait_subscription(a, b_jid, "both")
+    a.drain()
     b.disconnect()
-    await asyncio.sleep(0.3)
+    # The server tells a of b's departure once b's session is gone: the message goes to offline storage.
+    await a.next_presence(lambda p: p["from"] == b.boundjid and p["type"] == "unavailable")
     a.send_message(mto=b_jid, mbody="survive the restart", mtype="chat")
-    await asyncio.sleep(0.5)
+    await harness.storage_barrier(a)
     await env.restart()
     a = await env.connect(a_jid + "/2", a_pw)
     roster = await fetch_roster(a)
@@ -240,12 +240,23 @@ async def test_last_activity(env):
     check(int(up["last_activity"]["seconds"]) >= 0, "server uptime")
     online = await b["xep_0012"].get_last_activity(a_jid)
     check(int(online["last_activity"]["seconds"]) == 0, "online contact: 0 seconds")
+    b.drain()
     a.send_presence(ptype="unavailable", pstatus="gone fishing")
-    await asyncio.sleep(0.3)
-    a.disconnect()
-    await asyncio.sleep(1.2)
-    off = await b["xep_0012"].get_last_activity(a_jid)
-    check(int(off["last_activity"]["seconds"]) >= 1, f"seconds since logout: {off['last_activity']['seconds']}")
+    await b.next_presence(lambda p: p["from"] == a.boundjid and p["type"] == "unavailable")
+    await env.disconnect(a)
+    # Seconds are counted by the server's clock (until it can be injected): asked until one has passed
+    # since the logout, which is recorded (a storage write) as the unavailable presence is handled.
+    last = []
+
+    async def a_second_later():
+        try:
+            last.append(await b["xep_0012"].get_last_activity(a_jid))
+        except IqError as e:
+            check(e.condition == "item-not-found", f"last activity: {e.condition}")  # not recorded yet
+            return False
+        return int(last[-1]["last_activity"]["seconds"]) >= 1
+    await harness.wait_until(a_second_later, "a last activity of one second or more")
+    off = last[-1]
     check(off["last_activity"]["status"] == "gone fishing", f"status kept: {off['last_activity']['status']!r}")
     s = await env.connect(s_jid + "/x", s_pw, ["xep_0012"])
     try:

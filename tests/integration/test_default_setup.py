@@ -29,6 +29,9 @@ class DefaultServer(harness.Server):
         self.data_dir = os.path.join(workdir, "data")
         os.remove(self.config_path)  # the parent wrote one for its random ports: not ours to use
 
+    def listen_ports(self):
+        return list(DEFAULT_PORTS)
+
     def start(self):
         first = self.proc is None and not hasattr(self, "log")
         for port in DEFAULT_PORTS:

@@ -6,14 +6,13 @@ restart, large payloads and the payload limit, and the account owner as the only
 
 The server runs with max_stanza_size = 16 MiB so that a 10 MiB publish reaches the pubsub service and is
 refused there with a stanza error (payload-too-big), the session going on."""
-import asyncio
 import base64
 import hashlib
 
 import harness
 from harness import check
 from pubsub_util import (connect, ps, PUBSUB, OWNER, EVENT, DATA, q, node_config, publish_options, send, get, fails, watch,
-                         next_event, no_event, drain, event_items, is_event, item_ids, make_contacts)
+                         next_event, no_event, drain, event_items, is_event, item_ids, make_contacts, caps_known)
 from slixmpp.xmlstream import ET
 
 from pubsub_util import PEP_PLUGINS as PLUGINS
@@ -65,21 +64,30 @@ async def test_notifications_only_to_contacts_with_notify(env):
     (_, _, publisher, payload) = event_items(m, MOOD)[0]
     check(publisher == a.boundjid.bare and payload.find("{%s}text" % MOOD).text == "happy", "item with payload")
     await next_event(a, is_event("item", MOOD, "current"))  # the owner's own interested resource
-    await no_event(dave, is_event("item", MOOD))
-    await no_event(carol, is_event("item", MOOD))
     # A second resource of bob without interest gets nothing; the interested one does.
     bob2 = await env.connect(bob.boundjid.bare + "/quiet", "pw-xxxxxxxx", PLUGINS, setup=watch)
-    await asyncio.sleep(0.3)
+    await caps_known(bob2)
     drain(bob)
     await send(a, None, ps("<publish node='urn:test:mood'><item id='current'>" + mood("calm") + "</item></publish>"))
     await next_event(bob, is_event("item", MOOD, "current"))
-    await no_event(bob2, is_event("item", MOOD))
+    # Bob got the second event: the node's first fan-out is over, and it had nothing for dave or carol.
+    await no_event(dave, is_event("item", MOOD))
+    await no_event(carol, is_event("item", MOOD))
     # Caps changing to ask for the node start notifications (and bring the last item).
     dave["xep_0163"].add_interest(MOOD)
-    await asyncio.sleep(0.3)
+    await dave["xep_0115"].update_caps(broadcast=False)  # the new 'ver', for the next presence
     dave.send_presence()
     m = await next_event(dave, is_event("item", MOOD, "current"))
+    check(m.xml.find("{urn:xmpp:delay}delay") is not None, "the last item, stamped with XEP-0203 delay")
     check(event_items(m, MOOD)[0][3].find("{%s}text" % MOOD).text == "calm", "the last item when interest appears")
+    # From then on, dave is notified like bob; bob2 (the second fan-out being over) got nothing.
+    await send(a, None, ps("<publish node='urn:test:mood'><item id='current'>" + mood("dancing") + "</item></publish>"))
+    m = await next_event(dave, is_event("item", MOOD, "current"))
+    check(m.xml.find("{urn:xmpp:delay}delay") is None and
+          event_items(m, MOOD)[0][3].find("{%s}text" % MOOD).text == "dancing", "live notifications once interested")
+    await next_event(bob, is_event("item", MOOD, "current"))
+    await no_event(bob2, is_event("item", MOOD))
+    await no_event(carol, is_event("item", MOOD))
 
 
 async def test_last_item_when_contact_comes_online(env):
@@ -87,8 +95,7 @@ async def test_last_item_when_contact_comes_online(env):
     f = await connect(env, "frank", [MOOD])
     await make_contacts(a, f)
     await send(a, None, ps("<publish node='urn:test:mood'><item id='current'>" + mood("waiting") + "</item></publish>"))
-    f.disconnect()
-    await asyncio.sleep(0.3)
+    await env.disconnect(f)
     f2 = await connect(env, "frank", [MOOD], resource="again", create=False)
     m = await next_event(f2, is_event("item", MOOD, "current"))
     check(m.xml.find("{urn:xmpp:delay}delay") is not None, "stamped with XEP-0203 delay")

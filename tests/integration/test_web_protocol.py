@@ -33,10 +33,12 @@ async def test_websocket_session_talks_to_a_tcp_client(env):
     check(status == 101 and headers.get("sec-websocket-protocol") == "xmpp", f"upgrade: {status} {headers}")
     check(headers.get("x-content-type-options") == "nosniff", "security headers on the upgrade response")
     ws.close()
+    mark = env.server.log_mark()
     ws, full = await ws_login(web(env), a_jid, a_pw)
     check(full == a_jid + "/ws", f"bound {full}")
-    # Idle for two sweep periods: the session's parser gives its memory back, and wakes for the next message.
-    await asyncio.sleep(4.5)
+    # Quiet for a whole sweep period (2 s), the session's parser gives its memory back (its log line is
+    # the sign), and wakes for the next message.
+    await env.server.wait_log(f": {full} quiet, parser released", since=mark, timeout=20)
     await ws.send(f"<message xmlns='{CLIENT}' to='{b_jid}/tcp' type='chat'><body>over a WebSocket</body></message>")
     m = await tcp.next_message(lambda m: m["body"] == "over a WebSocket")
     check(str(m["from"]) == full, "from stamped with the WebSocket session's JID")
@@ -231,23 +233,15 @@ async def test_websocket_client_that_stops_reading_is_disconnected(env):
     ws, full = await ws_login(web(env), jid, pw)
     body = "y" * 100_000
     stanza = f"<message xmlns='{CLIENT}' to='{full}' type='chat'><body>{body}</body></message>"
-    with open(env.server.log_path) as f:
-        f.seek(0, 2)
-        log_start = f.tell()
+    mark = env.server.log_mark()
     cut = False
     try:
         for _ in range(400):
             await asyncio.wait_for(ws.send(stanza), 10)
     except (ConnectionError, asyncio.TimeoutError):
         cut = True
-    deadline = time.monotonic() + 10
-    logged = False
-    while time.monotonic() < deadline and not logged:
-        with open(env.server.log_path) as f:
-            f.seek(log_start)
-            logged = "output queue over" in f.read()
-        await asyncio.sleep(0.2)
-    check(logged, f"the server disconnected the session for its output queue (send cut: {cut})")
+    await env.server.wait_log("output queue over", since=mark,
+                              what=f"the server to disconnect the session for its output queue (send cut: {cut})")
     ws.close()
 
 
@@ -299,8 +293,9 @@ async def test_bosh_out_of_order_and_replayed_rid(env):
     base = s.rid
     msg = lambda n: f"<message xmlns='{CLIENT}' to='{b_jid}/tcp' type='chat'><body>m{n}</body></message>"
     # rid base+2 arrives before base+1: it waits for the gap, then both are processed in rid order.
+    mark = env.server.log_mark()
     later = asyncio.ensure_future(c2.request("POST", "/http-bind", s.body(msg(2), rid=base + 2)))
-    await asyncio.sleep(0.3)
+    await env.server.wait_log(f"session {s.sid} holds rid {base + 2} until rid {base + 1}", since=mark)
     check(not later.done(), "an early rid is held until the gap is filled")
     first = await c1.request("POST", "/http-bind", s.body(msg(1), rid=base + 1))
     m1 = await tcp.next_message(lambda m: m["body"].startswith("m"))
@@ -311,24 +306,21 @@ async def test_bosh_out_of_order_and_replayed_rid(env):
     tcp.send_message(mto=full, mbody="reply-1", mtype="chat")
     second = await asyncio.wait_for(later, 10)
     answered = second[2]
+    check(b"reply-1" in answered, f"the early request was held, then answered with what came: {answered!r}")
     # A replayed rid gets the very same response again (XEP-0124 §14.3).
+    tcp.drain()
     status, _, again = await c1.request("POST", "/http-bind", s.body(msg(2), rid=base + 2))
     check(again == answered, f"retransmission: {again!r} vs {answered!r}")
-    await asyncio.sleep(0.3)
-    tcp.drain()
-    # The replay did not deliver the payload a second time.
-    try:
-        extra = await tcp.next_message(lambda m: m["body"] == "m2", timeout=1)
-        raise AssertionError(f"replayed request processed twice: {extra}")
-    except (AssertionError, asyncio.TimeoutError) as e:
-        if "processed twice" in str(e):
-            raise
-    # A rid beyond the window ends the session with item-not-found (§14.2).
-    s.rid = base + 2
-    _, _, data = await c1.request("POST", "/http-bind", s.body("", rid=base + 10))
+    # The replay did not deliver the payload a second time: the next request's payload, sent after it by
+    # the same session, arrives with nothing before it.
+    third = asyncio.ensure_future(c1.request("POST", "/http-bind", s.body(msg(3), rid=base + 3)))  # then held
+    await tcp.next_message(lambda m: m["body"] == "m3", refuse=lambda m: m["body"] == "m2")
+    # A rid beyond the window ends the session with item-not-found (§14.2), and the held request is answered.
+    _, _, data = await c2.request("POST", "/http-bind", s.body("", rid=base + 11))
     el = ET.fromstring(data)
     check(el.get("type") == "terminate" and el.get("condition") == "item-not-found", f"outside the window: {data}")
-    _, _, data = await c1.request("POST", "/http-bind", s.body("", rid=base + 3))
+    await asyncio.wait_for(third, 10)
+    _, _, data = await c2.request("POST", "/http-bind", s.body("", rid=base + 4))
     check(ET.fromstring(data).get("condition") == "item-not-found", "the session is gone")
     c1.close()
     c2.close()
@@ -349,23 +341,26 @@ async def test_bosh_abandoned_session_cleaned_up(env):
     answering = asyncio.ensure_future(answer_ping())
     await watcher["xep_0199"].send_ping(full, timeout=5)  # the session is alive and answers
     await answering
+    mark = env.server.log_mark()
     t0 = time.monotonic()
     await s.close()  # the client vanishes: no terminate, no more requests
-    # While the session waits for its client, a ping to it goes unanswered; once the server has freed it
-    # (inactivity, XEP-0124 §10), the resource is gone and the ping bounces at once.
-    gone_after = None
-    while time.monotonic() - t0 < INACTIVITY + 10:
-        try:
-            await watcher["xep_0199"].send_ping(full, timeout=1)
-            raise AssertionError("nobody should answer this ping")
-        except harness.IqTimeout:
-            continue
-        except harness.IqError as e:
-            check(e.condition == "service-unavailable", f"bounce: {e.condition}")
-            gone_after = time.monotonic() - t0
-            break
-    check(gone_after is not None and INACTIVITY - 0.5 <= gone_after <= INACTIVITY + 6,
-          f"freed after {gone_after}s (inactivity {INACTIVITY}s)")
+    # While the session waits for its client, a ping to it goes unanswered (it waits in the session's
+    # queue); once the server has freed the session (inactivity, XEP-0124 §10: its log says so), the
+    # resource is gone and a ping bounces at once. The inactivity is timed by the server's clock.
+    waiting = asyncio.ensure_future(watcher["xep_0199"].send_ping(full, timeout=INACTIVITY + 30))
+    waiting.add_done_callback(lambda f: f.cancelled() or f.exception())  # it times out after this test
+    await env.server.wait_log(f"session {s.sid} inactive for {INACTIVITY}s, closing", since=mark,
+                              timeout=INACTIVITY + 20)
+    gone_after = time.monotonic() - t0
+    check(gone_after >= INACTIVITY - 0.5, f"freed after {gone_after:.1f}s, before the inactivity of {INACTIVITY}s")
+    await env.server.wait_log(f": {full} disconnected", since=mark)
+    try:
+        await watcher["xep_0199"].send_ping(full, timeout=5)
+        raise AssertionError("nobody should answer this ping")
+    except harness.IqError as e:
+        check(e.condition == "service-unavailable", f"bounce: {e.condition}")
+    check(not waiting.done() or waiting.exception() is not None,
+          "the ping sent while the session waited for its client got no answer")
     c = await HttpConnection.open(web(env))
     _, _, data = await c.request("POST", "/http-bind", s.body(""))
     check(ET.fromstring(data).get("condition") == "item-not-found", f"the sid no longer exists: {data}")

@@ -38,6 +38,8 @@ async function freePort() {
 
 function check(cond, what) { if (!cond) throw new Error(what); }
 
+// Polls a condition nothing announces (a port accepting, the page's state) until it holds; the interval only
+// spaces the attempts, the deadline fails the test.
 async function waitFor(fn, what, timeoutMs = 20000) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -217,8 +219,14 @@ async function main() {
     for (const u of users) await u.context.close().catch(() => {});
     if (pages) pages.server.close();
     if (server) {
-      server.proc.kill('SIGTERM');
-      await new Promise((r) => { server.proc.once('exit', r); setTimeout(r, 5000); });
+      // Wait for the server to exit; one that has not within 10 s of SIGTERM is killed (and awaited).
+      const proc = server.proc;
+      const exited = proc.exitCode !== null || proc.signalCode !== null
+        ? Promise.resolve() : new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      const deadline = setTimeout(() => { failed = 1; console.log('FAIL the server ignored SIGTERM'); proc.kill('SIGKILL'); }, 10000);
+      await exited;
+      clearTimeout(deadline);
     }
     fs.rmSync(workdir, { recursive: true, force: true });
   }
