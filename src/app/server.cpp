@@ -5,12 +5,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+
 #include "core/module/module.hpp"
+#include "core/s2s/s2s_manager.hpp"
 #include "core/stream/auth_throttle.hpp"
+#include "core/stream/c2s_stream.hpp"
+#include "core/util/encoding.hpp"
 #include "http/bosh_registry.hpp"
 #include "http/http_server.hpp"
 #include "modules/all_modules.hpp"
 #include "net/listener.hpp"
+#include "net/s2s_network.hpp"
+#include "net/tcp_transport.hpp"
 #include "net/tls_context.hpp"
 #include "net/worker_pool.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
@@ -23,6 +30,27 @@ std::vector<std::string> host_names(const Config& c) {
   std::vector<std::string> out;
   for (const auto& h : c.hosts) out.push_back(h.name);
   return out;
+}
+
+// XEP-0220 §2.1.1: the dialback secret, from the configuration or kept in the data directory (so that
+// keys made before a restart still verify after it).
+std::string dialback_secret(const Config& c) {
+  if (!c.s2s.dialback_secret.empty()) return c.s2s.dialback_secret;
+  std::string path = c.data_dir + "/s2s_secret";
+  std::string secret;
+  if (std::ifstream in(path); in && std::getline(in, secret) && secret.size() >= 16) return secret;
+  secret = util::random_id(32);
+  std::ofstream out(path, std::ios::trunc);
+  out << secret << "\n";
+  if (!out) throw ConfigError("cannot write " + path);
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return secret;
+}
+
+bool federates(const Config& c) {
+  for (const auto& l : c.listeners)
+    if (l.type == "s2s") return true;
+  return false;
 }
 }  // namespace
 
@@ -43,7 +71,9 @@ struct Server::Impl {
   std::vector<std::unique_ptr<ModuleContext>> contexts;
   std::vector<std::unique_ptr<Module>> modules;
   std::unique_ptr<net::TlsContext> tls;
-  std::vector<std::unique_ptr<net::C2sListener>> listeners;
+  std::unique_ptr<net::S2sNetwork> s2s_network;
+  std::unique_ptr<s2s::S2sManager> s2s;
+  std::vector<std::unique_ptr<net::Listener>> listeners;
   std::unique_ptr<http::HttpService> http;
   bool running = false;
 
@@ -74,9 +104,35 @@ Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config)))
   }
   s.tls = std::make_unique<net::TlsContext>(s.config);
   s.http = std::make_unique<http::HttpService>(s.pool, s.services, s.throttle, *s.tls, s.bosh_sessions);
+  if (federates(s.config)) {
+    s.s2s_network = std::make_unique<net::S2sNetwork>(s.pool, s.config, *s.tls);
+    s.s2s = std::make_unique<s2s::S2sManager>(s.config, s.router, *s.s2s_network, dialback_secret(s.config));
+    s.router.set_remote_handler([m = s.s2s.get()](Stanza& stanza) { return m->route(stanza); });
+  }
   for (const auto& l : s.config.listeners) {
-    if (l.type == "c2s") s.listeners.push_back(std::make_unique<net::C2sListener>(s.pool, s.services, s.throttle, *s.tls, l));
-    else if (l.type == "http") s.http->add_listener(l);
+    if (l.type == "c2s") {
+      s.listeners.push_back(std::make_unique<net::Listener>(
+          s.pool, l, [&s, l](net::Worker& worker, boost::asio::ip::tcp::socket socket, std::string peer) {
+            net::TlsSetup tls;
+            tls.direct = l.tls == TlsMode::kDirect;
+            if (l.tls != TlsMode::kNone) tls.make_ssl = [ctx = s.tls.get()] { return ctx->new_ssl(); };
+            auto conn = std::make_shared<net::TcpTransport>(worker, s.config.limits, std::move(socket),
+                                                            std::move(peer), std::move(tls));
+            auto stream = std::make_unique<C2sStream>(s.services, s.throttle, *conn,
+                                                      SessionRef{worker.index(), conn->id()});
+            ClientSession* client = stream.get();
+            conn->set_handler(std::move(stream), client);
+            conn->start();
+          }));
+    } else if (l.type == "s2s") {
+      s.listeners.push_back(std::make_unique<net::Listener>(
+          s.pool, l, [&s, direct = l.tls == TlsMode::kDirect](net::Worker& worker, boost::asio::ip::tcp::socket socket,
+                                                                std::string peer) {
+            s.s2s_network->accept(worker, std::move(socket), std::move(peer), direct, *s.s2s);
+          }));
+    } else if (l.type == "http") {
+      s.http->add_listener(l);
+    }
   }
 }
 
@@ -106,9 +162,12 @@ void Server::stop() {
   for (auto& l : s.listeners) l->stop();
   s.http->stop();
   for (auto& m : s.modules) m->stop();
-  s.pool.shutdown_connections();
-  // Give the <system-shutdown/> errors a moment to reach the clients.
+  s.pool.shutdown_connections(true);
+  // Give the <system-shutdown/> errors a moment to reach the clients, and the unavailable presence their
+  // sessions' ends caused a moment to reach other servers, before the server-to-server streams close.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  s.pool.shutdown_connections(false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   s.pool.stop();
   s.storage->stop();
 }

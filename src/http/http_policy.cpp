@@ -152,15 +152,4 @@ std::string host_meta_json(const Endpoints& e) {
   return out;
 }
 
-bool RateLimiter::allow(Clock::time_point now) {
-  if (last_ != Clock::time_point{}) {
-    double elapsed = std::chrono::duration<double>(now - last_).count();
-    tokens_ = std::min(2.0 * rate_, tokens_ + elapsed * rate_);
-  }
-  last_ = now;
-  if (tokens_ < 1.0) return false;
-  tokens_ -= 1.0;
-  return true;
-}
-
 }  // namespace causerie::http

@@ -4,6 +4,8 @@
 // rate limit. Free functions and values; any thread.
 #pragma once
 
+#include "core/util/rate_limiter.hpp"
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -43,18 +45,7 @@ Endpoints endpoints_for(bool tls, std::string_view host, std::string_view bosh_p
 std::string host_meta_xrd(const Endpoints& e);
 std::string host_meta_json(const Endpoints& e);
 
-// A token bucket: `rate` requests per second on average, bursts of up to 2×rate. Each HTTP connection
-// has one; a client over it is answered 429 and disconnected.
-class RateLimiter {
- public:
-  using Clock = std::chrono::steady_clock;
-  explicit RateLimiter(unsigned rate) : rate_(rate), tokens_(2.0 * rate) {}
-  bool allow(Clock::time_point now);
-
- private:
-  double rate_;
-  double tokens_;
-  Clock::time_point last_{};
-};
+// Each HTTP connection has a token bucket; a client over it is answered 429 and disconnected.
+using RateLimiter = causerie::RateLimiter;
 
 }  // namespace causerie::http

@@ -99,7 +99,8 @@ class WsSession final : public StreamTransport,
       case TransportGuard::Sweep::kIdle:
         // As for TCP: quiet for a whole sweep period, the parser gives its memory back.
         if (in_feed_ || message_bytes_ != 0 || !parser_ || parser_->hibernated() || !parser_->hibernate()) return false;
-        spdlog::debug("ws {}: connection {} quiet, parser released", peer_, id_);
+        // The one sign of it seen from outside (integration tests wait for it).
+        spdlog::debug("ws {}: {} quiet, parser released", peer_, stream_->name());
         return true;
       case TransportGuard::Sweep::kNothing:
         return false;

@@ -4,8 +4,6 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
-#include "core/stream/c2s_stream.hpp"
-#include "net/tcp_transport.hpp"
 
 namespace causerie::net {
 
@@ -28,23 +26,20 @@ tcp::acceptor bind_acceptor(asio::io_context& io, const std::string& address, ui
   return acc;
 }
 
-C2sListener::C2sListener(WorkerPool& pool, ServerServices& services, AuthThrottle& throttle, const TlsContext& tls,
-                         const ListenerConfig& config)
+Listener::Listener(WorkerPool& pool, const ListenerConfig& config, OnAccept on_accept)
     : pool_(pool),
-      services_(services),
-      throttle_(throttle),
-      tls_(tls),
       config_(config),
+      on_accept_(std::move(on_accept)),
       acceptor_(bind_acceptor(pool.worker(0).io(), config.address, config.port)),
       retry_(pool.worker(0).io()) {}
 
-uint16_t C2sListener::port() const { return acceptor_.local_endpoint().port(); }
+uint16_t Listener::port() const { return acceptor_.local_endpoint().port(); }
 
-void C2sListener::start() {
+void Listener::start() {
   asio::post(acceptor_.get_executor(), [this] { accept_next(); });
 }
 
-void C2sListener::stop() {
+void Listener::stop() {
   asio::post(acceptor_.get_executor(), [this] {
     boost::system::error_code ec;
     acceptor_.close(ec);
@@ -52,7 +47,7 @@ void C2sListener::stop() {
   });
 }
 
-void C2sListener::accept_next() {
+void Listener::accept_next() {
   Worker& target = pool_.next_worker();
   acceptor_.async_accept(target.io(), [this, &target](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
@@ -68,16 +63,8 @@ void C2sListener::accept_next() {
     boost::system::error_code pec;
     auto remote = socket.remote_endpoint(pec);
     std::string peer = pec ? "unknown" : remote.address().to_string();
-    TlsSetup tls;
-    tls.direct = config_.tls == TlsMode::kDirect;
-    if (config_.tls != TlsMode::kNone) tls.make_ssl = [ctx = &tls_] { return ctx->new_ssl(); };
-    asio::post(target.io(), [this, &target, s = std::move(socket), tls = std::move(tls), peer = std::move(peer)]() mutable {
-      auto conn = std::make_shared<TcpTransport>(target, services_.config.limits, std::move(s), std::move(peer),
-                                                 std::move(tls));
-      auto stream = std::make_unique<C2sStream>(services_, throttle_, *conn, SessionRef{target.index(), conn->id()});
-      ClientSession* client = stream.get();
-      conn->set_handler(std::move(stream), client);
-      conn->start();
+    asio::post(target.io(), [this, &target, s = std::move(socket), peer = std::move(peer)]() mutable {
+      on_accept_(target, std::move(s), std::move(peer));
     });
     accept_next();
   });

@@ -1,36 +1,37 @@
-// C2sListener: accepts client connections on one address and port and hands each to a worker (round
-// robin), where it lives from then on. The acceptor itself runs on worker 0. Bound at construction, so
-// a port in use is reported at startup as a ConfigError.
+// Listener: accepts TCP connections on one address and port and hands each to a worker (round robin),
+// where `on_accept` sets it up (a transport and its stream protocol) and it lives from then on. The
+// acceptor itself runs on worker 0. Bound at construction, so a port in use is reported at startup as a
+// ConfigError.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/config/config.hpp"
-#include "core/module/module.hpp"
-#include "core/stream/auth_throttle.hpp"
-#include "net/tls_context.hpp"
 #include "net/worker_pool.hpp"
 
 namespace causerie::net {
 
-class C2sListener {
+class Listener {
  public:
-  C2sListener(WorkerPool& pool, ServerServices& services, AuthThrottle& throttle, const TlsContext& tls,
-              const ListenerConfig& config);
+  // Runs on the chosen worker's thread with the accepted socket and the peer's address.
+  using OnAccept = std::function<void(Worker& worker, boost::asio::ip::tcp::socket socket, std::string peer)>;
+
+  Listener(WorkerPool& pool, const ListenerConfig& config, OnAccept on_accept);
   void start();
   void stop();
   uint16_t port() const;
+  const ListenerConfig& config() const { return config_; }
 
  private:
   void accept_next();
   WorkerPool& pool_;
-  ServerServices& services_;
-  AuthThrottle& throttle_;
-  const TlsContext& tls_;
   ListenerConfig config_;
+  OnAccept on_accept_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_;
 };

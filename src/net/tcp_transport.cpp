@@ -429,7 +429,9 @@ std::vector<std::pair<std::string, std::string>> TcpTransport::compat_channel_bi
 
 PeerCertificate TcpTransport::peer_certificate() const {
   if (!ssl_ || handshaking_ || !tls_.verifier) return {};
-  return tls_.verifier->verify_peer(ssl_);
+  // The chain is checked once per connection: protocols ask for every domain a peer claims.
+  if (!peer_cert_) peer_cert_ = tls_.verifier->verify_peer(ssl_);
+  return *peer_cert_;
 }
 
 std::string TcpTransport::tls_server_name() const {
@@ -464,7 +466,8 @@ bool TcpTransport::sweep(std::chrono::steady_clock::time_point now) {
       // A connection quiet for a whole sweep period gives its parser's memory back (issue 3: memory per
       // idle session); the next byte recreates it.
       if (in_feed_ || !parser_ || parser_->hibernated() || !parser_->hibernate()) return false;
-      spdlog::debug("{}: connection {} quiet, parser released", peer_, id_);
+      // The one sign of it seen from outside (integration tests wait for it).
+      spdlog::debug("{}: {} quiet, parser released", peer_, handler_->name());
       return true;
     case TransportGuard::Sweep::kNothing:
       return false;

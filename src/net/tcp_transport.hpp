@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -105,6 +106,7 @@ class TcpTransport final : public StreamTransport,
   std::unique_ptr<StreamHandler> handler_;
   ClientSession* client_ = nullptr;
   SSL* ssl_ = nullptr;
+  mutable std::optional<PeerCertificate> peer_cert_;
   std::unique_ptr<xml::StreamParser> parser_;
   std::vector<OutStanza> out_;
   size_t out_head_ = 0;    // first unsent item

@@ -126,9 +126,10 @@ void Worker::schedule_sweep() {
   });
 }
 
-void Worker::shutdown_connections() {
+void Worker::shutdown_connections(bool clients) {
   std::vector<std::shared_ptr<Connection>> all;
-  for (auto& [id, c] : connections_) all.push_back(c);
+  for (auto& [id, c] : connections_)
+    if ((c->client() != nullptr) == clients) all.push_back(c);
   for (auto& c : all) c->shutdown();
 }
 
@@ -168,14 +169,14 @@ void WorkerPool::start() {
   }
 }
 
-void WorkerPool::shutdown_connections() {
+void WorkerPool::shutdown_connections(bool clients) {
   std::vector<std::future<void>> done;
   for (auto& w : workers_) {
     auto p = std::make_shared<std::promise<void>>();
     done.push_back(p->get_future());
     Worker* wp = w.get();
-    wp->post([wp, p] {
-      wp->shutdown_connections();
+    wp->post([wp, p, clients] {
+      wp->shutdown_connections(clients);
       p->set_value();
     });
   }

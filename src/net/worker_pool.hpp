@@ -28,6 +28,7 @@ class Connection {
  public:
   virtual ~Connection() = default;
   virtual uint64_t id() const = 0;
+  // The client session this connection carries, or nullptr (server-to-server, component streams).
   virtual ClientSession* client() = 0;
   virtual void deliver(OutStanza out) = 0;
   // Writes queued output (called once per batch of events).
@@ -64,7 +65,8 @@ class Worker {
   void post(std::function<void()> fn);
 
   void start_sweeping(std::chrono::milliseconds every);
-  void shutdown_connections();
+  // Server shutdown of client connections (clients = true) or of the others (server-to-server, components).
+  void shutdown_connections(bool clients);
   void run();  // runs the event loop on the calling thread
   void stop();
 
@@ -103,7 +105,9 @@ class WorkerPool final : public SessionDispatcher {
   // The worker that should take the next connection (round robin).
   Worker& next_worker();
   void start();  // one thread per worker
-  void shutdown_connections();
+  // Ends client streams first (their unavailable presence still has to reach other servers), then, in a
+  // second call, the others.
+  void shutdown_connections(bool clients);
   void stop();   // stops the loops and joins the threads
 
   // SessionDispatcher

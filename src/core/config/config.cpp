@@ -73,6 +73,28 @@ bool ContactAddresses::empty() const {
          status.empty() && support.empty();
 }
 
+namespace {
+// `domain` is `parent` or one of its subdomains.
+bool within(std::string_view domain, std::string_view parent) {
+  return domain == parent ||
+         (domain.size() > parent.size() && domain.ends_with(parent) && domain[domain.size() - parent.size() - 1] == '.');
+}
+bool within_any(std::string_view domain, const std::vector<std::string>& parents) {
+  for (const auto& p : parents)
+    if (within(domain, p)) return true;
+  return false;
+}
+}  // namespace
+
+bool S2sConfig::domain_allowed(std::string_view domain) const {
+  if (within_any(domain, deny)) return false;
+  return allow.empty() || within_any(domain, allow);
+}
+
+bool S2sConfig::insecure_allowed(std::string_view domain) const {
+  return !secure_auth || within_any(domain, insecure_domains);
+}
+
 const HostConfig* Config::find_host(std::string_view name) const {
   for (const auto& h : hosts)
     if (h.name == name) return &h;
@@ -186,6 +208,45 @@ void parse_http(const toml::node_view<const toml::node>& http, Config& c) {
   h.bosh_polling = std::chrono::seconds(number("bosh_polling", 2, 0, 3600));
 }
 
+void parse_s2s(const toml::node_view<const toml::node>& s2s, Config& c) {
+  if (auto* t = s2s.as_table())
+    check_known(*t, "s2s", {"ca_file", "require_encryption", "secure_auth", "insecure_domains", "dialback", "bidi",
+                            "allow", "deny", "connect_timeout", "queue_timeout", "idle_timeout", "max_queue",
+                            "max_stanza_size", "stanzas_per_second", "max_incoming_per_domain", "dialback_secret"});
+  S2sConfig& s = c.s2s;
+  auto number = [&](const char* key, int64_t def, int64_t min, int64_t max) {
+    int64_t v = get<int64_t>(s2s[key], std::string("s2s.") + key, def);
+    if (v < min || v > max) bad(std::string("s2s.") + key, "expected " + std::to_string(min) + " to " + std::to_string(max));
+    return v;
+  };
+  auto domains = [&](const char* key) {
+    std::vector<std::string> out;
+    for (const auto& d : get_strings(s2s[key], std::string("s2s.") + key)) {
+      auto prepared = prep_domainpart(d);
+      if (!prepared) bad(std::string("s2s.") + key, "'" + d + "' is not a domain");
+      out.push_back(*prepared);
+    }
+    return out;
+  };
+  s.ca_file = get<std::string>(s2s["ca_file"], "s2s.ca_file", "");
+  s.require_encryption = get<bool>(s2s["require_encryption"], "s2s.require_encryption", true);
+  s.secure_auth = get<bool>(s2s["secure_auth"], "s2s.secure_auth", true);
+  s.insecure_domains = domains("insecure_domains");
+  s.dialback = get<bool>(s2s["dialback"], "s2s.dialback", true);
+  s.bidi = get<bool>(s2s["bidi"], "s2s.bidi", true);
+  s.allow = domains("allow");
+  s.deny = domains("deny");
+  s.connect_timeout = std::chrono::seconds(number("connect_timeout", 10, 1, 600));
+  s.queue_timeout = std::chrono::seconds(number("queue_timeout", 30, 1, 3600));
+  s.idle_timeout = std::chrono::seconds(number("idle_timeout", 600, 10, 86400));
+  s.max_queue = static_cast<size_t>(number("max_queue", 1000, 1, 1000000));
+  s.max_stanza_bytes = static_cast<size_t>(number("max_stanza_size", 256 * 1024, 1024, 64 << 20));
+  s.stanzas_per_second = static_cast<unsigned>(number("stanzas_per_second", 1000, 1, 1000000));
+  s.max_incoming_per_domain = static_cast<unsigned>(number("max_incoming_per_domain", 4, 1, 1000));
+  s.dialback_secret = get<std::string>(s2s["dialback_secret"], "s2s.dialback_secret", "");
+  if (!s.dialback_secret.empty() && s.dialback_secret.size() < 16) bad("s2s.dialback_secret", "use at least 16 characters");
+}
+
 void parse_dns(const toml::node_view<const toml::node>& dns, Config& c) {
   if (auto* t = dns.as_table()) check_known(*t, "dns", {"servers", "timeout_ms", "tries"});
   for (const auto& text : get_strings(dns["servers"], "dns.servers")) {
@@ -234,9 +295,7 @@ Config parse(const toml::table& root, const std::string& source) {
   if (auto* t = c2s.as_table()) check_known(*t, "c2s", {"require_encryption"});
   c.require_encryption = get<bool>(c2s["require_encryption"], "c2s.require_encryption", true);
 
-  auto s2s = root["s2s"];
-  if (auto* t = s2s.as_table()) check_known(*t, "s2s", {"ca_file"});
-  c.s2s.ca_file = get<std::string>(s2s["ca_file"], "s2s.ca_file", "");
+  parse_s2s(root["s2s"], c);
 
   parse_dns(root["dns"], c);
 
@@ -315,12 +374,12 @@ Config parse(const toml::table& root, const std::string& source) {
       check_known(*l, where, {"type", "address", "port", "tls"});
       ListenerConfig lc;
       lc.type = get<std::string>((*l)["type"], where + ".type", "c2s");
-      if (lc.type != "c2s" && lc.type != "http") bad(where + ".type", "expected \"c2s\" or \"http\"");
+      if (lc.type != "c2s" && lc.type != "s2s" && lc.type != "http") bad(where + ".type", "expected \"c2s\", \"s2s\" or \"http\"");
       lc.address = get<std::string>((*l)["address"], where + ".address", "127.0.0.1");
       int64_t port = get<int64_t>((*l)["port"], where + ".port", 0);
       if (port < 1 || port > 65535) bad(where + ".port", "expected 1 to 65535");
       lc.port = static_cast<uint16_t>(port);
-      std::string mode = get<std::string>((*l)["tls"], where + ".tls", lc.type == "c2s" ? "starttls" : "none");
+      std::string mode = get<std::string>((*l)["tls"], where + ".tls", lc.type == "http" ? "none" : "starttls");
       if (mode == "none") lc.tls = TlsMode::kNone;
       else if (mode == "starttls") lc.tls = TlsMode::kStartTls;
       else if (mode == "direct") lc.tls = TlsMode::kDirect;

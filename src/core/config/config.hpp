@@ -37,7 +37,7 @@ struct HostConfig {
 enum class TlsMode { kNone, kStartTls, kDirect };
 
 struct ListenerConfig {
-  std::string type = "c2s";  // c2s | http (later: s2s, component)
+  std::string type = "c2s";  // c2s | s2s | http
   std::string address = "127.0.0.1";
   uint16_t port = 0;
   TlsMode tls = TlsMode::kStartTls;
@@ -88,10 +88,33 @@ struct DnsConfig {
   unsigned tries = 2;  // rounds over the servers before a query fails with a timeout
 };
 
-// Server-to-server settings ([s2s]) known to the core so far.
+// Server-to-server settings ([s2s]): federation policy, limits and timeouts (RFC 6120 §§4-6, 13;
+// XEP-0220, XEP-0178, XEP-0288).
 struct S2sConfig {
   // PEM file of extra trust anchors for peer certificates, besides the system store (a private CA).
   std::string ca_file;
+  bool require_encryption = true;  // RFC 7590: no server-to-server stream without TLS
+  // Peers must prove their domain with a certificate that verifies (SASL EXTERNAL, or dialback over such
+  // TLS); false allows dialback (XEP-0220) over TLS whose certificate cannot be verified.
+  bool secure_auth = true;
+  std::vector<std::string> insecure_domains;  // as secure_auth = false, for these domains only
+  bool dialback = true;                       // offer and use XEP-0220 dialback where certificates do not suffice
+  bool bidi = true;                           // XEP-0288 bidirectional streams
+  std::vector<std::string> allow;             // when not empty, only these remote domains (and their subdomains)
+  std::vector<std::string> deny;              // never these remote domains (and their subdomains)
+  std::chrono::seconds connect_timeout{10};   // per address tried
+  std::chrono::seconds queue_timeout{30};     // stanzas waiting for a link are bounced after this
+  std::chrono::seconds idle_timeout{600};     // a stream with no traffic either way is closed
+  size_t max_queue = 1000;                    // stanzas waiting for one link; more are bounced at once
+  size_t max_stanza_bytes = 256 * 1024;       // a larger stanza from a peer ends its stream
+  unsigned stanzas_per_second = 1000;         // per incoming stream (burst: twice as many); past it, the stream ends
+  unsigned max_incoming_per_domain = 4;       // incoming streams authenticated for one remote domain
+  std::string dialback_secret;                // empty: random, kept in data_dir/s2s_secret
+
+  // Whether a remote domain may federate with us at all (allow/deny lists, subdomains included).
+  bool domain_allowed(std::string_view domain) const;
+  // Whether a remote domain may authenticate without a certificate that verifies.
+  bool insecure_allowed(std::string_view domain) const;
 };
 
 // Access to a module's own section ([modules.<name>] or any dotted path), for keys the core does not know.

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/stream/stream_xml.hpp"
 #include "core/util/encoding.hpp"
 #include "core/xml/namespaces.hpp"
 #include "core/xml/serializer.hpp"
@@ -114,12 +115,7 @@ void C2sStream::send_features() {
     features.add_child("session", ns::kSession).add_child("optional");
     services_.streams.append_features(FeatureStage::kPostAuth, *this, features);
   }
-  std::string bytes;
-  xml::serialize(features, bytes, ns::kStream);
-  // The stream prefix is bound on our header; write <stream:features> rather than a default namespace.
-  bytes.replace(0, 9, "<stream:features");
-  if (bytes.ends_with("</features>")) bytes.replace(bytes.size() - 11, 11, "</stream:features>");
-  t_.send(OutStanza{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther});
+  t_.send(OutStanza{std::make_shared<const std::string>(stream_features_xml(features)), {}, StanzaKind::kOther});
 }
 
 void C2sStream::on_element(xml::Element&& el) {

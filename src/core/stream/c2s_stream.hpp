@@ -50,6 +50,7 @@ class C2sStream final : public ClientSession, public StreamHandler {
   void on_shutdown() override { close(StreamErrorCondition::kSystemShutdown, "the server is shutting down"); }
   void on_timeout() override { close(StreamErrorCondition::kConnectionTimeout, "authentication took too long"); }
   void deliver(OutStanza out) override { send(std::move(out)); }
+  std::string name() const override { return jid_.str(); }
   bool closed() const { return closed_; }
 
  private:

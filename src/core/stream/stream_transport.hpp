@@ -87,6 +87,8 @@ class StreamHandler {
   virtual void on_shutdown() = 0;
   // A stanza the router or a module queued for this stream (from any thread, through the worker).
   virtual void deliver(OutStanza out) = 0;
+  // Who is on this stream, for logs (a client's JID, a server's domain).
+  virtual std::string name() const = 0;
 };
 
 }  // namespace causerie
