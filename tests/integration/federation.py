@@ -133,13 +133,15 @@ class FedServer(harness.Server):
     """A causerie serving `domain`, its s2s listener on `address`:`s2s_port`, trusting the test CA."""
 
     def __init__(self, binary, workdir, log_path, domain, address, ca, dns_port, s2s_toml="", extra_toml="",
-                 direct_tls_port=None):
+                 direct_tls_port=None, issuer=None):
         self.domain = domain
         self.address = address
         self.ca = ca
+        self.issuer = issuer or ca
         self.s2s_port = free_port()
         self.s2s_direct_port = direct_tls_port
-        cert, key = ca.issue(domain)
+        # Its certificate comes from `issuer` (default: the CA everyone trusts); it trusts `ca`.
+        cert, key = (issuer or ca).issue(domain)
         os.makedirs(workdir, exist_ok=True)
         super().__init__(binary, workdir, log_path, hosts=(domain,),
                          host_toml=f'certificate = "{cert}"\nkey = "{key}"',
@@ -152,8 +154,8 @@ class FedServer(harness.Server):
 
     @property
     def cert_path(self):
-        # Clients check the server's certificate against the test CA.
-        return self.ca.cert
+        # Clients check the server's certificate against the CA that issued it.
+        return self.issuer.cert
 
     def wait_listening(self, timeout=20):
         super().wait_listening(timeout)
@@ -177,9 +179,10 @@ class FedServer(harness.Server):
         target = f"xmpp.{self.domain}"
         dns.host(target, self.address)
         for name in (self.domain, *(f"{s}.{self.domain}" for s in subdomains)):
-            dns.srv("_xmpp-server", name, target, self.s2s_port)
+            # Direct TLS first when there is one (a lower priority number), STARTTLS as the fallback.
+            dns.srv("_xmpp-server", name, target, self.s2s_port, priority=10)
             if self.s2s_direct_port:
-                dns.srv("_xmpps-server", name, target, self.s2s_direct_port)
+                dns.srv("_xmpps-server", name, target, self.s2s_direct_port, priority=0)
 
 
 class Bed:
@@ -248,3 +251,92 @@ def main(namespace, make_bed):
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"{len(tests) - len(failures)} passed, {len(failures)} failed; logs in {output}", flush=True)
     sys.exit(1 if failures else 0)
+
+
+class RawS2s:
+    """A byte-level server-to-server peer, for what no real server would send: claims it cannot prove,
+    forged addresses, malformed XML, floods. Blocking socket; run its steps with harness.in_thread."""
+
+    def __init__(self, address, port, ca=None, cert=None, key=None, from_domain=None, to_domain=None):
+        import socket
+        self.sock = socket.create_connection((address, port), timeout=10)
+        self.ca, self.cert, self.key = ca, cert, key
+        self.from_domain, self.to_domain = from_domain, to_domain
+        self.buffer = b""
+
+    def send(self, data):
+        self.sock.sendall(data.encode() if isinstance(data, str) else data)
+
+    def read_until(self, marker, timeout=10):
+        import ssl
+        marker = marker.encode() if isinstance(marker, str) else marker
+        deadline = time.monotonic() + timeout
+        while marker not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {marker!r}; got {self.buffer[-600:]!r}")
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except (ConnectionResetError, ssl.SSLError, OSError):
+                chunk = b""
+            if not chunk:
+                break
+            self.buffer += chunk
+        return self.buffer.decode(errors="replace")
+
+    def read_to_close(self, timeout=10):
+        """Everything until the peer closes (raises if it does not within timeout)."""
+        import ssl
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"the server did not close the stream; got {self.buffer[-600:]!r}")
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except (ConnectionResetError, ssl.SSLError, OSError):
+                chunk = b""
+            if not chunk:
+                return self.buffer.decode(errors="replace")
+            self.buffer += chunk
+
+    def header(self):
+        frm = f" from='{self.from_domain}'" if self.from_domain else ""
+        self.buffer = b""
+        self.send(f"<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/"
+                  f"streams' xmlns:db='jabber:server:dialback' to='{self.to_domain}'{frm} version='1.0'>")
+        got = self.read_until("</stream:features>")
+        import re
+        m = re.search(r"<stream:stream[^>]* id='([^']+)'", got)
+        self.stream_id = m.group(1) if m else None
+        return got
+
+    def starttls(self):
+        import ssl
+        self.header()
+        self.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        self.read_until("<proceed")
+        ctx = ssl.create_default_context(cafile=self.ca)
+        if self.cert:
+            ctx.load_cert_chain(self.cert, self.key)
+        self.sock = ctx.wrap_socket(self.sock, server_hostname=self.to_domain)
+        return self.header()
+
+    def sasl_external(self):
+        import base64
+        self.buffer = b""
+        self.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>" +
+                  base64.b64encode(self.from_domain.encode()).decode() + "</auth>")
+        got = self.read_until("sasl'")
+        got = self.read_until("/>")
+        if "<success" not in got:
+            return got
+        return self.header()
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass

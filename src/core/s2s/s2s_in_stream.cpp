@@ -61,6 +61,7 @@ void S2sInStream::on_stream_open(const xml::Element& header, std::string_view co
     return;
   }
   send_features();
+  offer_bidi();
 }
 
 bool S2sInStream::certificate_proves(const std::string& domain) const {
@@ -90,6 +91,12 @@ void S2sInStream::on_element(xml::Element&& el) {
   const std::string& ns = el.ns();
   if (ns == ns::kServer) {
     on_stanza(std::move(el));
+  } else if (ns == ns::kStream && el.name() == "error") {
+    // RFC 6120 §4.9.1.3: the peer ended its stream with an error; we close ours.
+    spdlog::info("s2s incoming {} ({}): stream error from the peer: {}", peer_from_.empty() ? "?" : peer_from_,
+                 t_.peer_address(), el.element_count() ? el.nodes().front().name() : "?");
+    state_ = State::kClosing;
+    t_.close({});
   } else if (ns == ns::kDialback && el.name() == "result") {
     on_db_result(el);
   } else if (ns == ns::kDialback && el.name() == "verify") {
@@ -107,7 +114,7 @@ void S2sInStream::on_element(xml::Element&& el) {
       return;
     }
     bidi_ = true;
-    for (const auto& d : domains_) hub_.incoming_bidi(local_, d, bidi_handle());
+    offer_bidi();
   } else {
     fail(StreamErrorCondition::kUnsupportedStanzaType);
   }
@@ -165,11 +172,12 @@ void S2sInStream::on_sasl_auth(const xml::Element& el) {
     refuse("not-authorized", "the certificate does not prove " + *domain);
     return;
   }
-  if (!authenticate(*domain, "SASL EXTERNAL")) return;
+  // RFC 6120 §6.4.6: the peer starts a new stream after our success (so no stanza of ours may come
+  // between them: the state says so before authenticate() tells the links).
   sasl_done_ = true;
-  t_.send(nonza("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"));
-  // RFC 6120 §6.4.6: the peer starts a new stream.
   state_ = State::kHeader;
+  if (!authenticate(*domain, "SASL EXTERNAL")) return;
+  t_.send(nonza("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"));
   t_.restart();
 }
 
@@ -262,9 +270,9 @@ bool S2sInStream::authenticate(const std::string& remote, const std::string& met
   domains_.insert(remote);
   t_.set_established();
   std::string tls = t_.tls_version();
-  spdlog::info("s2s incoming {} -> {} ({}): authenticated by {}, {}", remote, local_, t_.peer_address(), method,
-               tls.empty() ? "without TLS" : tls);
-  if (bidi_) hub_.incoming_bidi(local_, remote, bidi_handle());
+  spdlog::info("s2s incoming {} -> {} ({}): authenticated by {}, {}{}", remote, local_, t_.peer_address(), method,
+               tls.empty() ? "without TLS" : tls, direct_tls_ ? " (direct TLS)" : "");
+  offer_bidi();
   if (!logged_) {
     logged_ = true;
     arm_idle_check();
@@ -301,9 +309,13 @@ void S2sInStream::on_stanza(xml::Element&& el) {
   hub_.router().route(std::move(*stanza));
 }
 
-std::shared_ptr<BidiHandle> S2sInStream::bidi_handle() {
+void S2sInStream::offer_bidi() {
+  // Between a SASL success and the peer's new stream header our stanzas would land outside any stream:
+  // the links learn of this stream once it is open again.
+  if (!bidi_ || state_ != State::kNegotiating) return;
   if (!bidi_handle_) bidi_handle_ = std::make_shared<BidiHandle>(BidiHandle{this, worker_});
-  return bidi_handle_;
+  for (const auto& d : domains_)
+    if (bidi_offered_.insert(d).second) hub_.incoming_bidi(local_, d, bidi_handle_);
 }
 
 void S2sInStream::send_stanza(OutStanza out) {
@@ -362,7 +374,7 @@ void S2sInStream::on_disconnect() {
   closed_ = true;
   if (bidi_handle_) bidi_handle_->sender = nullptr;
   for (const auto& d : domains_) {
-    if (bidi_handle_) hub_.incoming_bidi_gone(local_, d, bidi_handle_);
+    if (bidi_offered_.count(d)) hub_.incoming_bidi_gone(local_, d, bidi_handle_);
     hub_.incoming_closed(d);
   }
 }

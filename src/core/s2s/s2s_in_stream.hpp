@@ -33,7 +33,7 @@ class S2sInStream final : public StreamHandler, public S2sSender {
   void on_stream_close() override;
   void on_parse_error(xml::StreamParser::Error error, const std::string& text) override;
   void on_tls_established() override;
-  void on_ready() override { tls_done_ = t_.secure(); }
+  void on_ready() override { tls_done_ = direct_tls_ = t_.secure(); }
   void on_timeout() override;
   void on_disconnect() override;
   void on_shutdown() override;
@@ -57,7 +57,7 @@ class S2sInStream final : public StreamHandler, public S2sSender {
   bool certificate_proves(const std::string& domain) const;
   void fail(StreamErrorCondition condition, std::string_view text = {});
   void arm_idle_check();
-  std::shared_ptr<BidiHandle> bidi_handle();
+  void offer_bidi();
 
   S2sHub& hub_;
   StreamTransport& t_;
@@ -70,9 +70,11 @@ class S2sInStream final : public StreamHandler, public S2sSender {
   std::set<std::string> domains_;  // remote domains proven on this stream
   std::set<std::string> pending_;  // remote domains whose dialback is being verified
   bool tls_done_ = false;
+  bool direct_tls_ = false;      // XEP-0368: TLS from the first byte
   bool sasl_done_ = false;
   bool bidi_ = false;            // the peer asked for XEP-0288
   std::shared_ptr<BidiHandle> bidi_handle_;  // given to links while the stream carries our stanzas
+  std::set<std::string> bidi_offered_;       // the domains whose links have it
   bool closed_ = false;
   bool active_ = false;
   bool logged_ = false;

@@ -26,7 +26,7 @@ void S2sOutStream::send_header() {
 }
 
 void S2sOutStream::on_ready() {
-  tls_done_ = t_.secure();  // direct TLS (XEP-0368): the handshake is already done
+  tls_done_ = direct_tls_ = t_.secure();  // direct TLS (XEP-0368): the handshake is already done
   send_header();
 }
 
@@ -235,8 +235,9 @@ void S2sOutStream::established(std::string method) {
   auth_method_ = std::move(method);
   t_.set_established();
   std::string tls = t_.tls_version();
-  spdlog::info("s2s outgoing {} -> {} ({}): authenticated by {}, {}{}", local_, remote_, t_.peer_address(),
-               auth_method_, tls.empty() ? "without TLS" : tls, bidi_ ? ", bidirectional" : "");
+  spdlog::info("s2s outgoing {} -> {} ({}): authenticated by {}, {}{}{}", local_, remote_, t_.peer_address(),
+               auth_method_, tls.empty() ? "without TLS" : tls, direct_tls_ ? " (direct TLS)" : "",
+               bidi_ ? ", bidirectional" : "");
   arm_idle_check();
   owner_->out_authenticated(*this);
 }

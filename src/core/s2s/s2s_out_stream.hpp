@@ -87,6 +87,7 @@ class S2sOutStream final : public StreamHandler, public S2sSender {
   LinkFailure failure_ = LinkFailure::kRefused;
   bool verify_ok_ = false;
   bool tls_done_ = false;
+  bool direct_tls_ = false;     // XEP-0368: TLS from the first byte
   bool sasl_tried_ = false;
   bool peer_dialback_ = false;  // the peer's header declared the dialback namespace, or its features did
   bool bidi_ = false;           // XEP-0288 negotiated: the peer may send us stanzas on this stream
