@@ -56,6 +56,8 @@ bool federates(const Config& c) {
 
 struct Server::Impl {
   Config config;
+  std::unique_ptr<Clock> clock;
+  SessionDirectory resumable;
   std::unique_ptr<storage::StorageService> storage;
   SessionRegistry sessions;
   // Destroyed after the pool: BOSH sessions still queued on a worker unregister from it.
@@ -79,11 +81,13 @@ struct Server::Impl {
 
   explicit Impl(Config c)
       : config(std::move(c)),
+        clock(config.manual_clock ? std::unique_ptr<Clock>(std::make_unique<ManualClock>())
+                                  : std::unique_ptr<Clock>(std::make_unique<SystemClock>())),
         storage(open_storage(config)),
         sessions(config.limits.max_resources_per_account),
         pool(config.worker_count()),
         router(host_names(config), sessions, pool),
-        services{config, router, sessions, pool, *storage, disco, streams, http_routes, credentials},
+        services{config, router, sessions, pool, *storage, disco, streams, http_routes, credentials, *clock, resumable},
         throttle(config.limits.auth_failures_before_delay) {}
 
   static std::unique_ptr<storage::StorageService> open_storage(const Config& config) {
@@ -118,10 +122,9 @@ Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config)))
             if (l.tls != TlsMode::kNone) tls.make_ssl = [ctx = s.tls.get()] { return ctx->new_ssl(); };
             auto conn = std::make_shared<net::TcpTransport>(worker, s.config.limits, std::move(socket),
                                                             std::move(peer), std::move(tls));
-            auto stream = std::make_unique<C2sStream>(s.services, s.throttle, *conn,
-                                                      SessionRef{worker.index(), conn->id()});
-            ClientSession* client = stream.get();
-            conn->set_handler(std::move(stream), client);
+            conn->set_handler(std::make_unique<C2sStream>(s.services, s.throttle, *conn, worker,
+                                                          SessionRef{worker.index(), conn->id()}),
+                              true);
             conn->start();
           }));
     } else if (l.type == "s2s") {
@@ -140,7 +143,7 @@ Server::~Server() { stop(); }
 
 void Server::start() {
   Impl& s = *impl_;
-  s.pool.start();
+  s.pool.start(*s.clock);
   for (auto& l : s.listeners) l->start();
   s.http->start();
   s.running = true;

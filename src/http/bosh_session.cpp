@@ -26,7 +26,7 @@ BoshSession::BoshSession(net::Worker& worker, ServerServices& services, AuthThro
       peer_(std::move(peer)),
       secure_(secure),
       guard_(services.config.limits, Clock::now()),
-      stream_(std::make_unique<C2sStream>(services, throttle, *this, SessionRef{worker.index(), id_})),
+      stream_(std::make_unique<C2sStream>(services, throttle, *this, worker, SessionRef{worker.index(), id_})),
       inactivity_(services.config.http.bosh_inactivity),
       last_activity_(Clock::now()),
       timer_(worker.io()) {}

@@ -48,7 +48,8 @@ class BoshSession final : public StreamTransport, public net::Connection, public
 
   // net::Connection
   uint64_t id() const override { return id_; }
-  ClientSession* client() override { return stream_.get(); }
+  bool is_client() const override { return true; }
+  void end_stream(StreamErrorCondition condition, const std::string& text) override { stream_->on_end(condition, text); }
   void deliver(OutStanza out) override { stream_->deliver(std::move(out)); }
   void flush() override;
   bool sweep(std::chrono::steady_clock::time_point now) override;

@@ -64,7 +64,7 @@ class WsSession final : public StreamTransport,
         peer_(std::move(peer)),
         secure_(secure),
         guard_(services.config.limits, std::chrono::steady_clock::now()),
-        stream_(std::make_unique<C2sStream>(services, throttle, *this, SessionRef{worker.index(), id_})) {
+        stream_(std::make_unique<C2sStream>(services, throttle, *this, worker, SessionRef{worker.index(), id_})) {
     cork().set_owner(this);
   }
   ~WsSession() {
@@ -78,7 +78,8 @@ class WsSession final : public StreamTransport,
 
   // net::Connection
   uint64_t id() const override { return id_; }
-  ClientSession* client() override { return stream_.get(); }
+  bool is_client() const override { return true; }
+  void end_stream(StreamErrorCondition condition, const std::string& text) override { stream_->on_end(condition, text); }
   void deliver(OutStanza out) override { stream_->deliver(std::move(out)); }
   void flush() override {
     dirty_ = false;
@@ -216,7 +217,7 @@ class WsSession final : public StreamTransport,
         message_bytes_ += n;
         if (!close_after_flush_ && message_bytes_ > max_message) {
           close_code_ = websocket::close_code::too_big;  // RFC 6455 §7.4.1: 1009
-          stream_->close(StreamErrorCondition::kPolicyViolation,
+          stream_->on_end(StreamErrorCondition::kPolicyViolation,
                 "message exceeds the stanza size limit of " + std::to_string(max_message) + " bytes");
         }
         if (!close_after_flush_) feed(data);
@@ -244,7 +245,7 @@ class WsSession final : public StreamTransport,
   void framing_error(std::string_view why) {
     if (close_after_flush_) return;
     close_code_ = websocket::close_code::protocol_error;
-    stream_->close(StreamErrorCondition::kBadFormat, why);
+    stream_->on_end(StreamErrorCondition::kBadFormat, why);
   }
 
   // StreamParser::Handler (fragment mode: only on_element is called)
@@ -258,7 +259,7 @@ class WsSession final : public StreamTransport,
     }
     bool header_name = el.name() == "open" || el.name() == "close";
     if (header_name && el.ns() != ns::kFraming) {
-      stream_->close(StreamErrorCondition::kInvalidNamespace, "<open/> and <close/> belong to urn:ietf:params:xml:ns:xmpp-framing");
+      stream_->on_end(StreamErrorCondition::kInvalidNamespace, "<open/> and <close/> belong to urn:ietf:params:xml:ns:xmpp-framing");
       return;
     }
     if (el.ns() == ns::kFraming) {

@@ -48,7 +48,7 @@ TcpTransport::~TcpTransport() {
   if (ssl_) SSL_free(ssl_);
 }
 
-void TcpTransport::set_handler(std::unique_ptr<StreamHandler> handler, ClientSession* client) {
+void TcpTransport::set_handler(std::unique_ptr<StreamHandler> handler, bool client) {
   handler_ = std::move(handler);
   client_ = client;
 }

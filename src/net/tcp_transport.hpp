@@ -39,15 +39,17 @@ class TcpTransport final : public StreamTransport,
                TlsSetup tls);
   ~TcpTransport() override;
 
-  // The protocol spoken on this stream; `client` is it as a ClientSession when it is one (for
-  // SessionDispatcher::with_session). Before start().
-  void set_handler(std::unique_ptr<StreamHandler> handler, ClientSession* client = nullptr);
+  // The protocol spoken on this stream; `client` when it is a client stream. Before start().
+  void set_handler(std::unique_ptr<StreamHandler> handler, bool client = false);
   StreamHandler* handler() const { return handler_.get(); }
   void start();
 
   // Connection
   uint64_t id() const override { return id_; }
-  ClientSession* client() override { return client_; }
+  bool is_client() const override { return client_; }
+  void end_stream(StreamErrorCondition condition, const std::string& text) override {
+    if (handler_ && !torn_down_) handler_->on_end(condition, text);
+  }
   void deliver(OutStanza out) override {
     if (handler_) handler_->deliver(std::move(out));
   }
@@ -104,7 +106,7 @@ class TcpTransport final : public StreamTransport,
   TlsSetup tls_;
   TransportGuard guard_;
   std::unique_ptr<StreamHandler> handler_;
-  ClientSession* client_ = nullptr;
+  bool client_ = false;
   SSL* ssl_ = nullptr;
   mutable std::optional<PeerCertificate> peer_cert_;
   std::unique_ptr<xml::StreamParser> parser_;

@@ -23,6 +23,21 @@ void Worker::add(std::shared_ptr<Connection> c) { connections_[c->id()] = std::m
 
 void Worker::remove(uint64_t id) { connections_.erase(id); }
 
+void Worker::add_session(std::shared_ptr<Session> session) {
+  uint64_t id = session->ref().id;
+  sessions_[id] = std::move(session);
+}
+
+void Worker::remove_session(uint64_t id) {
+  // After this event: the session may be the caller.
+  post([this, id] { sessions_.erase(id); });
+}
+
+Session* Worker::find_session(uint64_t id) {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
 Connection* Worker::find(uint64_t id) {
   auto it = connections_.find(id);
   return it == connections_.end() ? nullptr : it->second.get();
@@ -58,7 +73,7 @@ void Worker::flush_dirty() {
 
 void Worker::deliver(uint64_t id, OutStanza out) {
   if (t_current == this) {
-    if (Connection* c = find(id)) c->deliver(std::move(out));
+    deliver_here(id, std::move(out));
     return;
   }
   bool wake;
@@ -74,8 +89,7 @@ void Worker::deliver(uint64_t id, OutStanza out) {
 void Worker::deliver_batch(std::vector<Delivery>& items) {
   if (items.empty()) return;
   if (t_current == this) {
-    for (auto& d : items)
-      if (Connection* c = find(d.ref.id)) c->deliver(std::move(d.out));
+    for (auto& d : items) deliver_here(d.ref.id, std::move(d.out));
     items.clear();
     return;
   }
@@ -97,14 +111,20 @@ void Worker::drain_inbox() {
     items.swap(inbox_);
     inbox_scheduled_ = false;
   }
-  for (auto& it : items)
-    if (Connection* c = find(it.id)) c->deliver(std::move(it.out));
+  for (auto& it : items) deliver_here(it.id, std::move(it.out));
+}
+
+void Worker::deliver_here(uint64_t id, OutStanza out) {
+  // Sessions get the stanzas routed to them; a connection gets what a session on another worker writes.
+  if (Session* s = find_session(id)) s->deliver(std::move(out));
+  else if (Connection* c = find(id)) c->deliver(std::move(out));
 }
 
 void Worker::post(std::function<void()> fn) { boost::asio::post(io_, std::move(fn)); }
 
-void Worker::start_sweeping(std::chrono::milliseconds every) {
+void Worker::start_sweeping(std::chrono::milliseconds every, const Clock& clock) {
   sweep_every_ = every;
+  clock_ = &clock;
   sweep_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
   schedule_sweep();
 }
@@ -119,6 +139,11 @@ void Worker::schedule_sweep() {
     for (auto& [id, c] : connections_) all.push_back(c);
     size_t freed = 0;
     for (auto& c : all) freed += c->sweep(now) ? 1 : 0;
+    // Sessions waiting to be resumed (XEP-0198) expire by the server's clock, which tests may move.
+    std::vector<std::shared_ptr<Session>> detached;
+    for (auto& [id, session] : sessions_)
+      if (!session->attached()) detached.push_back(session);
+    for (auto& session : detached) session->sweep(clock_->now());
     // Idle connections just released their parsers; hand the free pages back to the system, or the
     // process keeps its high-water mark (glibc only trims the top of the heap by itself).
     if (freed >= 16) malloc_trim(0);
@@ -129,7 +154,7 @@ void Worker::schedule_sweep() {
 void Worker::shutdown_connections(bool clients) {
   std::vector<std::shared_ptr<Connection>> all;
   for (auto& [id, c] : connections_)
-    if ((c->client() != nullptr) == clients) all.push_back(c);
+    if (c->is_client() == clients) all.push_back(c);
   for (auto& c : all) c->shutdown();
 }
 
@@ -161,10 +186,10 @@ WorkerPool::~WorkerPool() { stop(); }
 
 Worker& WorkerPool::next_worker() { return *workers_[next_++ % workers_.size()]; }
 
-void WorkerPool::start() {
+void WorkerPool::start(const Clock& clock) {
   for (auto& w : workers_) {
     Worker* wp = w.get();
-    wp->post([wp] { wp->start_sweeping(std::chrono::seconds(2)); });
+    wp->post([wp, &clock] { wp->start_sweeping(std::chrono::seconds(2), clock); });
     threads_.emplace_back([wp] { wp->run(); });
   }
 }
@@ -211,11 +236,16 @@ void WorkerPool::with_session(SessionRef ref, std::function<void(ClientSession&)
   if (ref.worker >= workers_.size()) return;
   Worker* w = workers_[ref.worker].get();
   auto run = [w, id = ref.id, fn = std::move(fn)] {
-    if (Connection* c = w->find(id))
-      if (ClientSession* s = c->client()) fn(*s);
+    if (Session* s = w->find_session(id)) fn(*s);
   };
   if (Worker::current() == w) run();
   else w->post(std::move(run));
+}
+
+void WorkerPool::end_stream(SessionRef connection, StreamErrorCondition condition, std::string text) {
+  post(connection.worker, [w = workers_[connection.worker].get(), id = connection.id, condition, text = std::move(text)] {
+    if (Connection* c = w->find(id)) c->end_stream(condition, text);
+  });
 }
 
 void WorkerPool::post(uint32_t worker, std::function<void()> fn) {

@@ -20,17 +20,22 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/module/client_session.hpp"
+#include "core/session/session.hpp"
+#include "core/util/clock.hpp"
 
 namespace causerie::net {
 
-// One connection as its worker sees it: c2s over TCP today, WebSocket and BOSH later.
+// One connection as its worker sees it: a transport (TCP, WebSocket, BOSH) and its stream protocol.
 class Connection {
  public:
   virtual ~Connection() = default;
   virtual uint64_t id() const = 0;
-  // The client session this connection carries, or nullptr (server-to-server, component streams).
-  virtual ClientSession* client() = 0;
+  // Whether it carries a client stream (rather than a server-to-server or component one).
+  virtual bool is_client() const = 0;
+  // Bytes for the stream itself (a session on another worker writing to it).
   virtual void deliver(OutStanza out) = 0;
+  // Ends the stream with a stream error.
+  virtual void end_stream(StreamErrorCondition condition, const std::string& text) = 0;
   // Writes queued output (called once per batch of events).
   virtual void flush() = 0;
   // Periodic check for timeouts and idleness; returns true when it gave memory back (see Worker).
@@ -39,14 +44,19 @@ class Connection {
   virtual void shutdown() = 0;
 };
 
-class Worker {
+class Worker final : public SessionHost {
  public:
   explicit Worker(uint32_t index);
-  uint32_t index() const { return index_; }
+  uint32_t index() const override { return index_; }
   boost::asio::io_context& io() { return io_; }
 
   // --- this worker's thread ---
-  uint64_t next_id() { return (static_cast<uint64_t>(index_) << 48) | ++id_counter_; }
+  uint64_t next_id() override { return (static_cast<uint64_t>(index_) << 48) | ++id_counter_; }
+  // SessionHost: the sessions living here, by id (deliveries and with_session find them).
+  void add_session(std::shared_ptr<Session> session) override;
+  void remove_session(uint64_t id) override;
+  Session* find_session(uint64_t id);
+  size_t session_count() const { return sessions_.size(); }
   void add(std::shared_ptr<Connection> c);
   void remove(uint64_t id);
   Connection* find(uint64_t id);
@@ -64,7 +74,7 @@ class Worker {
   void deliver_batch(std::vector<Delivery>& items);
   void post(std::function<void()> fn);
 
-  void start_sweeping(std::chrono::milliseconds every);
+  void start_sweeping(std::chrono::milliseconds every, const Clock& clock);
   // Server shutdown of client connections (clients = true) or of the others (server-to-server, components).
   void shutdown_connections(bool clients);
   void run();  // runs the event loop on the calling thread
@@ -72,6 +82,7 @@ class Worker {
 
  private:
   void drain_inbox();
+  void deliver_here(uint64_t id, OutStanza out);
   void flush_dirty();
   void schedule_sweep();
 
@@ -79,6 +90,8 @@ class Worker {
   boost::asio::io_context io_;
   uint64_t id_counter_ = 0;
   std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;
+  std::unordered_map<uint64_t, std::shared_ptr<Session>> sessions_;
+  const Clock* clock_ = nullptr;
   std::vector<std::shared_ptr<Connection>> dirty_;
   bool flush_scheduled_ = false;
   static constexpr unsigned kMaxFlushDeferrals = 256;
@@ -104,7 +117,7 @@ class WorkerPool final : public SessionDispatcher {
   Worker& worker(uint32_t i) { return *workers_[i]; }
   // The worker that should take the next connection (round robin).
   Worker& next_worker();
-  void start();  // one thread per worker
+  void start(const Clock& clock);  // one thread per worker; sessions expire by `clock`
   // Ends client streams first (their unavailable presence still has to reach other servers), then, in a
   // second call, the others.
   void shutdown_connections(bool clients);
@@ -115,6 +128,7 @@ class WorkerPool final : public SessionDispatcher {
   void deliver_many(std::vector<Delivery>& items) override;
   void with_session(SessionRef ref, std::function<void(ClientSession&)> fn) override;
   void post(uint32_t worker, std::function<void()> fn) override;
+  void end_stream(SessionRef connection, StreamErrorCondition condition, std::string text) override;
   uint32_t worker_count() const override { return static_cast<uint32_t>(workers_.size()); }
   size_t connection_count();
 

@@ -104,6 +104,7 @@ class InlineDispatcher final : public SessionDispatcher {
   void deliver(SessionRef, OutStanza) override {}
   void with_session(SessionRef, std::function<void(ClientSession&)>) override {}
   void post(uint32_t, std::function<void()> fn) override { fn(); }
+  void end_stream(SessionRef, StreamErrorCondition, std::string) override {}
   uint32_t worker_count() const override { return 0; }
 };
 
@@ -118,6 +119,8 @@ struct ModuleHarness {
   StreamExtensions streams;
   http::Routes routes;
   CredentialCache credentials;
+  ManualClock clock;
+  SessionDirectory resumable;
   std::unique_ptr<ServerServices> services;
   std::unique_ptr<ModuleContext> ctx;
   std::unique_ptr<PubsubModule> module;
@@ -130,7 +133,7 @@ struct ModuleHarness {
     std::filesystem::create_directories(dir);
     std::string path = (dir / "db.sqlite").string();
     storage = std::make_unique<storage::StorageService>([path] { return storage::sqlite::open_sqlite(path); });
-    services = std::make_unique<ServerServices>(ServerServices{config, router, sessions, dispatcher, *storage, disco, streams, routes, credentials});
+    services = std::make_unique<ServerServices>(ServerServices{config, router, sessions, dispatcher, *storage, disco, streams, routes, credentials, clock, resumable});
     ctx = std::make_unique<ModuleContext>(*services, "pubsub");
     module = std::make_unique<PubsubModule>(*ctx);
   }

@@ -266,7 +266,7 @@ void parse_dns(const toml::node_view<const toml::node>& dns, Config& c) {
 Config parse(const toml::table& root, const std::string& source) {
   Config c;
   c.source = source;
-  check_known(root, "", {"server", "tls", "c2s", "s2s", "dns", "limits", "storage", "http", "host", "listener",
+  check_known(root, "", {"server", "tls", "c2s", "testing", "s2s", "dns", "limits", "storage", "http", "host", "listener",
                          "modules"});
   auto server = root["server"];
   if (auto* t = server.as_table())
@@ -292,8 +292,19 @@ Config parse(const toml::table& root, const std::string& source) {
   if (c.certificate.empty() != c.key.empty()) bad("tls", "certificate and key must be given together");
 
   auto c2s = root["c2s"];
-  if (auto* t = c2s.as_table()) check_known(*t, "c2s", {"require_encryption"});
+  if (auto* t = c2s.as_table()) check_known(*t, "c2s", {"require_encryption", "resumption_timeout", "max_unacked"});
   c.require_encryption = get<bool>(c2s["require_encryption"], "c2s.require_encryption", true);
+  {
+    int64_t t = get<int64_t>(c2s["resumption_timeout"], "c2s.resumption_timeout", 300);
+    if (t < 0 || t > 86400) bad("c2s.resumption_timeout", "expected 0 (no resumption) to 86400 seconds");
+    c.resumption_timeout = std::chrono::seconds(t);
+    int64_t n = get<int64_t>(c2s["max_unacked"], "c2s.max_unacked", 10000);
+    if (n < 10 || n > 1000000) bad("c2s.max_unacked", "expected 10 to 1000000");
+    c.max_unacked = static_cast<size_t>(n);
+  }
+  auto testing = root["testing"];
+  if (auto* t = testing.as_table()) check_known(*t, "testing", {"manual_clock"});
+  c.manual_clock = get<bool>(testing["manual_clock"], "testing.manual_clock", false);
 
   parse_s2s(root["s2s"], c);
 

@@ -134,6 +134,12 @@ struct Config {
   unsigned workers = 0;  // 0: one per core
   uint32_t scram_iterations = 4096;
   bool require_encryption = true;  // c2s: no SASL before TLS
+  // XEP-0198: how long a session whose connection broke waits to be resumed (0: no resumption), and how
+  // many stanzas a client may leave unacknowledged.
+  std::chrono::seconds resumption_timeout{300};
+  size_t max_unacked = 10000;
+  // Tests only: the server's clock moves when an admin tells it to (urn:causerie:testing:clock).
+  bool manual_clock = false;
   bool hide_os_version = false;
   std::string certificate, key;  // default certificate; empty: self-signed under data_dir/certs
   std::string storage = "sqlite";

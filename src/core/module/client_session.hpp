@@ -1,4 +1,5 @@
-// ClientSession: what modules see of one client connection (c2s over TCP, WebSocket or BOSH).
+// ClientSession: what modules see of one client's session (core/session/session.hpp), whatever connection
+// (c2s over TCP, WebSocket or BOSH) carries it now.
 //
 // Thread rules: a session lives on one worker thread; call these methods only there (hooks and
 // handlers that receive a ClientSession& run there). From elsewhere, go through the SessionDispatcher.
@@ -76,6 +77,8 @@ class SessionDispatcher {
   virtual void with_session(SessionRef ref, std::function<void(ClientSession&)> fn) = 0;
   // Runs fn on worker `worker`'s thread. Any thread.
   virtual void post(uint32_t worker, std::function<void()> fn) = 0;
+  // Ends the stream of a connection (not a session) with a stream error. Any thread.
+  virtual void end_stream(SessionRef connection, StreamErrorCondition condition, std::string text) = 0;
   virtual uint32_t worker_count() const = 0;
 };
 

@@ -15,6 +15,8 @@
 #include "core/module/disco_registry.hpp"
 #include "core/module/stream_extensions.hpp"
 #include "core/router/router.hpp"
+#include "core/session/session_directory.hpp"
+#include "core/util/clock.hpp"
 #include "http/http_routes.hpp"
 #include "storage/storage_service.hpp"
 
@@ -31,6 +33,8 @@ struct ServerServices {
   StreamExtensions& streams;
   http::Routes& http;
   CredentialCache& credentials;
+  const Clock& clock;
+  SessionDirectory& resumable;  // XEP-0198 sessions that may be resumed
 };
 
 enum class IqScope { kServer, kAccount };
@@ -50,6 +54,7 @@ class ModuleContext {
   StreamExtensions& streams() { return s_.streams; }
   http::Routes& http() { return s_.http; }
   CredentialCache& credentials() { return s_.credentials; }
+  const Clock& clock() const { return s_.clock; }
 
   void on_iq(IqScope scope, bool set, std::string ns, IqHandler h, std::string element = {}) {
     (scope == IqScope::kServer ? s_.router.server_iq() : s_.router.account_iq())

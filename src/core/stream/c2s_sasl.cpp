@@ -44,7 +44,7 @@ void C2sStream::sasl_failure(sasl::SaslError error, std::string_view text, bool 
   }
   bytes += "</failure>";
   std::chrono::milliseconds delay{0};
-  if (count) delay = throttle_.record_failure(peer_address());
+  if (count) delay = throttle_.record_failure(t_.peer_address());
   bool give_up = ++sasl_attempts_ >= kMaxAttemptsPerStream;
   auto answer = [this, bytes = std::move(bytes), give_up]() mutable {
     if (closed_) return;
@@ -53,7 +53,7 @@ void C2sStream::sasl_failure(sasl::SaslError error, std::string_view text, bool 
     else state_ = State::kNegotiating;
   };
   if (delay.count() > 0) {
-    spdlog::info("c2s {}: authentication failed, answering in {} ms", peer_address(), delay.count());
+    spdlog::info("c2s {}: authentication failed, answering in {} ms", t_.peer_address(), delay.count());
     t_.after(delay, std::move(answer));
   } else {
     answer();
@@ -127,7 +127,7 @@ void C2sStream::sasl_response(const xml::Element& el) {
       }
     }
     lookup_pending_ = true;
-    SessionRef ref = ref_;
+    SessionRef ref = session_->ref();
     SessionDispatcher& dispatcher = services_.dispatcher;
     services_.storage.read([bare, ref, &dispatcher, &cache, check, hash, then, username = *local](storage::Storage& db) {
       if (check) cache.observe_generation(db.accounts().generation());
@@ -228,8 +228,9 @@ void C2sStream::sasl_success(std::string mechanism, const std::string& additiona
   scram_.reset();
   mechanism_.clear();
   authenticated_ = true;
+  session_->set_authenticated(jid_.bare());
   state_ = State::kHeader;
-  spdlog::info("c2s {}: authenticated {} with {}", peer_address(), jid_.str(), mechanism);
+  spdlog::info("c2s {}: authenticated {} with {}", t_.peer_address(), jid_.str(), mechanism);
   send_sasl("success", additional.empty() ? std::string() : util::base64_encode(additional));
   t_.restart();
 }

@@ -9,19 +9,23 @@
 
 namespace causerie {
 
-C2sStream::C2sStream(ServerServices& services, AuthThrottle& throttle, StreamTransport& transport, SessionRef ref)
-    : services_(services), throttle_(throttle), t_(transport), ref_(ref) {}
+C2sStream::C2sStream(ServerServices& services, AuthThrottle& throttle, StreamTransport& transport, SessionHost& host,
+                     SessionRef connection)
+    : services_(services),
+      throttle_(throttle),
+      t_(transport),
+      host_worker_(host),
+      connection_(connection),
+      session_(std::make_shared<Session>(services, host)) {
+  host.add_session(session_);
+  session_->attach(this, t_.secure(), t_.peer_address());
+}
 
-C2sStream::~C2sStream() = default;
+C2sStream::~C2sStream() { *alive_ = false; }
 
 void C2sStream::open_header(const std::string& from, const std::string& to) {
   t_.open(StreamHeader{ns::kClient, from, to, stream_id_});
   header_sent_ = true;
-}
-
-void C2sStream::send(const xml::Element& element) {
-  if (closed_) return;
-  t_.send(serialize_out(element));
 }
 
 void C2sStream::fail_stream(StreamErrorCondition c, std::string_view text) {
@@ -34,8 +38,6 @@ void C2sStream::fail_stream(StreamErrorCondition c, std::string_view text) {
   state_ = State::kClosing;
   t_.close(stream_error_xml(c, text));
 }
-
-void C2sStream::close(StreamErrorCondition condition, std::string_view text) { fail_stream(condition, text); }
 
 void C2sStream::on_stream_open(const xml::Element& header, std::string_view content_ns) {
   if (state_ != State::kHeader) {
@@ -108,12 +110,12 @@ void C2sStream::send_features() {
         for (const auto& [type, data] : bindings) cb.add_child("channel-binding").set_attr("type", type);
       }
     }
-    services_.streams.append_features(FeatureStage::kPreAuth, *this, features);
+    services_.streams.append_features(FeatureStage::kPreAuth, *session_, features);
   } else {
     features.add_child("bind", ns::kBind);
     // RFC 6121 superseded RFC 3921 sessions; old clients still ask, so say it is optional.
     features.add_child("session", ns::kSession).add_child("optional");
-    services_.streams.append_features(FeatureStage::kPostAuth, *this, features);
+    services_.streams.append_features(FeatureStage::kPostAuth, *session_, features);
   }
   t_.send(OutStanza{std::make_shared<const std::string>(stream_features_xml(features)), {}, StanzaKind::kOther});
 }
@@ -131,8 +133,11 @@ void C2sStream::on_element(xml::Element&& el) {
     case State::kBinding:
       handle_bind(std::move(el));
       return;
+    case State::kResuming:
+      waiting_.push_back(std::move(el));
+      return;
     case State::kEstablished:
-      handle_stanza(std::move(el));
+      to_session(std::move(el));
       return;
     case State::kClosing:
       return;
@@ -179,6 +184,7 @@ void C2sStream::handle_starttls(const xml::Element&) {
 void C2sStream::on_tls_established() {
   if (closed_) return;
   state_ = State::kHeader;
+  session_->attach(this, t_.secure(), t_.peer_address());  // now secure
 }
 
 void C2sStream::handle_preauth_iq(xml::Element&& el) {
@@ -196,8 +202,8 @@ void C2sStream::handle_preauth_iq(xml::Element&& el) {
   }
   if (iq.to().empty()) iq.set_to(*Jid::parse(host_));
   iq.set_from(Jid());
-  IqRequest req{std::move(iq), IqResponder(), this};
-  req.reply = IqResponder(req.stanza, [this, alive = ref_](Stanza&& reply) {
+  IqRequest req{std::move(iq), IqResponder(), session_.get()};
+  req.reply = IqResponder(req.stanza, [this, alive = session_->ref()](Stanza&& reply) {
     // The reply may come from a storage thread: hop back to this session's thread.
     auto out = serialize_out(reply.element());
     services_.dispatcher.deliver(alive, std::move(out));
@@ -206,9 +212,13 @@ void C2sStream::handle_preauth_iq(xml::Element&& el) {
 }
 
 void C2sStream::handle_bind(xml::Element&& el) {
+  if (el.ns() == "urn:xmpp:sm:3" && el.name() == "resume") {
+    handle_resume(el);
+    return;
+  }
   if (el.ns() != ns::kClient || el.name() != "iq") {
-    if (services_.streams.nonza_handler(el.ns())) {
-      (*services_.streams.nonza_handler(el.ns()))(*this, std::move(el));
+    if (el.ns() == "urn:xmpp:sm:3" || services_.streams.nonza_handler(el.ns())) {
+      session_->handle_element(std::move(el));  // e.g. <enable/> before binding: <failed/> (XEP-0198 §3)
       return;
     }
     fail_stream(StreamErrorCondition::kNotAuthorized, "bind a resource first");
@@ -218,7 +228,7 @@ void C2sStream::handle_bind(xml::Element&& el) {
   const xml::Element* bind = el.child("bind", ns::kBind);
   const xml::Element* session = el.child("session", ns::kSession);
   auto reply_error = [&](StanzaError err) {
-    if (auto r = make_error_reply(el, err)) send(*r);
+    if (auto r = make_error_reply(el, err)) t_.send(serialize_out(*r));
   };
   if (el.attr("type") != "set" || id.empty() || (!bind && !session)) {
     fail_stream(StreamErrorCondition::kNotAuthorized, "bind a resource first");
@@ -227,7 +237,7 @@ void C2sStream::handle_bind(xml::Element&& el) {
   if (session) {
     xml::Element result("iq", ns::kClient);
     result.set_attr("type", "result").set_attr("id", id);
-    send(result);
+    t_.send(serialize_out(result));
     return;
   }
   std::string requested = bind->child_text("resource", ns::kBind);
@@ -243,91 +253,103 @@ void C2sStream::handle_bind(xml::Element&& el) {
   } else {
     full = *jid_.with_resource(util::random_id(9));
   }
-  auto res = services_.sessions.bind(full, ref_);
-  if (res.status == SessionRegistry::BindStatus::kTooMany) {
-    // RFC 6120 §7.6.2.1
-    reply_error(StanzaError(StanzaErrorCondition::kResourceConstraint, "too many sessions for this account"));
-    return;
-  }
-  if (res.status == SessionRegistry::BindStatus::kReplaced) {
-    // RFC 6120 §7.7.2.2, policy "override": the older session ends with <conflict/>.
-    services_.dispatcher.with_session(res.replaced, [](ClientSession& old) {
-      old.close(StreamErrorCondition::kConflict, "replaced by a new connection");
-    });
-  }
+  if (!session_->bind(full, id)) return;
   jid_ = full;
-  bound_ = true;
   state_ = State::kEstablished;
   t_.set_established();
   xml::Element result("iq", ns::kClient);
   result.set_attr("type", "result").set_attr("id", id);
   result.add_child("bind", ns::kBind).add_text_child("jid", jid_.str());
-  send(result);
-  spdlog::info("c2s {}: bound {}", peer_address(), jid_.str());
-  services_.router.run_session_hooks(SessionHook::kBound, *this);
+  session_->send(result);
+  spdlog::info("c2s {}: bound {}", t_.peer_address(), jid_.str());
+  services_.router.run_session_hooks(SessionHook::kBound, *session_);
 }
 
-void C2sStream::handle_stanza(xml::Element&& el) {
-  if (el.ns() != ns::kClient) {
-    if (const NonzaHandler* h = services_.streams.nonza_handler(el.ns())) {
-      (*h)(*this, std::move(el));
-      return;
-    }
-    fail_stream(StreamErrorCondition::kUnsupportedStanzaType);
-    return;
-  }
-  StanzaKind kind = stanza_kind(el);
-  if (kind == StanzaKind::kOther) {
-    fail_stream(StreamErrorCondition::kUnsupportedStanzaType);
-    return;
-  }
-  if (kind == StanzaKind::kIq && el.attr("type") == "set" && el.child("session", ns::kSession) &&
-      (el.attr("to").empty() || el.attr("to") == host_)) {
-    // COMPAT(Strophe.js 3 in Converse.js 14): RFC 3921 session establishment after binding, although we
-    // advertise it as optional; RFC 6121 made it a no-op, so the answer is a plain result.
-    xml::Element result("iq", ns::kClient);
-    result.set_attr("type", "result").set_attr("id", el.attr("id"));
-    send(result);
-    return;
-  }
-  // RFC 6120 §8.1.2.1: 'from', when given, must be this session's full or bare JID.
-  if (const std::string* from = el.find_attr("from")) {
-    auto f = Jid::parse(*from);
-    if (!f || (*f != jid_ && *f != jid_.bare())) {
-      fail_stream(StreamErrorCondition::kInvalidFrom);
-      return;
-    }
-  }
-  auto parsed = Stanza::parse_stamped(std::move(el), jid_);
-  if (!parsed) {
-    // Only 'to' can be malformed here: jid-malformed (RFC 6120 §8.3.3.8), and the stream goes on. The
-    // error comes from the server, since the address it was sent to does not exist.
-    xml::Element original = std::move(el);
-    original.remove_attr("to");
-    original.remove_attr("from");
-    if (auto r = make_error_reply(original, parsed.error())) {
-      r->set_attr("to", jid_.str());
-      send(*r);
-    }
-    return;
-  }
-  Stanza stanza = std::move(*parsed);
-  if (kind == StanzaKind::kIq) {
-    std::string_view type = stanza.type();
-    bool valid_type = type == "get" || type == "set" || type == "result" || type == "error";
-    if (!valid_type || stanza.id().empty()) {
-      // RFC 6120 §8.2.3: iq needs an id and one of four types.
-      if (auto r = make_error_reply(stanza.element(), StanzaError(StanzaErrorCondition::kBadRequest,
-                                                                   "iq needs an id and a type of get, set, result or error")))
-        send(*r);
-      return;
-    }
-  }
+void C2sStream::handle_resume(const xml::Element& el) {
+  // XEP-0198 §5: after authentication, instead of binding.
+  auto failed = [this](const char* condition, uint32_t h = 0, bool with_h = false) {
+    std::string f = "<failed xmlns='urn:xmpp:sm:3'";
+    if (with_h) f += " h='" + std::to_string(h) + "'";
+    f += "><";
+    f += condition;
+    f += " xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>";
+    t_.send(OutStanza{std::make_shared<const std::string>(std::move(f)), {}, StanzaKind::kOther});
+  };
+  std::string previd(el.attr("previd"));
+  uint32_t h = 0;
   try {
-    services_.router.from_client(std::move(stanza), *this);
-  } catch (const std::exception& e) {
-    spdlog::error("c2s {}: routing failed: {}", jid_.str(), e.what());
+    h = static_cast<uint32_t>(std::stoull(std::string(el.attr("h"))));
+  } catch (...) {
+    failed("bad-request");
+    return;
   }
+  auto entry = services_.resumable.find(previd);
+  if (!entry || entry->bare != jid_.bare().str()) {
+    failed("item-not-found");
+    return;
+  }
+  bool secure = t_.secure();
+  std::string peer = t_.peer_address();
+  if (entry->ref.worker == host_worker_.index()) {
+    bool done = false;
+    services_.dispatcher.with_session(entry->ref, [&](ClientSession& s) {
+      auto& old = static_cast<Session&>(s);
+      if (!old.resume(this, secure, peer, h)) return;
+      done = true;
+      // The fresh session of this stream never bound anything: it just goes.
+      std::shared_ptr<Session> fresh = std::move(session_);
+      fresh->detach(this);
+      session_ = old.shared_from_this();
+      jid_ = session_->jid();
+    });
+    if (!done) {
+      failed("item-not-found");
+      return;
+    }
+    state_ = State::kEstablished;
+    t_.set_established();
+    return;
+  }
+  // The session lives on another worker: it takes this stream over there, writing to this connection.
+  state_ = State::kResuming;
+  services_.dispatcher.with_session(
+      entry->ref, [this, alive = alive_, conn = connection_, secure, peer, h, worker = host_worker_.index(),
+                   dispatcher = &services_.dispatcher, ref = entry->ref](ClientSession& s) {
+        auto& old = static_cast<Session&>(s);
+        bool ok = old.resume_from(conn, secure, peer, h);
+        dispatcher->post(worker, [this, alive, ok, ref] {
+          if (!*alive || closed_) return;
+          if (ok) resumed_elsewhere(ref);
+          else {
+            state_ = State::kBinding;
+            t_.send(OutStanza{std::make_shared<const std::string>(
+                                  "<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"),
+                              {}, StanzaKind::kOther});
+          }
+        });
+      });
+}
+
+void C2sStream::resumed_elsewhere(SessionRef session) {
+  std::shared_ptr<Session> fresh = std::move(session_);
+  fresh->detach(this);
+  remote_session_ = session;
+  state_ = State::kEstablished;
+  t_.set_established();
+  std::vector<xml::Element> waiting;
+  waiting.swap(waiting_);
+  for (auto& el : waiting) to_session(std::move(el));
+}
+
+void C2sStream::to_session(xml::Element&& el) {
+  if (session_) {
+    session_->handle_element(std::move(el));
+    return;
+  }
+  auto shared = std::make_shared<xml::Element>(std::move(el));
+  services_.dispatcher.with_session(remote_session_, [shared](ClientSession& s) {
+    static_cast<Session&>(s).handle_element(std::move(*shared));
+  });
 }
 
 void C2sStream::on_stream_close() {
@@ -353,14 +375,12 @@ void C2sStream::on_disconnect() {
   if (closed_) return;
   closed_ = true;
   state_ = State::kClosing;
-  if (bound_) {
-    services_.sessions.unbind(jid_, ref_);
-    try {
-      services_.router.run_session_hooks(SessionHook::kClosed, *this);
-    } catch (const std::exception& e) {
-      spdlog::error("c2s {}: close hook failed: {}", jid_.str(), e.what());
-    }
-    spdlog::info("c2s {}: {} disconnected", peer_address(), jid_.str());
+  if (session_) {
+    session_->detach(this);
+  } else if (remote_session_.valid()) {
+    services_.dispatcher.with_session(remote_session_, [conn = connection_](ClientSession& s) {
+      static_cast<Session&>(s).detach_connection(conn);
+    });
   }
 }
 

@@ -1,9 +1,11 @@
 // C2sStream: the client-to-server stream protocol of RFC 6120, whatever carries it (TCP with STARTTLS or
 // direct TLS, WebSocket, BOSH): stream headers and features, STARTTLS, SASL (SCRAM-SHA-1/-256 and -PLUS,
-// PLAIN over TLS), resource binding, then stanzas handed to the router with 'from' stamped.
+// PLAIN over TLS), resource binding or XEP-0198 resumption; then it hands what the client sends to its
+// Session and writes what the session sends.
 //
-// It is the StreamHandler of one StreamTransport, which owns it and feeds it parsed input; it writes
-// through the transport's primitives. Thread rules: lives on one worker thread; every method runs there.
+// It is the StreamHandler of one StreamTransport, which owns it. Its Session is created with it, on the
+// same worker, and outlives it when stream management allows resumption; a stream that resumes a session
+// living on another worker forwards to it there. Thread rules: one worker thread; every method runs there.
 #pragma once
 
 #include <chrono>
@@ -17,26 +19,21 @@
 #include "core/module/module.hpp"
 #include "core/sasl/scram.hpp"
 #include "core/stream/auth_throttle.hpp"
+#include "core/session/session.hpp"
 #include "core/stream/stream_transport.hpp"
 #include "core/xml/stream_parser.hpp"
 
 namespace causerie {
 
-class C2sStream final : public ClientSession, public StreamHandler {
+class C2sStream final : public StreamHandler, private SessionPort {
  public:
-  C2sStream(ServerServices& services, AuthThrottle& throttle, StreamTransport& transport, SessionRef ref);
+  // `connection` is the transport's own id on `host`'s worker (where a session on another worker writes).
+  C2sStream(ServerServices& services, AuthThrottle& throttle, StreamTransport& transport, SessionHost& host,
+            SessionRef connection);
   ~C2sStream() override;
 
-  // --- ClientSession ---
-  const Jid& jid() const override { return jid_; }
-  SessionRef ref() const override { return ref_; }
-  bool authenticated() const override { return authenticated_; }
-  bool bound() const override { return bound_; }
-  bool secure() const override { return t_.secure(); }
-  const std::string& peer_address() const override { return t_.peer_address(); }
-  void send(const xml::Element& element) override;
-  void send(OutStanza out) override { t_.send(std::move(out)); }
-  void close(StreamErrorCondition condition, std::string_view text = {}) override;
+  // The session this stream carries (here, or nullptr while it resumes one on another worker).
+  Session* session() const { return session_.get(); }
 
   // --- StreamHandler: input from the transport ---
   void on_stream_open(const xml::Element& header, std::string_view content_ns) override;
@@ -45,16 +42,20 @@ class C2sStream final : public ClientSession, public StreamHandler {
   void on_parse_error(xml::StreamParser::Error error, const std::string& text) override;
   // TLS is up after STARTTLS: the client starts a new stream.
   void on_tls_established() override;
+  // Direct TLS is up (XEP-0368), or the plain connection is ready.
+  void on_ready() override { session_->attach(this, t_.secure(), t_.peer_address()); }
   // The connection is gone (closed by either side, or failed). Idempotent.
   void on_disconnect() override;
-  void on_shutdown() override { close(StreamErrorCondition::kSystemShutdown, "the server is shutting down"); }
-  void on_timeout() override { close(StreamErrorCondition::kConnectionTimeout, "authentication took too long"); }
-  void deliver(OutStanza out) override { send(std::move(out)); }
+  void on_shutdown() override { fail_stream(StreamErrorCondition::kSystemShutdown, "the server is shutting down"); }
+  void on_timeout() override { fail_stream(StreamErrorCondition::kConnectionTimeout, "authentication took too long"); }
+  void on_end(StreamErrorCondition condition, std::string_view text) override { fail_stream(condition, text); }
+  // Bytes for the client written by a session on another worker (after a resumption there).
+  void deliver(OutStanza out) override { t_.send(std::move(out)); }
   std::string name() const override { return jid_.str(); }
   bool closed() const { return closed_; }
 
  private:
-  enum class State { kHeader, kNegotiating, kAuthWait, kBinding, kEstablished, kClosing };
+  enum class State { kHeader, kNegotiating, kAuthWait, kBinding, kResuming, kEstablished, kClosing };
 
   void open_header(const std::string& from, const std::string& to);
   void send_features();
@@ -62,9 +63,16 @@ class C2sStream final : public ClientSession, public StreamHandler {
   void fail_stream(StreamErrorCondition c, std::string_view text = {});
   void handle_negotiation_element(xml::Element&& el);
   void handle_starttls(const xml::Element& el);
-  void handle_stanza(xml::Element&& el);
   void handle_preauth_iq(xml::Element&& el);
   void handle_bind(xml::Element&& el);
+  void handle_resume(const xml::Element& el);
+  void resumed_elsewhere(SessionRef session);
+  // Hands a client element to the session, here or on its worker.
+  void to_session(xml::Element&& el);
+
+  // SessionPort (the session writing to this stream, on this worker)
+  void write(OutStanza out) override { t_.send(std::move(out)); }
+  void close(StreamErrorCondition condition, std::string text) override { fail_stream(condition, text); }
 
   // SASL (c2s_sasl.cpp)
   void sasl_auth(const xml::Element& el);
@@ -79,13 +87,17 @@ class C2sStream final : public ClientSession, public StreamHandler {
   ServerServices& services_;
   AuthThrottle& throttle_;
   StreamTransport& t_;
-  SessionRef ref_;
+  SessionHost& host_worker_;
+  SessionRef connection_;
+  std::shared_ptr<Session> session_;  // the session on this worker, if any
+  SessionRef remote_session_;          // a resumed session on another worker
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::vector<xml::Element> waiting_;  // sent by the client while a resumption is being decided
   std::string host_;
   std::string stream_id_;
-  Jid jid_;
+  Jid jid_;  // the authenticated account (bare), then the bound resource
   State state_ = State::kHeader;
   bool authenticated_ = false;
-  bool bound_ = false;
   bool closed_ = false;
   bool header_sent_ = false;
   unsigned sasl_attempts_ = 0;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/router/out_stanza.hpp"
+#include "core/stanza/errors.hpp"
 #include "core/stream/certificate_identities.hpp"
 #include "core/xml/element.hpp"
 #include "core/xml/stream_parser.hpp"
@@ -89,6 +90,8 @@ class StreamHandler {
   virtual void deliver(OutStanza out) = 0;
   // Who is on this stream, for logs (a client's JID, a server's domain).
   virtual std::string name() const = 0;
+  // Something else ends this stream with a stream error (a session elsewhere, an admin).
+  virtual void on_end(StreamErrorCondition condition, std::string_view text) { on_shutdown(); }
 };
 
 }  // namespace causerie

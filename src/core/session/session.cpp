@@ -1,0 +1,363 @@
+#include "core/session/session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/util/encoding.hpp"
+#include "core/util/time.hpp"
+#include "core/xml/fragment.hpp"
+#include "core/xml/namespaces.hpp"
+#include "core/xml/serializer.hpp"
+
+namespace causerie {
+
+namespace {
+constexpr const char* kSm = "urn:xmpp:sm:3";
+
+OutStanza nonza(std::string bytes) {
+  return OutStanza{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther};
+}
+
+std::string ack(uint32_t h) { return "<a xmlns='urn:xmpp:sm:3' h='" + std::to_string(h) + "'/>"; }
+
+// A stream on another worker, reached through the dispatcher: its connection's inbox keeps the order.
+class RemotePort final : public SessionPort {
+ public:
+  RemotePort(SessionDispatcher& d, SessionRef connection) : d_(d), connection_(connection) {}
+  void write(OutStanza out) override { d_.deliver(connection_, std::move(out)); }
+  void close(StreamErrorCondition condition, std::string text) override {
+    d_.end_stream(connection_, condition, std::move(text));
+  }
+
+ private:
+  SessionDispatcher& d_;
+  SessionRef connection_;
+};
+
+void set_client_namespace(xml::Element& el) {
+  if (el.is_text()) return;
+  if (el.ns().empty()) el.set_ns(ns::kClient);
+  for (auto& c : el.nodes()) set_client_namespace(c);
+}
+}  // namespace
+
+Session::Session(ServerServices& services, SessionHost& host)
+    : services_(services), host_(host), ref_{host.index(), host.next_id()} {}
+
+Session::~Session() = default;
+
+void Session::attach(SessionPort* port, bool secure, std::string peer) {
+  port_ = port;
+  secure_ = secure;
+  peer_ = std::move(peer);
+}
+
+void Session::set_authenticated(Jid bare) {
+  jid_ = std::move(bare);
+  authenticated_ = true;
+}
+
+bool Session::bind(const Jid& full, const std::string& iq_id) {
+  auto reply_error = [&](StanzaError err) {
+    xml::Element iq("iq", ns::kClient);
+    iq.set_attr("type", "set").set_attr("id", iq_id);
+    if (auto r = make_error_reply(iq, err)) send(*r);
+  };
+  auto res = services_.sessions.bind(full, ref_);
+  if (res.status == SessionRegistry::BindStatus::kTooMany) {
+    // RFC 6120 §7.6.2.1
+    reply_error(StanzaError(StanzaErrorCondition::kResourceConstraint, "too many sessions for this account"));
+    return false;
+  }
+  if (res.status == SessionRegistry::BindStatus::kReplaced) {
+    // RFC 6120 §7.7.2.2, policy "override": the older session ends with <conflict/>.
+    services_.dispatcher.with_session(res.replaced, [](ClientSession& old) {
+      old.close(StreamErrorCondition::kConflict, "replaced by a new connection");
+    });
+  }
+  jid_ = full;
+  bound_ = true;
+  return true;
+}
+
+void Session::send(const xml::Element& element) { deliver(serialize_out(element)); }
+
+void Session::close(StreamErrorCondition condition, std::string_view text) {
+  if (ended_) return;
+  if (port_) {
+    port_->close(condition, std::string(text));
+    return;  // the stream's end detaches, and so ends, the session
+  }
+  // Detached (waiting for resumption): a close means it will not be resumed.
+  end();
+}
+
+void Session::deliver(OutStanza out) {
+  if (ended_) return;
+  if (sm_.enabled && out.kind != StanzaKind::kOther) {
+    ++sm_.sent;
+    sm_.unacked_bytes += out.size();
+    sm_.unacked.push_back(out);
+    sm_.queued_at.push_back(services_.clock.wall());
+    if (sm_.unacked.size() > services_.config.max_unacked ||
+        sm_.unacked_bytes > services_.config.limits.max_output_queue_bytes) {
+      // DESIGN §1 back-pressure: a client that never acknowledges (or stays away) cannot grow our memory.
+      spdlog::warn("c2s {}: {} unacknowledged stanzas ({} bytes), ending the session", jid_.str(), sm_.unacked.size(),
+                   sm_.unacked_bytes);
+      if (port_) port_->close(StreamErrorCondition::kPolicyViolation, "too many unacknowledged stanzas");
+      else end();
+      return;
+    }
+    if (!port_) return;  // kept for the stream that resumes this session
+    port_->write(std::move(out));
+    return;
+  }
+  if (port_) port_->write(std::move(out));
+}
+
+xml::Element Session::enable_sm(bool resume, std::chrono::seconds requested_max) {
+  auto failed = [](const char* condition) {
+    xml::Element f("failed", kSm);
+    f.add_child(condition, ns::kStanzas);
+    return f;
+  };
+  // XEP-0198 §3: only after binding, and once.
+  if (!bound_ || sm_.enabled) return failed("unexpected-request");
+  sm_.enabled = true;
+  xml::Element enabled("enabled", kSm);
+  std::chrono::seconds window = services_.config.resumption_timeout;
+  if (resume && window.count() > 0) {
+    if (requested_max.count() > 0 && requested_max < window) window = requested_max;
+    sm_.resumable = true;
+    sm_.timeout = window;
+    sm_.resume_id = util::random_id(18);
+    services_.resumable.add(sm_.resume_id, SessionDirectory::Entry{ref_, std::string(jid_.bare_view())});
+    enabled.set_attr("id", sm_.resume_id).set_attr("resume", "true").set_attr("max", std::to_string(window.count()));
+  }
+  return enabled;
+}
+
+bool Session::acknowledge(uint32_t h) {
+  // XEP-0198 §4: h counts modulo 2^32; what it acknowledges beyond the last ack must have been sent.
+  uint32_t newly = h - sm_.acked;
+  if (newly > sm_.unacked.size()) return false;
+  for (uint32_t i = 0; i < newly; ++i) {
+    sm_.unacked_bytes -= sm_.unacked.front().size();
+    sm_.unacked.pop_front();
+    sm_.queued_at.pop_front();
+  }
+  sm_.acked = h;
+  return true;
+}
+
+bool Session::resume(SessionPort* port, bool secure, std::string peer, uint32_t h) {
+  if (ended_ || !sm_.resumable) return false;
+  if (h - sm_.acked > sm_.unacked.size()) return false;
+  if (port_ && port_ != port) {
+    // XEP-0198 §5: the old stream, should it still be open, ends; this one takes over.
+    port_->close(StreamErrorCondition::kConflict, "the session was resumed on another stream");
+  }
+  acknowledge(h);
+  attach(port, secure, std::move(peer));
+  sm_.detached_at = {};
+  std::string resumed = "<resumed xmlns='urn:xmpp:sm:3' h='" + std::to_string(sm_.received) + "' previd='";
+  xml::append_escaped(resumed, sm_.resume_id, true);
+  resumed += "'/>";
+  port_->write(nonza(std::move(resumed)));
+  // Everything not acknowledged goes again, in order; it stays queued until acknowledged.
+  for (const auto& out : sm_.unacked) port_->write(out);
+  spdlog::info("c2s {}: {} resumed ({} stanzas sent again)", peer_, jid_.str(), sm_.unacked.size());
+  return true;
+}
+
+bool Session::resume_from(SessionRef connection, bool secure, std::string peer, uint32_t h) {
+  auto port = std::make_unique<RemotePort>(services_.dispatcher, connection);
+  if (!resume(port.get(), secure, std::move(peer), h)) return false;
+  remote_port_ = std::move(port);  // the one before, if any, was closed by resume()
+  remote_connection_ = connection;
+  return true;
+}
+
+void Session::detach_connection(SessionRef connection) {
+  if (!remote_port_ || remote_connection_ != connection) return;
+  detach(remote_port_.get());
+}
+
+void Session::detach(SessionPort* port) {
+  if (port != port_ || ended_) return;
+  port_ = nullptr;
+  if (bound_ && sm_.resumable) {
+    sm_.detached_at = services_.clock.now();
+    spdlog::info("c2s {}: {} detached, resumable for {}s", peer_, jid_.str(), sm_.timeout.count());
+    return;
+  }
+  end();
+}
+
+void Session::sweep(Clock::time_point now) {
+  if (ended_ || port_ || !sm_.resumable || sm_.detached_at == Clock::time_point{}) return;
+  if (now - sm_.detached_at >= sm_.timeout) {
+    spdlog::info("c2s {}: {} not resumed within {}s, ending", peer_, jid_.str(), sm_.timeout.count());
+    end();
+  }
+}
+
+void Session::handle_element(xml::Element&& el) {
+  if (ended_) return;
+  if (el.ns() == kSm) {
+    if (!sm_.enabled) {
+      if (el.name() == "enable") {
+        bool resume = el.attr("resume") == "true" || el.attr("resume") == "1";
+        int64_t max = 0;
+        try {
+          if (el.has_attr("max")) max = std::stoll(std::string(el.attr("max")));
+        } catch (...) {
+        }
+        xml::Element answer = enable_sm(resume, std::chrono::seconds(std::max<int64_t>(0, max)));
+        if (port_) port_->write(nonza(xml::to_string(answer)));
+        return;
+      }
+      if (port_) port_->close(StreamErrorCondition::kUnsupportedStanzaType, "stream management is not enabled");
+      return;
+    }
+    if (el.name() == "r") {
+      if (port_) port_->write(nonza(ack(sm_.received)));
+    } else if (el.name() == "a") {
+      uint32_t h = 0;
+      try {
+        h = static_cast<uint32_t>(std::stoull(std::string(el.attr("h"))));
+      } catch (...) {
+        if (port_) port_->close(StreamErrorCondition::kBadFormat, "<a/> needs an h");
+        return;
+      }
+      if (!acknowledge(h) && port_) {
+        // XEP-0198 §4: acknowledging stanzas never sent.
+        port_->close(StreamErrorCondition::kUndefinedCondition, "h acknowledges more stanzas than were sent");
+      }
+    } else if (el.name() == "enable") {
+      xml::Element f("failed", kSm);
+      f.add_child("unexpected-request", ns::kStanzas);
+      if (port_) port_->write(nonza(xml::to_string(f)));
+    } else if (port_) {
+      port_->close(StreamErrorCondition::kUnsupportedStanzaType, {});
+    }
+    return;
+  }
+  if (el.ns() != ns::kClient) {
+    if (const NonzaHandler* h = services_.streams.nonza_handler(el.ns())) {
+      (*h)(*this, std::move(el));
+      return;
+    }
+    if (port_) port_->close(StreamErrorCondition::kUnsupportedStanzaType, {});
+    return;
+  }
+  StanzaKind kind = stanza_kind(el);
+  if (kind == StanzaKind::kOther) {
+    if (port_) port_->close(StreamErrorCondition::kUnsupportedStanzaType, {});
+    return;
+  }
+  // XEP-0198 §4: every stanza the client sends counts as handled once we have taken it.
+  if (sm_.enabled) ++sm_.received;
+  if (kind == StanzaKind::kIq && el.attr("type") == "set" && el.child("session", ns::kSession) &&
+      (el.attr("to").empty() || el.attr("to") == jid_.domainpart())) {
+    // COMPAT(Strophe.js 3 in Converse.js 14): RFC 3921 session establishment after binding, although we
+    // advertise it as optional; RFC 6121 made it a no-op, so the answer is a plain result.
+    xml::Element result("iq", ns::kClient);
+    result.set_attr("type", "result").set_attr("id", el.attr("id"));
+    send(result);
+    return;
+  }
+  // RFC 6120 §8.1.2.1: 'from', when given, must be this session's full or bare JID.
+  if (const std::string* from = el.find_attr("from")) {
+    auto f = Jid::parse(*from);
+    if (!f || (*f != jid_ && *f != jid_.bare())) {
+      if (port_) port_->close(StreamErrorCondition::kInvalidFrom, {});
+      return;
+    }
+  }
+  auto parsed = Stanza::parse_stamped(std::move(el), jid_);
+  if (!parsed) {
+    // Only 'to' can be malformed here: jid-malformed (RFC 6120 §8.3.3.8), and the stream goes on. The
+    // error comes from the server, since the address it was sent to does not exist.
+    xml::Element original = std::move(el);
+    original.remove_attr("to");
+    original.remove_attr("from");
+    if (auto r = make_error_reply(original, parsed.error())) {
+      r->set_attr("to", jid_.str());
+      send(*r);
+    }
+    return;
+  }
+  Stanza stanza = std::move(*parsed);
+  if (kind == StanzaKind::kIq) {
+    std::string_view type = stanza.type();
+    bool valid_type = type == "get" || type == "set" || type == "result" || type == "error";
+    if (!valid_type || stanza.id().empty()) {
+      // RFC 6120 §8.2.3: iq needs an id and one of four types.
+      if (auto r = make_error_reply(stanza.element(), StanzaError(StanzaErrorCondition::kBadRequest,
+                                                                   "iq needs an id and a type of get, set, result or error")))
+        send(*r);
+      return;
+    }
+  }
+  try {
+    services_.router.from_client(std::move(stanza), *this);
+  } catch (const std::exception& e) {
+    spdlog::error("c2s {}: routing failed: {}", jid_.str(), e.what());
+  }
+}
+
+void Session::end() {
+  if (ended_) return;
+  ended_ = true;
+  auto keep = shared_from_this();  // hooks below may drop the last other reference
+  if (!sm_.resume_id.empty()) services_.resumable.remove(sm_.resume_id);
+  if (bound_) {
+    services_.sessions.unbind(jid_, ref_);
+    try {
+      services_.router.run_session_hooks(SessionHook::kClosed, *this);
+    } catch (const std::exception& e) {
+      spdlog::error("c2s {}: close hook failed: {}", jid_.str(), e.what());
+    }
+    spdlog::info("c2s {}: {} disconnected", peer_, jid_.str());
+  }
+  route_unacknowledged();
+  host_.remove_session(ref_.id);
+}
+
+void Session::route_unacknowledged() {
+  // XEP-0198 §5: as for a resource that went away: messages to the account's other resources or offline
+  // storage, with the time of the failed delivery (XEP-0203); iq requests answered with an error;
+  // presence dropped.
+  std::deque<OutStanza> q;
+  q.swap(sm_.unacked);
+  std::deque<std::chrono::system_clock::time_point> times;
+  times.swap(sm_.queued_at);
+  sm_.unacked_bytes = 0;
+  for (size_t i = 0; i < q.size(); ++i) {
+    const OutStanza& out = q[i];
+    if (out.kind != StanzaKind::kMessage && out.kind != StanzaKind::kIq) continue;
+    std::string bytes = out.head + (out.body ? *out.body : std::string());
+    auto el = xml::parse_fragment(bytes);
+    if (!el) continue;
+    set_client_namespace(*el);
+    auto stanza = Stanza::parse(std::move(*el));
+    if (!stanza) continue;
+    if (stanza->is_iq()) {
+      std::string_view type = stanza->type();
+      if (type == "get" || type == "set")
+        services_.router.bounce(*stanza, StanzaError(StanzaErrorCondition::kRecipientUnavailable));
+      continue;
+    }
+    if (stanza->type() == "error" || stanza->type() == "groupchat") continue;
+    xml::Element& msg = stanza->element();
+    if (!msg.child("delay", ns::kDelay)) {
+      xml::Element& delay = msg.add_child("delay", ns::kDelay);
+      delay.set_attr("from", std::string(jid_.domainpart()));
+      delay.set_attr("stamp", util::format_datetime(times[i]));
+    }
+    stanza->set_to(stanza->to().bare());
+    services_.router.route(std::move(*stanza));
+  }
+}
+
+}  // namespace causerie

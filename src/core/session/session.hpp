@@ -1,0 +1,130 @@
+// Session: one client's session — what modules see as ClientSession — apart from the connection that
+// carries it (DESIGN §8). It holds the JID, the modules' per-session state and, once the client enables
+// XEP-0198 stream management, the stanza counters and the queue of stanzas the client has not
+// acknowledged. A stream (C2sStream) attaches to it through a SessionPort and detaches when its
+// connection goes; a session with resumption enabled then waits, detached, for a new stream to resume it
+// (its output kept in the queue) until its resumption timeout, when it ends: what the client never
+// acknowledged is given to the router again (messages reach other resources or offline storage, iq
+// requests are answered with an error), and the session is unbound.
+//
+// Thread rules: a session lives on the worker that created it (its SessionHost) and is touched only there.
+// A stream on another worker (a resumption that landed there) reaches it through SessionDispatcher posts.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "core/module/module.hpp"
+
+namespace causerie {
+
+class Session;
+
+// The worker a session lives on, as the core sees it (net::Worker implements it).
+class SessionHost {
+ public:
+  virtual ~SessionHost() = default;
+  virtual uint32_t index() const = 0;
+  virtual uint64_t next_id() = 0;
+  virtual void add_session(std::shared_ptr<Session> session) = 0;
+  // Forgets the session after the current event (callers may still be using it).
+  virtual void remove_session(uint64_t id) = 0;
+};
+
+// What a session writes to: the stream attached to it, here or on another worker.
+class SessionPort {
+ public:
+  virtual ~SessionPort() = default;
+  virtual void write(OutStanza out) = 0;
+  // Ends the stream with a stream error (RFC 6120 §4.9).
+  virtual void close(StreamErrorCondition condition, std::string text) = 0;
+};
+
+class Session final : public ClientSession, public std::enable_shared_from_this<Session> {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Session(ServerServices& services, SessionHost& host);
+  ~Session() override;
+
+  // --- ClientSession ---
+  const Jid& jid() const override { return jid_; }
+  SessionRef ref() const override { return ref_; }
+  bool authenticated() const override { return authenticated_; }
+  bool bound() const override { return bound_; }
+  bool secure() const override { return secure_; }
+  const std::string& peer_address() const override { return peer_; }
+  void send(const xml::Element& element) override;
+  void send(OutStanza out) override { deliver(std::move(out)); }
+  void close(StreamErrorCondition condition, std::string_view text = {}) override;
+
+  // --- the attached stream, on this worker ---
+  // `port` stays valid until detach(port); `secure` and `peer` describe its connection.
+  void attach(SessionPort* port, bool secure, std::string peer);
+  void set_authenticated(Jid bare);
+  // Binds the full JID in the registry (RFC 6120 §7); false (with the reply sent) when refused.
+  bool bind(const Jid& full, const std::string& iq_id);
+  bool attached() const { return port_ != nullptr; }
+  // The connection of `port` is gone: the session ends, or waits to be resumed (XEP-0198 §5).
+  void detach(SessionPort* port);
+  // Output for the client: counted and kept for resending when stream management is on.
+  void deliver(OutStanza out);
+  // A stanza or nonza the client sent, after negotiation.
+  void handle_element(xml::Element&& el);
+
+  // --- XEP-0198 stream management ---
+  struct Sm {
+    bool enabled = false;
+    bool resumable = false;
+    std::string resume_id;
+    uint32_t received = 0;  // h: stanzas handled from the client (mod 2^32)
+    uint32_t sent = 0;      // stanzas sent to the client
+    uint32_t acked = 0;     // the client's last h
+    std::deque<OutStanza> unacked;
+    std::deque<std::chrono::system_clock::time_point> queued_at;  // when each was first sent (XEP-0203)
+    size_t unacked_bytes = 0;
+    std::chrono::seconds timeout{0};  // resumption window
+    Clock::time_point detached_at{};
+  };
+  const Sm& sm() const { return sm_; }
+  // <enable/>: returns the element to answer with (<enabled/> or <failed/>).
+  xml::Element enable_sm(bool resume, std::chrono::seconds requested_max);
+  // <a h='…'/> from the client; false when h acknowledges more than was sent (the stream must end).
+  bool acknowledge(uint32_t h);
+  // XEP-0198 §5: a new stream takes this session over; answers <resumed/> and sends again what the
+  // client did not acknowledge (after h). False (nothing changed) when h is impossible.
+  bool resume(SessionPort* port, bool secure, std::string peer, uint32_t h);
+  // The same, for a stream on another worker: this session writes to its `connection` through the
+  // SessionDispatcher from now on.
+  bool resume_from(SessionRef connection, bool secure, std::string peer, uint32_t h);
+  // That connection is gone.
+  void detach_connection(SessionRef connection);
+
+  // The worker's periodic check: ends a detached session whose resumption window has passed.
+  void sweep(Clock::time_point now);
+  // Ends the session now: unbinds it, runs the closed hooks, re-routes what was not acknowledged.
+  void end();
+  bool ended() const { return ended_; }
+
+ private:
+  void route_unacknowledged();
+
+  ServerServices& services_;
+  SessionHost& host_;
+  SessionRef ref_;
+  Jid jid_;
+  std::string peer_;
+  SessionPort* port_ = nullptr;
+  std::unique_ptr<SessionPort> remote_port_;  // the port of a stream on another worker
+  SessionRef remote_connection_;
+  bool secure_ = false;
+  bool authenticated_ = false;
+  bool bound_ = false;
+  bool ended_ = false;
+  Sm sm_;
+};
+
+}  // namespace causerie
