@@ -12,9 +12,12 @@ Two modes, the same tests:
 - "dialback": the peer's certificate comes from a CA Causerie does not trust and the peer is given no CA for
   ours, so neither side can verify the other: both directions use dialback (XEP-0220); Causerie allows it for
   the peer's domains with s2s.insecure_domains.
+- "bidi" (Prosody only): as "certificates", with Prosody's mod_s2s_bidi (XEP-0288), so that one stream per
+  pair of domains carries both directions.
 
-A test script defines `async def test_*(bed)` and ends with `peers.main(globals(), PeerClass)`; every test runs
-once per mode against a fresh pair (a Causerie server for a.test and the peer).
+The tests are below; a test script names its peer: `peers.main(globals(), PeerClass, address)` runs each test (and
+the script's own `async def test_*(bed)`) once per mode of the peer, each mode against a fresh pair (a
+Causerie server for a.test and the peer).
 """
 import asyncio
 import os
@@ -36,6 +39,14 @@ from harness import free_port
 
 CAUSERIE = "a.test"
 MODES = ("certificates", "dialback")
+
+
+def _die_with_parent():
+    """In the child before exec: the kernel sends it SIGTERM if the test process dies without stopping it
+    (killed by ctest's timeout, say), since its own session puts it out of reach of signals to ours."""
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _wait_port(proc, address, port, deadline, what):
@@ -62,6 +73,7 @@ class Peer(harness.LogWatch):
     server (hosts, c2s_port, tls_port, cert_path)."""
 
     name = "peer"
+    modes = MODES
     # Whether Causerie's certificate may carry an XmppAddr besides its DNS-IDs (RFC 6120 §13.7.1.4).
     accepts_xmpp_addr = True
     # Whether the peer finds the address of an SRV target through DNS (else the target is named by its address).
@@ -102,7 +114,8 @@ class Peer(harness.LogWatch):
         self.out = open(self.stdout_path, "a")
         # A session of its own: stop() signals the whole group (an Erlang VM's helper processes included).
         self.proc = subprocess.Popen(args, cwd=self.workdir, stdout=self.out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+                                     preexec_fn=_die_with_parent)
 
     def wait_listening(self, timeout=60):
         deadline = time.monotonic() + timeout
@@ -140,6 +153,7 @@ class Prosody(Peer):
     """prosody -F with its own prosody.cfg.lua; DNS through lua-unbound pointed at the test's dnsmasq."""
 
     name = "prosody"
+    modes = MODES + ("bidi",)
     software = "Prosody"
     domain_name = "p.test"
 
@@ -148,7 +162,7 @@ class Prosody(Peer):
         self.config_path = os.path.join(self.workdir, "prosody.cfg.lua")
         data = os.path.join(self.workdir, "data")
         os.makedirs(data, exist_ok=True)
-        certs = self.mode == "certificates"
+        certs = self.mode != "dialback"
         cafile = f'cafile = "{self.ca_file}"; ' if self.ca_file else ""
         os.makedirs(os.path.join(self.workdir, "certs"), exist_ok=True)
         with open(self.config_path, "w") as f:
@@ -177,7 +191,7 @@ ssl = {{ certificate = "{self.cert}"; key = "{self.key}"; {cafile}}}
 unbound = {{ resolvconf = false; hoststxt = false; forward = "127.0.0.1@{self.dns_port}";
   options = {{ ["do-not-query-localhost:"] = "no"; ["local-zone:"] = "test. transparent" }} }}
 modules_enabled = {{ "roster"; "saslauth"; "tls"; "disco"; "ping"; "version"; "time"; "pep"; "private";
-  "vcard_legacy"; "register"; {'' if certs else '"dialback";'} }}
+  "vcard_legacy"; "register"; {'' if certs else '"dialback";'} {'"s2s_bidi";' if self.mode == "bidi" else ''} }}
 modules_disabled = {{ {'"dialback"' if certs else ''} }}
 allow_registration = false
 VirtualHost "{self.domain}"
@@ -384,7 +398,7 @@ class Bed(federation.Bed):
 def make_bed(bed, binary, peer_class, peer_address):
     """a.test (Causerie, 127.0.0.2) and the peer on `peer_address`, in `bed.mode`."""
     domain = peer_class.domain_name
-    certs = bed.mode == "certificates"
+    certs = bed.mode != "dialback"
     if certs:
         cert, key = bed.ca.issue(domain)
         issuer = bed.ca.cert
@@ -418,7 +432,7 @@ def main(namespace, peer_class, peer_address):
     ap.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "../../build/causerie"))
     ap.add_argument("--output", default=None)
     ap.add_argument("-k", default=None, help="run only tests whose name contains this")
-    ap.add_argument("--mode", choices=MODES, default=None)
+    ap.add_argument("--mode", choices=peer_class.modes, default=None)
     args = ap.parse_args()
     name = os.path.splitext(os.path.basename(namespace["__file__"]))[0]
     output = args.output or os.path.join(tempfile.gettempdir(), "causerie-test-output", name)
@@ -432,7 +446,7 @@ def main(namespace, peer_class, peer_address):
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     failures, ran = [], 0
-    for mode in ([args.mode] if args.mode else MODES):
+    for mode in ([args.mode] if args.mode else peer_class.modes):
         workdir = tempfile.mkdtemp(prefix=f"causerie-{peer_class.name}-")
         bed = Bed(output, workdir, mode)
         try:
@@ -484,7 +498,7 @@ MOOD = "urn:test:mood"
 
 
 def expected_method(bed):
-    return "SASL EXTERNAL" if bed.mode == "certificates" else "dialback"
+    return "dialback" if bed.mode == "dialback" else "SASL EXTERNAL"
 
 
 async def pair(bed, a_name, p_name, plugins=PLUGINS):
@@ -505,6 +519,16 @@ async def test_authentication_both_ways(bed):
     pat.send_message(mto=alice.boundjid, mbody="from the peer", mtype="chat")
     await alice.next_message(lambda m: m["body"] == "from the peer", timeout=30)
     want, peer, d = expected_method(bed), bed.peer, bed.peer.domain
+    if bed.mode == "bidi":
+        # XEP-0288: Causerie's stream (it wrote first) carried the answer too; no stream the other way.
+        line = await bed.causerie.wait_log(f"s2s outgoing {CAUSERIE} -> {d} (")
+        harness.check(f"authenticated by {want}" in line.splitlines()[-1] and
+                      line.splitlines()[-1].endswith(", bidirectional"), f"one bidirectional stream: {line}")
+        ours, theirs = causerie_authentications(bed.causerie), peer.authentications()
+        harness.check(("in", d, CAUSERIE) not in ours, f"causerie accepted no stream from {d}: {ours}")
+        harness.check(theirs.get(("in", CAUSERIE, d)) == want and ("out", d, CAUSERIE) not in theirs,
+                      f"{peer.name} opened no stream to {CAUSERIE}: {theirs}")
+        return
     # Each server says how each stream authenticated; the two ends of each stream must agree.
     ours = causerie_authentications(bed.causerie)
     harness.check(ours.get(("out", CAUSERIE, d)) == want, f"causerie, outgoing {CAUSERIE} -> {d}: {ours}")
