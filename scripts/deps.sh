@@ -12,8 +12,12 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
 # chromium + node: the browser test (Converse.js driven by playwright-core, which never downloads browsers).
 # go-sendxmpp and python3-aioxmpp: third-party clients the regression tests of issue 10 drive.
 # dnsmasq-base: the DNS server of the federation tests (SRV and A records for the test domains).
-test_pkgs=(python3-slixmpp python3-aiodns python3-aioxmpp go-sendxmpp dnsmasq-base chromium nodejs)
-bench_pkgs=(prosody ejabberd gnuplot-nox util-linux procps linux-perf)
+# prosody, lua-unbound (Prosody's resolver, the one that can be pointed at dnsmasq's port) and ejabberd:
+# the federation peers of test_s2s_prosody.py / test_s2s_ejabberd.py (and the benchmark's anchors). The tests
+# run them in the foreground from their own configs; their system services never start (policy-rc.d below).
+test_pkgs=(python3-slixmpp python3-aiodns python3-aioxmpp go-sendxmpp dnsmasq-base chromium nodejs
+  prosody lua-unbound ejabberd)
+bench_pkgs=(gnuplot-nox util-linux procps linux-perf)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
@@ -51,7 +55,7 @@ sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-# Services from Debian (prosody, ejabberd) must not start on install: the benchmark starts its own.
+# Services from Debian (prosody, ejabberd) must not start on install: the tests and the benchmark start their own.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
   $sudo chmod +x /usr/sbin/policy-rc.d

@@ -133,15 +133,16 @@ class FedServer(harness.Server):
     """A causerie serving `domain`, its s2s listener on `address`:`s2s_port`, trusting the test CA."""
 
     def __init__(self, binary, workdir, log_path, domain, address, ca, dns_port, s2s_toml="", extra_toml="",
-                 direct_tls_port=None, issuer=None):
+                 direct_tls_port=None, issuer=None, xmpp_addr=True):
         self.domain = domain
         self.address = address
         self.ca = ca
         self.issuer = issuer or ca
         self.s2s_port = free_port()
         self.s2s_direct_port = direct_tls_port
-        # Its certificate comes from `issuer` (default: the CA everyone trusts); it trusts `ca`.
-        cert, key = (issuer or ca).issue(domain)
+        # Its certificate comes from `issuer` (default: the CA everyone trusts); it trusts `ca`. Without
+        # `xmpp_addr` it names its domain by DNS-IDs only, as public CAs issue them.
+        cert, key = (issuer or ca).issue(domain, xmpp_addr=xmpp_addr)
         os.makedirs(workdir, exist_ok=True)
         super().__init__(binary, workdir, log_path, hosts=(domain,),
                          host_toml=f'certificate = "{cert}"\nkey = "{key}"',
@@ -174,9 +175,10 @@ class FedServer(harness.Server):
                     except subprocess.TimeoutExpired:
                         pass
 
-    def publish(self, dns, subdomains=("conference", "pubsub")):
-        """DNS records a real deployment would have: SRV for the domain and its services, A for the target."""
-        target = f"xmpp.{self.domain}"
+    def publish(self, dns, subdomains=("conference", "pubsub"), target=None):
+        """DNS records a real deployment would have: SRV for the domain and its services, A for the target
+        (xmpp.<domain> unless `target` names it otherwise)."""
+        target = target or f"xmpp.{self.domain}"
         dns.host(target, self.address)
         for name in (self.domain, *(f"{s}.{self.domain}" for s in subdomains)):
             # Direct TLS first when there is one (a lower priority number), STARTTLS as the fallback.

@@ -50,7 +50,33 @@ def free_port():
     raise RuntimeError("no free port found")
 
 
-class Server:
+class LogWatch:
+    """Waiting on a process's log file (`self.log_path`): what a causerie server and the federation peers
+    (Prosody, ejabberd) share."""
+
+    def log_mark(self):
+        """The current end of the server's log: pass it to wait_log to look only at what follows."""
+        return os.path.getsize(self.log_path)
+
+    def log_since(self, mark):
+        with open(self.log_path, errors="replace") as f:
+            f.seek(mark)
+            return f.read()
+
+    async def wait_log(self, text, since=0, timeout=DEFAULT_TIMEOUT, what=None):
+        """Waits until `text` appears in the server's log after `since` (a log_mark); returns the log from
+        `since` to the end of the first line holding it. The server logs to an unbuffered stderr."""
+        async def found():
+            log = self.log_since(since)
+            at = log.find(text)
+            if at < 0:
+                return None
+            end = log.find("\n", at)
+            return log if end < 0 else log[:end + 1]
+        return await wait_until(found, what or f"{text!r} in the server log", timeout=timeout, interval=0.05)
+
+
+class Server(LogWatch):
     """One causerie process with its own config and data directory."""
 
     def __init__(self, binary, workdir, log_path, hosts=("localhost",), extra_toml="", listeners=None,
@@ -120,27 +146,6 @@ class Server:
                     self.proc.wait(timeout=0.05)
                 except subprocess.TimeoutExpired:
                     pass
-
-    def log_mark(self):
-        """The current end of the server's log: pass it to wait_log to look only at what follows."""
-        return os.path.getsize(self.log_path)
-
-    def log_since(self, mark):
-        with open(self.log_path, errors="replace") as f:
-            f.seek(mark)
-            return f.read()
-
-    async def wait_log(self, text, since=0, timeout=DEFAULT_TIMEOUT, what=None):
-        """Waits until `text` appears in the server's log after `since` (a log_mark); returns the log from
-        `since` to the end of the first line holding it. The server logs to an unbuffered stderr."""
-        async def found():
-            log = self.log_since(since)
-            at = log.find(text)
-            if at < 0:
-                return None
-            end = log.find("\n", at)
-            return log if end < 0 else log[:end + 1]
-        return await wait_until(found, what or f"{text!r} in the server log", timeout=timeout, interval=0.05)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
