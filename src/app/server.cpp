@@ -106,6 +106,27 @@ Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config)))
     s.contexts.push_back(std::make_unique<ModuleContext>(s.services, entry.name));
     s.modules.push_back(entry.make(*s.contexts.back()));
   }
+  if (s.config.manual_clock) {
+    // Tests only: <iq type='set' to='host'><advance xmlns='urn:causerie:testing:clock' seconds='N'/></iq>
+    // from any local account moves the clock, then every worker sweeps before the result is sent.
+    spdlog::warn("[testing] manual_clock is on: the server's time moves only when told to (tests only)");
+    s.router.server_iq().add(true, "urn:causerie:testing:clock", [&s](IqRequest& r) {
+      if (!r.from().has_localpart() || !s.router.is_local_host(r.from().domainpart())) {
+        r.reply.error(StanzaError(StanzaErrorCondition::kForbidden));
+        return;
+      }
+      int64_t seconds = 0;
+      try {
+        seconds = std::stoll(std::string(r.payload().attr("seconds")));
+      } catch (...) {
+        r.reply.error(StanzaError(StanzaErrorCondition::kBadRequest, "seconds='N' expected"));
+        return;
+      }
+      static_cast<ManualClock&>(*s.clock).advance(std::chrono::seconds(seconds));
+      auto reply = std::make_shared<IqResponder>(std::move(r.reply));
+      s.pool.sweep_now([reply] { reply->result(); });
+    });
+  }
   s.tls = std::make_unique<net::TlsContext>(s.config);
   s.http = std::make_unique<http::HttpService>(s.pool, s.services, s.throttle, *s.tls, s.bosh_sessions);
   if (federates(s.config)) {

@@ -133,22 +133,28 @@ void Worker::schedule_sweep() {
   sweep_timer_->expires_after(sweep_every_);
   sweep_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    auto now = std::chrono::steady_clock::now();
-    std::vector<std::shared_ptr<Connection>> all;
-    all.reserve(connections_.size());
-    for (auto& [id, c] : connections_) all.push_back(c);
-    size_t freed = 0;
-    for (auto& c : all) freed += c->sweep(now) ? 1 : 0;
-    // Sessions waiting to be resumed (XEP-0198) expire by the server's clock, which tests may move.
+    sweep();
+    schedule_sweep();
+  });
+}
+
+void Worker::sweep() {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<Connection>> all;
+  all.reserve(connections_.size());
+  for (auto& [id, c] : connections_) all.push_back(c);
+  size_t freed = 0;
+  for (auto& c : all) freed += c->sweep(now) ? 1 : 0;
+  // Sessions waiting to be resumed (XEP-0198) expire by the server's clock, which tests may move.
+  if (clock_) {
     std::vector<std::shared_ptr<Session>> detached;
     for (auto& [id, session] : sessions_)
       if (!session->attached()) detached.push_back(session);
     for (auto& session : detached) session->sweep(clock_->now());
-    // Idle connections just released their parsers; hand the free pages back to the system, or the
-    // process keeps its high-water mark (glibc only trims the top of the heap by itself).
-    if (freed >= 16) malloc_trim(0);
-    schedule_sweep();
-  });
+  }
+  // Idle connections just released their parsers; hand the free pages back to the system, or the
+  // process keeps its high-water mark (glibc only trims the top of the heap by itself).
+  if (freed >= 16) malloc_trim(0);
 }
 
 void Worker::shutdown_connections(bool clients) {
@@ -240,6 +246,18 @@ void WorkerPool::with_session(SessionRef ref, std::function<void(ClientSession&)
   };
   if (Worker::current() == w) run();
   else w->post(std::move(run));
+}
+
+void WorkerPool::sweep_now(std::function<void()> done) {
+  auto left = std::make_shared<std::atomic<size_t>>(workers_.size());
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  for (auto& w : workers_) {
+    Worker* wp = w.get();
+    wp->post([wp, left, shared_done] {
+      wp->sweep();
+      if (--*left == 0 && *shared_done) (*shared_done)();
+    });
+  }
 }
 
 void WorkerPool::end_stream(SessionRef connection, StreamErrorCondition condition, std::string text) {

@@ -75,6 +75,8 @@ class Worker final : public SessionHost {
   void post(std::function<void()> fn);
 
   void start_sweeping(std::chrono::milliseconds every, const Clock& clock);
+  // Timeouts, idle memory and expired sessions, now (the periodic sweep calls it too).
+  void sweep();
   // Server shutdown of client connections (clients = true) or of the others (server-to-server, components).
   void shutdown_connections(bool clients);
   void run();  // runs the event loop on the calling thread
@@ -129,6 +131,8 @@ class WorkerPool final : public SessionDispatcher {
   void with_session(SessionRef ref, std::function<void(ClientSession&)> fn) override;
   void post(uint32_t worker, std::function<void()> fn) override;
   void end_stream(SessionRef connection, StreamErrorCondition condition, std::string text) override;
+  // Every worker sweeps now (after a manual clock moved); `done` runs once all have, on the last one.
+  void sweep_now(std::function<void()> done);
   uint32_t worker_count() const override { return static_cast<uint32_t>(workers_.size()); }
   size_t connection_count();
 

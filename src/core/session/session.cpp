@@ -12,6 +12,7 @@ namespace causerie {
 
 namespace {
 constexpr const char* kSm = "urn:xmpp:sm:3";
+constexpr uint32_t kAckEvery = 8;  // stanzas sent between our <r/> requests
 
 OutStanza nonza(std::string bytes) {
   return OutStanza{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther};
@@ -109,6 +110,11 @@ void Session::deliver(OutStanza out) {
     }
     if (!port_) return;  // kept for the stream that resumes this session
     port_->write(std::move(out));
+    // Ask for an acknowledgement every few stanzas, so that the queue shrinks while the client is here.
+    if (sm_.sent - sm_.requested_at >= kAckEvery) {
+      sm_.requested_at = sm_.sent;
+      port_->write(nonza("<r xmlns='urn:xmpp:sm:3'/>"));
+    }
     return;
   }
   if (port_) port_->write(std::move(out));

@@ -83,6 +83,7 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
     uint32_t received = 0;  // h: stanzas handled from the client (mod 2^32)
     uint32_t sent = 0;      // stanzas sent to the client
     uint32_t acked = 0;     // the client's last h
+    uint32_t requested_at = 0;  // `sent` when we last asked for an <a/>
     std::deque<OutStanza> unacked;
     std::deque<std::chrono::system_clock::time_point> queued_at;  // when each was first sent (XEP-0203)
     size_t unacked_bytes = 0;

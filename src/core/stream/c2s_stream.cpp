@@ -115,6 +115,7 @@ void C2sStream::send_features() {
     features.add_child("bind", ns::kBind);
     // RFC 6121 superseded RFC 3921 sessions; old clients still ask, so say it is optional.
     features.add_child("session", ns::kSession).add_child("optional");
+    features.add_child("sm", "urn:xmpp:sm:3");  // XEP-0198
     services_.streams.append_features(FeatureStage::kPostAuth, *session_, features);
   }
   t_.send(OutStanza{std::make_shared<const std::string>(stream_features_xml(features)), {}, StanzaKind::kOther});
@@ -331,6 +332,8 @@ void C2sStream::handle_resume(const xml::Element& el) {
 }
 
 void C2sStream::resumed_elsewhere(SessionRef session) {
+  spdlog::debug("c2s {}: resumed a session of worker {} from worker {}", t_.peer_address(), session.worker,
+                host_worker_.index());
   std::shared_ptr<Session> fresh = std::move(session_);
   fresh->detach(this);
   remote_session_ = session;

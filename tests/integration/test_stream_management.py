@@ -1,0 +1,195 @@
+"""Issue 12, XEP-0198 stream management with a real client (python3-slixmpp's xep_0198): acks, a TCP
+connection cut mid-conversation and resumed with nothing lost or duplicated (the resumed stream may land on
+either of the server's two workers: several rounds), and a session left to expire (the server's clock is
+a test clock, moved by an admin command instead of waiting five minutes) whose unacknowledged messages are
+then found in offline storage with their original time, and whose iq requests are answered with an error."""
+import asyncio
+
+import harness
+import web_client as wc
+from harness import check
+from slixmpp.xmlstream import ET
+
+SM = "urn:xmpp:sm:3"
+
+PLUGINS = ["xep_0030", "xep_0198", "xep_0199", "xep_0203"]
+
+
+async def connect_sm(env, jid, pw, resource):
+    loop = asyncio.get_event_loop()
+    state = {}
+
+    def setup(cl):
+        state["enabled"] = loop.create_future()
+        cl.add_event_handler("sm_enabled", lambda _: state["enabled"].done() or state["enabled"].set_result(True))
+    c = await env.connect(jid + "/" + resource, pw, PLUGINS, setup=setup)
+    await asyncio.wait_for(state["enabled"], 10)
+    check(c["xep_0198"].sm_id, "the server allows resumption (an id in <enabled/>)")
+    return c
+
+
+async def cut(env, client):
+    """Drops the TCP connection without closing the stream, as a phone changing networks does, and waits
+    until the server has noticed and keeps the session for resumption."""
+    mark = env.server.log_mark()
+    client.transport.abort()
+    await env.server.wait_log(f"{client.boundjid} detached, resumable", since=mark)
+
+
+async def resume(env, client):
+    loop = asyncio.get_event_loop()
+    resumed = loop.create_future()
+    client.add_event_handler("session_resumed", lambda _: resumed.done() or resumed.set_result(True))
+    client.connect(("127.0.0.1", env.server.c2s_port))
+    await asyncio.wait_for(resumed, 10)
+
+
+async def test_cut_and_resume_loses_and_repeats_nothing(env):
+    a_jid, a_pw = env.user("alice")
+    alice = await env.connect(a_jid + "/desk", a_pw)
+    bob_jid, bob_pw = env.user("bob")
+    bob = await connect_sm(env, bob_jid, bob_pw, "phone")
+    received = []
+    bob.add_event_handler("message", lambda m: m["body"] and received.append(m["body"]))
+    n = 0
+    for round_ in range(4):
+        # Some messages while connected...
+        for _ in range(5):
+            n += 1
+            alice.send_message(mto=bob.boundjid, mbody=f"m{n}", mtype="chat")
+        await bob.next_message(lambda m: m["body"] == f"m{n}")
+        # ...then the connection goes, and more arrive while it is away.
+        await cut(env, bob)
+        for _ in range(5):
+            n += 1
+            alice.send_message(mto=bob.boundjid, mbody=f"m{n}", mtype="chat")
+        await harness.round_trip(alice)  # the server has routed them into bob's detached session
+        await resume(env, bob)
+        await bob.next_message(lambda m: m["body"] == f"m{n}")
+    expected = [f"m{i}" for i in range(1, n + 1)]
+    check(received == expected, f"every message once, in order: {received}")
+
+
+async def test_expired_session_goes_to_offline_storage(env):
+    a_jid, a_pw = env.user("carol")
+    carol = await env.connect(a_jid + "/desk", a_pw, ["xep_0199"])
+    d_jid, d_pw = env.user("dave")
+    dave = await connect_sm(env, d_jid, d_pw, "phone")
+    full = str(dave.boundjid)
+    await cut(env, dave)
+    carol.send_message(mto=full, mbody="while you sleep", mtype="chat")
+    # An iq to the detached resource: answered once the session is given up.
+    ping = asyncio.ensure_future(carol["xep_0199"].send_ping(full, timeout=30))
+    await harness.round_trip(carol)
+    # Five minutes later (the default window), on the server's test clock.
+    mark = env.server.log_mark()
+    iq = carol.Iq(stype="set", sto=env.host)
+    iq.append(ET.fromstring("<advance xmlns='urn:causerie:testing:clock' seconds='301'/>"))
+    await iq.send(timeout=10)
+    await env.server.wait_log(f"{full} not resumed within 300s", since=mark)
+    try:
+        await ping
+        raise AssertionError("the ping to an expired session must fail")
+    except harness.IqError as e:
+        check(e.iq["error"]["condition"] == "recipient-unavailable", f"iq answered: {e.iq['error']['condition']}")
+    # A new session of dave gets the message from offline storage, with the time it first failed.
+    dave2 = await env.connect(d_jid + "/laptop", d_pw, ["xep_0203"])
+    m = await dave2.next_message(lambda m: m["body"] == "while you sleep")
+    check(m["delay"]["stamp"] is not None, "stamped with its original delivery time")
+
+
+async def ws_authenticated(env, jid, pw):
+    """A WebSocket stream authenticated (PLAIN) and restarted, not bound: ready to bind or resume."""
+    status, _, ws = await wc.WebSocket.connect(env.server.extra_ports["web"])
+    check(status == 101, "upgrade")
+    open_ = f"<open xmlns='{wc.FRAMING}' to='{env.host}' version='1.0'/>"
+    await ws.send(open_)
+    await ws.recv_xml()
+    await ws.recv_xml()
+    await ws.send(f"<auth xmlns='{wc.SASL}' mechanism='PLAIN'>{wc.plain_auth(jid, pw)}</auth>")
+    check((await ws.recv_xml()).tag == wc.q(wc.SASL, "success"), "authenticated")
+    await ws.send(open_)
+    await ws.recv_xml()
+    features = await ws.recv_xml()
+    check(features.find(wc.q(SM, "sm")) is not None, "stream management is offered")
+    return ws
+
+
+async def ws_next(ws, tag):
+    while True:
+        el = await ws.recv_xml()
+        if el is None:
+            raise AssertionError(f"closed while waiting for {tag}")
+        if el.tag == tag:
+            return el
+
+
+async def test_resume_over_websocket(env):
+    a_jid, a_pw = env.user("wsender")
+    alice = await env.connect(a_jid + "/desk", a_pw)
+    jid, pw = env.user("wbob")
+    ws = await ws_authenticated(env, jid, pw)
+    await ws.send(f"<iq xmlns='{wc.CLIENT}' type='set' id='b'><bind xmlns='{wc.BIND}'><resource>tab</resource></bind></iq>")
+    await ws_next(ws, wc.q(wc.CLIENT, "iq"))
+    await ws.send(f"<enable xmlns='{SM}' resume='true'/>")
+    enabled = await ws_next(ws, wc.q(SM, "enabled"))
+    previd = enabled.get("id")
+    check(previd and enabled.get("resume") == "true", "resumable")
+    full = f"{jid}/tab"
+    for i in range(3):
+        alice.send_message(mto=full, mbody=f"w{i}", mtype="chat")
+    for i in range(3):
+        m = await ws_next(ws, wc.q(wc.CLIENT, "message"))
+        check(m.findtext(wc.q(wc.CLIENT, "body")) == f"w{i}", "in order")
+    # The tab loses its connection (no close frame), having handled the three.
+    mark = env.server.log_mark()
+    ws.close()
+    await env.server.wait_log(f"{full} detached, resumable", since=mark)
+    for i in range(3, 5):
+        alice.send_message(mto=full, mbody=f"w{i}", mtype="chat")
+    await harness.round_trip(alice)
+    ws2 = await ws_authenticated(env, jid, pw)
+    await ws2.send(f"<resume xmlns='{SM}' previd='{previd}' h='3'/>")
+    resumed = await ws_next(ws2, wc.q(SM, "resumed"))
+    check(resumed.get("previd") == previd, "resumed the same session")
+    got = []
+    for _ in range(2):
+        m = await ws_next(ws2, wc.q(wc.CLIENT, "message"))
+        got.append(m.findtext(wc.q(wc.CLIENT, "body")))
+    check(got == ["w3", "w4"], f"only what the tab had not handled, in order: {got}")
+    # The resumed stream goes on as the same session.
+    alice.send_message(mto=full, mbody="after", mtype="chat")
+    m = await ws_next(ws2, wc.q(wc.CLIENT, "message"))
+    check(m.findtext(wc.q(wc.CLIENT, "body")) == "after", "live again")
+    ws2.close()
+
+
+async def test_bad_resumptions_fail(env):
+    jid, pw = env.user("mallet")
+    other, other_pw = env.user("victim")
+    victim = await connect_sm(env, other, other_pw, "phone")
+    previd = victim["xep_0198"].sm_id
+    await cut(env, victim)
+    # Another account may not resume it, nor may anyone resume an unknown id.
+    ws = await ws_authenticated(env, jid, pw)
+    await ws.send(f"<resume xmlns='{SM}' previd='{previd}' h='0'/>")
+    f = await ws_next(ws, wc.q(SM, "failed"))
+    check(f.find(wc.q("urn:ietf:params:xml:ns:xmpp-stanzas", "item-not-found")) is not None,
+          "item-not-found for someone else's session")
+    await ws.send(f"<resume xmlns='{SM}' previd='nope' h='0'/>")
+    await ws_next(ws, wc.q(SM, "failed"))
+    # Enabling before binding is refused (XEP-0198 §3); the stream goes on and may bind.
+    await ws.send(f"<enable xmlns='{SM}'/>")
+    await ws_next(ws, wc.q(SM, "failed"))
+    ws.close()
+    # The owner resumes it with an impossible h: refused, the session is untouched.
+    ws2 = await ws_authenticated(env, other, other_pw)
+    await ws2.send(f"<resume xmlns='{SM}' previd='{previd}' h='1000'/>")
+    await ws_next(ws2, wc.q(SM, "failed"))
+    await ws2.send(f"<resume xmlns='{SM}' previd='{previd}' h='0'/>")
+    await ws_next(ws2, wc.q(SM, "resumed"))
+    ws2.close()
+
+
+if __name__ == "__main__":
+    harness.main(globals(), extra_toml="[testing]\nmanual_clock = true", listeners=[("web", "http", "none")])
