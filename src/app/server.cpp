@@ -43,7 +43,7 @@ struct Server::Impl {
   std::vector<std::unique_ptr<ModuleContext>> contexts;
   std::vector<std::unique_ptr<Module>> modules;
   std::unique_ptr<net::TlsContext> tls;
-  std::vector<std::unique_ptr<net::C2sListener>> listeners;
+  std::vector<std::unique_ptr<net::TcpListener>> listeners;
   std::unique_ptr<http::HttpService> http;
   bool running = false;
 
@@ -75,7 +75,7 @@ Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config)))
   s.tls = std::make_unique<net::TlsContext>(s.config);
   s.http = std::make_unique<http::HttpService>(s.pool, s.services, s.throttle, *s.tls, s.bosh_sessions);
   for (const auto& l : s.config.listeners) {
-    if (l.type == "c2s") s.listeners.push_back(std::make_unique<net::C2sListener>(s.pool, s.services, s.throttle, *s.tls, l));
+    if (l.type == "c2s") s.listeners.push_back(net::make_c2s_listener(s.pool, s.services, s.throttle, *s.tls, l));
     else if (l.type == "http") s.http->add_listener(l);
   }
 }

@@ -28,23 +28,23 @@ tcp::acceptor bind_acceptor(asio::io_context& io, const std::string& address, ui
   return acc;
 }
 
-C2sListener::C2sListener(WorkerPool& pool, ServerServices& services, AuthThrottle& throttle, const TlsContext& tls,
-                         const ListenerConfig& config)
+TcpListener::TcpListener(WorkerPool& pool, const LimitsConfig& limits, const ListenerConfig& config,
+                         std::function<SSL*()> make_ssl, Attach attach)
     : pool_(pool),
-      services_(services),
-      throttle_(throttle),
-      tls_(tls),
+      limits_(limits),
       config_(config),
+      make_ssl_(std::move(make_ssl)),
+      attach_(std::move(attach)),
       acceptor_(bind_acceptor(pool.worker(0).io(), config.address, config.port)),
       retry_(pool.worker(0).io()) {}
 
-uint16_t C2sListener::port() const { return acceptor_.local_endpoint().port(); }
+uint16_t TcpListener::port() const { return acceptor_.local_endpoint().port(); }
 
-void C2sListener::start() {
+void TcpListener::start() {
   asio::post(acceptor_.get_executor(), [this] { accept_next(); });
 }
 
-void C2sListener::stop() {
+void TcpListener::stop() {
   asio::post(acceptor_.get_executor(), [this] {
     boost::system::error_code ec;
     acceptor_.close(ec);
@@ -52,7 +52,7 @@ void C2sListener::stop() {
   });
 }
 
-void C2sListener::accept_next() {
+void TcpListener::accept_next() {
   Worker& target = pool_.next_worker();
   acceptor_.async_accept(target.io(), [this, &target](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
@@ -70,17 +70,25 @@ void C2sListener::accept_next() {
     std::string peer = pec ? "unknown" : remote.address().to_string();
     TlsSetup tls;
     tls.direct = config_.tls == TlsMode::kDirect;
-    if (config_.tls != TlsMode::kNone) tls.make_ssl = [ctx = &tls_] { return ctx->new_ssl(); };
+    if (config_.tls != TlsMode::kNone) tls.make_ssl = make_ssl_;
     asio::post(target.io(), [this, &target, s = std::move(socket), tls = std::move(tls), peer = std::move(peer)]() mutable {
-      auto conn = std::make_shared<TcpTransport>(target, services_.config.limits, std::move(s), std::move(peer),
-                                                 std::move(tls));
-      auto stream = std::make_unique<C2sStream>(services_, throttle_, *conn, SessionRef{target.index(), conn->id()});
-      ClientSession* client = stream.get();
-      conn->set_handler(std::move(stream), client);
+      auto conn = std::make_shared<TcpTransport>(target, limits_, std::move(s), std::move(peer), std::move(tls));
+      attach_(*conn, target);
       conn->start();
     });
     accept_next();
   });
+}
+
+std::unique_ptr<TcpListener> make_c2s_listener(WorkerPool& pool, ServerServices& services, AuthThrottle& throttle,
+                                               const TlsContext& tls, const ListenerConfig& config) {
+  return std::make_unique<TcpListener>(
+      pool, services.config.limits, config, [ctx = &tls] { return ctx->new_ssl(); },
+      [&services, &throttle](TcpTransport& conn, Worker& worker) {
+        auto stream = std::make_unique<C2sStream>(services, throttle, conn, SessionRef{worker.index(), conn.id()});
+        ClientSession* client = stream.get();
+        conn.set_handler(std::move(stream), client);
+      });
 }
 
 }  // namespace causerie::net

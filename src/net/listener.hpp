@@ -1,8 +1,10 @@
-// C2sListener: accepts client connections on one address and port and hands each to a worker (round
-// robin), where it lives from then on. The acceptor itself runs on worker 0. Bound at construction, so
-// a port in use is reported at startup as a ConfigError.
+// TcpListener: accepts connections on one address and port and hands each to a worker (round robin),
+// where it lives from then on as a TcpTransport carrying the stream protocol the listener's kind attaches
+// (make_c2s_listener). The acceptor itself runs on worker 0. Bound at
+// construction, so a port in use is reported at startup as a ConfigError.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -16,10 +18,15 @@
 
 namespace causerie::net {
 
-class C2sListener {
+class TcpTransport;
+
+class TcpListener {
  public:
-  C2sListener(WorkerPool& pool, ServerServices& services, AuthThrottle& throttle, const TlsContext& tls,
-              const ListenerConfig& config);
+  // Gives a connection just accepted its protocol (TcpTransport::set_handler), on its worker's thread.
+  using Attach = std::function<void(TcpTransport& transport, Worker& worker)>;
+  // make_ssl: a new server SSL for each connection (per config.tls), or nullptr when it is "none".
+  TcpListener(WorkerPool& pool, const LimitsConfig& limits, const ListenerConfig& config,
+              std::function<SSL*()> make_ssl, Attach attach);
   void start();
   void stop();
   uint16_t port() const;
@@ -27,13 +34,17 @@ class C2sListener {
  private:
   void accept_next();
   WorkerPool& pool_;
-  ServerServices& services_;
-  AuthThrottle& throttle_;
-  const TlsContext& tls_;
+  const LimitsConfig& limits_;
   ListenerConfig config_;
+  std::function<SSL*()> make_ssl_;
+  Attach attach_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_;
 };
+
+// Client streams (RFC 6120, C2sStream), with STARTTLS or direct TLS as the listener's config says.
+std::unique_ptr<TcpListener> make_c2s_listener(WorkerPool& pool, ServerServices& services, AuthThrottle& throttle,
+                                               const TlsContext& tls, const ListenerConfig& config);
 
 // Opens, configures and binds an acceptor on io; throws ConfigError naming the address on failure.
 boost::asio::ip::tcp::acceptor bind_acceptor(boost::asio::io_context& io, const std::string& address, uint16_t port);
