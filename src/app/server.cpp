@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/component/component_registry.hpp"
 #include "core/module/module.hpp"
 #include "core/stream/auth_throttle.hpp"
 #include "http/bosh_registry.hpp"
@@ -43,6 +44,7 @@ struct Server::Impl {
   std::vector<std::unique_ptr<ModuleContext>> contexts;
   std::vector<std::unique_ptr<Module>> modules;
   std::unique_ptr<net::TlsContext> tls;
+  component::ComponentRegistry components;
   std::vector<std::unique_ptr<net::TcpListener>> listeners;
   std::unique_ptr<http::HttpService> http;
   bool running = false;
@@ -54,7 +56,8 @@ struct Server::Impl {
         pool(config.worker_count()),
         router(host_names(config), sessions, pool),
         services{config, router, sessions, pool, *storage, disco, streams, http_routes, credentials},
-        throttle(config.limits.auth_failures_before_delay) {}
+        throttle(config.limits.auth_failures_before_delay),
+        components(config, router, pool) {}
 
   static std::unique_ptr<storage::StorageService> open_storage(const Config& config) {
     std::error_code ec;
@@ -72,10 +75,13 @@ Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config)))
     s.contexts.push_back(std::make_unique<ModuleContext>(s.services, entry.name));
     s.modules.push_back(entry.make(*s.contexts.back()));
   }
+  // After the modules, so that a component's domain taken by a module's service fails here.
+  s.components.install(s.disco);
   s.tls = std::make_unique<net::TlsContext>(s.config);
   s.http = std::make_unique<http::HttpService>(s.pool, s.services, s.throttle, *s.tls, s.bosh_sessions);
   for (const auto& l : s.config.listeners) {
     if (l.type == "c2s") s.listeners.push_back(net::make_c2s_listener(s.pool, s.services, s.throttle, *s.tls, l));
+    else if (l.type == "component") s.listeners.push_back(net::make_component_listener(s.pool, s.services, s.components, l));
     else if (l.type == "http") s.http->add_listener(l);
   }
 }

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/component/component_stream.hpp"
 #include "core/stream/c2s_stream.hpp"
 #include "net/tcp_transport.hpp"
 
@@ -89,6 +90,17 @@ std::unique_ptr<TcpListener> make_c2s_listener(WorkerPool& pool, ServerServices&
         ClientSession* client = stream.get();
         conn.set_handler(std::move(stream), client);
       });
+}
+
+std::unique_ptr<TcpListener> make_component_listener(WorkerPool& pool, ServerServices& services,
+                                                     component::ComponentRegistry& components,
+                                                     const ListenerConfig& config) {
+  return std::make_unique<TcpListener>(pool, services.config.limits, config, nullptr,
+                                       [&services, &components](TcpTransport& conn, Worker& worker) {
+                                         conn.set_handler(std::make_unique<component::ComponentStream>(
+                                             services.config, services.router, components, conn,
+                                             SessionRef{worker.index(), conn.id()}));
+                                       });
 }
 
 }  // namespace causerie::net

@@ -1,6 +1,6 @@
 // TcpListener: accepts connections on one address and port and hands each to a worker (round robin),
 // where it lives from then on as a TcpTransport carrying the stream protocol the listener's kind attaches
-// (make_c2s_listener). The acceptor itself runs on worker 0. Bound at
+// (make_c2s_listener, make_component_listener). The acceptor itself runs on worker 0. Bound at
 // construction, so a port in use is reported at startup as a ConfigError.
 #pragma once
 
@@ -15,6 +15,10 @@
 #include "core/stream/auth_throttle.hpp"
 #include "net/tls_context.hpp"
 #include "net/worker_pool.hpp"
+
+namespace causerie::component {
+class ComponentRegistry;
+}
 
 namespace causerie::net {
 
@@ -45,6 +49,10 @@ class TcpListener {
 // Client streams (RFC 6120, C2sStream), with STARTTLS or direct TLS as the listener's config says.
 std::unique_ptr<TcpListener> make_c2s_listener(WorkerPool& pool, ServerServices& services, AuthThrottle& throttle,
                                                const TlsContext& tls, const ListenerConfig& config);
+// External components (XEP-0114, ComponentStream), in the clear.
+std::unique_ptr<TcpListener> make_component_listener(WorkerPool& pool, ServerServices& services,
+                                                     component::ComponentRegistry& components,
+                                                     const ListenerConfig& config);
 
 // Opens, configures and binds an acceptor on io; throws ConfigError naming the address on failure.
 boost::asio::ip::tcp::acceptor bind_acceptor(boost::asio::io_context& io, const std::string& address, uint16_t port);
