@@ -11,7 +11,9 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
   libcmark-dev libjemalloc-dev libc-ares-dev libgtest-dev libgmock-dev)
 # chromium + node: the browser test (Converse.js driven by playwright-core, which never downloads browsers).
 # go-sendxmpp and python3-aioxmpp: third-party clients the regression tests of issue 10 drive.
-test_pkgs=(python3-slixmpp python3-aiodns python3-aioxmpp go-sendxmpp chromium nodejs)
+# biboumi and ngircd: an IRC gateway as an external component and its IRC server (test_biboumi.py starts
+# both with their own configuration; the packaged services are not started, see policy-rc.d below).
+test_pkgs=(python3-slixmpp python3-aiodns python3-aioxmpp go-sendxmpp chromium nodejs biboumi ngircd)
 bench_pkgs=(prosody ejabberd gnuplot-nox util-linux procps linux-perf)
 
 pkgs=("${build_pkgs[@]}")
