@@ -15,8 +15,10 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
 # prosody, lua-unbound (Prosody's resolver, the one that can be pointed at dnsmasq's port) and ejabberd:
 # the federation peers of test_s2s_prosody.py / test_s2s_ejabberd.py (and the benchmark's anchors). The tests
 # run them in the foreground from their own configs; their system services never start (policy-rc.d below).
+# biboumi and ngircd: an IRC gateway as an external component and its IRC server (test_biboumi.py starts
+# both with their own configuration; the packaged services are not started, see policy-rc.d below).
 test_pkgs=(python3-slixmpp python3-aiodns python3-aioxmpp go-sendxmpp dnsmasq-base chromium nodejs
-  prosody lua-unbound ejabberd)
+  prosody lua-unbound ejabberd biboumi ngircd)
 bench_pkgs=(gnuplot-nox util-linux procps linux-perf)
 
 pkgs=("${build_pkgs[@]}")

@@ -7,6 +7,8 @@
 
 #include <fstream>
 
+#include "core/component/component_registry.hpp"
+#include "core/component/component_stream.hpp"
 #include "core/module/module.hpp"
 #include "core/s2s/s2s_manager.hpp"
 #include "core/stream/auth_throttle.hpp"
@@ -75,6 +77,7 @@ struct Server::Impl {
   std::unique_ptr<net::TlsContext> tls;
   std::unique_ptr<net::S2sNetwork> s2s_network;
   std::unique_ptr<s2s::S2sManager> s2s;
+  component::ComponentRegistry components;
   std::vector<std::unique_ptr<net::Listener>> listeners;
   std::unique_ptr<http::HttpService> http;
   bool running = false;
@@ -88,7 +91,8 @@ struct Server::Impl {
         pool(config.worker_count()),
         router(host_names(config), sessions, pool),
         services{config, router, sessions, pool, *storage, disco, streams, http_routes, credentials, *clock, resumable},
-        throttle(config.limits.auth_failures_before_delay) {}
+        throttle(config.limits.auth_failures_before_delay),
+        components(config, router, pool) {}
 
   static std::unique_ptr<storage::StorageService> open_storage(const Config& config) {
     std::error_code ec;
@@ -127,6 +131,8 @@ Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config)))
       s.pool.sweep_now([reply] { reply->result(); });
     });
   }
+  // After the modules, so that a component's domain taken by a module's service fails here.
+  s.components.install(s.disco);
   s.tls = std::make_unique<net::TlsContext>(s.config);
   s.http = std::make_unique<http::HttpService>(s.pool, s.services, s.throttle, *s.tls, s.bosh_sessions);
   if (federates(s.config)) {
@@ -153,6 +159,16 @@ Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config)))
           s.pool, l, [&s, direct = l.tls == TlsMode::kDirect](net::Worker& worker, boost::asio::ip::tcp::socket socket,
                                                                 std::string peer) {
             s.s2s_network->accept(worker, std::move(socket), std::move(peer), direct, *s.s2s);
+          }));
+    } else if (l.type == "component") {
+      // XEP-0114: in the clear (the customary listener is on loopback).
+      s.listeners.push_back(std::make_unique<net::Listener>(
+          s.pool, l, [&s](net::Worker& worker, boost::asio::ip::tcp::socket socket, std::string peer) {
+            auto conn = std::make_shared<net::TcpTransport>(worker, s.config.limits, std::move(socket),
+                                                            std::move(peer), net::TlsSetup{});
+            conn->set_handler(std::make_unique<component::ComponentStream>(s.config, s.router, s.components, *conn,
+                                                                           SessionRef{worker.index(), conn->id()}));
+            conn->start();
           }));
     } else if (l.type == "http") {
       s.http->add_listener(l);

@@ -58,6 +58,18 @@ TEST(Config, ErrorsNameTheKey) {
       {"[[host]]\nname = \"a.org\"\n[dns]\ntries = 0\n", "dns.tries"},
       {"[[host]]\nname = \"a.org\"\n[dns]\nport = 53\n", "dns.port"},
       {"[[host]]\nname = \"a.org\"\n[s2s]\nca_file = 1\n", "s2s.ca_file"},
+      {"[[host]]\nname = \"a.org\"\n[[component]]\ndomain = \"irc.a.org\"\n", "component[0].secret"},
+      {"[[host]]\nname = \"a.org\"\n[[component]]\ndomain = \"irc.a.org\"\nsecret = \"\"\n", "component[0].secret"},
+      {"[[host]]\nname = \"a.org\"\n[[component]]\ndomain = \"a.org\"\nsecret = \"s\"\n", "component[0].domain"},
+      {"[[host]]\nname = \"a.org\"\n[[component]]\ndomain = \"not a domain\"\nsecret = \"s\"\n", "component[0].domain"},
+      {"[[host]]\nname = \"a.org\"\n[[component]]\nsecret = \"s\"\n", "component[0].domain"},
+      {"[[host]]\nname = \"a.org\"\n[[component]]\ndomain = \"irc.a.org\"\nsecret = \"s\"\n"
+       "[[component]]\ndomain = \"IRC.a.org\"\nsecret = \"t\"\n",
+       "component[1].domain"},
+      {"[[host]]\nname = \"a.org\"\n[[component]]\ndomain = \"irc.a.org\"\nsecret = \"s\"\nport = 5347\n", "component[0].port"},
+      {"[[host]]\nname = \"a.org\"\n[component]\ndomain = \"irc.a.org\"\n", "component"},
+      {"[[host]]\nname = \"a.org\"\n[[listener]]\ntype = \"component\"\nport = 5347\ntls = \"direct\"\n", "listener[0].tls"},
+      {"[[host]]\nname = \"a.org\"\n[[listener]]\ntype = \"gateway\"\nport = 5347\n", "listener[0].type"},
   };
   for (const auto& [text, key] : cases) {
     try {
@@ -67,6 +79,33 @@ TEST(Config, ErrorsNameTheKey) {
       EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what() << " should name " << key;
     }
   }
+}
+
+// XEP-0114 external components.
+const char* kComponent =
+    "[[host]]\nname = \"shakespeare.lit\"\n"
+    "[[component]]\ndomain = \"Plays.shakespeare.lit\"\nsecret = \"test\"\nname = \"The plays\"\n";
+
+TEST(Config, ComponentsAndTheirListener) {
+  Config c = load_config_text(kComponent, "t");
+  ASSERT_EQ(c.components.size(), 1u);
+  EXPECT_EQ(c.components[0].domain, "plays.shakespeare.lit");
+  EXPECT_EQ(c.components[0].secret, "test");
+  EXPECT_EQ(c.components[0].name, "The plays");
+  EXPECT_EQ(c.find_component("plays.shakespeare.lit"), &c.components[0]);
+  // No component listener given: loopback, port 5347.
+  ASSERT_EQ(c.listeners.size(), 1u);
+  EXPECT_EQ(c.listeners[0].type, "component");
+  EXPECT_EQ(c.listeners[0].address, "127.0.0.1");
+  EXPECT_EQ(c.listeners[0].port, 5347);
+  EXPECT_EQ(c.listeners[0].tls, TlsMode::kNone);
+  // One given: that one only.
+  Config d = load_config_text(std::string(kComponent) + "[[listener]]\ntype = \"component\"\naddress = \"::1\"\nport = 15347\n", "t");
+  ASSERT_EQ(d.listeners.size(), 1u);
+  EXPECT_EQ(d.listeners[0].port, 15347);
+  EXPECT_EQ(d.listeners[0].tls, TlsMode::kNone);
+  // No components: no component listener.
+  EXPECT_TRUE(load_config_text("[[host]]\nname = \"a.org\"\n", "t").listeners.empty());
 }
 
 TEST(Config, DnsServersAndDefaults) {

@@ -101,6 +101,12 @@ const HostConfig* Config::find_host(std::string_view name) const {
   return nullptr;
 }
 
+const ComponentConfig* Config::find_component(std::string_view domain) const {
+  for (const auto& c : components)
+    if (c.domain == domain) return &c;
+  return nullptr;
+}
+
 std::string Config::database_path() const { return sqlite_path.empty() ? data_dir + "/causerie.db" : sqlite_path; }
 
 unsigned Config::worker_count() const {
@@ -158,6 +164,14 @@ std::vector<std::string> get_strings(const toml::node_view<const toml::node>& n,
     out.push_back(*s);
   }
   return out;
+}
+
+// A domain name, prepared as JIDs are (RFC 7622 §3.2).
+std::string get_domain(const toml::node_view<const toml::node>& n, const std::string& key) {
+  std::string name = get<std::string>(n, key, "");
+  auto prepped = prep_domainpart(name);
+  if (name.empty() || !prepped) bad(key, "'" + name + "' is not a valid domain name");
+  return *prepped;
 }
 
 void check_known(const toml::table& t, const std::string& where, std::initializer_list<std::string_view> keys) {
@@ -263,11 +277,35 @@ void parse_dns(const toml::node_view<const toml::node>& dns, Config& c) {
   c.dns.tries = static_cast<unsigned>(tries);
 }
 
+void parse_components(const toml::node_view<const toml::node>& node, Config& c) {
+  if (!node) return;
+  const toml::array* list = node.as_array();
+  if (!list) bad("component", "expected [[component]] tables");
+  for (size_t i = 0; i < list->size(); ++i) {
+    std::string where = "component[" + std::to_string(i) + "]";
+    const toml::table* t = list->get(i)->as_table();
+    if (!t) bad(where, "expected a table");
+    check_known(*t, where, {"domain", "secret", "name"});
+    ComponentConfig cc;
+    cc.domain = get_domain((*t)["domain"], where + ".domain");
+    if (c.find_host(cc.domain)) bad(where + ".domain", "'" + cc.domain + "' is a [[host]]; a component needs a domain of its own");
+    if (c.find_component(cc.domain)) bad(where + ".domain", "component '" + cc.domain + "' is listed twice");
+    cc.secret = get<std::string>((*t)["secret"], where + ".secret", "");
+    if (cc.secret.empty()) bad(where + ".secret", "required: the password the component authenticates with");
+    cc.name = get<std::string>((*t)["name"], where + ".name", "");
+    c.components.push_back(std::move(cc));
+  }
+  bool has_listener = false;
+  for (const auto& l : c.listeners) has_listener = has_listener || l.type == "component";
+  if (!c.components.empty() && !has_listener)
+    c.listeners.push_back(ListenerConfig{"component", kDefaultComponentAddress, kDefaultComponentPort, TlsMode::kNone});
+}
+
 Config parse(const toml::table& root, const std::string& source) {
   Config c;
   c.source = source;
-  check_known(root, "", {"server", "tls", "c2s", "testing", "s2s", "dns", "limits", "storage", "http", "host", "listener",
-                         "modules"});
+  check_known(root, "", {"server", "tls", "c2s", "testing", "s2s", "dns", "limits", "storage", "http", "host",
+                         "listener", "component", "modules"});
   auto server = root["server"];
   if (auto* t = server.as_table())
     check_known(*t, "server", {"data_dir", "log_level", "workers", "scram_iterations", "hide_os_version"});
@@ -348,10 +386,7 @@ Config parse(const toml::table& root, const std::string& source) {
     if (!h) bad(where, "expected a table");
     check_known(*h, where, {"name", "registration", "certificate", "key", "contact", "admins"});
     HostConfig hc;
-    std::string name = get<std::string>((*h)["name"], where + ".name", "");
-    auto prepped = prep_domainpart(name);
-    if (name.empty() || !prepped) bad(where + ".name", "'" + name + "' is not a valid domain name");
-    hc.name = *prepped;
+    hc.name = get_domain((*h)["name"], where + ".name");
     if (c.find_host(hc.name)) bad(where + ".name", "host '" + hc.name + "' is listed twice");
     // XEP-0479 advises against open registration: only the embedded localhost default opens it.
     std::string reg = get<std::string>((*h)["registration"], where + ".registration", "closed");
@@ -385,20 +420,24 @@ Config parse(const toml::table& root, const std::string& source) {
       check_known(*l, where, {"type", "address", "port", "tls"});
       ListenerConfig lc;
       lc.type = get<std::string>((*l)["type"], where + ".type", "c2s");
-      if (lc.type != "c2s" && lc.type != "s2s" && lc.type != "http") bad(where + ".type", "expected \"c2s\", \"s2s\" or \"http\"");
+      if (lc.type != "c2s" && lc.type != "s2s" && lc.type != "http" && lc.type != "component")
+        bad(where + ".type", "expected \"c2s\", \"s2s\", \"http\" or \"component\"");
       lc.address = get<std::string>((*l)["address"], where + ".address", "127.0.0.1");
       int64_t port = get<int64_t>((*l)["port"], where + ".port", 0);
       if (port < 1 || port > 65535) bad(where + ".port", "expected 1 to 65535");
       lc.port = static_cast<uint16_t>(port);
-      std::string mode = get<std::string>((*l)["tls"], where + ".tls", lc.type == "http" ? "none" : "starttls");
+      std::string mode = get<std::string>((*l)["tls"], where + ".tls", lc.type == "http" || lc.type == "component" ? "none" : "starttls");
       if (mode == "none") lc.tls = TlsMode::kNone;
       else if (mode == "starttls") lc.tls = TlsMode::kStartTls;
       else if (mode == "direct") lc.tls = TlsMode::kDirect;
       else bad(where + ".tls", "expected \"none\", \"starttls\" or \"direct\"");
       if (lc.type == "http" && lc.tls == TlsMode::kStartTls) bad(where + ".tls", "http listeners are \"none\" or \"direct\"");
+      // XEP-0114 streams have no features, so no STARTTLS; components are meant to run on the same machine.
+      if (lc.type == "component" && lc.tls != TlsMode::kNone) bad(where + ".tls", "component listeners are \"none\"");
       c.listeners.push_back(lc);
     }
   }
+  parse_components(root["component"], c);
   c.raw = std::make_shared<TomlRaw>(root);
   return c;
 }

@@ -37,7 +37,7 @@ struct HostConfig {
 enum class TlsMode { kNone, kStartTls, kDirect };
 
 struct ListenerConfig {
-  std::string type = "c2s";  // c2s | s2s | http
+  std::string type = "c2s";  // c2s | s2s | http | component
   std::string address = "127.0.0.1";
   uint16_t port = 0;
   TlsMode tls = TlsMode::kStartTls;
@@ -117,6 +117,19 @@ struct S2sConfig {
   bool insecure_allowed(std::string_view domain) const;
 };
 
+// An external component (XEP-0114, [[component]]): a process that connects to a component listener,
+// authenticates with the shared secret and then serves every JID of its domain (a gateway, XEP-0100).
+struct ComponentConfig {
+  std::string domain;  // prepared domainpart, not one of the hosts
+  std::string secret;
+  std::string name;    // shown in the parent host's disco#items; empty: none
+};
+
+// Where a component listener listens when components are configured and no [[listener]] of type
+// "component" is given: loopback, XEP-0114's customary port.
+inline constexpr const char* kDefaultComponentAddress = "127.0.0.1";
+inline constexpr uint16_t kDefaultComponentPort = 5347;
+
 // Access to a module's own section ([modules.<name>] or any dotted path), for keys the core does not know.
 class RawConfig {
  public:
@@ -150,6 +163,7 @@ struct Config {
   unsigned sqlite_cache_kb = 256;
   std::vector<HostConfig> hosts;
   std::vector<ListenerConfig> listeners;
+  std::vector<ComponentConfig> components;
   LimitsConfig limits;
   HttpConfig http;
   DnsConfig dns;
@@ -157,6 +171,7 @@ struct Config {
   std::shared_ptr<const RawConfig> raw;
 
   const HostConfig* find_host(std::string_view name) const;
+  const ComponentConfig* find_component(std::string_view domain) const;
   std::string database_path() const;
   unsigned worker_count() const;
 };

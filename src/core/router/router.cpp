@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/config/config.hpp"
 #include "core/router/routing_rules.hpp"
 
 namespace causerie {
@@ -22,7 +23,11 @@ void Router::add_session_hook(SessionHook point, SessionHookFn fn) {
 }
 
 void Router::add_service(std::string domain, ServiceHandler handler) {
-  services_[std::move(domain)] = std::move(handler);
+  // Two services on one domain (a component named like the MUC service, two pubsub names alike) would
+  // leave one of them unreachable: a configuration error, said at startup.
+  if (is_local_host(domain)) throw ConfigError("'" + domain + "' is a host; it cannot also be a service");
+  if (!services_.try_emplace(domain, std::move(handler)).second)
+    throw ConfigError("two services are configured on the domain '" + domain + "'");
 }
 
 bool Router::is_local_host(std::string_view domain) const {

@@ -70,6 +70,8 @@ class Router {
   void add_delivery_filter(DeliveryFilterFn fn) { delivery_filters_.push_back(std::move(fn)); }
   IqTable& server_iq() { return server_iq_; }    // iq to a local domain
   IqTable& account_iq() { return account_iq_; }  // iq to a local account's bare JID, or with no 'to'
+  // Every stanza to `domain` or a JID under it goes to `handler`. Throws ConfigError for a domain that is
+  // a host or already a service.
   void add_service(std::string domain, ServiceHandler handler);
   void set_remote_handler(RemoteHandler handler) { remote_ = std::move(handler); }
 

@@ -33,10 +33,10 @@ xml::Element presence_of_type(const char* type) {
 
 HookResult ImModule::outbound_subscription(StanzaEvent& ev, SubType type) {
   Stanza& st = ev.stanza;
-  if (st.to().empty() || !st.to().has_localpart()) {
-    // Subscribing to a server or service: nothing to track in the roster, just route it.
-    return HookResult::kContinue;
-  }
+  if (st.to().empty()) return HookResult::kContinue;
+  // A domain JID is a contact like any other (RFC 6121 §2.1.2.3: an item is any JID): a gateway
+  // (XEP-0100 §4.1.1) subscribes to its user's presence and the user to the gateway's, and both states
+  // must be in the roster for the user's presence to reach it.
   // §3.1.2: the server stamps the bare JID, and subscriptions are between bare JIDs.
   Jid user = st.from().bare();
   Jid contact = st.to().bare();
