@@ -56,11 +56,20 @@ async def test_direct_tls_first_contact(bed):
     a_jid, a_pw = a_env.user("talice")
     bob = await b_env.connect(b_jid + "/r", b_pw, PLUGINS)
     alice = await a_env.connect(a_jid + "/r", a_pw, PLUGINS)
-    mark = bed.servers[A].log_mark()
+    mark, mark_b = bed.servers[A].log_mark(), bed.servers[B].log_mark()
     bob.send_message(mto=alice.boundjid, mbody="over direct TLS", mtype="chat")
     await alice.next_message(lambda m: m["body"] == "over direct TLS", timeout=20)
-    line = await bed.servers[A].wait_log(f"s2s incoming {B} -> {A}", since=mark)
-    check("(direct TLS)" in line.splitlines()[-1], f"the link came over direct TLS: {line.splitlines()[-1]}")
+    line = (await bed.servers[A].wait_log(f"s2s incoming {B} -> {A}", since=mark)).splitlines()[-1]
+    check("(direct TLS)" in line, f"the link came over direct TLS: {line}")
+    check("authenticated by SASL EXTERNAL" in line, f"b.test proved itself with its certificate (XEP-0178): {line}")
+    out = (await bed.servers[B].wait_log(f"s2s outgoing {B} -> {A}", since=mark_b)).splitlines()[-1]
+    check("authenticated by SASL EXTERNAL" in out and "bidirectional" in out, f"XEP-0178 and XEP-0288: {out}")
+    # Alice's answer takes the same stream back (XEP-0288): a.test opens no connection of its own. The
+    # stream announced itself to a.test's link before it carried Bob's message, so before this answer.
+    mark = bed.servers[A].log_mark()
+    alice.send_message(mto=bob.boundjid, mbody="back the same way", mtype="chat")
+    await bob.next_message(lambda m: m["body"] == "back the same way", timeout=20)
+    check(f"s2s outgoing {A} -> {B}" not in bed.servers[A].log_since(mark), "no second connection for the answer")
 
 
 async def test_subscription_presence_and_chat_both_ways(bed):
