@@ -15,12 +15,11 @@
 #include <fstream>
 
 #include "app/server.hpp"
+#include "cli/check_command.hpp"
 #include "cli/pie_import.hpp"
 #include "core/accounts/accounts.hpp"
 #include "core/config/config.hpp"
 #include "core/jid/jid.hpp"
-#include "net/listener.hpp"
-#include "net/tls_context.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 
 namespace causerie {
@@ -97,58 +96,6 @@ int cmd_run(const std::string& config_path) {
   return 0;
 }
 
-int cmd_check(const std::string& config_path) {
-  Config c = load(config_path);
-  std::cout << "config " << c.source << ": ok (" << c.hosts.size() << " host(s), " << c.listeners.size()
-            << " listener(s))\n";
-  bool ok = true;
-  std::error_code ec;
-  std::filesystem::create_directories(c.data_dir, ec);
-  if (ec || access(c.data_dir.c_str(), W_OK) != 0) {
-    std::cerr << "causerie: error: data directory " << c.data_dir << " is not writable\n";
-    ok = false;
-  } else {
-    std::cout << "data directory " << c.data_dir << ": ok\n";
-  }
-  for (const auto& h : c.hosts) {
-    std::string cert = h.certificate.empty() ? c.certificate : h.certificate;
-    std::string key = h.certificate.empty() ? c.key : h.key;
-    if (cert.empty()) {
-      std::cout << "certificate for " << h.name << ": self-signed, generated at first start in " << c.data_dir
-                << "/certs\n";
-      continue;
-    }
-    try {
-      auto info = net::inspect_certificate(cert, key);
-      bool covers = false;
-      for (const auto& n : info.dns_names) covers = covers || dns_name_matches(n, h.name);
-      if (!covers) {
-        std::cerr << "causerie: error: certificate " << cert << " does not name host " << h.name << "\n";
-        ok = false;
-      } else if (info.days_left < 0) {
-        std::cerr << "causerie: error: certificate " << cert << " expired " << -info.days_left << " days ago\n";
-        ok = false;
-      } else {
-        std::cout << "certificate for " << h.name << ": ok (" << cert << ", expires in " << info.days_left << " days)\n";
-      }
-    } catch (const ConfigError& e) {
-      std::cerr << "causerie: error: " << e.what() << "\n";
-      ok = false;
-    }
-  }
-  boost::asio::io_context io;
-  for (const auto& l : c.listeners) {
-    try {
-      auto acc = net::bind_acceptor(io, l.address, l.port);
-      std::cout << "port " << l.address << ":" << l.port << " (" << l.type << "): free\n";
-    } catch (const ConfigError& e) {
-      std::cerr << "causerie: error: " << e.what() << "\n";
-      ok = false;
-    }
-  }
-  return ok ? 0 : 1;
-}
-
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -181,8 +128,23 @@ int run_cli(int argc, char** argv) {
   list->add_option("host", host, "host name")->required();
   list->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
 
-  auto* check = app.add_subcommand("check", "Check a configuration: syntax, certificates, ports");
+  auto* check = app.add_subcommand(
+      "check", "Check a configuration: syntax, data directory, free ports, and for each host its certificate "
+               "and DNS records");
   check->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  check->footer(
+      "Each finding is one line: OK, WARN or ERROR, then the host or item, then what was found.\n"
+      "ERROR (exit status 1): a configuration that cannot run (data directory, a port in use, an unreadable\n"
+      "  s2s.ca_file); a certificate that does not name its host, is expired or not yet valid, or whose key\n"
+      "  does not match; and for public domain names: a certificate chain that does not verify, service\n"
+      "  domains (conference., pubsub.) the certificate does not name while federating, and DNS records\n"
+      "  that lead nowhere: no SRV record and no usable fallback, a target without A/AAAA, a '.' target for a\n"
+      "  service this server offers, a port no listener of that kind serves, loopback addresses.\n"
+      "WARN (exit status 0): what works but deserves a look: a missing SRV record where the fallback works,\n"
+      "  no direct-TLS record, addresses that are not this machine's (right only behind a NAT), a certificate\n"
+      "  ending within 14 days, a key readable by every user, a lookup that failed; and every problem of a\n"
+      "  special-use name (localhost, .test, .example, .invalid, .local, example.org...), whose DNS is not\n"
+      "  looked up at all unless [dns] servers is set.");
 
   app.add_subcommand("version", "Print the version");
 
@@ -200,7 +162,7 @@ int run_cli(int argc, char** argv) {
       return 0;
     }
     if (app.got_subcommand("run")) return cmd_run(config_path);
-    if (app.got_subcommand("check")) return cmd_check(config_path);
+    if (app.got_subcommand("check")) return check::run_check(load(config_path));
     Config c = load(config_path);
     spdlog::set_level(spdlog::level::warn);
     if (add->parsed()) {

@@ -94,7 +94,7 @@ struct DnsResolver::Impl : std::enable_shared_from_this<Impl> {
     for (auto& [fd, w] : watches_) w->descriptor.release();
   }
 
-  void init(const DnsConfig& config) {
+  void init(const DnsConfig& config, HostsFile hosts) {
     static std::once_flag once;
     std::call_once(once, [] { ares_library_init(ARES_LIB_INIT_ALL); });
     ares_options opts{};
@@ -110,6 +110,11 @@ struct DnsResolver::Impl : std::enable_shared_from_this<Impl> {
     opts.ednspsz = 1232;
     int mask =
         ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;
+    char dns_only[] = "b";  // c-ares lookup order: "b" is DNS ("bind"), "f" the hosts file
+    if (hosts == HostsFile::kIgnore) {
+      opts.lookups = dns_only;
+      mask |= ARES_OPT_LOOKUPS;
+    }
     int rc = ares_init_options(&channel_, &opts, mask);
     if (rc != ARES_SUCCESS) throw ConfigError(std::string("DNS resolver: ") + ares_strerror(rc));
     if (config.servers.empty()) return;
@@ -267,8 +272,9 @@ struct DnsResolver::Impl : std::enable_shared_from_this<Impl> {
   bool destroying_ = false;
 };
 
-DnsResolver::DnsResolver(asio::io_context& io, const DnsConfig& config) : impl_(std::make_shared<Impl>(io)) {
-  impl_->init(config);
+DnsResolver::DnsResolver(asio::io_context& io, const DnsConfig& config, HostsFile hosts)
+    : impl_(std::make_shared<Impl>(io)) {
+  impl_->init(config, hosts);
 }
 
 DnsResolver::~DnsResolver() = default;

@@ -51,10 +51,14 @@ using SrvResult = tl::expected<std::vector<SrvRecord>, DnsError>;
 // (RFC 6724 destination address selection, as c-ares sorts them).
 using AddressResult = tl::expected<std::vector<std::string>, DnsError>;
 
+// Where addresses come from: DNS after /etc/hosts (as connecting to a server should), or DNS alone (as
+// other machines see a name: `causerie check`, where a local hosts entry would hide a wrong record).
+enum class HostsFile { kConsult, kIgnore };
+
 class DnsResolver {
  public:
   // Throws ConfigError when c-ares cannot start (e.g. no usable resolv.conf and no servers).
-  DnsResolver(boost::asio::io_context& io, const DnsConfig& config);
+  DnsResolver(boost::asio::io_context& io, const DnsConfig& config, HostsFile hosts = HostsFile::kConsult);
   ~DnsResolver();
   DnsResolver(const DnsResolver&) = delete;
   DnsResolver& operator=(const DnsResolver&) = delete;
@@ -64,7 +68,8 @@ class DnsResolver {
   // Both server-to-server services at once, _xmpps-server (XEP-0368) and _xmpp-server; one callback
   // when both answers are in.
   void resolve_s2s_srv(std::string_view domain, std::function<void(SrvResult xmpps, SrvResult xmpp)> done);
-  // A and AAAA records of a host (also /etc/hosts; an IP literal resolves to itself).
+  // A and AAAA records of a host (also /etc/hosts unless HostsFile::kIgnore; an IP literal resolves to
+  // itself).
   void resolve_addresses(std::string_view host, std::function<void(AddressResult)> done);
 
  private:

@@ -124,13 +124,7 @@ TlsContext::TlsContext(const Config& config) {
     for (const auto& n : e.names) e.ascii_names.push_back(domain_to_ascii(n).value_or(n));
   }
 
-  // Trust anchors for peer certificates: the system's store, plus a private CA when configured.
-  trust_ = X509_STORE_new();
-  if (!trust_) throw ConfigError("TLS: " + openssl_error());
-  X509_STORE_set_default_paths(trust_);
-  ERR_clear_error();  // a system without a default CA file is not an error here
-  if (!config.s2s.ca_file.empty() && X509_STORE_load_file(trust_, config.s2s.ca_file.c_str()) != 1)
-    throw ConfigError("s2s.ca_file " + config.s2s.ca_file + ": " + openssl_error());
+  trust_ = new_trust_store(config.s2s);
   client_ctx_ = new_profiled_ctx(TLS_client_method());
   // No client-side session cache: every outgoing handshake is full, so verify_peer() always has the chain.
   SSL_CTX_set_session_cache_mode(client_ctx_, SSL_SESS_CACHE_OFF);
@@ -241,6 +235,19 @@ std::pair<std::string, std::string> TlsContext::files_for(const std::string& hos
     for (const auto& n : e.names)
       if (n == host) return {e.cert_file, e.key_file};
   return {};
+}
+
+X509_STORE* new_trust_store(const S2sConfig& s2s) {
+  X509_STORE* store = X509_STORE_new();
+  if (!store) throw ConfigError("TLS: " + openssl_error());
+  X509_STORE_set_default_paths(store);
+  ERR_clear_error();  // a system without a default CA file is not an error here
+  if (!s2s.ca_file.empty() && X509_STORE_load_file(store, s2s.ca_file.c_str()) != 1) {
+    std::string why = openssl_error();
+    X509_STORE_free(store);
+    throw ConfigError("s2s.ca_file " + s2s.ca_file + ": " + why);
+  }
+  return store;
 }
 
 void ensure_self_signed(const std::string& cert_file, const std::string& key_file,

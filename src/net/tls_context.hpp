@@ -71,6 +71,10 @@ class TlsContext {
   X509_STORE* trust_ = nullptr;    // system store plus s2s.ca_file
 };
 
+// The trust anchors peer certificates are checked against: the system's store plus [s2s] ca_file (a
+// private CA). Throws ConfigError when ca_file cannot be loaded. Caller owns it (X509_STORE_free).
+X509_STORE* new_trust_store(const S2sConfig& s2s);
+
 // Generates a self-signed EC P-256 certificate for `hosts` (SANs: each host and *.host) unless both
 // files already exist. Throws ConfigError on failure.
 void ensure_self_signed(const std::string& cert_file, const std::string& key_file,

@@ -81,6 +81,14 @@ class Dns:
     def srv(self, service, domain, target, port, priority=0, weight=5):
         self.records.append(f"--srv-host={service}._tcp.{domain},{target},{port},{priority},{weight}")
 
+    def no_service(self, service, domain):
+        """An SRV record whose target is ".": the service is decidedly not available (RFC 2782)."""
+        self.records.append(f"--srv-host={service}._tcp.{domain}")
+
+    def zone(self, domain):
+        """Answer every name under `domain` locally (NXDOMAIN for names without records), as for .test."""
+        self.records.append(f"--local=/{domain}/")
+
     def start(self):
         log = open(os.path.join(self.dir, "dnsmasq.log"), "a")
         self.proc = subprocess.Popen(

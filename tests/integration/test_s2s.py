@@ -56,11 +56,20 @@ async def test_direct_tls_first_contact(bed):
     a_jid, a_pw = a_env.user("talice")
     bob = await b_env.connect(b_jid + "/r", b_pw, PLUGINS)
     alice = await a_env.connect(a_jid + "/r", a_pw, PLUGINS)
-    mark = bed.servers[A].log_mark()
+    mark, mark_b = bed.servers[A].log_mark(), bed.servers[B].log_mark()
     bob.send_message(mto=alice.boundjid, mbody="over direct TLS", mtype="chat")
     await alice.next_message(lambda m: m["body"] == "over direct TLS", timeout=20)
-    line = await bed.servers[A].wait_log(f"s2s incoming {B} -> {A}", since=mark)
-    check("(direct TLS)" in line.splitlines()[-1], f"the link came over direct TLS: {line.splitlines()[-1]}")
+    line = (await bed.servers[A].wait_log(f"s2s incoming {B} -> {A}", since=mark)).splitlines()[-1]
+    check("(direct TLS)" in line, f"the link came over direct TLS: {line}")
+    check("authenticated by SASL EXTERNAL" in line, f"b.test proved itself with its certificate (XEP-0178): {line}")
+    out = (await bed.servers[B].wait_log(f"s2s outgoing {B} -> {A}", since=mark_b)).splitlines()[-1]
+    check("authenticated by SASL EXTERNAL" in out and "bidirectional" in out, f"XEP-0178 and XEP-0288: {out}")
+    # Alice's answer takes the same stream back (XEP-0288): a.test opens no connection of its own. The
+    # stream announced itself to a.test's link before it carried Bob's message, so before this answer.
+    mark = bed.servers[A].log_mark()
+    alice.send_message(mto=bob.boundjid, mbody="back the same way", mtype="chat")
+    await bob.next_message(lambda m: m["body"] == "back the same way", timeout=20)
+    check(f"s2s outgoing {A} -> {B}" not in bed.servers[A].log_since(mark), "no second connection for the answer")
 
 
 async def test_subscription_presence_and_chat_both_ways(bed):
@@ -160,6 +169,19 @@ async def test_pep_notification_and_remote_comment(bed):
     # And she reads the remote post list herself.
     r = await pu.get(alice, bob.boundjid.bare, pu.ps(f"<items node='{pu.MICROBLOG}'/>"), timeout=20)
     check(pu.item_ids(r) == ["p1"], f"remote items: {pu.item_ids(r)}")
+    # Explicit remote subscriptions (XEP-0060 §6.1): Carol on a.test, not Bob's contact, subscribes to his
+    # open microblog (PEP) and to the comments node (b.test's pubsub service); both notify her across servers.
+    carol = await pu.connect(a_env, "pcarol")
+    for to, node in ((bob.boundjid.bare, pu.MICROBLOG), (service, comments)):
+        r = await pu.send(carol, to, pu.ps(f"<subscribe node='{node}' jid='{carol.boundjid.bare}'/>"), timeout=20)
+        check(r.find(f"{{{pu.PUBSUB}}}subscription").get("subscription") == "subscribed",
+              f"remote subscription to {node}")
+    entry2 = f"<item id='p2'><entry xmlns='{pu.ATOM}'><title>Encore</title><id>p2</id></entry></item>"
+    await pu.send(bob, None, pu.ps(f"<publish node='{pu.MICROBLOG}'>{entry2}</publish>"))
+    await pu.next_event(carol, pu.is_event("item", pu.MICROBLOG, "p2"), timeout=20)
+    await pu.send(bob, service, pu.ps(f"<publish node='{comments}'><item id='c2'><entry xmlns='{pu.ATOM}'>"
+                                      f"<title>Merci</title></entry></item></publish>"))
+    await pu.next_event(carol, pu.is_event("item", comments, "c2"), timeout=20)
 
 
 async def test_dialback_where_certificates_do_not_verify(bed):

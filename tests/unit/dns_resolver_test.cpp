@@ -4,7 +4,9 @@
 
 #include <arpa/inet.h>
 
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -295,6 +297,33 @@ TEST_F(DnsResolverTest, InternationalDomainsAreAskedInALabelsAndLiteralsResolveT
   ASSERT_FALSE(*bad);
   EXPECT_EQ(bad->error(), DnsError::kBadName);
   for (const auto& [name, type] : dns_.queries) EXPECT_NE(name, "not a domain");
+}
+
+TEST_F(DnsResolverTest, IgnoringTheHostsFileAsksTheServer) {
+  // `causerie check` judges what other machines see: a name of /etc/hosts must come from DNS there. Any
+  // name of this machine's /etc/hosts will do but "localhost", which c-ares never asks DNS about.
+  std::string name, hosts_address;
+  std::ifstream hosts("/etc/hosts");
+  for (std::string line; name.empty() && std::getline(hosts, line);) {
+    std::istringstream words(line.substr(0, line.find('#')));
+    std::string address, n;
+    words >> address;
+    if (address.find('.') == std::string::npos) continue;  // IPv4 entries only
+    while (name.empty() && words >> n)
+      if (n.find("localhost") == std::string::npos) name = n, hosts_address = address;
+  }
+  if (name.empty()) GTEST_SKIP() << "/etc/hosts names nothing but localhost";
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  dns_.zone[name].a = {"192.0.2.53"};
+  DnsResolver dns_only(io_, config_, HostsFile::kIgnore);
+  std::optional<AddressResult> from_dns, from_hosts;
+  dns_only.resolve_addresses(name, [&](AddressResult r) { from_dns = std::move(r); });
+  resolver_->resolve_addresses(name, [&](AddressResult r) { from_hosts = std::move(r); });
+  run_until([&] { return from_dns && from_hosts; });
+  ASSERT_TRUE(*from_dns) << to_string(from_dns->error());
+  EXPECT_EQ(**from_dns, (std::vector<std::string>{"192.0.2.53"}));
+  ASSERT_TRUE(*from_hosts) << to_string(from_hosts->error());
+  EXPECT_EQ(**from_hosts, (std::vector<std::string>{hosts_address}));
 }
 
 TEST_F(DnsResolverTest, DestroyingTheResolverDropsPendingCallbacks) {

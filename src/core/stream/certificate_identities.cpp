@@ -50,11 +50,11 @@ bool dns_name_matches(std::string_view pattern_in, std::string_view host_in) {
   return dot != std::string::npos && dot > 0 && std::string_view(host).substr(dot) == suffix;
 }
 
-bool CertificateIdentities::identifies_server(std::string_view domain) const {
+std::optional<std::string> CertificateIdentities::server_identity(std::string_view domain) const {
   auto ascii = domain_to_ascii(domain);
-  if (!ascii) return false;
+  if (!ascii) return std::nullopt;
   for (const auto& id : dns_ids)
-    if (dns_name_matches(id, *ascii)) return true;
+    if (dns_name_matches(id, *ascii)) return "DNS-ID " + id;
   // RFC 9525 §6.5: an SRV-ID's service is matched case-insensitively, its name like a DNS-ID. Only
   // "_xmpp-server" names a server to servers (RFC 6120 §13.7.1.2.1); XEP-0368 §3 rule 4 keeps the same
   // check for direct TLS.
@@ -62,21 +62,21 @@ bool CertificateIdentities::identifies_server(std::string_view domain) const {
     size_t dot = id.find('.');
     if (dot != std::string::npos && lower_ascii(id.substr(0, dot)) == "_xmpp-server" &&
         dns_name_matches(std::string_view(id).substr(dot + 1), *ascii))
-      return true;
+      return "SRV-ID " + id;
   }
   auto prepared = prep_domainpart(domain);
   if (prepared) {
     for (const auto& addr : xmpp_addrs) {
       auto jid = Jid::parse(addr);
-      if (jid && jid->is_domain() && jid->is_bare() && jid->domainpart() == *prepared) return true;
+      if (jid && jid->is_domain() && jid->is_bare() && jid->domainpart() == *prepared) return "XmppAddr " + addr;
     }
   }
   // RFC 6125 §6.4.4: CN only as a last resort, when no other identifier type is presented.
   if (dns_ids.empty() && srv_ids.empty() && xmpp_addrs.empty() && uri_ids.empty()) {
     for (const auto& cn : common_names)
-      if (dns_name_matches(cn, *ascii)) return true;
+      if (dns_name_matches(cn, *ascii)) return "CN " + cn;
   }
-  return false;
+  return std::nullopt;
 }
 
 CertificateIdentities certificate_identities(X509* cert) {

@@ -15,6 +15,7 @@
 //    SAN-less certificates peers still present.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,7 +33,10 @@ struct CertificateIdentities {
 
   // Whether these names identify the XMPP server of `domain` (a prepared domainpart, Unicode or ASCII):
   // a DNS-ID, an "_xmpp-server" SRV-ID, an XmppAddr, or (see above) a CN.
-  bool identifies_server(std::string_view domain) const;
+  bool identifies_server(std::string_view domain) const { return server_identity(domain).has_value(); }
+  // The identifier that does it, for people to read ("DNS-ID *.example.com", "SRV-ID
+  // _xmpp-server.example.com", "XmppAddr example.com", "CN example.com"); nothing when none does.
+  std::optional<std::string> server_identity(std::string_view domain) const;
 };
 
 CertificateIdentities certificate_identities(X509* cert);
