@@ -21,6 +21,7 @@
 #include "core/jid/jid.hpp"
 #include "net/listener.hpp"
 #include "net/tls_context.hpp"
+#include "storage/account_store.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 
 namespace causerie {

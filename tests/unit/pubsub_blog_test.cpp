@@ -15,6 +15,7 @@
 #include "core/xml/serializer.hpp"
 #include "modules/pubsub/blog_pages.hpp"
 #include "modules/pubsub/pubsub_module.hpp"
+#include "storage/account_store.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 
 using namespace causerie;

@@ -16,9 +16,12 @@
 #include "core/module/stream_extensions.hpp"
 #include "core/router/router.hpp"
 #include "http/http_routes.hpp"
-#include "storage/storage_service.hpp"
 
 namespace causerie {
+
+namespace storage {
+class StorageService;  // storage/storage_service.hpp: included by the modules that submit jobs
+}
 
 // Everything the server shares between modules; built once in app/server.cpp.
 struct ServerServices {
