@@ -15,7 +15,7 @@
 #include "core/module/disco_registry.hpp"
 #include "core/module/stream_extensions.hpp"
 #include "core/router/router.hpp"
-#include "http/http_routes.hpp"
+#include "core/web/routes.hpp"
 
 namespace causerie {
 
@@ -32,7 +32,7 @@ struct ServerServices {
   storage::StorageService& storage;
   DiscoRegistry& disco;
   StreamExtensions& streams;
-  http::Routes& http;
+  web::Routes& http;
   CredentialCache& credentials;
 };
 
@@ -51,7 +51,7 @@ class ModuleContext {
   storage::StorageService& storage() { return s_.storage; }
   DiscoRegistry& disco() { return s_.disco; }
   StreamExtensions& streams() { return s_.streams; }
-  http::Routes& http() { return s_.http; }
+  web::Routes& http() { return s_.http; }
   CredentialCache& credentials() { return s_.credentials; }
 
   void on_iq(IqScope scope, bool set, std::string ns, IqHandler h, std::string element = {}) {
@@ -64,7 +64,7 @@ class ModuleContext {
   void add_service(std::string domain, ServiceHandler h) { s_.router.add_service(std::move(domain), std::move(h)); }
   void add_stream_feature(FeatureStage stage, FeatureFn fn) { s_.streams.add_feature(stage, std::move(fn)); }
   void on_nonza(std::string ns, NonzaHandler h) { s_.streams.add_nonza_handler(std::move(ns), std::move(h)); }
-  void on_http(std::string method, std::string path_prefix, http::Handler h) {
+  void on_http(std::string method, std::string path_prefix, web::Handler h) {
     s_.http.add(std::move(method), std::move(path_prefix), std::move(h));
   }
   size_t allocate_session_slot() { return s_.streams.allocate_slot(); }
