@@ -68,7 +68,7 @@ struct Server::Impl {
   Router router;
   DiscoRegistry disco;
   StreamExtensions streams;
-  http::Routes http_routes;
+  web::Routes http_routes;
   CredentialCache credentials;
   ServerServices services;
   AuthThrottle throttle;

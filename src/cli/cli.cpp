@@ -20,6 +20,7 @@
 #include "core/accounts/accounts.hpp"
 #include "core/config/config.hpp"
 #include "core/jid/jid.hpp"
+#include "storage/account_store.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 
 namespace causerie {

@@ -11,6 +11,8 @@
 #include "core/jid/jid.hpp"
 #include "core/util/encoding.hpp"
 #include "core/xml/namespaces.hpp"
+#include "storage/account_store.hpp"
+#include "storage/roster_store.hpp"
 
 namespace causerie {
 

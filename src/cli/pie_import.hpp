@@ -15,6 +15,8 @@
 #include <tl/expected.hpp>
 
 #include "core/xml/element.hpp"
+#include "storage/account_store.hpp"
+#include "storage/roster_store.hpp"
 #include "storage/storage.hpp"
 
 namespace causerie {

@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/stream/c2s_stream.hpp"
+#include "core/web/routes.hpp"
 #include "core/xml/namespaces.hpp"
 #include "http/bosh_registry.hpp"
 #include "http/bosh_session.hpp"
@@ -158,7 +159,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream
       }
       std::string_view target = sv(req.target());
       std::string_view raw_path = target.substr(0, target.find('?'));
-      std::string path = percent_decode(raw_path, false);
+      std::string path = web::percent_decode(raw_path, false);
       if (path == cfg_.websocket_path && websocket::is_upgrade(req)) {
         co_await upgrade(self, parser.release());
         co_return;  // the stream now belongs to the WebSocket session
@@ -199,12 +200,12 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream
     }
     // Everything else: the modules' routes (blog pages, uploads, …).
     std::string method(get ? std::string_view("GET") : sv(req.method_string()));
-    const Handler* handler = svc_.services.http.find(method, path);
+    const web::Handler* handler = svc_.services.http.find(method, path);
     if (!handler) {
       if (svc_.services.http.has_path(path)) co_return Reply::make(405, "method not allowed\n");
       co_return Reply::make(404, "not found\n");
     }
-    Request r;
+    web::Request r;
     r.method = method;
     r.path = path;
     size_t q = target.find('?');
@@ -220,7 +221,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream
     std::string host(req[bhttp::field::host]);
     r.host = host.substr(0, host[0] == '[' ? host.find(']') + 1 : host.find(':'));
     auto pending = std::make_shared<PendingReply>(stream_.get_executor());
-    Respond respond = [pending, w = &worker_](Response res) {
+    web::Respond respond = [pending, w = &worker_](web::Response res) {
       w->post([pending, res = std::move(res)]() mutable {
         if (pending->reply) return;
         Reply reply = Reply::make(res.status, std::move(res.body), std::move(res.content_type));

@@ -1,6 +1,6 @@
 // HttpService: the server's HTTP/1.1 listeners (Boost.Beast), plain and TLS, and what they serve —
 // XMPP over WebSocket (RFC 7395) and over BOSH (XEP-0124/0206), XEP-0156 host-meta, and every route
-// modules registered in http::Routes — with CORS, security headers and limits on each connection.
+// modules registered in web::Routes — with CORS, security headers and limits on each connection.
 //
 // Thread rules: constructed and started at startup; each accepted connection then lives on one worker
 // (round robin), and a WebSocket or BOSH session lives on one worker like a TCP client. This header is

@@ -16,6 +16,8 @@
 
 #include "core/xml/namespaces.hpp"
 #include "modules/all_modules.hpp"
+#include "storage/blocking_store.hpp"
+#include "storage/roster_store.hpp"
 
 namespace causerie::modules {
 

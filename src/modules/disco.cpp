@@ -3,6 +3,8 @@
 #include "core/xml/data_form.hpp"
 #include "core/xml/namespaces.hpp"
 #include "modules/all_modules.hpp"
+#include "storage/account_store.hpp"
+#include "storage/storage_service.hpp"
 
 namespace causerie::modules {
 

@@ -4,6 +4,9 @@
 #include "core/util/time.hpp"
 #include "core/xml/namespaces.hpp"
 #include "modules/all_modules.hpp"
+#include "storage/key_value_store.hpp"
+#include "storage/roster_store.hpp"
+#include "storage/storage_service.hpp"
 
 namespace causerie::modules {
 

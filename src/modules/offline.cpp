@@ -6,6 +6,9 @@
 #include "core/xml/namespaces.hpp"
 #include "core/xml/serializer.hpp"
 #include "modules/all_modules.hpp"
+#include "storage/account_store.hpp"
+#include "storage/offline_store.hpp"
+#include "storage/storage_service.hpp"
 
 namespace causerie::modules {
 

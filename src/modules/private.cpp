@@ -3,6 +3,8 @@
 #include "core/xml/serializer.hpp"
 #include "modules/all_modules.hpp"
 #include "core/xml/fragment.hpp"
+#include "storage/key_value_store.hpp"
+#include "storage/storage_service.hpp"
 
 namespace causerie::modules {
 

@@ -8,6 +8,9 @@
 #include "core/accounts/accounts.hpp"
 #include "core/xml/namespaces.hpp"
 #include "modules/all_modules.hpp"
+#include "storage/account_store.hpp"
+#include "storage/roster_store.hpp"
+#include "storage/storage_service.hpp"
 
 namespace causerie::modules {
 

@@ -4,6 +4,9 @@
 #include "core/xml/stream_parser.hpp"
 #include "modules/all_modules.hpp"
 #include "core/xml/fragment.hpp"
+#include "storage/account_store.hpp"
+#include "storage/key_value_store.hpp"
+#include "storage/storage_service.hpp"
 
 namespace causerie::modules {
 

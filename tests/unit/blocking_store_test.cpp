@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "core/accounts/accounts.hpp"
+#include "storage/account_store.hpp"
+#include "storage/blocking_store.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 
 using namespace causerie;

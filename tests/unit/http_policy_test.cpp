@@ -5,7 +5,6 @@
 #include "core/config/config.hpp"
 #include "core/xml/fragment.hpp"
 #include "http/http_policy.hpp"
-#include "http/http_routes.hpp"
 
 using namespace causerie;
 using namespace causerie::http;
@@ -16,12 +15,6 @@ TEST(HttpPolicy, HeaderTokens) {
       {"xmpp-framing", "xmpp", false}, {"", "xmpp", false},          {"keep-alive, Upgrade", "upgrade", true},
   };
   for (const auto& c : cases) EXPECT_EQ(header_has_token(c.list, c.token), c.has) << c.list << " / " << c.token;
-}
-
-TEST(HttpPolicy, PercentDecode) {
-  EXPECT_EQ(percent_decode("a+b%2Fc%zz"), "a b/c%zz");  // queries: '+' is a space
-  EXPECT_EQ(percent_decode("/blog/a+b%20c", false), "/blog/a+b c");  // paths: '+' is itself
-  EXPECT_EQ(percent_decode("%4"), "%4");
 }
 
 TEST(HttpPolicy, CorsAllowOrigin) {

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "storage/muc_store.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 
 using namespace causerie;

@@ -15,6 +15,7 @@
 #include "core/xml/serializer.hpp"
 #include "modules/pubsub/blog_pages.hpp"
 #include "modules/pubsub/pubsub_module.hpp"
+#include "storage/account_store.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 
 using namespace causerie;
@@ -117,7 +118,7 @@ struct ModuleHarness {
   std::unique_ptr<storage::StorageService> storage;
   DiscoRegistry disco;
   StreamExtensions streams;
-  http::Routes routes;
+  web::Routes routes;
   CredentialCache credentials;
   ManualClock clock;
   SessionDirectory resumable;
@@ -169,18 +170,18 @@ struct ModuleHarness {
     EXPECT_EQ(r.attr("type"), "result") << xml::to_string(r);
   }
 
-  http::Response get(const std::string& path, const std::string& query = {}) {
-    const http::Handler* h = routes.find("GET", path);
+  web::Response get(const std::string& path, const std::string& query = {}) {
+    const web::Handler* h = routes.find("GET", path);
     EXPECT_TRUE(h) << path;
-    http::Request req;
+    web::Request req;
     req.method = "GET";
     req.path = path;
     req.query = query;
     req.host = "blog.example.org";
     req.headers.emplace_back("host", "blog.example.org");
-    std::promise<http::Response> p;
+    std::promise<web::Response> p;
     auto f = p.get_future();
-    (*h)(req, [&p](http::Response r) { p.set_value(std::move(r)); });
+    (*h)(req, [&p](web::Response r) { p.set_value(std::move(r)); });
     EXPECT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
     return f.get();
   }
@@ -198,7 +199,7 @@ TEST(PubsubBlogRoutes, PublicPostsOnlyOnPageAndFeed) {
   h.post("public1", "&lt;script&gt;alert(1)&lt;/script&gt; hello",
          "see [this](javascript:alert(1)) and &lt;img src=x onerror=alert(2)&gt; **now**", "open");
 
-  http::Response page = h.get("/blog/alice@example.org");
+  web::Response page = h.get("/blog/alice@example.org");
   EXPECT_EQ(page.status, 200);
   EXPECT_TRUE(contains(page.content_type, "text/html"));
   EXPECT_TRUE(contains(page.body, "hello")) << page.body;
@@ -211,7 +212,7 @@ TEST(PubsubBlogRoutes, PublicPostsOnlyOnPageAndFeed) {
   for (const auto& [k, v] : page.headers) csp = csp || k == "Content-Security-Policy";
   EXPECT_TRUE(csp);
 
-  http::Response feed = h.get("/blog/alice@example.org/atom.xml");
+  web::Response feed = h.get("/blog/alice@example.org/atom.xml");
   EXPECT_EQ(feed.status, 200);
   EXPECT_TRUE(contains(feed.content_type, "application/atom+xml"));
   auto doc = xml::parse_fragment(feed.body.substr(feed.body.find("<feed")));
@@ -234,12 +235,12 @@ TEST(PubsubBlogRoutes, PublicPostsOnlyOnPageAndFeed) {
 TEST(PubsubBlogRoutes, PaginationNewestFirst) {
   ModuleHarness h;
   for (int i = 0; i < 25; ++i) h.post("p" + std::to_string(100 + i), "post " + std::to_string(i), "body", "open");
-  http::Response first = h.get("/blog/alice@example.org");
+  web::Response first = h.get("/blog/alice@example.org");
   EXPECT_TRUE(contains(first.body, "post 24"));
   EXPECT_TRUE(contains(first.body, "post 5"));
   EXPECT_FALSE(contains(first.body, "post 4<"));
   EXPECT_TRUE(contains(first.body, "?after=p105")) << first.body;
-  http::Response second = h.get("/blog/alice@example.org", "after=p105");
+  web::Response second = h.get("/blog/alice@example.org", "after=p105");
   EXPECT_TRUE(contains(second.body, "post 4<"));
   EXPECT_TRUE(contains(second.body, "post 0<"));
   EXPECT_FALSE(contains(second.body, "post 5<"));
@@ -260,7 +261,7 @@ TEST(PubsubBlogRoutes, Communities) {
   h.iq("alice@example.org/pc", "pubsub.example.org",
        "<pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='gardening'><item id='t1'>"
        "<entry xmlns='http://www.w3.org/2005/Atom'><title>Tomatoes</title></entry></item></publish></pubsub>");
-  http::Response page = h.get("/blog/community/gardening@pubsub.example.org");
+  web::Response page = h.get("/blog/community/gardening@pubsub.example.org");
   EXPECT_EQ(page.status, 200);
   EXPECT_TRUE(contains(page.body, "Gardening"));
   EXPECT_TRUE(contains(page.body, "Tomatoes"));

@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "storage/pubsub_store.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
 #include "storage/sqlite/sqlite_pubsub_store.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"

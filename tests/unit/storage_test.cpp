@@ -6,6 +6,10 @@
 #include <future>
 
 #include "core/accounts/accounts.hpp"
+#include "storage/account_store.hpp"
+#include "storage/key_value_store.hpp"
+#include "storage/offline_store.hpp"
+#include "storage/roster_store.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 #include "storage/storage_service.hpp"
 

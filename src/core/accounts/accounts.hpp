@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "storage/storage.hpp"
+#include "storage/account_store.hpp"
 
 namespace causerie {
 

@@ -17,10 +17,14 @@
 #include "core/router/router.hpp"
 #include "core/session/session_directory.hpp"
 #include "core/util/clock.hpp"
-#include "http/http_routes.hpp"
+#include "core/web/routes.hpp"
 #include "storage/storage_service.hpp"
 
 namespace causerie {
+
+namespace storage {
+class StorageService;  // storage/storage_service.hpp: included by the modules that submit jobs
+}
 
 // Everything the server shares between modules; built once in app/server.cpp.
 struct ServerServices {
@@ -31,7 +35,7 @@ struct ServerServices {
   storage::StorageService& storage;
   DiscoRegistry& disco;
   StreamExtensions& streams;
-  http::Routes& http;
+  web::Routes& http;
   CredentialCache& credentials;
   const Clock& clock;
   SessionDirectory& resumable;  // XEP-0198 sessions that may be resumed
@@ -52,7 +56,7 @@ class ModuleContext {
   storage::StorageService& storage() { return s_.storage; }
   DiscoRegistry& disco() { return s_.disco; }
   StreamExtensions& streams() { return s_.streams; }
-  http::Routes& http() { return s_.http; }
+  web::Routes& http() { return s_.http; }
   CredentialCache& credentials() { return s_.credentials; }
   const Clock& clock() const { return s_.clock; }
 
@@ -68,7 +72,7 @@ class ModuleContext {
   void add_service(std::string domain, ServiceHandler h) { s_.router.add_service(std::move(domain), std::move(h)); }
   void add_stream_feature(FeatureStage stage, FeatureFn fn) { s_.streams.add_feature(stage, std::move(fn)); }
   void on_nonza(std::string ns, NonzaHandler h) { s_.streams.add_nonza_handler(std::move(ns), std::move(h)); }
-  void on_http(std::string method, std::string path_prefix, http::Handler h) {
+  void on_http(std::string method, std::string path_prefix, web::Handler h) {
     s_.http.add(std::move(method), std::move(path_prefix), std::move(h));
   }
   size_t allocate_session_slot() { return s_.streams.allocate_slot(); }

@@ -6,6 +6,8 @@
 #include "core/util/encoding.hpp"
 #include "core/xml/namespaces.hpp"
 #include "core/xml/serializer.hpp"
+#include "storage/account_store.hpp"
+#include "storage/storage_service.hpp"
 
 namespace causerie {
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string_view>
 
-#include "storage/storage.hpp"
+#include "storage/roster_store.hpp"
 
 namespace causerie::modules::im {
 

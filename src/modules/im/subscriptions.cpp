@@ -6,6 +6,9 @@
 #include "core/xml/namespaces.hpp"
 #include "core/xml/serializer.hpp"
 #include "modules/im/im_module.hpp"
+#include "storage/account_store.hpp"
+#include "storage/roster_store.hpp"
+#include "storage/storage_service.hpp"
 
 namespace causerie::modules::im {
 

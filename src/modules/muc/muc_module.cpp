@@ -7,6 +7,8 @@
 
 #include "core/xml/namespaces.hpp"
 #include "modules/all_modules.hpp"
+#include "storage/muc_store.hpp"
+#include "storage/storage_service.hpp"
 
 namespace causerie::modules::muc {
 

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "storage/storage_service.hpp"
+
 namespace causerie::modules::muc {
 
 void RoomRegistry::submit(const Jid& room, Stanza stanza, SessionRef origin) {

@@ -18,12 +18,12 @@ namespace {
 constexpr std::string_view kAtomSuffix = "/atom.xml";
 constexpr std::string_view kCommunity = "community/";
 
-http::Response not_found() {
-  http::Response r = http::Response::text(404, "No public blog here.\n");
+web::Response not_found() {
+  web::Response r = web::Response::text(404, "No public blog here.\n");
   return r;
 }
 
-void add_security_headers(http::Response& r) {
+void add_security_headers(web::Response& r) {
   // Defence in depth behind the escaping: no scripts, no plugins, styles only inline, pictures anywhere.
   // (The listener adds nosniff, no-referrer and no framing to every response; this CSP replaces its
   // frame-ancestors-only one.)
@@ -34,7 +34,7 @@ void add_security_headers(http::Response& r) {
 
 }  // namespace
 
-void serve_blog(ModuleContext& ctx, Engine& engine, size_t page_size, const http::Request& req, http::Respond respond) {
+void serve_blog(ModuleContext& ctx, Engine& engine, size_t page_size, const web::Request& req, web::Respond respond) {
   std::string_view rest = req.path;
   if (!rest.starts_with("/blog/")) return respond(not_found());
   rest.remove_prefix(6);
@@ -88,12 +88,12 @@ void serve_blog(ModuleContext& ctx, Engine& engine, size_t page_size, const http
     page.updated = !page.posts.empty() ? page.posts.front().updated
                                        : util::format_datetime(std::chrono::system_clock::now());
     if (items->more && !items->items.empty()) page.older = items->items.back().id;
-    http::Response r;
+    web::Response r;
     if (atom) {
       r.content_type = "application/atom+xml; charset=utf-8";
       r.body = render_blog_atom(page);
     } else {
-      r = http::Response::html(render_blog_html(page));
+      r = web::Response::html(render_blog_html(page));
     }
     add_security_headers(r);
     respond(std::move(r));

@@ -8,6 +8,7 @@
 #include "core/xml/namespaces.hpp"
 #include "modules/pubsub/microblog.hpp"
 #include "modules/pubsub/pubsub_errors.hpp"
+#include "storage/account_store.hpp"
 
 namespace causerie::modules::pubsub {
 

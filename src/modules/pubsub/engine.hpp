@@ -27,6 +27,9 @@
 #include "modules/pubsub/caps.hpp"
 #include "modules/pubsub/node_config.hpp"
 #include "modules/pubsub/notifier.hpp"
+#include "storage/pubsub_store.hpp"
+#include "storage/roster_store.hpp"
+#include "storage/storage_service.hpp"
 
 namespace causerie::modules::pubsub {
 

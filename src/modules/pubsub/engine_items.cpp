@@ -9,6 +9,7 @@
 #include "modules/pubsub/engine.hpp"
 #include "modules/pubsub/microblog.hpp"
 #include "modules/pubsub/pubsub_errors.hpp"
+#include "storage/account_store.hpp"
 
 namespace causerie::modules::pubsub {
 

@@ -109,7 +109,7 @@ PubsubModule::PubsubModule(ModuleContext& ctx)
     if (s.bound()) caps_.unavailable(s.jid().str());
   });
 
-  ctx.on_http("GET", "/blog", [this](const http::Request& req, http::Respond respond) {
+  ctx.on_http("GET", "/blog", [this](const web::Request& req, web::Respond respond) {
     serve_blog(ctx_, engine_, blog_page_size_, req, std::move(respond));
   });
 }

@@ -46,6 +46,6 @@ class PubsubModule final : public Module {
 };
 
 // GET /blog/<user@host>[/atom.xml] and /blog/community/<node>@<service>[/atom.xml] (blog_routes.cpp).
-void serve_blog(ModuleContext& ctx, Engine& engine, size_t page_size, const http::Request& req, http::Respond respond);
+void serve_blog(ModuleContext& ctx, Engine& engine, size_t page_size, const web::Request& req, web::Respond respond);
 
 }  // namespace causerie::modules::pubsub

@@ -2,6 +2,10 @@
 
 #include <ctime>
 
+#include "storage/account_store.hpp"
+#include "storage/key_value_store.hpp"
+#include "storage/offline_store.hpp"
+#include "storage/roster_store.hpp"
 #include "storage/sqlite/sqlite_blocking_store.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
 #include "storage/sqlite/sqlite_migrations.hpp"

@@ -1,8 +1,8 @@
-#include "http/http_routes.hpp"
+#include "core/web/routes.hpp"
 
 #include <cctype>
 
-namespace causerie::http {
+namespace causerie::web {
 
 namespace {
 bool prefix_matches(std::string_view prefix, std::string_view path) {
@@ -85,4 +85,4 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
-}  // namespace causerie::http
+}  // namespace causerie::web

@@ -1,4 +1,4 @@
-#include "storage/storage.hpp"
+#include "storage/roster_store.hpp"
 
 namespace causerie::storage {
 

@@ -1,9 +1,12 @@
-// HttpRoutes: what modules serve over the server's HTTP listener (public blog pages, feeds, uploads,
-// metrics): a handler per method and path prefix. The listener (src/http/) owns connections, limits
-// and protocol upgrades (WebSocket, BOSH); for anything else it asks this table.
+// web::Routes: what modules serve over HTTP (public blog pages, feeds, uploads, metrics): a handler per
+// method and path prefix, with the plain request and response values they see. It lives in the core so
+// that modules register pages without knowing any transport: the HTTP listener (src/http/) owns
+// connections, limits and protocol upgrades (WebSocket, BOSH), and for anything else looks up this table
+// and turns a Request and Response to and from the wire.
 //
-// Handlers are registered at startup and the table is read-only afterwards. A handler may answer at
-// once or later, from any thread, by calling `respond` exactly once.
+// Thread rules: handlers are registered at startup and the table is read-only afterwards, so any thread
+// may look up a route. A handler may answer at once or later, from any thread, by calling `respond`
+// exactly once.
 #pragma once
 
 #include <functional>
@@ -12,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-namespace causerie::http {
+namespace causerie::web {
 
 struct Request {
   std::string method;  // "GET", "POST", …
@@ -62,4 +65,4 @@ class Routes {
 // Decodes %XX escapes; '+' is a space in query strings (the default) but itself in paths.
 std::string percent_decode(std::string_view s, bool plus_is_space = true);
 
-}  // namespace causerie::http
+}  // namespace causerie::web
