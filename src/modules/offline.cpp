@@ -71,15 +71,20 @@ class OfflineModule final : public Module {
     SessionRef ref = session.ref();
     ctx_.storage().read([this, owner, ref](storage::Storage& db) {
       auto pending = db.offline().pending(owner);
-      if (pending.empty()) return;
       for (const auto& m : pending) {
-        ctx_.dispatcher().deliver(ref, OutStanza{std::make_shared<const std::string>(m.xml), {}, StanzaKind::kMessage});
+        // Issue 13: a message leaves storage once the client has it — its XEP-0198 acknowledgement, or
+        // its write to the connection without stream management (then a crash right after the write
+        // can still lose it: docs/FEATURES.md).
+        OutStanza out{std::make_shared<const std::string>(m.xml), {}, StanzaKind::kMessage};
+        int64_t id = m.id;
+        out.on_acknowledged = std::make_shared<const std::function<void()>>([this, owner, id] {
+          ctx_.storage().write([owner, id](storage::Storage& w) -> storage::StorageService::Completion {
+            w.offline().remove_up_to(owner, id);
+            return nullptr;
+          });
+        });
+        ctx_.dispatcher().deliver(ref, std::move(out));
       }
-      int64_t last = pending.back().id;
-      ctx_.storage().write([owner, last](storage::Storage& w) -> storage::StorageService::Completion {
-        w.offline().remove_up_to(owner, last);
-        return nullptr;
-      });
     });
   }
 

@@ -6,7 +6,11 @@ namespace causerie::storage {
 
 namespace {
 constexpr size_t kMaxBatch = 512;  // jobs per group commit
-}
+thread_local uint64_t* t_mark = nullptr;
+}  // namespace
+
+StorageService::MarkScope::MarkScope(uint64_t& mark) : previous_(t_mark) { t_mark = &mark; }
+StorageService::MarkScope::~MarkScope() { t_mark = previous_; }
 
 StorageService::StorageService(Opener open) : write_db_(open()), read_db_(open()) {
   wthread_ = std::thread([this] { run_writes(); });
@@ -30,18 +34,52 @@ void StorageService::stop() {
   if (rthread_.joinable()) rthread_.join();
 }
 
-void StorageService::write(WriteJob job) {
+uint64_t StorageService::write(WriteJob job) {
+  uint64_t seq = 0;
   {
     std::lock_guard l(wmutex_);
     if (wjobs_.size() >= kMaxQueued) {
       spdlog::warn("storage write queue full ({} jobs): request refused", kMaxQueued);
     } else {
-      wjobs_.push_back(std::move(job));
+      seq = next_seq_++;
+      wjobs_.emplace_back(seq, std::move(job));
       job = nullptr;
     }
   }
   wcv_.notify_one();
-  // A refused job is destroyed here, outside the lock (its responders may route an error).
+  if (seq && t_mark && *t_mark < seq) *t_mark = seq;
+  return seq;
+  // A refused job is destroyed on return, outside the lock (its responders may route an error).
+}
+
+void StorageService::when_committed(uint64_t seq, std::function<void()> fn) {
+  {
+    std::lock_guard l(waiters_mutex_);
+    // Checked under the lock finish() takes after publishing, so no wake-up is missed.
+    if (!committed(seq)) {
+      waiters_.emplace(seq, std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+void StorageService::finish(uint64_t seq) {
+  finished_.store(seq, std::memory_order_release);
+  std::vector<std::function<void()>> ready;
+  {
+    std::lock_guard l(waiters_mutex_);
+    auto end = waiters_.upper_bound(seq);
+    for (auto it = waiters_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
+    waiters_.erase(waiters_.begin(), end);
+  }
+  for (auto& fn : ready) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      spdlog::error("storage commit waiter failed: {}", e.what());
+    }
+  }
 }
 
 void StorageService::read(ReadJob job) {
@@ -61,12 +99,14 @@ void StorageService::run_writes() {
   Storage& db = *write_db_;
   for (;;) {
     std::vector<WriteJob> batch;
+    uint64_t last = 0;
     {
       std::unique_lock l(wmutex_);
       wcv_.wait(l, [&] { return wstop_ || !wjobs_.empty(); });
       if (wjobs_.empty()) return;  // stopping, and everything is done
       while (!wjobs_.empty() && batch.size() < kMaxBatch) {
-        batch.push_back(std::move(wjobs_.front()));
+        last = wjobs_.front().first;
+        batch.push_back(std::move(wjobs_.front().second));
         wjobs_.pop_front();
       }
     }
@@ -97,6 +137,7 @@ void StorageService::run_writes() {
       } catch (...) {
       }
       done.clear();  // nothing was stored: responders captured in completions answer with errors
+      finish(last);  // failed for good: nobody should wait for it any longer
       continue;
     }
     for (auto& c : done) {
@@ -106,6 +147,9 @@ void StorageService::run_writes() {
         spdlog::error("storage completion failed: {}", e.what());
       }
     }
+    // After the completions, so that what they send (a bounce, a result) goes out before the answers
+    // that waited for this batch.
+    finish(last);
   }
 }
 

@@ -5,14 +5,24 @@
 //   read lane:  one thread with its own connection; reads never wait behind a commit's fsync.
 // Completions run on the storage thread; to touch a session, post to its worker (the router and the
 // SessionDispatcher are thread-safe). submit functions may be called from any thread.
+//
+// Durability marks (issue 13): every accepted write gets a sequence number, in queue order, and the
+// service publishes the highest number whose batch is finished (committed, or failed for good). A
+// stream that must not answer before what it queued is on disk keeps a mark (MarkScope raises it for
+// every write its handling queues, on that thread) and waits on it with when_committed: order is kept
+// without giving up group commit.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "storage/storage.hpp"
 
@@ -32,8 +42,27 @@ class StorageService {
 
   // A job refused because the lane is over kMaxQueued is dropped unrun: any IqResponder it captured
   // answers internal-server-error. This bounds the memory a flood of requests can take.
-  void write(WriteJob job);
+  // Returns the job's sequence number, 0 when refused.
+  uint64_t write(WriteJob job);
   void read(ReadJob job);
+
+  // True when every write up to `seq` is finished (0 always is).
+  bool committed(uint64_t seq) const { return seq <= finished_.load(std::memory_order_acquire); }
+  // Runs fn once `seq` is finished: at once on this thread if it is, else on the storage thread.
+  void when_committed(uint64_t seq, std::function<void()> fn);
+
+  // While alive, every write() queued on this thread raises `mark` to its sequence number.
+  class MarkScope {
+   public:
+    explicit MarkScope(uint64_t& mark);
+    ~MarkScope();
+    MarkScope(const MarkScope&) = delete;
+    MarkScope& operator=(const MarkScope&) = delete;
+
+   private:
+    uint64_t* previous_;
+  };
+
   static constexpr size_t kMaxQueued = 100000;
   // Runs everything queued, then stops both threads.
   void stop();
@@ -41,11 +70,16 @@ class StorageService {
  private:
   void run_writes();
   void run_reads();
+  void finish(uint64_t seq);
 
   std::unique_ptr<Storage> write_db_, read_db_;
   std::mutex wmutex_;
   std::condition_variable wcv_;
-  std::deque<WriteJob> wjobs_;
+  std::deque<std::pair<uint64_t, WriteJob>> wjobs_;
+  uint64_t next_seq_ = 1;
+  std::atomic<uint64_t> finished_{0};
+  std::mutex waiters_mutex_;
+  std::multimap<uint64_t, std::function<void()>> waiters_;
   bool wstop_ = false;
   std::thread wthread_;
   std::mutex rmutex_;

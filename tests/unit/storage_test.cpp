@@ -126,4 +126,38 @@ TEST_F(StorageTest, GroupCommitRunsCompletionsAfterCommitAndIsolatesFailures) {
   EXPECT_FALSE(undone);
 }
 
+TEST_F(StorageTest, DurabilityMarksFollowTheirThreadAndWaitersRunAfterTheCommit) {
+  db_.reset();
+  StorageService svc([this] { return sqlite::open_sqlite(path_); });
+  EXPECT_TRUE(svc.committed(0));
+  // The first job holds the write lane until released, so nothing after it can be committed before.
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  uint64_t mark = 0, first = 0, second = 0;
+  {
+    StorageService::MarkScope scope(mark);
+    first = svc.write([gate](Storage&) -> StorageService::Completion {
+      gate.wait();
+      return nullptr;
+    });
+    second = svc.write([](Storage& db) -> StorageService::Completion {
+      db.kv().put("a@x", "t", "k", "v");
+      return nullptr;
+    });
+  }
+  uint64_t unmarked = svc.write([](Storage&) -> StorageService::Completion { return nullptr; });
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, unmarked);
+  EXPECT_EQ(mark, second);  // the write queued outside the scope does not count
+  EXPECT_FALSE(svc.committed(mark));
+  std::promise<bool> waited;
+  svc.when_committed(mark, [&] { waited.set_value(svc.committed(second)); });
+  release.set_value();
+  EXPECT_TRUE(waited.get_future().get());
+  // Once committed, a waiter runs at once on the caller's thread.
+  bool ran = false;
+  svc.when_committed(second, [&] { ran = true; });
+  EXPECT_TRUE(ran);
+}
+
 }  // namespace

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +21,11 @@ struct OutStanza {
   SharedBytes body;
   std::string head;  // written before body when not empty
   StanzaKind kind = StanzaKind::kOther;
+  // Runs on the session's worker once the client has the stanza: when it acknowledges it (XEP-0198), or
+  // when it is written to the connection of a client without stream management. A stanza that has one
+  // is still stored where it came from (offline storage) until then, so a session that ends without
+  // that acknowledgement does not route it again.
+  std::shared_ptr<const std::function<void()>> on_acknowledged;
 
   size_t size() const { return head.size() + (body ? body->size() : 0); }
 };

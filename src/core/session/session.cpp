@@ -117,7 +117,10 @@ void Session::deliver(OutStanza out) {
     }
     return;
   }
-  if (port_) port_->write(std::move(out));
+  if (!port_) return;
+  auto acknowledged = std::move(out.on_acknowledged);
+  port_->write(std::move(out));
+  if (acknowledged) (*acknowledged)();
 }
 
 xml::Element Session::enable_sm(bool resume, std::chrono::seconds requested_max) {
@@ -146,12 +149,16 @@ bool Session::acknowledge(uint32_t h) {
   // XEP-0198 §4: h counts modulo 2^32; what it acknowledges beyond the last ack must have been sent.
   uint32_t newly = h - sm_.acked;
   if (newly > sm_.unacked.size()) return false;
+  std::vector<std::shared_ptr<const std::function<void()>>> acknowledged;
   for (uint32_t i = 0; i < newly; ++i) {
-    sm_.unacked_bytes -= sm_.unacked.front().size();
+    OutStanza& out = sm_.unacked.front();
+    sm_.unacked_bytes -= out.size();
+    if (out.on_acknowledged) acknowledged.push_back(std::move(out.on_acknowledged));
     sm_.unacked.pop_front();
     sm_.queued_at.pop_front();
   }
   sm_.acked = h;
+  for (const auto& fn : acknowledged) (*fn)();
   return true;
 }
 
@@ -207,8 +214,67 @@ void Session::sweep(Clock::time_point now) {
   }
 }
 
+bool Session::asks_for_answer(const xml::Element& el) const {
+  if (el.ns() == kSm) return el.name() == "r";
+  if (el.ns() != ns::kClient || el.name() != "iq") return false;
+  std::string_view type = el.attr("type");
+  return type == "get" || type == "set";
+}
+
 void Session::handle_element(xml::Element&& el) {
   if (ended_) return;
+  if (!held_.empty() || (asks_for_answer(el) && !services_.storage.committed(stored_mark_))) {
+    if (held_.size() >= kMaxHeld) {
+      spdlog::warn("c2s {}: {} stanzas waiting for storage, ending the stream", jid_.str(), held_.size());
+      close(StreamErrorCondition::kResourceConstraint, "too many stanzas waiting for storage");
+      return;
+    }
+    held_.push_back(std::move(el));
+    wait_for_storage();
+    return;
+  }
+  process(std::move(el));
+}
+
+void Session::wait_for_storage() {
+  if (waiting_for_storage_) return;
+  waiting_for_storage_ = true;
+  std::weak_ptr<Session> weak = weak_from_this();
+  SessionDispatcher& dispatcher = services_.dispatcher;
+  uint32_t worker = host_.index();
+  services_.storage.when_committed(stored_mark_, [weak, &dispatcher, worker] {
+    dispatcher.post(worker, [weak] {
+      if (auto self = weak.lock()) self->release_held();
+    });
+  });
+}
+
+void Session::release_held() {
+  waiting_for_storage_ = false;
+  while (!held_.empty() && !ended_) {
+    // What an earlier held stanza queued may hold the next request back again.
+    if (asks_for_answer(held_.front()) && !services_.storage.committed(stored_mark_)) {
+      wait_for_storage();
+      return;
+    }
+    xml::Element el = std::move(held_.front());
+    held_.pop_front();
+    process(std::move(el));
+  }
+}
+
+void Session::process_all_held() {
+  // The stream is going: its answers no longer matter, its stanzas do.
+  while (!held_.empty() && !ended_) {
+    xml::Element el = std::move(held_.front());
+    held_.pop_front();
+    process(std::move(el));
+  }
+  held_.clear();
+}
+
+void Session::process(xml::Element&& el) {
+  storage::StorageService::MarkScope mark(stored_mark_);
   if (el.ns() == kSm) {
     if (!sm_.enabled) {
       if (el.name() == "enable") {
@@ -314,6 +380,8 @@ void Session::handle_element(xml::Element&& el) {
 
 void Session::end() {
   if (ended_) return;
+  process_all_held();
+  if (ended_) return;  // one of them ended the session already
   ended_ = true;
   auto keep = shared_from_this();  // hooks below may drop the last other reference
   if (!sm_.resume_id.empty()) services_.resumable.remove(sm_.resume_id);
@@ -342,6 +410,7 @@ void Session::route_unacknowledged() {
   for (size_t i = 0; i < q.size(); ++i) {
     const OutStanza& out = q[i];
     if (out.kind != StanzaKind::kMessage && out.kind != StanzaKind::kIq) continue;
+    if (out.on_acknowledged) continue;  // still stored where it came from, delivered again from there
     std::string bytes = out.head + (out.body ? *out.body : std::string());
     auto el = xml::parse_fragment(bytes);
     if (!el) continue;

@@ -7,6 +7,12 @@
 // acknowledged is given to the router again (messages reach other resources or offline storage, iq
 // requests are answered with an error), and the session is unbound.
 //
+// Acknowledged means saved (issue 13): an answer to the client — an iq result, an <a h='…'/> — promises
+// that what the client sent before it is stored. The session keeps the highest storage write its
+// stanzas queued (`stored_mark_`); a request that would be answered (iq get/set, <r/>) while that write
+// is not committed waits, with everything after it, in `held_` until it is. Stanzas a client sent are
+// never dropped: a stream that ends hands the held ones to the router first.
+//
 // Thread rules: a session lives on the worker that created it (its SessionHost) and is touched only there.
 // A stream on another worker (a resumption that landed there) reaches it through SessionDispatcher posts.
 #pragma once
@@ -72,8 +78,10 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   void detach(SessionPort* port);
   // Output for the client: counted and kept for resending when stream management is on.
   void deliver(OutStanza out);
-  // A stanza or nonza the client sent, after negotiation.
+  // A stanza or nonza the client sent, after negotiation; held back behind uncommitted writes when it
+  // asks for an answer (see above).
   void handle_element(xml::Element&& el);
+  static constexpr size_t kMaxHeld = 10000;  // elements held behind one commit before the stream ends
 
   // --- XEP-0198 stream management ---
   struct Sm {
@@ -112,6 +120,11 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
 
  private:
   void route_unacknowledged();
+  void process(xml::Element&& el);
+  bool asks_for_answer(const xml::Element& el) const;
+  void wait_for_storage();
+  void release_held();
+  void process_all_held();
 
   ServerServices& services_;
   SessionHost& host_;
@@ -126,6 +139,9 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   bool bound_ = false;
   bool ended_ = false;
   Sm sm_;
+  uint64_t stored_mark_ = 0;  // highest storage write queued while handling this client's stanzas
+  std::deque<xml::Element> held_;
+  bool waiting_for_storage_ = false;
 };
 
 }  // namespace causerie
