@@ -156,9 +156,8 @@ Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config)))
           }));
     } else if (l.type == "s2s") {
       s.listeners.push_back(std::make_unique<net::Listener>(
-          s.pool, l, [&s, direct = l.tls == TlsMode::kDirect](net::Worker& worker, boost::asio::ip::tcp::socket socket,
-                                                                std::string peer) {
-            s.s2s_network->accept(worker, std::move(socket), std::move(peer), direct, *s.s2s);
+          s.pool, l, [&s, mode = l.tls](net::Worker& worker, boost::asio::ip::tcp::socket socket, std::string peer) {
+            s.s2s_network->accept(worker, std::move(socket), std::move(peer), mode, *s.s2s);
           }));
     } else if (l.type == "component") {
       // XEP-0114: in the clear (the customary listener is on loopback).

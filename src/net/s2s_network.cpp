@@ -39,12 +39,12 @@ S2sNetwork::S2sNetwork(WorkerPool& pool, const Config& config, const TlsContext&
 
 S2sNetwork::~S2sNetwork() = default;
 
-void S2sNetwork::accept(Worker& worker, tcp::socket socket, std::string peer, bool direct_tls,
+void S2sNetwork::accept(Worker& worker, tcp::socket socket, std::string peer, TlsMode mode,
                         s2s::S2sManager& manager) {
   TlsSetup tls;
-  tls.direct = direct_tls;
+  tls.direct = mode == TlsMode::kDirect;
   tls.verifier = &tls_;
-  tls.make_ssl = [ctx = &tls_] { return ctx->new_s2s_server_ssl(); };
+  if (mode != TlsMode::kNone) tls.make_ssl = [ctx = &tls_] { return ctx->new_s2s_server_ssl(); };
   auto conn = std::make_shared<TcpTransport>(worker, limits_, std::move(socket), std::move(peer), std::move(tls));
   conn->set_handler(std::make_unique<s2s::S2sInStream>(manager, *conn, worker.index()));
   conn->start();

@@ -27,8 +27,9 @@ class S2sNetwork final : public s2s::S2sConnector {
 
   // The limits of server-to-server streams: the client ones with s2s.max_stanza_size.
   const LimitsConfig& limits() const { return limits_; }
-  // Sets up an accepted connection of an s2s listener as an incoming stream of `manager`.
-  void accept(Worker& worker, boost::asio::ip::tcp::socket socket, std::string peer, bool direct_tls,
+  // Sets up an accepted connection of an s2s listener as an incoming stream of `manager`, with the
+  // listener's TLS mode (kNone: STARTTLS is not offered, for peers on a private network that allow it).
+  void accept(Worker& worker, boost::asio::ip::tcp::socket socket, std::string peer, TlsMode mode,
               s2s::S2sManager& manager);
 
   // s2s::S2sConnector

@@ -138,10 +138,11 @@ class Dns:
 
 
 class FedServer(harness.Server):
-    """A causerie serving `domain`, its s2s listener on `address`:`s2s_port`, trusting the test CA."""
+    """A causerie serving `domain`, its s2s listener on `address`:`s2s_port` (STARTTLS offered unless
+    `s2s_tls` says "none"), trusting the test CA."""
 
     def __init__(self, binary, workdir, log_path, domain, address, ca, dns_port, s2s_toml="", extra_toml="",
-                 direct_tls_port=None, issuer=None, xmpp_addr=True):
+                 direct_tls_port=None, issuer=None, xmpp_addr=True, s2s_tls="starttls"):
         self.domain = domain
         self.address = address
         self.ca = ca
@@ -157,7 +158,7 @@ class FedServer(harness.Server):
                          extra_toml=f'[dns]\nservers = ["127.0.0.1:{dns_port}"]\ntimeout_ms = 500\ntries = 2\n\n'
                                     f'[s2s]\nca_file = "{ca.cert}"\n{s2s_toml}\n{extra_toml}')
         with open(self.config_path, "a") as f:
-            f.write(f'\n[[listener]]\ntype = "s2s"\naddress = "{address}"\nport = {self.s2s_port}\ntls = "starttls"\n')
+            f.write(f'\n[[listener]]\ntype = "s2s"\naddress = "{address}"\nport = {self.s2s_port}\ntls = "{s2s_tls}"\n')
             if direct_tls_port:
                 f.write(f'\n[[listener]]\ntype = "s2s"\naddress = "{address}"\nport = {direct_tls_port}\ntls = "direct"\n')
 

@@ -252,7 +252,7 @@ void parse_s2s(const toml::node_view<const toml::node>& s2s, Config& c) {
   s.deny = domains("deny");
   s.connect_timeout = std::chrono::seconds(number("connect_timeout", 10, 1, 600));
   s.queue_timeout = std::chrono::seconds(number("queue_timeout", 30, 1, 3600));
-  s.idle_timeout = std::chrono::seconds(number("idle_timeout", 600, 10, 86400));
+  s.idle_timeout = std::chrono::seconds(number("idle_timeout", 600, 1, 86400));
   s.max_queue = static_cast<size_t>(number("max_queue", 1000, 1, 1000000));
   s.max_stanza_bytes = static_cast<size_t>(number("max_stanza_size", 256 * 1024, 1024, 64 << 20));
   s.stanzas_per_second = static_cast<unsigned>(number("stanzas_per_second", 1000, 1, 1000000));

@@ -64,6 +64,13 @@ void S2sInStream::on_stream_open(const xml::Element& header, std::string_view co
   offer_bidi();
 }
 
+std::string S2sInStream::describe_peer() const {
+  if (domains_.empty()) return peer_from_.empty() ? "?" : peer_from_;
+  std::string out;
+  for (const auto& d : domains_) out += (out.empty() ? "" : ",") + d;
+  return out;
+}
+
 bool S2sInStream::certificate_proves(const std::string& domain) const {
   return tls_done_ && !domain.empty() && t_.peer_certificate().authenticates(domain);
 }
@@ -87,8 +94,15 @@ void S2sInStream::send_features() {
 }
 
 void S2sInStream::on_element(xml::Element&& el) {
-  if (closed_ || state_ != State::kNegotiating) return;
+  if (closed_) return;
   const std::string& ns = el.ns();
+  if (state_ == State::kClosing) {
+    // RFC 6120 §4.4: after our closing tag (idle) the peer may still send what it had, until it closes its
+    // own stream: stanzas from domains proven here are still delivered.
+    if (we_closed_cleanly_ && ns == ns::kServer) on_stanza(std::move(el));
+    return;
+  }
+  if (state_ != State::kNegotiating) return;
   if (ns == ns::kServer) {
     on_stanza(std::move(el));
   } else if (ns == ns::kStream && el.name() == "error") {
@@ -112,6 +126,11 @@ void S2sInStream::on_element(xml::Element&& el) {
     if (!hub_.config().s2s.bidi) {
       fail(StreamErrorCondition::kUnsupportedFeature, "bidirectional streams are off");
       return;
+    }
+    if (!bidi_ && !domains_.empty()) {
+      // Asked after authentication (the authentication line said nothing of it): say so once.
+      spdlog::info("s2s incoming {} -> {} ({}): now bidirectional (XEP-0288)", peer_from_.empty() ? "?" : peer_from_,
+                   local_, t_.peer_address());
     }
     bidi_ = true;
     offer_bidi();
@@ -140,6 +159,9 @@ void S2sInStream::on_tls_established() {
 
 void S2sInStream::on_sasl_auth(const xml::Element& el) {
   auto refuse = [&](const char* condition, std::string_view text) {
+    // Logged once per refusal, with the peer and why (issue 11: every refused authentication is visible).
+    spdlog::info("s2s incoming {} -> {} ({}): SASL EXTERNAL refused ({}): {}", peer_from_.empty() ? "?" : peer_from_,
+                 local_, t_.peer_address(), condition, text);
     std::string b = "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><";
     b += condition;
     b += "/><text xml:lang='en'>";
@@ -182,7 +204,10 @@ void S2sInStream::on_sasl_auth(const xml::Element& el) {
 }
 
 void S2sInStream::dialback_answer(const std::string& local, const std::string& remote, std::string_view type,
-                                  std::string_view error_condition) {
+                                  std::string_view error_condition, std::string_view reason) {
+  if (type != "valid")
+    spdlog::info("s2s incoming {} -> {} ({}): dialback {}{}{}: {}", remote, local, t_.peer_address(), type,
+                 error_condition.empty() ? "" : " ", error_condition, reason);
   std::string b = db_element("result", local, remote, {}, type, {});
   if (!error_condition.empty()) {
     // XEP-0220 §2.4: the error, in the stream's default namespace, inside the result.
@@ -204,15 +229,15 @@ void S2sInStream::on_db_result(const xml::Element& el) {
     return;
   }
   if (!hub_.is_local_domain(*local)) {
-    dialback_answer(*local, *remote, "error", "item-not-found");
+    dialback_answer(*local, *remote, "error", "item-not-found", "not a domain of this server");
     return;
   }
   if (!cfg.s2s.domain_allowed(*remote)) {
-    dialback_answer(*local, *remote, "error", "forbidden");
+    dialback_answer(*local, *remote, "error", "forbidden", "this server does not federate with " + *remote);
     return;
   }
   if (cfg.s2s.require_encryption && !tls_done_) {
-    dialback_answer(*local, *remote, "error", "policy-violation");
+    dialback_answer(*local, *remote, "error", "policy-violation", "TLS is required");
     return;
   }
   if (domains_.count(*remote)) {
@@ -227,8 +252,7 @@ void S2sInStream::on_db_result(const xml::Element& el) {
   }
   if (!cfg.s2s.insecure_allowed(*remote)) {
     // Only a certificate that verifies may prove this domain (s2s.secure_auth).
-    spdlog::info("s2s incoming {} -> {}: refused, its certificate does not verify", *remote, *local);
-    dialback_answer(*local, *remote, "error", "not-authorized");
+    dialback_answer(*local, *remote, "error", "not-authorized", "its certificate does not verify");
     return;
   }
   if (!pending_.insert(*remote).second) return;  // already being verified
@@ -237,8 +261,8 @@ void S2sInStream::on_db_result(const xml::Element& el) {
                          if (!*alive || closed_) return;
                          pending_.erase(remote);
                          if (!valid) {
-                           spdlog::info("s2s incoming {} -> {}: dialback key invalid", remote, local);
-                           dialback_answer(local, remote, "invalid");
+                           dialback_answer(local, remote, "invalid", {},
+                                           "its Authoritative Server did not confirm the key");
                            return;
                          }
                          if (authenticate(remote, "dialback")) dialback_answer(local, remote, "valid");
@@ -270,8 +294,8 @@ bool S2sInStream::authenticate(const std::string& remote, const std::string& met
   domains_.insert(remote);
   t_.set_established();
   std::string tls = t_.tls_version();
-  spdlog::info("s2s incoming {} -> {} ({}): authenticated by {}, {}{}", remote, local_, t_.peer_address(), method,
-               tls.empty() ? "without TLS" : tls, direct_tls_ ? " (direct TLS)" : "");
+  spdlog::info("s2s incoming {} -> {} ({}): authenticated by {}, {}{}{}", remote, local_, t_.peer_address(), method,
+               tls.empty() ? "without TLS" : tls, direct_tls_ ? " (direct TLS)" : "", bidi_ ? ", bidirectional" : "");
   offer_bidi();
   if (!logged_) {
     logged_ = true;
@@ -318,6 +342,13 @@ void S2sInStream::offer_bidi() {
     if (bidi_offered_.insert(d).second) hub_.incoming_bidi(local_, d, bidi_handle_);
 }
 
+void S2sInStream::withdraw_bidi() {
+  if (!bidi_handle_) return;
+  bidi_handle_->sender = nullptr;
+  for (const auto& d : bidi_offered_) hub_.incoming_bidi_gone(local_, d, bidi_handle_);
+  bidi_offered_.clear();
+}
+
 void S2sInStream::send_stanza(OutStanza out) {
   if (closed_ || state_ == State::kClosing) return;
   active_ = true;
@@ -329,8 +360,10 @@ void S2sInStream::arm_idle_check() {
            [this, alive = alive_] {
              if (!*alive || closed_ || state_ == State::kClosing) return;
              if (!active_) {
-               spdlog::info("s2s incoming {} ({}): idle, closing", local_, t_.peer_address());
+               spdlog::info("s2s incoming {} -> {} ({}): idle, closing", describe_peer(), local_, t_.peer_address());
                state_ = State::kClosing;
+               we_closed_cleanly_ = true;
+               withdraw_bidi();
                t_.close({});
                return;
              }
@@ -344,12 +377,15 @@ void S2sInStream::fail(StreamErrorCondition condition, std::string_view text) {
   spdlog::info("s2s incoming {} ({}): {} {}", peer_from_.empty() ? "?" : peer_from_, t_.peer_address(),
                to_string(condition), text);
   state_ = State::kClosing;
+  withdraw_bidi();
   t_.close(stream_error_xml(condition, text));
 }
 
 void S2sInStream::on_stream_close() {
   if (state_ != State::kClosing) {
     state_ = State::kClosing;
+    // The peer ended the stream: our stanzas must not be written to it any more (RFC 6120 §4.4).
+    withdraw_bidi();
     t_.close({});
   }
 }
@@ -372,11 +408,10 @@ void S2sInStream::on_shutdown() { fail(StreamErrorCondition::kSystemShutdown, "t
 void S2sInStream::on_disconnect() {
   if (closed_) return;
   closed_ = true;
-  if (bidi_handle_) bidi_handle_->sender = nullptr;
-  for (const auto& d : domains_) {
-    if (bidi_offered_.count(d)) hub_.incoming_bidi_gone(local_, d, bidi_handle_);
-    hub_.incoming_closed(d);
-  }
+  withdraw_bidi();
+  for (const auto& d : domains_) hub_.incoming_closed(d);
+  // After the links and the per-domain count heard of it (tests wait for this line before reconnecting).
+  spdlog::debug("s2s incoming {} -> {} ({}): closed", describe_peer(), local_, t_.peer_address());
 }
 
 }  // namespace causerie::s2s

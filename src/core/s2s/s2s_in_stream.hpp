@@ -51,13 +51,18 @@ class S2sInStream final : public StreamHandler, public S2sSender {
   void on_db_result(const xml::Element& el);
   void on_db_verify(const xml::Element& el);
   void on_stanza(xml::Element&& el);
+  // Answers a <db:result/>; anything but "valid" is logged once with `reason`.
   void dialback_answer(const std::string& local, const std::string& remote, std::string_view type,
-                       std::string_view error_condition = {});
+                       std::string_view error_condition = {}, std::string_view reason = {});
+  // For log lines: the domains proven on this stream, else the header's 'from', else "?".
+  std::string describe_peer() const;
   bool authenticate(const std::string& remote, const std::string& method);
   bool certificate_proves(const std::string& domain) const;
   void fail(StreamErrorCondition condition, std::string_view text = {});
   void arm_idle_check();
   void offer_bidi();
+  // The links stop using this stream for our stanzas (it is ending): what they send next opens a new one.
+  void withdraw_bidi();
 
   S2sHub& hub_;
   StreamTransport& t_;
@@ -76,6 +81,7 @@ class S2sInStream final : public StreamHandler, public S2sSender {
   std::shared_ptr<BidiHandle> bidi_handle_;  // given to links while the stream carries our stanzas
   std::set<std::string> bidi_offered_;       // the domains whose links have it
   bool closed_ = false;
+  bool we_closed_cleanly_ = false;  // our closing tag went first, without an error (idle)
   bool active_ = false;
   bool logged_ = false;
   RateLimiter rate_;

@@ -54,7 +54,8 @@ struct S2sManager::Link final : S2sOutStream::Owner, std::enable_shared_from_thi
   std::shared_ptr<BidiHandle> bidi;   // an incoming stream of the peer that carries our stanzas (XEP-0288)
   std::vector<Verify> to_send;        // verifications waiting for a stream past TLS
   std::multimap<std::string, Verify> waiting;  // sent, by stream id
-  uint64_t attempt = 0;               // bumps on every new connection attempt, for timers
+  uint64_t attempt = 0;               // bumps on every new connection attempt, for its callbacks
+  uint64_t emptied = 0;               // bumps whenever the queue is emptied, for the queue deadline
 
   Link(S2sManager& manager, std::string l, std::string r, uint32_t w)
       : m(manager), local(std::move(l)), remote(std::move(r)), worker(w) {}
@@ -90,19 +91,24 @@ struct S2sManager::Link final : S2sOutStream::Owner, std::enable_shared_from_thi
     if (state == State::kIdle) start();
   }
 
+  // The deadline of what waits from now (RFC 6120 §8.3.3.16: remote-server-timeout within
+  // s2s.queue_timeout). It holds across attempts — a stream that ends before authenticating and the next
+  // one tried are still within it — and lapses only once the queue has been emptied (written or bounced).
+  // (It used to lapse with the attempt it was armed in, which start() replaced at once: queued stanzas
+  // then waited for as long as connecting took, forever with a peer that never answers.)
   void arm_queue_timeout() {
-    uint64_t a = attempt;
-    size_t size_then = queue.size();
-    (void)size_then;
+    uint64_t e = emptied;
     m.connector_.after(worker, std::chrono::duration_cast<std::chrono::milliseconds>(m.config_.s2s.queue_timeout),
-                       [self = shared_from_this(), a] {
+                       [self = shared_from_this(), e] {
+                         if (self->emptied != e) return;  // what it guarded is gone; newer stanzas have their own
                          if (self->can_send() || (self->queue.empty() && self->to_send.empty())) return;
-                         if (self->attempt != a && self->state != State::kIdle) {
-                           // A later attempt is under way: it has its own deadline.
-                           return;
-                         }
+                         // The stream still trying is abandoned: detached first, so that its end (seconds
+                         // later, once the peer closes or the drain time passes) cannot fail the next
+                         // attempt's stanzas with its own reason (RFC 6120 §8.3.3.16: they wait afresh).
+                         S2sOutStream* abandoned = self->out;
+                         self->out = nullptr;
                          self->fail_all(LinkFailure::kTimeout, "no authenticated stream within s2s.queue_timeout");
-                         if (self->out) self->out->close_cleanly();
+                         if (abandoned) abandoned->close_cleanly();
                        });
   }
 
@@ -141,7 +147,8 @@ struct S2sManager::Link final : S2sOutStream::Owner, std::enable_shared_from_thi
         },
         [weak, a](LinkFailure why) {
           auto self = weak.lock();
-          if (!self || self->attempt != a) return;
+          // Not when the attempt was given up meanwhile (the queue deadline passed).
+          if (!self || self->attempt != a || self->state != State::kConnecting) return;
           self->last_failure = why;
           self->last_reason = "connection failed";
           self->try_next();
@@ -152,6 +159,7 @@ struct S2sManager::Link final : S2sOutStream::Owner, std::enable_shared_from_thi
     spdlog::info("s2s {} -> {}: {} ({} stanzas bounced)", local, remote, reason, queue.size());
     state = State::kIdle;
     targets.clear();
+    ++emptied;
     std::deque<Stanza> q;
     q.swap(queue);
     for (const auto& s : q)
@@ -170,6 +178,7 @@ struct S2sManager::Link final : S2sOutStream::Owner, std::enable_shared_from_thi
   }
 
   void drain() {
+    ++emptied;
     std::deque<Stanza> q;
     q.swap(queue);
     for (const auto& s : q) send_now(s);

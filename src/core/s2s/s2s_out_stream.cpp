@@ -50,8 +50,14 @@ void S2sOutStream::on_stream_open(const xml::Element& header, std::string_view c
 }
 
 void S2sOutStream::on_element(xml::Element&& el) {
-  if (closed_ || state_ == State::kClosing) return;
+  if (closed_) return;
   const std::string& ns = el.ns();
+  if (state_ == State::kClosing) {
+    // RFC 6120 §4.4: after our closing tag the peer may still send what it had, until it closes its own
+    // stream. On a bidirectional stream we closed cleanly (idle), those are stanzas for us: delivered.
+    if (we_closed_cleanly_ && was_established_ && bidi_ && ns == ns::kServer) route_from_peer(std::move(el));
+    return;
+  }
   if (ns == ns::kStream && el.name() == "features") {
     if (state_ != State::kFeatures) {
       fail(StreamErrorCondition::kBadFormat, "unexpected stream features", LinkFailure::kRefused);
@@ -211,6 +217,10 @@ void S2sOutStream::on_stanza(xml::Element&& el) {
     fail(StreamErrorCondition::kNotAuthorized, "stanzas on a stream that is not bidirectional", LinkFailure::kRefused);
     return;
   }
+  route_from_peer(std::move(el));
+}
+
+void S2sOutStream::route_from_peer(xml::Element&& el) {
   active_ = true;
   if (!rate_.allow(RateLimiter::Clock::now())) {
     fail(StreamErrorCondition::kPolicyViolation, "too many stanzas", LinkFailure::kRefused);
@@ -256,6 +266,7 @@ void S2sOutStream::send_stanza(OutStanza out) {
 void S2sOutStream::close_cleanly() {
   if (closed_ || state_ == State::kClosing) return;
   state_ = State::kClosing;
+  we_closed_cleanly_ = true;
   t_.close({});
 }
 
@@ -313,6 +324,7 @@ void S2sOutStream::on_timeout() {
 void S2sOutStream::on_disconnect() {
   if (closed_) return;
   closed_ = true;
+  spdlog::debug("s2s {} -> {}: closed", local_, remote_);
   if (failure_reason_.empty()) failure_reason_ = "connection lost";
   owner_->out_closed(*this, was_established_, failure_, failure_reason_);
 }

@@ -71,6 +71,7 @@ class S2sOutStream final : public StreamHandler, public S2sSender {
   void on_db_result(const xml::Element& el);
   void on_db_verify(const xml::Element& el);
   void on_stanza(xml::Element&& el);
+  void route_from_peer(xml::Element&& el);
   void fail(StreamErrorCondition condition, std::string_view text, LinkFailure why);
   void established(std::string method);
   void arm_idle_check();
@@ -93,6 +94,7 @@ class S2sOutStream final : public StreamHandler, public S2sSender {
   bool bidi_ = false;           // XEP-0288 negotiated: the peer may send us stanzas on this stream
   bool closed_ = false;
   bool was_established_ = false;
+  bool we_closed_cleanly_ = false;  // our closing tag went first, without an error (idle, shutdown)
   bool active_ = false;         // traffic since the last idle check
   RateLimiter rate_;
 };
