@@ -16,7 +16,7 @@
 #include "cli/certificate_check.hpp"
 #include "cli/dns_expectations.hpp"
 #include "net/dns_resolver.hpp"
-#include "net/listener.hpp"
+#include "net/listen_socket.hpp"
 #include "net/tls_context.hpp"
 
 namespace causerie::check {
@@ -142,15 +142,12 @@ int run_check(const Config& c) {
     report.add("data directory " + c.data_dir, Finding{Severity::kError, "not writable"});
   else
     report.add("data directory " + c.data_dir, Finding{Severity::kOk, "writable"});
-  {
-    boost::asio::io_context io;
-    for (const auto& l : c.listeners) {
-      try {
-        auto acceptor = net::bind_acceptor(io, l.address, l.port);
-        report.add(listener_name(l), Finding{Severity::kOk, "port free"});
-      } catch (const ConfigError& e) {
-        report.add(listener_name(l), Finding{Severity::kError, e.what()});
-      }
+  for (const auto& l : c.listeners) {
+    try {
+      net::ListenSocket::open(l.address, l.port);  // as the server would; closed again at once
+      report.add(listener_name(l), Finding{Severity::kOk, "port free"});
+    } catch (const ConfigError& e) {
+      report.add(listener_name(l), Finding{Severity::kError, e.what()});
     }
   }
   X509_STORE* trust = nullptr;

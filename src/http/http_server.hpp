@@ -4,7 +4,7 @@
 //
 // Thread rules: constructed and started at startup; each accepted connection then lives on one worker
 // (round robin), and a WebSocket or BOSH session lives on one worker like a TCP client. This header is
-// free of Asio and Beast on purpose: only src/http's .cpp files pay for them.
+// free of Asio and Beast on purpose: only the few src/http units that do I/O pay for them (http_streams.hpp).
 #pragma once
 
 #include <cstdint>
@@ -40,9 +40,8 @@ class HttpService {
   void stop();
   std::vector<uint16_t> ports() const;
 
-  struct Impl;  // shared by the connections of every listener (http_server.cpp)
-
  private:
+  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,22 +1,20 @@
 // RFC 7395 (XMPP over WebSocket) on RFC 6455 WebSockets (Boost.Beast): WsSession, the StreamTransport of
-// one client stream (C2sStream) whose frames are WebSocket text messages. Internal to src/http: included by http_server.cpp only, which hands
-// it an upgraded connection (plain or TLS, hence the template).
+// one client stream (C2sStream) whose frames are WebSocket text messages. Internal to src/http: included
+// only by http_connection.hpp, whose upgraded connections it takes over (one instantiation per stream, in
+// http_connection_plain.cpp and http_connection_tls.cpp).
 //
 // Thread rules: lives on one worker, registered in its connection table like a TCP client; a reader
 // coroutine runs on that worker's io_context, and output leaves from the worker's flush.
 #pragma once
 
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without including it
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket/stream.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/stream/c2s_stream.hpp"
@@ -24,24 +22,15 @@
 #include "core/xml/namespaces.hpp"
 #include "http/corked_stream.hpp"
 #include "http/http_policy.hpp"
+#include "http/http_streams.hpp"
 #include "http/xmpp_framing.hpp"
 #include "net/tls_context.hpp"
 #include "net/worker_pool.hpp"
 
-namespace causerie::http {
+namespace causerie::http::detail {
 
-namespace detail {  // shared with http_server.cpp, the only includer
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 namespace websocket = boost::beast::websocket;
-using asio::awaitable;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-inline constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 inline constexpr size_t kWsReadChunk = 8 * 1024;
-inline const auto kToken = asio::use_awaitable;
-template <class Stream>
-inline constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
 
 // One XMPP client stream over a WebSocket: the transport of a C2sStream whose frames are WebSocket text
 // messages, each exactly one element (RFC 7395 §3.3.3). A reader coroutine feeds the fragment-mode parser. Each stanza
@@ -380,5 +369,4 @@ class WsSession final : public StreamTransport,
   bool disconnected_ = false;  // the stream was told
 };
 
-}  // namespace detail
-}  // namespace causerie::http
+}  // namespace causerie::http::detail

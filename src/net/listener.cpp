@@ -1,9 +1,9 @@
 #include "net/listener.hpp"
 
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "net/listen_socket.hpp"
 
 namespace causerie::net {
 
@@ -11,18 +11,12 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 tcp::acceptor bind_acceptor(asio::io_context& io, const std::string& address, uint16_t port) {
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(address, ec);
-  std::string where = (address.find(':') != std::string::npos ? "[" + address + "]" : address) + ":" + std::to_string(port);
-  if (ec) throw ConfigError("listener " + where + ": '" + address + "' is not an IP address");
-  tcp::endpoint ep(addr, port);
+  ListenSocket socket = ListenSocket::open(address, port);
   tcp::acceptor acc(io);
-  acc.open(ep.protocol(), ec);
-  if (!ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec && addr.is_v6()) acc.set_option(asio::ip::v6_only(true), ec);
-  if (!ec) acc.bind(ep, ec);
-  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) throw ConfigError("cannot listen on " + where + ": " + ec.message());
+  boost::system::error_code ec;
+  acc.assign(socket.ipv6() ? tcp::v6() : tcp::v4(), socket.fd(), ec);
+  if (ec) throw ConfigError("cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
+  socket.release();  // the acceptor owns it now
   return acc;
 }
 

@@ -36,7 +36,8 @@ class Listener {
   boost::asio::steady_timer retry_;
 };
 
-// Opens, configures and binds an acceptor on io; throws ConfigError naming the address on failure.
+// An acceptor on io adopting a ListenSocket (listen_socket.hpp) on address:port; throws ConfigError naming
+// the address on failure.
 boost::asio::ip::tcp::acceptor bind_acceptor(boost::asio::io_context& io, const std::string& address, uint16_t port);
 
 }  // namespace causerie::net
