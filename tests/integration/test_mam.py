@@ -2,12 +2,12 @@
 1 000 archived messages paged through both ways with the archive ids the recipient saw live, the with /
 start / end filters, the full-text field, ids and before-id/after-id (#extended), unknown ids, metadata,
 XEP-0441 preferences (never, roster), offline messages archived, forged stanza ids removed, XEP-0424
-retraction leaving a tombstone, and retention deleting old messages when the server's test clock moves
-(no waiting: `[testing] manual_clock`)."""
-import asyncio
+retraction leaving a tombstone, messages from and to an external component (XEP-0114), and retention
+deleting old messages when the server's test clock moves (no waiting: `[testing] manual_clock`)."""
 
 import harness
 from harness import check
+from component_util import ACCEPT_NS, RawComponent
 from slixmpp.xmlstream import ET
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
@@ -20,6 +20,9 @@ DELAY = "urn:xmpp:delay"
 CLIENT = "jabber:client"
 RETRACT = "urn:xmpp:message-retract:1"
 FULLTEXT = "{urn:xmpp:fulltext:0}fulltext"
+
+BOT = "bot.localhost"
+BOT_SECRET = "bot-secret"
 
 PLUGINS = ["xep_0030", "xep_0059", "xep_0297", "xep_0313", "xep_0359", "xep_0203", "xep_0441"]
 
@@ -343,6 +346,31 @@ async def test_retraction_leaves_a_tombstone(env):
         check(found == [], "the retracted text is no longer searchable")
 
 
+async def test_messages_from_and_to_a_component(env):
+    # Messages with a component (a gateway's contacts) are archived like any other, in both directions;
+    # the component never sees the account's archive id.
+    [(p_jid, paul)] = await accounts(env, "paul")
+    comp = await RawComponent.connect(env.server.extra_ports["component"])
+    try:
+        await comp.open(BOT)
+        check(await comp.handshake(BOT_SECRET) is None, "the component is accepted")
+        comp.send(f"<message xmlns='{ACCEPT_NS}' from='weather@{BOT}/feed' to='{p_jid}' type='chat' id='w1'>"
+                  "<body>sunny all day</body></message>")
+        m = await paul.next_message(lambda m: m["body"] == "sunny all day")
+        sid = stanza_id(m, p_jid)
+        check(sid is not None, "a message from a component gets the account's archive id")
+        paul.send_message(mto=f"weather@{BOT}", mbody="thanks", mtype="chat")
+        got = await comp.next(lambda el: el.tag == q(ACCEPT_NS, "message"))
+        check(got.findtext(q(ACCEPT_NS, "body")) == "thanks", "the reply reaches the component")
+        check(got.find(q(SID, "stanza-id")) is None, "without the sender's archive id (XEP-0313 §5.1.2)")
+        await harness.storage_barrier(paul)
+        res, _ = await query(paul, {"with": f"weather@{BOT}"})
+        check(bodies(res) == ["sunny all day", "thanks"] and res[0][0] == sid, f"both directions: {bodies(res)}")
+        check(res[0][2].get("from") == f"weather@{BOT}/feed", "as received")
+    finally:
+        await comp.close()
+
+
 async def test_retention_deletes_old_messages_on_the_test_clock(env):
     # Last: it empties the archives of everything the other tests stored.
     (n_jid, nora), (o_jid, oscar) = await accounts(env, "nora", "oscar")
@@ -362,4 +390,6 @@ async def test_retention_deletes_old_messages_on_the_test_clock(env):
 
 
 if __name__ == "__main__":
-    harness.main(globals(), extra_toml="[testing]\nmanual_clock = true\n\n[modules.mam]\nretention = \"30d\"\n")
+    harness.main(globals(), extra_toml=f"[testing]\nmanual_clock = true\n\n[modules.mam]\nretention = \"30d\"\n\n"
+                                       f"[[component]]\ndomain = \"{BOT}\"\nsecret = \"{BOT_SECRET}\"\n",
+                 listeners=[("component", "component", "none")])

@@ -167,6 +167,8 @@ TEST(MamRules, RetractionAndTombstone) {
       "<store xmlns='urn:xmpp:hints'/></message>");
   EXPECT_EQ(retracted_id(retraction), "wrong-recipient-1");
   EXPECT_EQ(retracted_id(parse("<message xmlns='jabber:client'><body>x</body></message>")), "");
+  EXPECT_EQ(retracted_id(parse("<message xmlns='jabber:client' type='error'><retract xmlns='urn:xmpp:message-retract:1' "
+                               "id='wrong-recipient-1'/></message>")), "");  // a bounce retracts nothing
   auto original = parse(
       "<message xmlns='jabber:client' type='chat' from='romeo@montague.example' to='lord@capulet.example' "
       "id='wrong-recipient-1'><body>Have not saints lips, and holy palmers too?</body></message>");

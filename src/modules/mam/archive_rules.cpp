@@ -182,6 +182,9 @@ tl::expected<ParsedQuery, StanzaError> parse_query(const xml::Element& query, si
 }
 
 std::string retracted_id(const xml::Element& message) {
+  // Only a conversation message retracts: an error bouncing a retraction carries its payload back.
+  std::string_view type = message.attr("type");
+  if (!type.empty() && type != "chat" && type != "normal") return {};
   const xml::Element* r = message.child("retract", ns::kRetract);
   return r ? std::string(r->attr("id")) : std::string();
 }

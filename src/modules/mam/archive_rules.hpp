@@ -58,7 +58,7 @@ struct ParsedQuery {
 // feature-not-implemented (an unknown field, §4.1.6; RSM index).
 tl::expected<ParsedQuery, StanzaError> parse_query(const xml::Element& query, size_t default_page, size_t max_page);
 
-// XEP-0424: the id a message retracts ("" if it is no retraction).
+// XEP-0424: the id a chat or normal message retracts ("" if it is no retraction).
 std::string retracted_id(const xml::Element& message);
 // The tombstone that replaces a retracted message (XEP-0424 §4): its attributes kept, its content
 // replaced by <retracted id='the retraction's id' stamp='…'/>.

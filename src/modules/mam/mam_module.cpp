@@ -452,26 +452,27 @@ class MamModule final : public Module {
     next_retention_ = now + kRetentionEvery;
     int64_t wall = now_ms();
     retention_running_ = true;
-    auto left = std::make_shared<std::atomic<size_t>>(retention_.size());
+    // Every job and completion of this round holds `round`; when the last one goes (done, or refused by
+    // a full lane), the next round may start.
+    std::shared_ptr<void> round(nullptr, [this](void*) { retention_running_ = false; });
     for (const auto& [host, keep] : retention_) {
       int64_t cutoff = wall - std::chrono::duration_cast<std::chrono::milliseconds>(keep).count();
-      expire(host, cutoff, 0, left);
+      expire(host, cutoff, 0, round);
     }
   }
 
-  void expire(std::string host, int64_t cutoff, size_t removed, std::shared_ptr<std::atomic<size_t>> left) {
-    ctx_.storage().write([this, host, cutoff, removed, left](storage::Storage& db) -> StorageService::Completion {
+  void expire(std::string host, int64_t cutoff, size_t removed, std::shared_ptr<void> round) {
+    ctx_.storage().write([this, host, cutoff, removed, round](storage::Storage& db) -> StorageService::Completion {
       size_t n = db.archive().expire(host, cutoff, kExpireBatch);
-      return [this, host, cutoff, total = removed + n, more = n == kExpireBatch, left] {
+      return [this, host, cutoff, total = removed + n, more = n == kExpireBatch, round] {
         if (more) {
-          expire(host, cutoff, total, left);
+          expire(host, cutoff, total, round);
           return;
         }
         if (total)
           spdlog::info("mam: retention removed {} messages archived before {} on {}", total, stamp_of_ms(cutoff), host);
         else
           spdlog::debug("mam: retention found nothing archived before {} on {}", stamp_of_ms(cutoff), host);
-        if (--*left == 0) retention_running_ = false;
       };
     });
   }

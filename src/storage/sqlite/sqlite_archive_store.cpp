@@ -136,7 +136,11 @@ class SqliteArchiveStore final : public ArchiveStore {
     if (!with.empty()) sql += " AND a.with_bare = ?6";
     if (!with_res.empty()) sql += " AND a.with_resource = ?7";
     if (!ids_json.empty()) sql += " AND a.id IN (SELECT value FROM json_each(?8))";
-    sql += q.from_end ? " ORDER BY a.id DESC" : " ORDER BY a.id ASC";
+    // With FTS, order by the index's own rowid: SQLite then lets FTS5 walk in that order and stops at the
+    // LIMIT; ordering by a.id (the same values) made it sort every match (seconds for a common word in a
+    // million-message archive).
+    sql += match.empty() ? " ORDER BY a.id" : " ORDER BY f.rowid";
+    sql += q.from_end ? " DESC" : " ASC";
     sql += " LIMIT ?4";
     auto s = db_.prepare(sql);
     s->bind(1, owner).bind(2, lo).bind(3, hi).bind(4, static_cast<int64_t>(q.limit) + 1);
