@@ -179,7 +179,7 @@ Server::~Server() { stop(); }
 
 void Server::start() {
   Impl& s = *impl_;
-  s.pool.start(*s.clock);
+  s.pool.start(*s.clock, [&s] { s.router.run_tick_hooks(); });
   for (auto& l : s.listeners) l->start();
   s.http->start();
   s.running = true;

@@ -122,9 +122,10 @@ void Worker::deliver_here(uint64_t id, OutStanza out) {
 
 void Worker::post(std::function<void()> fn) { boost::asio::post(io_, std::move(fn)); }
 
-void Worker::start_sweeping(std::chrono::milliseconds every, const Clock& clock) {
+void Worker::start_sweeping(std::chrono::milliseconds every, const Clock& clock, std::function<void()> on_sweep) {
   sweep_every_ = every;
   clock_ = &clock;
+  on_sweep_ = std::move(on_sweep);
   sweep_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
   schedule_sweep();
 }
@@ -155,6 +156,13 @@ void Worker::sweep() {
   // Idle connections just released their parsers; hand the free pages back to the system, or the
   // process keeps its high-water mark (glibc only trims the top of the heap by itself).
   if (freed >= 16) malloc_trim(0);
+  if (on_sweep_) {
+    try {
+      on_sweep_();
+    } catch (const std::exception& e) {
+      spdlog::error("worker {}: periodic task failed: {}", index_, e.what());
+    }
+  }
 }
 
 void Worker::shutdown_connections(bool clients) {
@@ -192,10 +200,11 @@ WorkerPool::~WorkerPool() { stop(); }
 
 Worker& WorkerPool::next_worker() { return *workers_[next_++ % workers_.size()]; }
 
-void WorkerPool::start(const Clock& clock) {
+void WorkerPool::start(const Clock& clock, std::function<void()> on_sweep) {
   for (auto& w : workers_) {
     Worker* wp = w.get();
-    wp->post([wp, &clock] { wp->start_sweeping(std::chrono::seconds(2), clock); });
+    std::function<void()> tick = wp->index() == 0 ? on_sweep : nullptr;
+    wp->post([wp, &clock, tick = std::move(tick)] { wp->start_sweeping(std::chrono::seconds(2), clock, tick); });
     threads_.emplace_back([wp] { wp->run(); });
   }
 }

@@ -74,7 +74,8 @@ class Worker final : public SessionHost {
   void deliver_batch(std::vector<Delivery>& items);
   void post(std::function<void()> fn);
 
-  void start_sweeping(std::chrono::milliseconds every, const Clock& clock);
+  // on_sweep (may be empty) runs at the end of each of this worker's sweeps.
+  void start_sweeping(std::chrono::milliseconds every, const Clock& clock, std::function<void()> on_sweep = {});
   // Timeouts, idle memory and expired sessions, now (the periodic sweep calls it too).
   void sweep();
   // Server shutdown of client connections (clients = true) or of the others (server-to-server, components).
@@ -94,6 +95,7 @@ class Worker final : public SessionHost {
   std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;
   std::unordered_map<uint64_t, std::shared_ptr<Session>> sessions_;
   const Clock* clock_ = nullptr;
+  std::function<void()> on_sweep_;
   std::vector<std::shared_ptr<Connection>> dirty_;
   bool flush_scheduled_ = false;
   static constexpr unsigned kMaxFlushDeferrals = 256;
@@ -119,7 +121,8 @@ class WorkerPool final : public SessionDispatcher {
   Worker& worker(uint32_t i) { return *workers_[i]; }
   // The worker that should take the next connection (round robin).
   Worker& next_worker();
-  void start(const Clock& clock);  // one thread per worker; sessions expire by `clock`
+  // One thread per worker; sessions expire by `clock`; worker 0 runs `on_sweep` after each of its sweeps.
+  void start(const Clock& clock, std::function<void()> on_sweep = {});
   // Ends client streams first (their unavailable presence still has to reach other servers), then, in a
   // second call, the others.
   void shutdown_connections(bool clients);

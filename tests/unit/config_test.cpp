@@ -70,6 +70,7 @@ TEST(Config, ErrorsNameTheKey) {
       {"[[host]]\nname = \"a.org\"\n[component]\ndomain = \"irc.a.org\"\n", "component"},
       {"[[host]]\nname = \"a.org\"\n[[listener]]\ntype = \"component\"\nport = 5347\ntls = \"direct\"\n", "listener[0].tls"},
       {"[[host]]\nname = \"a.org\"\n[[listener]]\ntype = \"gateway\"\nport = 5347\n", "listener[0].type"},
+      {"[[host]]\nname = \"a.org\"\narchive_retention = \"30 days\"\n", "host[0].archive_retention"},
   };
   for (const auto& [text, key] : cases) {
     try {
@@ -79,6 +80,20 @@ TEST(Config, ErrorsNameTheKey) {
       EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what() << " should name " << key;
     }
   }
+}
+
+// XEP-0313 retention: per host, a whole number and a unit.
+TEST(Config, ArchiveRetentionAndDurations) {
+  Config c = load_config_text("[[host]]\nname = \"a.org\"\narchive_retention = \"2w\"\n[[host]]\nname = \"b.org\"\n", "t");
+  EXPECT_EQ(c.hosts[0].archive_retention, std::chrono::seconds(14 * 86400));
+  EXPECT_FALSE(c.hosts[1].archive_retention);
+  EXPECT_EQ(parse_duration("30d"), std::chrono::seconds(30 * 86400));
+  EXPECT_EQ(parse_duration("12h"), std::chrono::seconds(12 * 3600));
+  EXPECT_EQ(parse_duration("90m"), std::chrono::seconds(5400));
+  EXPECT_EQ(parse_duration("45s"), std::chrono::seconds(45));
+  EXPECT_EQ(parse_duration("0"), std::chrono::seconds(0));
+  EXPECT_EQ(parse_duration(""), std::chrono::seconds(0));
+  for (const char* bad : {"d", "30", "30 d", "3.5d", "-1d", "30y", "99999999999999d"}) EXPECT_FALSE(parse_duration(bad)) << bad;
 }
 
 // XEP-0114 external components.

@@ -384,7 +384,7 @@ Config parse(const toml::table& root, const std::string& source) {
     std::string where = "host[" + std::to_string(i) + "]";
     const toml::table* h = hosts->get(i)->as_table();
     if (!h) bad(where, "expected a table");
-    check_known(*h, where, {"name", "registration", "certificate", "key", "contact", "admins"});
+    check_known(*h, where, {"name", "registration", "certificate", "key", "contact", "admins", "archive_retention"});
     HostConfig hc;
     hc.name = get_domain((*h)["name"], where + ".name");
     if (c.find_host(hc.name)) bad(where + ".name", "host '" + hc.name + "' is listed twice");
@@ -396,6 +396,11 @@ Config parse(const toml::table& root, const std::string& source) {
     hc.key = get<std::string>((*h)["key"], where + ".key", "");
     if (hc.certificate.empty() != hc.key.empty()) bad(where, "certificate and key must be given together");
     hc.admins = get_strings((*h)["admins"], where + ".admins");
+    if (auto r = (*h)["archive_retention"]) {
+      std::string text = get<std::string>(r, where + ".archive_retention", "");
+      hc.archive_retention = parse_duration(text);
+      if (!hc.archive_retention) bad(where + ".archive_retention", "expected a duration such as \"30d\", \"12h\" or \"0\" (kept)");
+    }
     for (const auto& a : hc.admins)
       if (!Jid::parse(a)) bad(where + ".admins", "'" + a + "' is not a valid JID");
     if (auto* ct = (*h)["contact"].as_table()) {
@@ -443,6 +448,25 @@ Config parse(const toml::table& root, const std::string& source) {
 }
 
 }  // namespace
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+  if (text.empty() || text == "0") return std::chrono::seconds(0);
+  int64_t n = 0;
+  size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    if (n > 1'000'000'000) return std::nullopt;
+    n = n * 10 + (text[i] - '0');
+  }
+  if (i == 0 || i + 1 != text.size()) return std::nullopt;
+  switch (text[i]) {
+    case 's': return std::chrono::seconds(n);
+    case 'm': return std::chrono::seconds(n * 60);
+    case 'h': return std::chrono::seconds(n * 3600);
+    case 'd': return std::chrono::seconds(n * 86400);
+    case 'w': return std::chrono::seconds(n * 7 * 86400);
+    default: return std::nullopt;
+  }
+}
 
 std::optional<DnsServerAddress> parse_dns_server(std::string_view text) {
   DnsServerAddress out;

@@ -32,6 +32,8 @@ struct HostConfig {
   std::string certificate, key;  // per-host PEM files; empty: the [tls] default
   ContactAddresses contacts;
   std::vector<std::string> admins;  // bare JIDs
+  // XEP-0313: archived messages older than this are deleted (0: kept); nullopt: [modules.mam] retention.
+  std::optional<std::chrono::seconds> archive_retention;
 };
 
 enum class TlsMode { kNone, kStartTls, kDirect };
@@ -181,6 +183,10 @@ std::optional<DnsServerAddress> parse_dns_server(std::string_view text);
 
 // Parses a TOML file; throws ConfigError.
 Config load_config_file(const std::string& path);
+// A duration as configured: a whole number and a unit, "45s", "90m", "12h", "30d", "2w"; "0" or "" is
+// zero. nullopt when malformed.
+std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
 // Parses TOML text (tests, embedded default); throws ConfigError.
 Config load_config_text(std::string_view toml, const std::string& source_name);
 // What `causerie run` uses without --config: host localhost, open registration, data in ./data,

@@ -49,6 +49,9 @@ enum class SessionHook {
   kCount
 };
 using SessionHookFn = std::function<void(ClientSession&)>;
+// Periodic work (retention, expiry): runs on one worker thread at each of its sweeps (every ~2 s) and
+// right after a test clock moves (`[testing] manual_clock`). Must not block: it submits storage jobs.
+using TickHookFn = std::function<void()>;
 // An account of this server was removed by this process (XEP-0077 cancellation); gets its bare JID.
 using AccountRemovedFn = std::function<void(const std::string& bare)>;
 // A veto over what a module delivers straight to local sessions, past the stanza hooks (fan-outs such
@@ -68,6 +71,7 @@ class Router {
   void add_session_hook(SessionHook point, SessionHookFn fn);
   void add_account_removed_hook(AccountRemovedFn fn) { account_removed_hooks_.push_back(std::move(fn)); }
   void add_delivery_filter(DeliveryFilterFn fn) { delivery_filters_.push_back(std::move(fn)); }
+  void add_tick_hook(TickHookFn fn) { tick_hooks_.push_back(std::move(fn)); }
   IqTable& server_iq() { return server_iq_; }    // iq to a local domain
   IqTable& account_iq() { return account_iq_; }  // iq to a local account's bare JID, or with no 'to'
   // Every stanza to `domain` or a JID under it goes to `handler`. Throws ConfigError for a domain that is
@@ -94,6 +98,10 @@ class Router {
   void account_removed(const std::string& bare) const {
     for (const auto& fn : account_removed_hooks_) fn(bare);
   }
+  // Runs the periodic hooks (the network layer calls it from one worker's sweep).
+  void run_tick_hooks() const {
+    for (const auto& fn : tick_hooks_) fn();
+  }
   // A responder whose answer is routed like any stanza.
   IqResponder responder_for(const Stanza& iq);
 
@@ -119,6 +127,7 @@ class Router {
   std::vector<SessionHookFn> session_hooks_[static_cast<size_t>(SessionHook::kCount)];
   std::vector<AccountRemovedFn> account_removed_hooks_;
   std::vector<DeliveryFilterFn> delivery_filters_;
+  std::vector<TickHookFn> tick_hooks_;
   IqTable server_iq_, account_iq_;
   std::unordered_map<std::string, ServiceHandler> services_;
   RemoteHandler remote_;

@@ -76,4 +76,13 @@ inline constexpr const char* kAtom = "http://www.w3.org/2005/Atom";
 inline constexpr const char* kMicroblog = "urn:xmpp:microblog:0";
 inline constexpr const char* kSocialFeed = "urn:xmpp:pubsub-social-feed:1";
 
+// Message archive management (XEP-0313) and what goes with it.
+inline constexpr const char* kMam = "urn:xmpp:mam:2";
+inline constexpr const char* kMamExtended = "urn:xmpp:mam:2#extended";
+inline constexpr const char* kStanzaId = "urn:xmpp:sid:0";                  // XEP-0359
+inline constexpr const char* kForward = "urn:xmpp:forward:0";               // XEP-0297
+inline constexpr const char* kRetract = "urn:xmpp:message-retract:1";       // XEP-0424
+inline constexpr const char* kRetractTombstone = "urn:xmpp:message-retract:1#tombstone";
+inline constexpr const char* kFulltext = "urn:xmpp:fulltext:0";             // our MAM search field's namespace
+
 }  // namespace causerie::ns

@@ -25,5 +25,6 @@ SchemaComponent core_schema();
 SchemaComponent muc_schema();  // sqlite_muc_schema.cpp
 SchemaComponent pubsub_schema();  // sqlite_pubsub_schema.cpp
 SchemaComponent blocking_schema();  // sqlite_blocking_schema.cpp
+SchemaComponent archive_schema();  // sqlite_archive_schema.cpp
 
 }  // namespace causerie::storage::sqlite

@@ -6,6 +6,8 @@
 #include "storage/key_value_store.hpp"
 #include "storage/offline_store.hpp"
 #include "storage/roster_store.hpp"
+#include "storage/archive_store.hpp"
+#include "storage/sqlite/sqlite_archive_store.hpp"
 #include "storage/sqlite/sqlite_blocking_store.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
 #include "storage/sqlite/sqlite_migrations.hpp"
@@ -49,7 +51,8 @@ std::string_view host_of(std::string_view bare) {
 class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineStore, KeyValueStore {
  public:
   SqliteStorage(const std::string& path, unsigned cache_kb)
-      : db_(path, cache_kb), muc_(make_sqlite_muc_store(db_)), pubsub_(db_), blocking_(make_sqlite_blocking_store(db_)) {
+      : db_(path, cache_kb), muc_(make_sqlite_muc_store(db_)), pubsub_(db_), blocking_(make_sqlite_blocking_store(db_)),
+        archive_(make_sqlite_archive_store(db_)) {
     migrate();
   }
 
@@ -60,6 +63,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   MucStore& muc() override { return *muc_; }
   PubsubStore& pubsub() override { return pubsub_; }
   BlockingStore& blocking() override { return *blocking_; }
+  ArchiveStore& archive() override { return *archive_; }
 
   void begin() override { db_.exec("BEGIN IMMEDIATE"); }
   void commit() override { db_.exec("COMMIT"); }
@@ -124,6 +128,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
     pubsub_.remove_subscriptions_of(jid);
     pubsub_.remove_affiliations_of(jid);
     blocking_->unblock_all(jid);
+    archive_->remove_owner(jid);
     auto q = db_.prepare("DELETE FROM accounts WHERE jid = ?1");
     q->bind(1, jid).run();
     return db_.changes() == 1;
@@ -304,6 +309,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   std::unique_ptr<MucStore> muc_;
   SqlitePubsubStore pubsub_;
   std::unique_ptr<BlockingStore> blocking_;
+  std::unique_ptr<ArchiveStore> archive_;
 };
 
 }  // namespace

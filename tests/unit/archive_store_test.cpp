@@ -1,0 +1,345 @@
+// The SQLite ArchiveStore (src/storage/sqlite/sqlite_archive_store.cpp) against its contract
+// (archive_store.hpp): keyset pages both ways, filters, full-text search, tombstones, retention, prefs,
+// and a page out of a million-message archive.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "storage/archive_store.hpp"
+#include "storage/sqlite/sqlite_archive_store.hpp"
+#include "storage/sqlite/sqlite_db.hpp"
+#include "storage/sqlite/sqlite_storage.hpp"
+
+using namespace causerie;
+using namespace causerie::storage;
+
+namespace {
+
+constexpr int64_t kT0 = 1'800'000'000'000;  // unix ms
+
+class ArchiveStoreTest : public ::testing::Test {
+ protected:
+  ArchiveStoreTest() {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("causerie-archive-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    db_ = sqlite::open_sqlite((dir_ / "t.db").string());
+  }
+  ~ArchiveStoreTest() override {
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  ArchiveStore& a() { return db_->archive(); }
+
+  ArchivedMessage add(const std::string& owner, const std::string& id, const std::string& with, const std::string& body,
+                      int64_t at_ms, bool outgoing = false, const std::string& message_id = {}) {
+    ArchivedMessage m;
+    m.id = id;
+    m.with = with;
+    m.body = body;
+    m.outgoing = outgoing;
+    m.message_id = message_id;
+    m.xml = "<message><body>" + body + "</body></message>";
+    a().append(owner, m, at_ms);
+    return m;
+  }
+
+  // Ids of a page, in order.
+  static std::vector<std::string> ids(const ArchivePage& p) {
+    std::vector<std::string> out;
+    for (const auto& m : p.messages) out.push_back(m.id);
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Storage> db_;
+};
+
+using Ids = std::vector<std::string>;
+
+TEST_F(ArchiveStoreTest, PagesForwardAndBackwardByKeyset) {
+  for (int i = 0; i < 25; ++i) add("alice@a.test", "m" + std::to_string(i), "bob@b.test/x", "hello", kT0 + i);
+  add("carol@a.test", "other", "bob@b.test", "hello", kT0);
+
+  // Forward: first page, then after its last, until complete.
+  ArchiveQuery q;
+  q.limit = 10;
+  auto p1 = a().query("alice@a.test", q);
+  ASSERT_TRUE(p1);
+  EXPECT_EQ(ids(*p1), (Ids{"m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"}));
+  EXPECT_FALSE(p1->complete);
+  q.after = {"m19"};
+  auto p3 = a().query("alice@a.test", q);
+  EXPECT_EQ(ids(*p3), (Ids{"m20", "m21", "m22", "m23", "m24"}));
+  EXPECT_TRUE(p3->complete);
+
+  // Backward: the last page (RSM <before/>), then the one before it; pages stay in archive order.
+  ArchiveQuery b;
+  b.limit = 10;
+  b.from_end = true;
+  auto last = a().query("alice@a.test", b);
+  EXPECT_EQ(ids(*last), (Ids{"m15", "m16", "m17", "m18", "m19", "m20", "m21", "m22", "m23", "m24"}));
+  EXPECT_FALSE(last->complete);
+  b.before = {"m5"};
+  auto head = a().query("alice@a.test", b);
+  EXPECT_EQ(ids(*head), (Ids{"m0", "m1", "m2", "m3", "m4"}));
+  EXPECT_TRUE(head->complete);
+
+  // Between two known messages (after-id and before-id together).
+  ArchiveQuery between;
+  between.after = {"m3"};
+  between.before = {"m7"};
+  EXPECT_EQ(ids(*a().query("alice@a.test", between)), (Ids{"m4", "m5", "m6"}));
+
+  // An id of another archive, or of none, is unknown here.
+  ArchiveQuery unknown;
+  unknown.after = {"other"};
+  EXPECT_FALSE(a().query("alice@a.test", unknown));
+  unknown.after.clear();
+  unknown.ids = {"m1", "nope"};
+  EXPECT_FALSE(a().query("alice@a.test", unknown));
+}
+
+TEST_F(ArchiveStoreTest, FiltersByCorrespondentTimeAndIds) {
+  add("alice@a.test", "1", "bob@b.test/phone", "one", kT0);
+  add("alice@a.test", "2", "bob@b.test/desk", "two", kT0 + 1000, true);
+  add("alice@a.test", "3", "carol@c.test", "three", kT0 + 2000);
+  add("alice@a.test", "4", "bob@b.test", "four", kT0 + 3000, true);
+  add("alice@a.test", "5", "bob@b.test.evil", "five", kT0 + 4000);
+
+  ArchiveQuery q;
+  q.with = "bob@b.test";  // bare: every resource
+  EXPECT_EQ(ids(*a().query("alice@a.test", q)), (Ids{"1", "2", "4"}));
+  q.with = "bob@b.test/desk";  // full: exactly
+  EXPECT_EQ(ids(*a().query("alice@a.test", q)), (Ids{"2"}));
+
+  ArchiveQuery t;
+  t.start_ms = kT0 + 1000;  // inclusive
+  t.end_ms = kT0 + 3000;    // inclusive
+  EXPECT_EQ(ids(*a().query("alice@a.test", t)), (Ids{"2", "3", "4"}));
+  t.start_ms = kT0 + 1001;
+  t.end_ms = kT0 + 2999;
+  EXPECT_EQ(ids(*a().query("alice@a.test", t)), (Ids{"3"}));
+  t.start_ms = kT0 + 5000;
+  t.end_ms.reset();
+  auto none = a().query("alice@a.test", t);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->messages.empty());
+  EXPECT_TRUE(none->complete);
+
+  ArchiveQuery byid;
+  byid.ids = {"4", "1"};
+  EXPECT_EQ(ids(*a().query("alice@a.test", byid)), (Ids{"1", "4"}));
+  byid.with = "carol@c.test";
+  EXPECT_TRUE(a().query("alice@a.test", byid)->messages.empty());
+
+  auto m = a().query("alice@a.test", ArchiveQuery{})->messages;
+  ASSERT_EQ(m.size(), 5u);
+  EXPECT_EQ(m[0].with, "bob@b.test/phone");
+  EXPECT_FALSE(m[0].outgoing);
+  EXPECT_TRUE(m[1].outgoing);
+  EXPECT_EQ(m[2].time_ms(), kT0 + 2000);
+}
+
+TEST_F(ArchiveStoreTest, OrderAndTimeSurviveAClockGoingBack) {
+  add("alice@a.test", "late", "bob@b.test", "x", kT0 + 5000);
+  add("alice@a.test", "early", "bob@b.test", "y", kT0);  // the clock went back
+  auto m = a().query("alice@a.test", ArchiveQuery{})->messages;
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].id, "late");
+  EXPECT_EQ(m[1].id, "early");
+  EXPECT_GT(m[1].seq, m[0].seq);
+  EXPECT_EQ(m[1].time_ms(), kT0 + 5000);  // takes the time of the message before it
+  // A stanza id is unique within its archive.
+  EXPECT_THROW(add("alice@a.test", "late", "bob@b.test", "z", kT0 + 6000), StorageError);
+  EXPECT_NO_THROW(add("bob@b.test", "late", "alice@a.test", "z", kT0 + 6000));
+}
+
+TEST_F(ArchiveStoreTest, FullTextSearchIsPerAccountAndFollowsChanges) {
+  add("alice@a.test", "1", "bob@b.test", "Meet me at the Café tomorrow", kT0);
+  add("alice@a.test", "2", "bob@b.test", "the cafe is closed", kT0 + 1);
+  add("alice@a.test", "3", "carol@c.test", "tomorrow then", kT0 + 2);
+  add("alice@a.test", "4", "bob@b.test", "", kT0 + 3);  // not indexed
+  add("bob@b.test", "b1", "alice@a.test", "cafe cafe cafe", kT0 + 4);
+
+  auto search = [&](const std::string& text, const std::string& with = {}) {
+    ArchiveQuery q;
+    q.fulltext = text;
+    q.with = with;
+    return ids(*a().query("alice@a.test", q));
+  };
+  EXPECT_EQ(search("cafe"), (Ids{"1", "2"}));  // diacritics folded, bob's archive not searched
+  EXPECT_EQ(search("CAFE tomorrow"), (Ids{"1"}));  // every word
+  EXPECT_EQ(search("tomor*"), (Ids{"1", "3"}));    // prefix
+  EXPECT_EQ(search("tomorrow", "carol@c.test"), (Ids{"3"}));
+  EXPECT_EQ(search("\"the\" OR NOT cafe*"), Ids{});  // user text is words, never FTS syntax
+  EXPECT_EQ(search("?!"), Ids{});
+
+  ArchiveQuery paged;
+  paged.fulltext = "cafe";
+  paged.limit = 1;
+  paged.from_end = true;
+  auto p = a().query("alice@a.test", paged);
+  EXPECT_EQ(ids(*p), (Ids{"2"}));
+  EXPECT_FALSE(p->complete);
+
+  // A tombstone leaves the index; retention takes the rest.
+  auto first = a().query("alice@a.test", ArchiveQuery{})->messages[0];
+  a().replace_content("alice@a.test", first.seq, "<message><retracted/></message>", "");
+  EXPECT_EQ(search("cafe"), (Ids{"2"}));
+  auto kept = a().query("alice@a.test", ArchiveQuery{})->messages[0];
+  EXPECT_EQ(kept.id, "1");
+  EXPECT_EQ(kept.xml, "<message><retracted/></message>");
+  a().replace_content("alice@a.test", first.seq, "<message/>", "a new cafe");
+  EXPECT_EQ(search("cafe"), (Ids{"1", "2"}));
+  EXPECT_EQ(a().expire("a.test", kT0 + 2, 100), 2u);
+  EXPECT_EQ(search("cafe"), Ids{});
+  EXPECT_EQ(search("tomorrow"), (Ids{"3"}));
+}
+
+TEST_F(ArchiveStoreTest, FindsARetractionTargetInTheConversation) {
+  add("alice@a.test", "1", "bob@b.test/x", "hi", kT0, true, "m-1");
+  add("alice@a.test", "2", "bob@b.test/y", "hi", kT0 + 1, false, "m-1");
+  add("alice@a.test", "3", "carol@c.test", "hi", kT0 + 2, true, "m-2");
+  auto out = a().find_by_message_id("alice@a.test", "bob@b.test", true, "m-1", 100);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->id, "1");
+  auto in = a().find_by_message_id("alice@a.test", "bob@b.test", false, "m-1", 100);
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->id, "2");
+  EXPECT_FALSE(a().find_by_message_id("alice@a.test", "bob@b.test", true, "m-2", 100));  // another conversation
+  EXPECT_FALSE(a().find_by_message_id("alice@a.test", "bob@b.test", true, "m-1", 1));    // outside the window
+}
+
+TEST_F(ArchiveStoreTest, RetentionRemovesTheOldestOfOneHostInBatches) {
+  for (int i = 0; i < 10; ++i) add("alice@a.test", "a" + std::to_string(i), "x@y.test", "old", kT0 + i);
+  for (int i = 0; i < 3; ++i) add("zed@z.test", "z" + std::to_string(i), "x@y.test", "old", kT0 + i);
+  add("alice@a.test", "new", "x@y.test", "new", kT0 + 100);
+  EXPECT_EQ(a().expire("a.test", kT0 + 100, 4), 4u);
+  EXPECT_EQ(a().first("alice@a.test")->id, "a4");  // the oldest went first: no holes
+  EXPECT_EQ(a().expire("a.test", kT0 + 100, 100), 6u);
+  EXPECT_EQ(a().expire("a.test", kT0 + 100, 100), 0u);
+  EXPECT_EQ(a().first("alice@a.test")->id, "new");
+  EXPECT_EQ(a().last("alice@a.test")->id, "new");
+  EXPECT_EQ(a().first("zed@z.test")->id, "z0");  // another host's archive is untouched
+  EXPECT_FALSE(a().first("nobody@a.test"));
+}
+
+TEST_F(ArchiveStoreTest, PrefsAndRemovalOfAnAccount) {
+  EXPECT_FALSE(a().prefs("alice@a.test"));
+  ArchivePrefs p;
+  p.default_mode = "roster";
+  p.always = {"bob@b.test", "carol@c.test/phone"};
+  p.never = {"spam.test"};
+  a().set_prefs("alice@a.test", p);
+  auto back = a().prefs("alice@a.test");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->default_mode, "roster");
+  EXPECT_EQ(back->always, p.always);
+  EXPECT_EQ(back->never, p.never);
+  ASSERT_EQ(a().all_prefs().size(), 1u);
+  add("alice@a.test", "1", "bob@b.test", "searchable", kT0);
+  a().remove_owner("alice@a.test");
+  EXPECT_FALSE(a().prefs("alice@a.test"));
+  EXPECT_FALSE(a().first("alice@a.test"));
+  ArchiveQuery q;
+  q.fulltext = "searchable";
+  EXPECT_TRUE(a().query("alice@a.test", q)->messages.empty());
+}
+
+// One account with a million messages (and a neighbour): pages from both ends and from the middle, a
+// rare correspondent and a rare word are found by index walks; the answers are checked, not timed. The
+// rows are written by one SQL statement laid out as append() lays them out (seq = time << 20 + n), since
+// a million appends through the API would make this test the slowest of the suite; the store then
+// appends after them.
+TEST_F(ArchiveStoreTest, MillionMessageAccountPagesCorrectly) {
+  {
+    sqlite::Db raw((dir_ / "t.db").string());
+    raw.exec(
+        "BEGIN;"
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 999999) "
+        "INSERT INTO archive (id, owner, host, sid, with_bare, with_resource, outgoing, xml, body) "
+        "SELECT ((" + std::to_string(kT0) + " + i / 10) << 20) + i % 10, 'big@a.test', 'a.test', printf('s%07d', i), "
+        "CASE WHEN i % 100000 = 7 THEN 'rare@r.test' ELSE 'bob@b.test' END, 'x', i % 2, '<message/>', "
+        "CASE WHEN i % 250000 = 3 THEN 'needle' ELSE '' END FROM n;"
+        "COMMIT;");
+  }
+  auto sid = [](int i) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "s%07d", i);
+    return std::string(buf);
+  };
+  for (int i = 0; i < 10; ++i) add("small@a.test", "t" + std::to_string(i), "bob@b.test", "needle", kT0 + i);
+  add("big@a.test", "tail", "bob@b.test", "after the million", kT0);  // the clock is behind: still last
+
+  ArchiveQuery last;
+  last.limit = 50;
+  last.from_end = true;
+  auto p = a().query("big@a.test", last);
+  ASSERT_EQ(p->messages.size(), 50u);
+  EXPECT_EQ(p->messages.front().id, sid(999951));
+  EXPECT_EQ(p->messages[48].id, sid(999999));
+  EXPECT_EQ(p->messages.back().id, "tail");
+  EXPECT_FALSE(p->complete);
+
+  ArchiveQuery middle;
+  middle.limit = 50;
+  middle.after = {sid(500000)};
+  p = a().query("big@a.test", middle);
+  EXPECT_EQ(p->messages.front().id, sid(500001));
+  EXPECT_EQ(p->messages.back().id, sid(500050));
+  EXPECT_FALSE(p->complete);
+  middle.after.clear();
+  middle.before = {sid(500000)};
+  middle.from_end = true;
+  p = a().query("big@a.test", middle);
+  EXPECT_EQ(p->messages.front().id, sid(499950));
+  EXPECT_EQ(p->messages.back().id, sid(499999));
+
+  ArchiveQuery first;
+  first.limit = 3;
+  p = a().query("big@a.test", first);
+  EXPECT_EQ(ids(*p), (Ids{sid(0), sid(1), sid(2)}));
+  EXPECT_EQ(p->messages[1].with, "bob@b.test/x");
+  EXPECT_TRUE(p->messages[1].outgoing);
+
+  ArchiveQuery rare;
+  rare.with = "rare@r.test";
+  rare.limit = 50;
+  p = a().query("big@a.test", rare);
+  ASSERT_EQ(p->messages.size(), 10u);
+  EXPECT_EQ(p->messages[3].id, sid(300007));
+  EXPECT_TRUE(p->complete);
+
+  ArchiveQuery text;
+  text.fulltext = "needle";
+  text.limit = 2;
+  text.from_end = true;
+  p = a().query("big@a.test", text);
+  EXPECT_EQ(ids(*p), (Ids{sid(500003), sid(750003)}));
+  EXPECT_FALSE(p->complete);
+
+  ArchiveQuery timed;
+  timed.start_ms = kT0 + 50000;  // messages 500000..500009 share this millisecond
+  timed.end_ms = kT0 + 50001;
+  timed.limit = 30;
+  p = a().query("big@a.test", timed);
+  ASSERT_EQ(p->messages.size(), 20u);
+  EXPECT_EQ(p->messages.front().id, sid(500000));
+  EXPECT_EQ(p->messages.back().id, sid(500019));
+  EXPECT_EQ(p->messages.back().time_ms(), kT0 + 50001);
+  EXPECT_TRUE(p->complete);
+
+  EXPECT_EQ(a().first("big@a.test")->id, sid(0));
+  EXPECT_EQ(a().last("big@a.test")->id, "tail");
+}
+
+TEST(FulltextMatch, QuotesEveryWord) {
+  EXPECT_EQ(sqlite::fulltext_match("a@b", "hi  th\"ere*"), "okey:\"614062\" AND body:(\"hi\" \"th\"\"ere\"*)");
+  EXPECT_EQ(sqlite::fulltext_match("a@b", " * !? "), "");
+}
+
+}  // namespace
