@@ -263,7 +263,7 @@ void S2sInStream::on_db_verify(const xml::Element& el) {
 
 bool S2sInStream::authenticate(const std::string& remote, const std::string& method) {
   if (domains_.count(remote)) return true;
-  if (!hub_.incoming_authenticated(remote)) {
+  if (!hub_.incoming_authenticated(remote, local_)) {
     fail(StreamErrorCondition::kPolicyViolation, "too many streams from " + remote);
     return false;
   }
@@ -375,7 +375,7 @@ void S2sInStream::on_disconnect() {
   if (bidi_handle_) bidi_handle_->sender = nullptr;
   for (const auto& d : domains_) {
     if (bidi_offered_.count(d)) hub_.incoming_bidi_gone(local_, d, bidi_handle_);
-    hub_.incoming_closed(d);
+    hub_.incoming_closed(d, local_);
   }
 }
 
