@@ -101,7 +101,7 @@ def main():
         m = re.search(r"## Commands\n.*?```\n(.*?)```", previous_md, re.S)
         if m:
             previous_commands = [l for l in m.group(1).splitlines()
-                                 if l.strip() and l.split(" ", 1)[0] not in measured_labels]
+                                 if l.strip() and not l.startswith("#") and l.split(" ", 1)[0] not in measured_labels]
         for line in open(a.previous):
             line = line.strip()
             if not line:
@@ -349,7 +349,7 @@ def main():
     w("```")
     w(open(a.commands).read().rstrip())
     if previous_commands:
-        w(f"# carried over from the run of {previous_date}:")
+        w("# carried over from earlier runs (see the note at the top):")
         w("\n".join(previous_commands))
     w("```")
     w("")

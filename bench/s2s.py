@@ -11,7 +11,7 @@ The pieces are those of the federation tests (tests/integration): `federation.Te
 authenticate by SASL EXTERNAL, no dialback), `federation.Dns` (dnsmasq on a loopback port, SRV and A records),
 `federation.FedServer` for Causerie and `peers.Prosody` / `peers.Ejabberd` for the anchors, each with the
 bench's changes: warn-level logs, plain c2s for the generator (as in the c2s scenarios), no s2s rate limit or
-queue bound, one worker / one scheduler / one thread. Each scenario gets freshly started servers. This script
+queue bound, listen backlog 1024 (as run.sh gives the anchors), one worker / one scheduler / one thread. Each scenario gets freshly started servers. This script
 pins itself (so both servers and dnsmasq) to --server-cpu and the generator to --gen-cpu; traffic stays on
 loopback (the servers on 127.0.0.31 and .32 for s2s, 127.0.0.1 for clients).
 
@@ -91,7 +91,8 @@ class BenchProsody(peers.Prosody):
         # Global options go before the first VirtualHost line (after it they would be that host's).
         edit(self.config_path, lambda cfg: (
             cfg.replace(f'log = {{ debug = "{self.log_path}" }}', f'log = {{ warn = "{self.log_path}" }}')
-            .replace(f'VirtualHost "{self.domain}"', f'c2s_require_encryption = false\nVirtualHost "{self.domain}"', 1)
+            .replace(f'VirtualHost "{self.domain}"', f'c2s_require_encryption = false\n'
+                     f'network_settings = {{ tcp_backlog = 1024 }}\nVirtualHost "{self.domain}"', 1)
             + "".join(f'VirtualHost "{h}"\n' for h in extra_hosts)))
         self.extra_hosts = tuple(extra_hosts)
 
@@ -115,6 +116,8 @@ class BenchEjabberd(peers.Ejabberd):
         hosts = ", ".join(f'"{h}"' for h in (self.domain, *extra_hosts))
         edit(self.config_path, lambda cfg: (
             cfg.replace("loglevel: debug", "loglevel: warning").replace("    starttls_required: true\n", "")
+            .replace("    module: ejabberd_c2s\n", "    module: ejabberd_c2s\n    backlog: 1024\n")
+            .replace("    module: ejabberd_s2s_in\n", "    module: ejabberd_s2s_in\n    backlog: 1024\n")
             .replace(f'hosts: ["{self.domain}"]', f"hosts: [{hosts}]\nmax_fsm_queue: 1000000")
             .split("\nmodules:\n")[0]
             + "\nmodules:\n  mod_disco: {}\n  mod_http_api: {}\n  mod_ping: {}\n  mod_roster: {}\n"))
