@@ -18,13 +18,21 @@ int main(int argc, char** argv) {
   Options o;
   std::string scenario, tls = "none", mech = "SCRAM-SHA-1", transport = "tcp";
   auto* run = app.add_subcommand("run", "Run one scenario against a server on 127.0.0.1");
-  run->add_option("scenario", scenario, "login | idle | msg | presence | muc | pubsub")->required();
+  run->add_option("scenario", scenario, "login | idle | msg | presence | muc | pubsub | s2s-links")->required();
   run->add_option("--server-name", o.server_name, "name put in the JSON line");
   run->add_option("--server-pid", o.server_pid, "server process, for CPU and RSS figures from /proc");
   run->add_option("--port", o.ep.port, "c2s port on 127.0.0.1 (the last one given counts)")
       ->required()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   run->add_option("--domain", o.ep.domain, "XMPP domain of the accounts");
+  uint16_t peer_port = 0;
+  std::string peer_domain;
+  run->add_option("--peer-port", peer_port, "msg: c2s port on 127.0.0.1 of a second server (federation): the "
+                                            "second user of each pair logs in there");
+  run->add_option("--peer-domain", peer_domain, "msg: XMPP domain of the second server's accounts");
+  run->add_option("--peer-pid", o.peer_pid, "the second server's process (its CPU is added to --server-pid's)");
+  run->add_option("--remote-domains", o.remote_domains, "s2s-links: remote domains pinged, d0.<suffix>…");
+  run->add_option("--remote-suffix", o.remote_suffix, "s2s-links: parent domain of the remote domains");
   run->add_option("--tls", tls, "none | starttls | direct");
   run->add_option("--mech", mech, "PLAIN | SCRAM-SHA-1 | SCRAM-SHA-256");
   run->add_option("--transport", transport, "tcp | websocket (RFC 7395) | bosh (XEP-0124/0206, plain HTTP only); --port is then the HTTP port");
@@ -93,6 +101,16 @@ int main(int argc, char** argv) {
     o.ep.tls = *t;
     o.ep.transport = *tr;
     if (*tr == Transport::kBosh && o.ep.http_path == "/xmpp-websocket") o.ep.http_path = "/http-bind";
+    if (peer_port != 0) {
+      if (peer_domain.empty()) {
+        std::cerr << "causerie-bench: --peer-port needs --peer-domain\n";
+        return 2;
+      }
+      o.has_peer = true;
+      o.peer_ep = o.ep;
+      o.peer_ep.port = peer_port;
+      o.peer_ep.domain = peer_domain;
+    }
     o.mech = *m;
     return run_scenario(scenario, o);
   } catch (const std::exception& e) {

@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import subprocess
 
 SERVERS = ["causerie", "prosody", "ejabberd"]
@@ -29,6 +30,8 @@ ROWS = [
     ("bosh-msg", "msgs_per_s", "BOSH 1:1 messages", "msgs/s", True),
     ("pubsub", "deliveries_per_s", "PubSub fan-out (pubsub service)", "notifications/s", True),
     ("pep", "deliveries_per_s", "PEP fan-out", "notifications/s", True),
+    ("s2s-msg", "msgs_per_s", "1:1 messages between two servers (s2s)", "msgs/s", True),
+    ("s2s-links", "links_per_s", "s2s link set-up (new domain pairs)", "links/s", True),
 ]
 EFFICIENCY = [
     ("login-scram-sha256", "logins", "login SCRAM-SHA-256, plain"),
@@ -42,6 +45,8 @@ EFFICIENCY = [
     ("bosh-msg", "msgs", "BOSH 1:1 messages"),
     ("pubsub", "deliveries", "PubSub fan-out"),
     ("pep", "deliveries", "PEP fan-out"),
+    ("s2s-msg", "msgs", "1:1 messages between two servers (both servers' CPU)"),
+    ("s2s-links", "links", "s2s link set-up (both servers' CPU)"),
 ]
 
 
@@ -74,6 +79,8 @@ def main():
     ap.add_argument("--nofile", type=int, default=0)
     ap.add_argument("--idle-cut", default="0")
     ap.add_argument("--load-start", default="")
+    ap.add_argument("--previous", default=None, help="BENCH_MERGE: results.jsonl of an earlier run")
+    ap.add_argument("--previous-md", default=None, help="BENCH_MERGE: that run's RESULTS.md (date, commands)")
     a = ap.parse_args()
 
     runs = {}
@@ -83,6 +90,29 @@ def main():
             continue
         r = json.loads(line)
         runs[(r["server"], r.get("label", r["scenario"]))] = r
+    # BENCH_MERGE=1: the labels this run did not measure are carried over from the earlier run, whole (every
+    # server's figure of a row comes from one run), each line marked with the date of the run that measured it.
+    measured_labels = {label for _, label in runs}
+    carried, previous_date, previous_commands = [], "", []
+    if a.previous:
+        previous_md = open(a.previous_md).read() if a.previous_md and os.path.exists(a.previous_md) else ""
+        m = re.search(r"make bench` on \*\*([^*]+)\*\*", previous_md)
+        previous_date = m.group(1) if m else "an earlier run"
+        m = re.search(r"## Commands\n.*?```\n(.*?)```", previous_md, re.S)
+        if m:
+            previous_commands = [l for l in m.group(1).splitlines()
+                                 if l.strip() and not l.startswith("#") and l.split(" ", 1)[0] not in measured_labels]
+        for line in open(a.previous):
+            line = line.strip()
+            if not line:
+                continue
+            r = json.loads(line)
+            label = r.get("label", r["scenario"])
+            if label in measured_labels:
+                continue
+            r.setdefault("carried_from", previous_date)
+            carried.append(r)
+            runs[(r["server"], label)] = r
 
     def fig(server, label, key):
         r = runs.get((server, label))
@@ -112,6 +142,12 @@ def main():
       "same accounts (same salt, 4096 iterations), same ECDSA P-256 certificate, TLS 1.3 full handshakes "
       "(no resumption), loopback TCP. A cell is `—` when the run was invalid (loss, errors) or the server lacks "
       "the feature; see *Problems* below.\n")
+    if carried:
+        dates = sorted({r["carried_from"] for r in carried})
+        w(f"**This run measured only {', '.join(sorted(measured_labels))}** (`BENCH_ONLY`, `BENCH_MERGE=1`); every "
+          f"other row is carried over unchanged from the run of {' and '.join(dates)} (the lines of results.jsonl "
+          "that carry `carried_from`). Each row's servers were measured in one and the same run, so the ratios "
+          "within a row hold; the machine section below describes this run.\n")
     w("## Machine\n")
     w(f"- CPU: {cpu}, {os.cpu_count()} cores; {mem_kb // 1024} MiB RAM")
     w(f"- Kernel: {platform.release()}; load average (1, 5, 15 min) at the start: {a.load_start or '?'}, at the end: "
@@ -188,6 +224,17 @@ def main():
         subs = r.get("params", {}).get("subscribers")
         throughput_target(f"{title} to {subs:,} subscribers (the issue's anchor: PEP to 1 000 subscribers ~8k/s)"
                           if subs else title, label, "deliveries_per_s", "deliveries", 10)
+    # Issue 11's federation target is itself per server core-second (both servers' CPU): the measured
+    # efficiencies are compared directly, and a run with loss or reordering is invalid (no figure).
+    ce, be = fig("causerie", "s2s-msg", "msgs_per_core_second"), best("s2s-msg", "msgs_per_core_second")
+    if ce and be:
+        c, b = fig("causerie", "s2s-msg", "msgs_per_s"), best("s2s-msg", "msgs_per_s")
+        w(f"| 1:1 messages between two servers (s2s): ≥ 10× best anchor's msgs/s per server core-second, zero loss, "
+          f"order kept per sender | {ce / be:.1f}× per core-second measured ({fmt(ce)} vs {fmt(be)}); "
+          f"{c / b:.1f}× in msgs/s | {'yes' if ce / be >= 10 else 'no'} |")
+    else:
+        w("| 1:1 messages between two servers (s2s): ≥ 10× best anchor's msgs/s per server core-second | — | "
+          "not measured |")
     for label, title in (("idle-plain", "plain"), ("idle-tls", "TLS")):
         c, p = fig("causerie", label, "rss_per_session_bytes"), fig("prosody", label, "rss_per_session_bytes")
         if c and p:
@@ -255,6 +302,28 @@ def main():
               f"{(f.get('rss_per_session_bytes') or 0) * 100000 / 2**30:.1f} GiB for the server and "
               f"{(f.get('generator_rss_per_session_bytes') or 0) * 100000 / 2**30:.1f} GiB for the generator.")
     w("")
+    fed = [(s, runs.get((s, "s2s-msg")), runs.get((s, "s2s-links"))) for s in SERVERS]
+    if any(m or l for _, m, l in fed):
+        w("## Federation: two servers of each kind\n")
+        w("`bench/s2s.py`: two instances of the same server (a.bench on 127.0.0.31, b.bench on 127.0.0.32), both "
+          "pinned to core 0, the generator on core 1; certificates from one test CA, so both directions "
+          "authenticate with SASL EXTERNAL (XEP-0178; Prosody and ejabberd without dialback), names through "
+          "dnsmasq (SRV and A records). `s2s-msg`: the two users of each pair on different servers, each "
+          "direction with its window of messages in flight; zero loss and per-sender order checked. "
+          "`s2s-links`: u0@a.bench pings d0…d(N-1).b.bench, N domains of the second server, each needing a new "
+          "link for a new domain pair (TCP, TLS, authentication, the answer back). CPU is both servers' "
+          "(utime+stime).\n")
+        w("| server | s2s msgs/s | server A cores | server B cores | msgs per core-s | p50 ms | p99 ms | links | "
+          "links/s | link set-up p50 ms | max ms | links per core-s | valid |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for s, m, l in fed:
+            mf, lf = (m or {}).get("figures", {}), (l or {}).get("figures", {})
+            w(f"| {s} | {fmt(mf.get('msgs_per_s'))} | {fmt(mf.get('server_a_cores'))} | {fmt(mf.get('server_b_cores'))} | "
+              f"{fmt(mf.get('msgs_per_core_second'))} | {fmt(mf.get('latency_ms_p50'))} | {fmt(mf.get('latency_ms_p99'))} | "
+              f"{lf.get('links', '—')} | {fmt(lf.get('links_per_s'))} | {fmt(lf.get('setup_ms_p50'))} | "
+              f"{fmt(lf.get('setup_ms_max'))} | {fmt(lf.get('links_per_core_second'))} | "
+              f"{(m or {}).get('ok', '—')} / {(l or {}).get('ok', '—')} |")
+        w("")
     w("## Chart\n")
     w("![three servers side by side](results.png)\n")
     w("[results.png](results.png): left, throughputs on a log scale (higher is better); right, idle session "
@@ -279,11 +348,20 @@ def main():
       "Every scenario line the run executed (PID and ports are per run):\n")
     w("```")
     w(open(a.commands).read().rstrip())
+    if previous_commands:
+        w("# carried over from earlier runs (see the note at the top):")
+        w("\n".join(previous_commands))
     w("```")
     w("")
     w("Raw JSON lines of this run: [results.jsonl](results.jsonl).")
     with open(os.path.join(a.out, "RESULTS.md"), "w") as fh:
         fh.write("\n".join(out) + "\n")
+    if a.previous:
+        # The merged lines: this run's, then the carried ones.
+        with open(os.path.join(a.out, "results.jsonl"), "w") as fh:
+            fh.write(open(a.results).read().rstrip("\n") + "\n")
+            for r in carried:
+                fh.write(json.dumps(r, separators=(",", ":")) + "\n")
 
     # Chart data: throughputs and memory in two files, a row per figure, a column per server.
     files = {True: os.path.join(a.out, "tput.dat"), False: os.path.join(a.out, "mem.dat")}

@@ -5,7 +5,8 @@
 # Writes bench/RESULTS.md and bench/results.png (see bench/README.md). BENCH_QUICK=1: a smoke run of
 # a few minutes. BENCH_SERVERS="causerie prosody" limits the servers; BENCH_OUT=dir writes elsewhere;
 # BENCH_ONLY="msg bosh-msg pubsub" runs only the scenarios with these labels (the first column of RESULTS.md's
-# command list).
+# command list); BENCH_MERGE=1 then carries the other rows over from the results already in BENCH_OUT.
+# The federation scenarios (s2s-msg, s2s-links: two servers of each kind) are run by bench/s2s.py.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build}
@@ -28,9 +29,16 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 if [ "$QUICK" = 1 ]; then
   WARM=0.5; DUR=2; IDLE=2000; IDLE_BIG=5000; PAIRS=50; USERS=200; OCC=100; SUBS=100; BOSH_PAIRS=50; TIMEOUT=60
+  S2S_PAIRS=20; S2S_LINKS=20
 else
   WARM=2; DUR=10; IDLE=10000; IDLE_BIG=100000; PAIRS=500; USERS=1000; OCC=500; SUBS=1000; BOSH_PAIRS=200; TIMEOUT=300
+  S2S_PAIRS=200; S2S_LINKS=400
 fi
+MERGE=${BENCH_MERGE:-0}
+# Whether any single-server (c2s) scenario is asked for: with BENCH_ONLY="s2s-msg s2s-links" their set-up
+# (accounts, ejabberd imports) is skipped too.
+C2S=1
+if [ -n "$ONLY" ]; then C2S=0; for l in $ONLY; do [[ $l == s2s-* ]] || C2S=1; done; fi
 ROSTER=100
 # One process holds at most RLIMIT_NOFILE sockets; where the hard limit cannot be raised (no
 # CAP_SYS_RESOURCE, e.g. in a container) the big idle run is cut to what fits, and RESULTS.md says so.
@@ -397,6 +405,7 @@ scenarios_for() {  # $1 server
 }
 
 for s in $SERVERS; do
+  [ "$C2S" = 1 ] || break
   setup_"$s"
   scenarios_for "$s"
   if [ "$s" = causerie ]; then
@@ -416,8 +425,25 @@ for s in $SERVERS; do
   fi
 done
 
+# Federation: two servers of each kind on core 0 (bench/s2s.py pins itself there), the generator on core 1;
+# the same CA, DNS (dnsmasq) and server wrappers as the federation tests in tests/integration.
+if [ -z "$ONLY" ] || [[ " $ONLY " == *" s2s-"* ]]; then
+  log "federation scenarios (bench/s2s.py)"
+  /usr/bin/python3 "$ROOT/bench/s2s.py" --binary "$CAUSERIE" --generator "$GEN" --servers "$SERVERS" --only "$ONLY" \
+    --results "$RESULTS" --commands "$COMMANDS" --workdir "$WORK" --output "$WORK/s2s-logs" --pairs "$S2S_PAIRS" \
+    --window 10 --warmup "$WARM" --duration "$DUR" --links "$S2S_LINKS" --links-window 20 --timeout "$TIMEOUT" \
+    --server-cpu "$SERVER_CPU" --gen-cpu "$GEN_CPU" > /dev/null || true
+fi
+
 log "writing $OUT/RESULTS.md"
 mkdir -p "$OUT"
+PREVIOUS=()
+if [ "$MERGE" = 1 ] && [ -f "$OUT/results.jsonl" ]; then
+  cp "$OUT/results.jsonl" "$WORK/previous.jsonl"
+  [ -f "$OUT/RESULTS.md" ] && cp "$OUT/RESULTS.md" "$WORK/previous.md"
+  PREVIOUS=(--previous "$WORK/previous.jsonl" --previous-md "$WORK/previous.md")
+fi
 /usr/bin/python3 "$ROOT/bench/report.py" --results "$RESULTS" --commands "$COMMANDS" --out "$OUT" \
-  --quick "$QUICK" --causerie "$CAUSERIE" --nofile "$NOFILE" --idle-cut "$IDLE_CUT" --load-start "$LOAD_START"
-cp "$RESULTS" "$OUT/results.jsonl"
+  --quick "$QUICK" --causerie "$CAUSERIE" --nofile "$NOFILE" --idle-cut "$IDLE_CUT" --load-start "$LOAD_START" \
+  "${PREVIOUS[@]}"
+[ "$MERGE" = 1 ] || cp "$RESULTS" "$OUT/results.jsonl"

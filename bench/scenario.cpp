@@ -141,6 +141,11 @@ Json& Json::add(const std::string& k, const Json& v) {
 void CpuWindow::report(Json& figures, const std::string& what, double count) const {
   if (!a.ok || !b.ok) return;
   double cpu = b.cpu_seconds - a.cpu_seconds;
+  if (peer_a.ok && peer_b.ok) {
+    double peer = peer_b.cpu_seconds - peer_a.cpu_seconds;
+    figures.add("server_a_cores", cpu / seconds()).add("server_b_cores", peer / seconds());
+    cpu += peer;
+  }
   figures.add("server_cores", cpu / seconds());
   figures.add(what + "_per_core_second", cpu > 0 ? count / cpu : 0.0);
 }
@@ -161,12 +166,12 @@ Measurement measure(const Options& o, const std::function<void()>& go, const std
   Measurement m;
   go();
   sleep_for(o.warmup);
-  m.cpu.begin(o.server_pid);
+  m.cpu.begin(o.server_pid, o.peer_pid);
   uint64_t a = count();
   if (measuring) *measuring = true;
   sleep_for(o.duration);
   if (measuring) *measuring = false;
-  m.cpu.end(o.server_pid);
+  m.cpu.end(o.server_pid, o.peer_pid);
   m.counted = count() - a;
   stop();
   sleep_for(0.05);  // every worker has seen the stop
@@ -194,6 +199,8 @@ const std::vector<ScenarioInfo>& scenarios() {
        make_muc},
       {"pubsub", "--subscribers on one node (--service JID or pep), --publishers with --window publishes in flight; "
                  "notifications/s", make_pubsub},
+      {"s2s-links", "one user pings --remote-domains domains d<i>.<--remote-suffix> served by another server, "
+                    "--window in flight: new server-to-server links/s", make_s2s_links},
   };
   return list;
 }

@@ -28,6 +28,11 @@ struct Options {
   std::string server_name = "causerie";
   int server_pid = 0;  // 0: no server-side CPU/RSS figures
   Endpoint ep;
+  // Federation scenarios: a second server (its clients' endpoint and domain, its process). Its CPU is added
+  // to the first one's in server_cores, since every stanza between the two costs both.
+  Endpoint peer_ep;  // set from ep, --peer-port and --peer-domain
+  int peer_pid = 0;
+  bool has_peer = false;
   Mech mech = Mech::kScramSha1;
   unsigned threads = 0;  // 0: the CPUs in our affinity mask
   std::string user_prefix = "u";
@@ -56,9 +61,12 @@ struct Options {
   std::string service = "pubsub.localhost";  // pubsub: service JID, or "pep": u0's bare JID
   std::string node;             // pubsub: default "bench" (service) or "urn:xmpp:bench:0" (pep)
   unsigned max_items = 10;      // pubsub: the node's max_items
+  unsigned remote_domains = 100;         // s2s-links: remote domains d0.<suffix>… pinged once each
+  std::string remote_suffix = "b.bench";
 
   std::string user(unsigned i) const { return user_prefix + std::to_string(i); }
   std::string bare(unsigned i) const { return user(i) + "@" + ep.domain; }
+  std::string bare(unsigned i, const Endpoint& e) const { return user(i) + "@" + e.domain; }
   LoginSpec login(unsigned i, bool roster = false, bool presence = false) const;
 };
 
@@ -119,13 +127,21 @@ struct Report {
   }
 };
 
-// The server's CPU over a measured interval, and the efficiency figure derived from it.
+// The server's CPU over a measured interval, and the efficiency figure derived from it. With a peer
+// (federation scenarios) both servers are sampled and their CPU summed.
 struct CpuWindow {
-  ProcSample a, b;
-  void begin(int pid) { a = sample_process(pid); }
-  void end(int pid) { b = sample_process(pid); }
+  ProcSample a, b, peer_a, peer_b;
+  void begin(int pid, int peer = 0) {
+    a = sample_process(pid);
+    peer_a = sample_process(peer);
+  }
+  void end(int pid, int peer = 0) {
+    b = sample_process(pid);
+    peer_b = sample_process(peer);
+  }
   double seconds() const { return static_cast<double>(b.wall_ns - a.wall_ns) / 1e9; }
-  // Adds server_cores and <what>_per_core_second (deliveries / server CPU seconds) to the figures.
+  // Adds server_cores and <what>_per_core_second (deliveries / server CPU seconds) to the figures; with a
+  // peer, server_cores is the sum and server_a_cores / server_b_cores the parts.
   void report(Json& figures, const std::string& what, double count) const;
 };
 
@@ -201,5 +217,6 @@ std::unique_ptr<Scenario> make_msg(const Options& o);
 std::unique_ptr<Scenario> make_presence(const Options& o);
 std::unique_ptr<Scenario> make_muc(const Options& o);
 std::unique_ptr<Scenario> make_pubsub(const Options& o);
+std::unique_ptr<Scenario> make_s2s_links(const Options& o);
 
 }  // namespace causerie::bench

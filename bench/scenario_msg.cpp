@@ -8,6 +8,9 @@
 // With --rate R the load is paced instead: each worker sends its share of R msgs/s, spread over its
 // pairs, never more than --window in flight per direction: latency at a chosen load (the issue's
 // "p99 at half the maximum rate").
+// With --peer-port/--peer-domain (federation): u(2i) logs in on the first server and u(2i+1) on the second,
+// so every message crosses a server-to-server link, one way or the other. Before the measured run one
+// message each way (pair 0) brings the links up, so that no stanza waits in a queue for a connection.
 #include <charconv>
 #include <mutex>
 
@@ -17,7 +20,7 @@ namespace causerie::bench {
 
 namespace {
 
-enum Phase : int { kSetup, kRun, kDrain, kDone };
+enum Phase : int { kSetup, kPrime, kRun, kDrain, kDone };
 
 struct End {
   Conn* conn = nullptr;
@@ -38,10 +41,11 @@ class Msg final : public Scenario, private ConnHandler {
       auto a = std::make_unique<End>(), b = std::make_unique<End>();
       a->peer = b.get();
       b->peer = a.get();
-      a->prefix = "<message to='" + o_.bare(2 * pair + 1) + "' type='chat' id='m";
-      b->prefix = "<message to='" + o_.bare(2 * pair) + "' type='chat' id='m";
+      const Endpoint& b_ep = o_.has_peer ? o_.peer_ep : o_.ep;
+      a->prefix = "<message to='" + o_.bare(2 * pair + 1, b_ep) + "' type='chat' id='m";
+      b->prefix = "<message to='" + o_.bare(2 * pair, o_.ep) + "' type='chat' id='m";
       a->conn = w.open(o_.ep, o_.login(2 * pair, false, true), this, a.get());
-      b->conn = w.open(o_.ep, o_.login(2 * pair + 1, false, true), this, b.get());
+      b->conn = w.open(b_ep, o_.login(2 * pair + 1, false, true), this, b.get());
       p.ends.push_back(std::move(a));
       p.ends.push_back(std::move(b));
     }
@@ -49,6 +53,11 @@ class Msg final : public Scenario, private ConnHandler {
 
   void tick(Worker& w) override {
     PerWorker& p = per_[w.index()];
+    if (phase_ == kPrime && !p.primed && w.index() == 0 && p.ends.size() >= 2) {
+      p.primed = true;
+      send_one(p, *p.ends[0]);
+      send_one(p, *p.ends[1]);
+    }
     if (phase_ == kRun && !p.started) {
       p.started = true;
       p.last_tick_ns = now_ns();
@@ -62,6 +71,7 @@ class Msg final : public Scenario, private ConnHandler {
   }
 
   void control(Report& r) override {
+    if (o_.has_peer) r.params.add("domain", o_.ep.domain).add("peer_domain", o_.peer_ep.domain);
     r.params.add("pairs", o_.pairs).add("window", o_.window).add("rate", o_.rate).add("body_bytes", o_.body_bytes)
         .add("warmup_s", o_.warmup).add("duration_s", o_.duration);
     if (!wait_until([&] { return ready_ + failed_ >= 2 * o_.pairs; }, o_.timeout) || failed_ > 0) {
@@ -70,6 +80,13 @@ class Msg final : public Scenario, private ConnHandler {
       return;
     }
     sleep_for(0.5);  // initial presences settle
+    if (o_.has_peer) {
+      phase_ = kPrime;
+      if (!wait_until([&] { return sum(per_, &PerWorker::received_pub) >= 2; }, o_.timeout)) {
+        r.problem("the first message each way between the two servers did not arrive within --timeout");
+        return;
+      }
+    }
     auto received = [&] { return sum(per_, &PerWorker::received_pub); };
     Measurement m = measure(o_, [&] { phase_ = kRun; }, received, [&] { phase_ = kDrain; },
                             [&] { return received() >= sum(per_, &PerWorker::sent_pub); }, &measuring_);
@@ -104,7 +121,7 @@ class Msg final : public Scenario, private ConnHandler {
  private:
   struct PerWorker {
     std::vector<std::unique_ptr<End>> ends;
-    bool started = false;
+    bool started = false, primed = false;
     int64_t last_tick_ns = 0;
     double budget = 0;  // paced mode: messages this worker may send now
     size_t rr = 0;

@@ -144,5 +144,35 @@ async def test_flood_from_one_domain(bed):
     check(flood <= 60, f"at most the allowed burst of the flood got through: {flood}")
 
 
+async def test_stream_limit_counts_per_domain_pair(bed):
+    # s2s.max_incoming_per_domain (4 by default) bounds the streams one remote domain has authenticated to one
+    # of our domains: a fifth from limit.test to b.test ends in policy-violation. Each of our domains counts
+    # apart (RFC 6120 §4.2: one stream per pair of domains), so limit.test still gets a stream to
+    # conference.b.test, as a peer whose users are in b.test's rooms needs.
+    s = bed.servers[B]
+    cert, key = bed.ca.issue("limit.test")
+
+    def stream(to):
+        return federation.RawS2s(s.address, s.s2s_port, ca=bed.ca.cert, cert=cert, key=key, from_domain="limit.test",
+                                 to_domain=to)
+    streams = [stream(B) for _ in range(5)] + [stream(f"conference.{B}")]
+
+    def open_all():
+        got = []
+        for p in streams:
+            p.starttls()
+            got.append(p.sasl_external())
+        return got
+    try:
+        got = await in_thread(open_all)
+        for i in range(4):
+            check("</stream:features>" in got[i], f"stream {i + 1} to {B} authenticated: {got[i][-300:]}")
+        check("<policy-violation" in got[4], f"a fifth stream to {B} is one too many: {got[4][-300:]}")
+        check("</stream:features>" in got[5], f"a stream to conference.{B} counts apart: {got[5][-300:]}")
+    finally:
+        for p in streams:
+            p.close()
+
+
 if __name__ == "__main__":
     federation.main(globals(), make_bed)

@@ -110,7 +110,7 @@ struct S2sConfig {
   size_t max_queue = 1000;                    // stanzas waiting for one link; more are bounced at once
   size_t max_stanza_bytes = 256 * 1024;       // a larger stanza from a peer ends its stream
   unsigned stanzas_per_second = 1000;         // per incoming stream (burst: twice as many); past it, the stream ends
-  unsigned max_incoming_per_domain = 4;       // incoming streams authenticated for one remote domain
+  unsigned max_incoming_per_domain = 4;       // incoming streams authenticated per (remote, local) domain pair
   std::string dialback_secret;                // empty: random, kept in data_dir/s2s_secret
 
   // Whether a remote domain may federate with us at all (allow/deny lists, subdomains included).

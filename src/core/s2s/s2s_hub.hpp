@@ -58,10 +58,12 @@ class S2sHub {
   // local → remote) whether `key` is its key for stream `stream_id`. `done(valid)` runs on `worker`.
   virtual void verify_dialback(const std::string& local, const std::string& remote, const std::string& stream_id,
                                const std::string& key, uint32_t worker, std::function<void(bool valid)> done) = 0;
-  // An incoming stream authenticated `remote`; false when that domain already has the most incoming
-  // streams allowed (s2s.max_incoming_per_domain). incoming_closed() gives the place back.
-  virtual bool incoming_authenticated(const std::string& remote) = 0;
-  virtual void incoming_closed(const std::string& remote) = 0;
+  // An incoming stream to `local` authenticated `remote`; false when that pair of domains already has the
+  // most incoming streams allowed (s2s.max_incoming_per_domain). Counted per pair, not per remote domain:
+  // RFC 6120 §4.2 has one stream per pair of domains, so a peer whose users talk to several of our hosts
+  // and services (conference., pubsub., …) needs one each. incoming_closed() gives the place back.
+  virtual bool incoming_authenticated(const std::string& remote, const std::string& local) = 0;
+  virtual void incoming_closed(const std::string& remote, const std::string& local) = 0;
   // XEP-0288: an incoming stream from `remote`, authenticated and bidirectional, may carry our stanzas
   // from `local` to it until incoming_bidi_gone().
   virtual void incoming_bidi(const std::string& local, const std::string& remote, std::shared_ptr<BidiHandle> h) = 0;

@@ -287,7 +287,7 @@ void S2sInStream::on_db_verify(const xml::Element& el) {
 
 bool S2sInStream::authenticate(const std::string& remote, const std::string& method) {
   if (domains_.count(remote)) return true;
-  if (!hub_.incoming_authenticated(remote)) {
+  if (!hub_.incoming_authenticated(remote, local_)) {
     fail(StreamErrorCondition::kPolicyViolation, "too many streams from " + remote);
     return false;
   }
@@ -409,7 +409,7 @@ void S2sInStream::on_disconnect() {
   if (closed_) return;
   closed_ = true;
   withdraw_bidi();
-  for (const auto& d : domains_) hub_.incoming_closed(d);
+  for (const auto& d : domains_) hub_.incoming_closed(d, local_);
   // After the links and the per-domain count heard of it (tests wait for this line before reconnecting).
   spdlog::debug("s2s incoming {} -> {} ({}): closed", describe_peer(), local_, t_.peer_address());
 }

@@ -295,17 +295,17 @@ void S2sManager::verify_dialback(const std::string& local, const std::string& re
   });
 }
 
-bool S2sManager::incoming_authenticated(const std::string& remote) {
+bool S2sManager::incoming_authenticated(const std::string& remote, const std::string& local) {
   std::lock_guard lock(mutex_);
-  unsigned& n = incoming_[remote];
+  unsigned& n = incoming_[remote + ' ' + local];
   if (n >= config_.s2s.max_incoming_per_domain) return false;
   ++n;
   return true;
 }
 
-void S2sManager::incoming_closed(const std::string& remote) {
+void S2sManager::incoming_closed(const std::string& remote, const std::string& local) {
   std::lock_guard lock(mutex_);
-  auto it = incoming_.find(remote);
+  auto it = incoming_.find(remote + ' ' + local);
   if (it == incoming_.end()) return;
   if (--it->second == 0) incoming_.erase(it);
 }

@@ -37,8 +37,8 @@ class S2sManager final : public S2sHub {
                            std::string_view stream_id) const override;
   void verify_dialback(const std::string& local, const std::string& remote, const std::string& stream_id,
                        const std::string& key, uint32_t worker, std::function<void(bool valid)> done) override;
-  bool incoming_authenticated(const std::string& remote) override;
-  void incoming_closed(const std::string& remote) override;
+  bool incoming_authenticated(const std::string& remote, const std::string& local) override;
+  void incoming_closed(const std::string& remote, const std::string& local) override;
   void incoming_bidi(const std::string& local, const std::string& remote, std::shared_ptr<BidiHandle> h) override;
   void incoming_bidi_gone(const std::string& local, const std::string& remote,
                           const std::shared_ptr<BidiHandle>& h) override;
@@ -54,7 +54,7 @@ class S2sManager final : public S2sHub {
   std::string secret_;
   std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<Link>> links_;   // "local remote"
-  std::unordered_map<std::string, unsigned> incoming_;             // authenticated incoming streams per domain
+  std::unordered_map<std::string, unsigned> incoming_;             // authenticated incoming streams per "remote local"
 };
 
 }  // namespace causerie::s2s
