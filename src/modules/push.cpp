@@ -6,7 +6,8 @@
 //     detached-delivery hook) → a publish to the app servers that session enabled (the device that is
 //     away; the account's other devices register their own).
 // Publishes go from the account's bare JID, so the app server's answer comes back to the account, where a
-// kToAccount hook takes it; an error answer disables that JID and node (§6 "Recommended").
+// kToAccount hook takes it; an error answer disables that JID and node (§6 "Recommended") unless it
+// is transient (push::error_disables).
 //
 // Privacy (§8: "servers SHOULD allow users to limit the information sent"): the summary carries the
 // message count and the sender unless `[modules.push] include_sender = false`, and the body only with
@@ -132,6 +133,16 @@ bool worth_pushing(const xml::Element& message) {
     if (c.name() == "propose" && c.ns() == "urn:xmpp:jingle-message:0") return true;
   }
   return false;
+}
+
+bool error_disables(const xml::Element& iq_error, std::string& condition) {
+  condition.clear();
+  const xml::Element* err = iq_error.child("error", iq_error.ns());
+  if (!err) return true;
+  for (const auto& c : err->nodes())
+    if (!c.is_text() && c.ns() == ns::kStanzas && c.name() != "text") condition = c.name();
+  if (err->attr("type") == "wait") return false;
+  return condition != "remote-server-not-found" && condition != "remote-server-timeout";
 }
 
 xml::Element make_publish(const Registration& reg, const Summary& summary, std::string_view from,
@@ -351,14 +362,12 @@ class PushModule final : public Module {
       pending_.erase(it);
       std::erase(order_, std::string(st.id()));
     }
-    if (type == "error") {
-      // §6 "Recommended": an error answer disables this JID and node.
-      const xml::Element* err = st.element().child("error", st.element().ns());
-      std::string condition;
-      if (err)
-        for (const auto& c : err->nodes())
-          if (!c.is_text() && c.ns() == ns::kStanzas && c.name() != "text") condition = c.name();
-      // Logged once the registration is gone from storage.
+    std::string condition;
+    if (type == "error" && !push::error_disables(st.element(), condition)) {
+      spdlog::info("push: {} answered {} for {} node '{}': transient, registration kept", p.jid, condition, p.owner,
+                   p.node);
+    } else if (type == "error") {
+      // §6 "Recommended": an error answer disables this JID and node. Logged once it is gone from storage.
       remove_registration(p.owner, p.jid, p.node, std::nullopt,
                           fmt::format("push: {} answered {} for {} node '{}': registration disabled", p.jid,
                                       condition.empty() ? "an error" : condition, p.owner, p.node));

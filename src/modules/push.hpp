@@ -59,6 +59,11 @@ EnableRequest parse_enable(const xml::Element& enable);
 // are not detected, so room traffic is not pushed).
 bool worth_pushing(const xml::Element& message);
 
+// §6: whether an error answer to a publish disables the JID and node. Errors the XEP calls "recoverable
+// or transient" keep it: type 'wait', and a remote server that cannot be reached now
+// (remote-server-not-found, remote-server-timeout). Returns the condition's name in `condition`.
+bool error_disables(const xml::Element& iq_error, std::string& condition);
+
 // What the summary form says (§5, the urn:xmpp:push:summary registry entry).
 struct Summary {
   uint64_t message_count = 0;

@@ -118,6 +118,35 @@ TEST(Push, OnlyMessagesThatMatterArePushed) {
   for (const auto& c : cases) EXPECT_EQ(worth_pushing(parse(c.xml)), c.pushed) << c.xml;
 }
 
+TEST(Push, PermanentErrorsDisableTransientOnesDoNot) {
+  struct Case {
+    const char* xml;
+    bool disables;
+    const char* condition;
+  };
+  const Case cases[] = {
+      {"<iq xmlns='jabber:client' type='error'><error type='cancel'>"
+       "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+       true, "item-not-found"},
+      {"<iq xmlns='jabber:client' type='error'><error type='auth'>"
+       "<not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+       "<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>bad secret</text></error></iq>",
+       true, "not-authorized"},
+      {"<iq xmlns='jabber:client' type='error'><error type='wait'>"
+       "<resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+       false, "resource-constraint"},
+      {"<iq xmlns='jabber:client' type='error'><error type='cancel'>"
+       "<remote-server-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+       false, "remote-server-not-found"},
+      {"<iq xmlns='jabber:client' type='error'/>", true, ""},
+  };
+  for (const auto& c : cases) {
+    std::string condition;
+    EXPECT_EQ(error_disables(parse(c.xml), condition), c.disables) << c.xml;
+    EXPECT_EQ(condition, c.condition) << c.xml;
+  }
+}
+
 TEST(Push, PublishCarriesTheSummaryAndThePublishOptions) {
   Registration reg = *parse_enable(parse(kEnableWithForm)).reg;
   Summary s{3, "juliet@capulet.example/balcony", "Wherefore art thou, Romeo?"};
