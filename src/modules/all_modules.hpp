@@ -21,8 +21,9 @@ std::unique_ptr<Module> make_vcard(ModuleContext& ctx);
 std::unique_ptr<Module> make_private(ModuleContext& ctx);
 std::unique_ptr<Module> make_muc(ModuleContext& ctx);
 std::unique_ptr<Module> make_pubsub(ModuleContext& ctx);  // pubsub/pubsub_module.cpp
-std::unique_ptr<Module> make_blocking(ModuleContext& ctx);  // blocking.cpp (XEP-0191)
-std::unique_ptr<Module> make_mam(ModuleContext& ctx);  // mam/mam_module.cpp (XEP-0313)
+std::unique_ptr<Module> make_blocking(ModuleContext& ctx);  // blocking.cpp (XEP-0191, XEP-0377)
+std::unique_ptr<Module> make_mam(ModuleContext& ctx);       // mam/mam_module.cpp (XEP-0313)
+std::unique_ptr<Module> make_push(ModuleContext& ctx);      // push.cpp (XEP-0357)
 
 struct ModuleEntry {
   const char* name;

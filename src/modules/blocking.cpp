@@ -6,16 +6,20 @@
 //   kFromAccount  what the server sends on the user's behalf (presence broadcasts, probes): only errors,
 //                 and the unavailable presence that blocking itself sends, reach a blocked JID
 //   a delivery filter  the same two rules for what modules deliver to sessions themselves (PEP)
+// XEP-0377 reports: a <report/> in a <block/> item is read with the item; once the block is stored, each
+// report goes to the admins of the reporter's host (`admins` of its [[host]]) as a message, and to the log.
 // The user's own account and own server are never blocked (§5: "MUST NOT block communications from one
 // of a user's resources to another"; the server answers the user's own requests).
 #include "modules/blocking.hpp"
 
+#include <algorithm>
 #include <future>
 
 #include <spdlog/spdlog.h>
 
 #include "core/xml/namespaces.hpp"
 #include "modules/all_modules.hpp"
+#include "modules/spam_report.hpp"
 #include "storage/blocking_store.hpp"
 #include "storage/roster_store.hpp"
 
@@ -169,6 +173,10 @@ class BlockingModule final : public Module {
     load();
     ctx.disco().add_server_feature(ns::kBlocking);  // §3.1
     ctx.disco().add_account_feature(ns::kBlocking);
+    for (const char* f : spam_report::kFeatures) {  // XEP-0377 §2
+      ctx.disco().add_server_feature(f);
+      ctx.disco().add_account_feature(f);
+    }
     IqHandler get = [this](IqRequest& r) { get_list(r); };
     IqHandler block = [this](IqRequest& r) { change(r, true); };
     IqHandler unblock = [this](IqRequest& r) { change(r, false); };
@@ -329,6 +337,7 @@ class BlockingModule final : public Module {
       return;
     }
     std::vector<std::string> jids;
+    std::vector<spam_report::SpamReport> reports;
     for (const xml::Element* item : req.payload().children("item", ns::kBlocking)) {
       if (!item->has_attr("jid")) {
         req.reply.error(StanzaError(StanzaErrorCondition::kBadRequest, "an item needs a 'jid'"));
@@ -344,6 +353,14 @@ class BlockingModule final : public Module {
         return;
       }
       if (std::find(jids.begin(), jids.end(), jid->str()) == jids.end()) jids.push_back(jid->str());
+      if (block) {
+        auto parsed = spam_report::parse(*item, account.str(), jid->str());
+        if (!parsed.error.empty()) {
+          req.reply.error(StanzaError(StanzaErrorCondition::kBadRequest, parsed.error));
+          return;
+        }
+        if (parsed.report) reports.push_back(std::move(*parsed.report));
+      }
     }
     if (block && jids.empty()) {
       // §3.3: a block without an item is a bad request (an empty unblock is "unblock all", §3.5).
@@ -351,15 +368,16 @@ class BlockingModule final : public Module {
       return;
     }
     if (block) {
-      do_block(std::move(req.reply), account.str(), std::move(jids));
+      do_block(std::move(req.reply), account.str(), std::move(jids), std::move(reports));
     } else {
       do_unblock(std::move(req.reply), account.str(), std::move(jids));
     }
   }
 
-  void do_block(IqResponder reply, std::string owner, std::vector<std::string> jids) {
-    ctx_.storage().write([this, reply = std::move(reply), owner,
-                          jids](storage::Storage& db) -> storage::StorageService::Completion {
+  void do_block(IqResponder reply, std::string owner, std::vector<std::string> jids,
+                std::vector<spam_report::SpamReport> reports) {
+    ctx_.storage().write([this, reply = std::move(reply), owner, jids,
+                          reports = std::move(reports)](storage::Storage& db) -> storage::StorageService::Completion {
       auto existing = db.blocking().blocked(owner);
       std::vector<std::string> added;
       for (const auto& j : jids)
@@ -385,9 +403,10 @@ class BlockingModule final : public Module {
           db.roster().put(owner, it);
         }
       }
-      return [this, reply, owner, jids, added, roster = std::move(roster)] {
+      return [this, reply, owner, jids, added, roster = std::move(roster), reports] {
         lists_.add(owner, added);
         reply.result();
+        for (const auto& r : reports) send_report(r);
         push(owner, "block", jids);
         // §3.3: unavailable presence to each newly blocked JID allowed to see the user's presence.
         auto sent = std::make_shared<const std::set<Jid>>(presence_targets(roster, added, has_from));
@@ -433,6 +452,27 @@ class BlockingModule final : public Module {
         }
       };
     });
+  }
+
+  // XEP-0377: the report to the reporter's host admins, and the log. What admins do with it is theirs.
+  void send_report(const spam_report::SpamReport& r) {
+    auto reporter = Jid::parse(r.reporter);
+    if (!reporter) return;
+    std::string host(reporter->domainpart());
+    const HostConfig* hc = ctx_.config().find_host(host);
+    size_t sent = 0;
+    if (hc) {
+      for (const auto& admin : hc->admins) {
+        auto to = Jid::parse(admin);
+        if (!to) continue;
+        xml::Element m = spam_report::admin_message(r, host, to->str());
+        ctx_.router().route(Stanza(std::move(m), *Jid::parse(host), *to));
+        ++sent;
+      }
+    }
+    std::string line = spam_report::describe(r);
+    std::replace(line.begin(), line.end(), '\n', ';');
+    spdlog::warn("report: {} (reason {}; sent to {} admins)", line, r.reason, sent);
   }
 
   // The addresses, among the roster contacts whose subscription passes `allowed`, that `items` cover.

@@ -52,6 +52,10 @@ using SessionHookFn = std::function<void(ClientSession&)>;
 // Periodic work (retention, expiry): runs on one worker thread at each of its sweeps (every ~2 s) and
 // right after a test clock moves (`[testing] manual_clock`). Must not block: it submits storage jobs.
 using TickHookFn = std::function<void()>;
+// A stanza handed to a session whose stream is detached (XEP-0198: the connection went and the session
+// waits to be resumed): kept for the stream that resumes it, seen by nobody now. Runs on the session's
+// thread, with the session; `out` is the serialized stanza (messages only).
+using DetachedDeliveryFn = std::function<void(ClientSession&, const OutStanza&)>;
 // An account of this server was removed by this process (XEP-0077 cancellation); gets its bare JID.
 using AccountRemovedFn = std::function<void(const std::string& bare)>;
 // A veto over what a module delivers straight to local sessions, past the stanza hooks (fan-outs such
@@ -70,6 +74,7 @@ class Router {
   void add_hook(StanzaHook point, int priority, StanzaHookFn fn);
   void add_session_hook(SessionHook point, SessionHookFn fn);
   void add_account_removed_hook(AccountRemovedFn fn) { account_removed_hooks_.push_back(std::move(fn)); }
+  void add_detached_delivery_hook(DetachedDeliveryFn fn) { detached_hooks_.push_back(std::move(fn)); }
   void add_delivery_filter(DeliveryFilterFn fn) { delivery_filters_.push_back(std::move(fn)); }
   void add_tick_hook(TickHookFn fn) { tick_hooks_.push_back(std::move(fn)); }
   IqTable& server_iq() { return server_iq_; }    // iq to a local domain
@@ -94,6 +99,11 @@ class Router {
       if (!fn(from, to_bare)) return false;
     return true;
   }
+  // Called by a detached session for each message it keeps for resumption (see DetachedDeliveryFn).
+  void detached_delivery(ClientSession& session, const OutStanza& out) const {
+    for (const auto& fn : detached_hooks_) fn(session, out);
+  }
+  bool has_detached_delivery_hooks() const { return !detached_hooks_.empty(); }
   // Tells modules that keep per-account state in memory that an account is gone (after its storage).
   void account_removed(const std::string& bare) const {
     for (const auto& fn : account_removed_hooks_) fn(bare);
@@ -126,6 +136,7 @@ class Router {
   std::vector<Hook> hooks_[static_cast<size_t>(StanzaHook::kCount)];
   std::vector<SessionHookFn> session_hooks_[static_cast<size_t>(SessionHook::kCount)];
   std::vector<AccountRemovedFn> account_removed_hooks_;
+  std::vector<DetachedDeliveryFn> detached_hooks_;
   std::vector<DeliveryFilterFn> delivery_filters_;
   std::vector<TickHookFn> tick_hooks_;
   IqTable server_iq_, account_iq_;

@@ -108,7 +108,17 @@ void Session::deliver(OutStanza out) {
       else end();
       return;
     }
-    if (!port_) return;  // kept for the stream that resumes this session
+    if (!port_) {
+      // Kept for the stream that resumes this session; modules learn that nobody sees it now (push).
+      if (bound_ && out.kind == StanzaKind::kMessage && services_.router.has_detached_delivery_hooks()) {
+        try {
+          services_.router.detached_delivery(*this, sm_.unacked.back());
+        } catch (const std::exception& e) {
+          spdlog::error("c2s {}: detached delivery hook failed: {}", jid_.str(), e.what());
+        }
+      }
+      return;
+    }
     port_->write(std::move(out));
     // Ask for an acknowledgement every few stanzas, so that the queue shrinks while the client is here.
     if (sm_.sent - sm_.requested_at >= kAckEvery) {
