@@ -23,6 +23,7 @@ std::unique_ptr<Module> make_muc(ModuleContext& ctx);
 std::unique_ptr<Module> make_pubsub(ModuleContext& ctx);  // pubsub/pubsub_module.cpp
 std::unique_ptr<Module> make_blocking(ModuleContext& ctx);  // blocking.cpp (XEP-0191)
 std::unique_ptr<Module> make_carbons(ModuleContext& ctx);   // carbons.cpp (XEP-0280)
+std::unique_ptr<Module> make_csi(ModuleContext& ctx);       // csi.cpp (XEP-0352)
 
 struct ModuleEntry {
   const char* name;
