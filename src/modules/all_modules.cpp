@@ -13,7 +13,8 @@ const std::vector<ModuleEntry>& all_modules() {
       {"ping", make_ping},       {"version", make_version}, {"time", make_time},
       {"last", make_last},       {"register", make_register}, {"vcard", make_vcard},
       {"private", make_private}, {"muc", make_muc}, {"pubsub", make_pubsub},
-      {"blocking", make_blocking}, {"mam", make_mam}, {"push", make_push},
+      {"blocking", make_blocking}, {"mam", make_mam}, {"carbons", make_carbons}, {"csi", make_csi},
+      {"push", make_push},
   };
   return kModules;
 }

@@ -96,6 +96,32 @@ async def test_iq_both_ways(bed):
     check("urn:xmpp:ping" in info["disco_info"]["features"], "remote disco#info")
 
 
+async def test_carbons_of_messages_to_and_from_a_remote_server(bed):
+    """XEP-0280 §7 and §8 across servers: a message from a remote user to one of alice's resources is
+    copied to her other carbons-enabled resource, and so is what she sends to that remote user."""
+    a_env, b_env = bed.env(A), bed.env(B)
+    a_jid, a_pw = a_env.user("cara")
+    b_jid, b_pw = b_env.user("carl")
+    plugins = PLUGINS + ["xep_0280"]
+    home = await a_env.connect(a_jid + "/home", a_pw, plugins)
+    phone = await a_env.connect(a_jid + "/phone", a_pw, plugins)
+    carl = await b_env.connect(b_jid + "/home", b_pw, PLUGINS)
+    copies = asyncio.Queue()
+    for kind in ("received", "sent"):
+        phone.add_event_handler(f"carbon_{kind}", lambda m, kind=kind: copies.put_nowait(
+            (kind, m[f"carbon_{kind}"]["body"], str(m[f"carbon_{kind}"]["from"]))))
+    for c in (home, phone):
+        await c["xep_0280"].enable(timeout=20)
+    carl.send_message(mto=home.boundjid, mbody="from b.test", mtype="chat")
+    await home.next_message(lambda m: m["body"] == "from b.test", timeout=20)
+    got = await asyncio.wait_for(copies.get(), 20)
+    check(got == ("received", "from b.test", str(carl.boundjid)), f"received copy at the phone: {got}")
+    home.send_message(mto=carl.boundjid, mbody="to b.test", mtype="chat")
+    await carl.next_message(lambda m: m["body"] == "to b.test", timeout=20)
+    got = await asyncio.wait_for(copies.get(), 20)
+    check(got == ("sent", "to b.test", str(home.boundjid)), f"sent copy at the phone: {got}")
+
+
 async def test_offline_message_from_a_remote_sender(bed):
     a_env, b_env = bed.env(A), bed.env(B)
     a_jid, a_pw = a_env.user("olga")

@@ -38,6 +38,8 @@ class ClientSession {
   // Queues a stanza or nonza for this client (written when the worker flushes).
   virtual void send(const xml::Element& element) = 0;
   virtual void send(OutStanza out) = 0;
+  // Sends a stanza an output filter held back (StreamExtensions::add_output_filter), past the filters.
+  virtual void release(OutStanza out) = 0;
   // Ends the stream with a stream error (RFC 6120 §4.9) and closes the connection.
   virtual void close(StreamErrorCondition condition, std::string_view text = {}) = 0;
 

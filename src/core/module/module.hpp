@@ -71,9 +71,11 @@ class ModuleContext {
   void on_detached_delivery(DetachedDeliveryFn fn) { s_.router.add_detached_delivery_hook(std::move(fn)); }
   void filter_delivery(DeliveryFilterFn fn) { s_.router.add_delivery_filter(std::move(fn)); }
   void on_tick(TickHookFn fn) { s_.router.add_tick_hook(std::move(fn)); }
+  void observe_messages(MessageObserverFn fn) { s_.router.add_message_observer(std::move(fn)); }
   void add_service(std::string domain, ServiceHandler h) { s_.router.add_service(std::move(domain), std::move(h)); }
   void add_stream_feature(FeatureStage stage, FeatureFn fn) { s_.streams.add_feature(stage, std::move(fn)); }
   void on_nonza(std::string ns, NonzaHandler h) { s_.streams.add_nonza_handler(std::move(ns), std::move(h)); }
+  void filter_output(OutputFilter f) { s_.streams.add_output_filter(std::move(f)); }
   void on_http(std::string method, std::string path_prefix, web::Handler h) {
     s_.http.add(std::move(method), std::move(path_prefix), std::move(h));
   }

@@ -164,6 +164,17 @@ void Router::deliver_to_account(Stanza stanza, ClientSession* origin) {
   }
 }
 
+void Router::observe_message(const Stanza& stanza, std::span<const SessionRef> delivered) const {
+  for (const auto& fn : message_observers_) {
+    try {
+      fn(stanza, delivered);
+    } catch (const std::exception& e) {
+      // DESIGN §4: a module's bug must not stop the delivery that already happened.
+      spdlog::error("message observer failed: {}", e.what());
+    }
+  }
+}
+
 void Router::deliver_message(Stanza stanza, ClientSession* origin) {
   const Jid& to = stanza.to();
   // Decide under the registry's shard lock, keeping only the session references (no string copies).
@@ -199,9 +210,12 @@ void Router::deliver_message(Stanza stanza, ClientSession* origin) {
       const SessionRef* refs = count <= 4 ? small : many.data();
       for (size_t k = 0; k + 1 < count; ++k) dispatcher_.deliver(refs[k], out);
       if (count) dispatcher_.deliver(refs[count - 1], std::move(out));
+      observe_message(stanza, std::span<const SessionRef>(refs, count));
       return;
     }
     case DeliveryAction::kOffline:
+      // Observers first: the offline hooks take the stanza.
+      observe_message(stanza, {});
       if (run_hooks(StanzaHook::kOffline, stanza, origin)) return;
       bounce(stanza, StanzaError(StanzaErrorCondition::kServiceUnavailable));
       return;

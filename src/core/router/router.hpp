@@ -3,7 +3,8 @@
 //   from_client()  stanza a local client sent ─► kFromClient hooks ─► route()
 //   route()        no 'to' / local domain / local account / service domain / remote
 //                  (a stanza from a local account runs the kFromAccount hooks first)
-//   deliver_to_account()  kToAccount hooks ─► iq tables or §8.5 rules ─► sessions, or kOffline hooks
+//   deliver_to_account()  kToAccount hooks ─► iq tables or §8.5 rules ─► sessions, or kOffline hooks;
+//                  a message that reached the account is then shown to the message observers
 //
 // Registration (hooks, iq handlers, services) happens at startup, before workers run; afterwards the
 // tables are read-only and every method may be called from any thread without locks. Hooks and
@@ -11,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -46,6 +48,7 @@ enum class SessionHook {
   kBound,      // a resource was bound
   kAvailable,  // the session sent its initial presence (RFC 6121 §4.2)
   kClosed,     // the session ended (after unbinding)
+  kResumed,    // a new stream took the session over (XEP-0198 §5), after what was unacknowledged was resent
   kCount
 };
 using SessionHookFn = std::function<void(ClientSession&)>;
@@ -61,6 +64,10 @@ using AccountRemovedFn = std::function<void(const std::string& bare)>;
 // A veto over what a module delivers straight to local sessions, past the stanza hooks (fan-outs such
 // as PEP notifications): false when a stanza from `from` must not reach the local account `to_bare`.
 using DeliveryFilterFn = std::function<bool(const Jid& from, std::string_view to_bare)>;
+// Told of every message that reached a local account through the RFC 6121 §8.5 rules, after it was
+// handed to the sessions in `delivered` (empty: no session gets it now, and it is about to go to the
+// kOffline hooks): for modules that copy messages elsewhere (XEP-0280 carbons). Runs on the routing thread.
+using MessageObserverFn = std::function<void(const Stanza& message, std::span<const SessionRef> delivered)>;
 
 using ServiceHandler = std::function<void(Stanza&&, ClientSession* origin)>;
 // Takes (moves from) a stanza for a domain that is not ours; returns false, leaving it, when it cannot.
@@ -77,6 +84,7 @@ class Router {
   void add_detached_delivery_hook(DetachedDeliveryFn fn) { detached_hooks_.push_back(std::move(fn)); }
   void add_delivery_filter(DeliveryFilterFn fn) { delivery_filters_.push_back(std::move(fn)); }
   void add_tick_hook(TickHookFn fn) { tick_hooks_.push_back(std::move(fn)); }
+  void add_message_observer(MessageObserverFn fn) { message_observers_.push_back(std::move(fn)); }
   IqTable& server_iq() { return server_iq_; }    // iq to a local domain
   IqTable& account_iq() { return account_iq_; }  // iq to a local account's bare JID, or with no 'to'
   // Every stanza to `domain` or a JID under it goes to `handler`. Throws ConfigError for a domain that is
@@ -125,6 +133,7 @@ class Router {
   bool run_hooks(StanzaHook point, Stanza& stanza, ClientSession* origin) const;
   void dispatch_iq(IqTable& first, IqTable* fallback, Stanza stanza, ClientSession* origin);
   void deliver_message(Stanza stanza, ClientSession* origin);
+  void observe_message(const Stanza& stanza, std::span<const SessionRef> delivered) const;
 
   struct Hook {
     int priority;
@@ -139,6 +148,7 @@ class Router {
   std::vector<DetachedDeliveryFn> detached_hooks_;
   std::vector<DeliveryFilterFn> delivery_filters_;
   std::vector<TickHookFn> tick_hooks_;
+  std::vector<MessageObserverFn> message_observers_;
   IqTable server_iq_, account_iq_;
   std::unordered_map<std::string, ServiceHandler> services_;
   RemoteHandler remote_;

@@ -94,6 +94,15 @@ void Session::close(StreamErrorCondition condition, std::string_view text) {
 
 void Session::deliver(OutStanza out) {
   if (ended_) return;
+  if (out.kind != StanzaKind::kOther) {
+    for (const auto& filter : services_.streams.output_filters())
+      if (filter(*this, out)) return;  // held back; released later through release()
+  }
+  transmit(std::move(out));
+}
+
+void Session::transmit(OutStanza out) {
+  if (ended_) return;
   if (sm_.enabled && out.kind != StanzaKind::kOther) {
     ++sm_.sent;
     sm_.unacked_bytes += out.size();
@@ -189,6 +198,11 @@ bool Session::resume(SessionPort* port, bool secure, std::string peer, uint32_t 
   // Everything not acknowledged goes again, in order; it stays queued until acknowledged.
   for (const auto& out : sm_.unacked) port_->write(out);
   spdlog::info("c2s {}: {} resumed ({} stanzas sent again)", peer_, jid_.str(), sm_.unacked.size());
+  try {
+    services_.router.run_session_hooks(SessionHook::kResumed, *this);
+  } catch (const std::exception& e) {
+    spdlog::error("c2s {}: resume hook failed: {}", jid_.str(), e.what());
+  }
   return true;
 }
 

@@ -65,6 +65,7 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   const std::string& peer_address() const override { return peer_; }
   void send(const xml::Element& element) override;
   void send(OutStanza out) override { deliver(std::move(out)); }
+  void release(OutStanza out) override { transmit(std::move(out)); }
   void close(StreamErrorCondition condition, std::string_view text = {}) override;
 
   // --- the attached stream, on this worker ---
@@ -76,7 +77,7 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   bool attached() const { return port_ != nullptr; }
   // The connection of `port` is gone: the session ends, or waits to be resumed (XEP-0198 §5).
   void detach(SessionPort* port);
-  // Output for the client: counted and kept for resending when stream management is on.
+  // Output for the client: shown to the output filters, then transmit()ted.
   void deliver(OutStanza out);
   // A stanza or nonza the client sent, after negotiation; held back behind uncommitted writes when it
   // asks for an answer (see above).
@@ -119,6 +120,8 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   bool ended() const { return ended_; }
 
  private:
+  // Counted and kept for resending when stream management is on, and written to the stream if attached.
+  void transmit(OutStanza out);
   void route_unacknowledged();
   void process(xml::Element&& el);
   bool asks_for_answer(const xml::Element& el) const;

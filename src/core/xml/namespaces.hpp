@@ -47,6 +47,15 @@ inline constexpr const char* kHints = "urn:xmpp:hints";
 inline constexpr const char* kBlocking = "urn:xmpp:blocking";               // XEP-0191
 inline constexpr const char* kBlockingErrors = "urn:xmpp:blocking:errors";  // XEP-0191 §3.3
 
+// Instant messaging on several devices: carbons (XEP-0280) with forwarding (XEP-0297), client state
+// indication (XEP-0352), and the IM payloads their rules look at.
+inline constexpr const char* kCarbons = "urn:xmpp:carbons:2";
+inline constexpr const char* kForward = "urn:xmpp:forward:0";
+inline constexpr const char* kCsi = "urn:xmpp:csi:0";
+inline constexpr const char* kChatStates = "http://jabber.org/protocol/chatstates";  // XEP-0085
+inline constexpr const char* kReceipts = "urn:xmpp:receipts";                      // XEP-0184
+inline constexpr const char* kChatMarkers = "urn:xmpp:chat-markers:0";             // XEP-0333
+
 // XEP-0045 multi-user chat and its companions (XEP-0249, XEP-0410, XEP-0421).
 inline constexpr const char* kMuc = "http://jabber.org/protocol/muc";
 inline constexpr const char* kMucUser = "http://jabber.org/protocol/muc#user";
@@ -80,7 +89,6 @@ inline constexpr const char* kSocialFeed = "urn:xmpp:pubsub-social-feed:1";
 inline constexpr const char* kMam = "urn:xmpp:mam:2";
 inline constexpr const char* kMamExtended = "urn:xmpp:mam:2#extended";
 inline constexpr const char* kStanzaId = "urn:xmpp:sid:0";                  // XEP-0359
-inline constexpr const char* kForward = "urn:xmpp:forward:0";               // XEP-0297
 inline constexpr const char* kRetract = "urn:xmpp:message-retract:1";       // XEP-0424
 inline constexpr const char* kRetractTombstone = "urn:xmpp:message-retract:1#tombstone";
 inline constexpr const char* kFulltext = "urn:xmpp:fulltext:0";             // our MAM search field's namespace
