@@ -76,4 +76,16 @@ inline constexpr const char* kAtom = "http://www.w3.org/2005/Atom";
 inline constexpr const char* kMicroblog = "urn:xmpp:microblog:0";
 inline constexpr const char* kSocialFeed = "urn:xmpp:pubsub-social-feed:1";
 
+// PEP nodes that have older equivalents (modules/pubsub/pep_compat.hpp).
+inline constexpr const char* kBookmarks = "urn:xmpp:bookmarks:1";               // XEP-0402
+inline constexpr const char* kBookmarksCompat = "urn:xmpp:bookmarks:1#compat";  // XEP-0402 §"Compatibility"
+inline constexpr const char* kLegacyBookmarks = "storage:bookmarks";            // XEP-0048
+inline constexpr const char* kAvatarData = "urn:xmpp:avatar:data";              // XEP-0084
+inline constexpr const char* kAvatarMetadata = "urn:xmpp:avatar:metadata";
+inline constexpr const char* kVcardUpdate = "vcard-temp:x:update";                       // XEP-0153
+inline constexpr const char* kPepVcardConversion = "urn:xmpp:pep-vcard-conversion:0";  // XEP-0398
+inline constexpr const char* kVcard4 = "urn:xmpp:vcard4";                              // XEP-0292 node
+inline constexpr const char* kVcard4Payload = "urn:ietf:params:xml:ns:vcard-4.0";
+inline constexpr const char* kMdsDisplayed = "urn:xmpp:mds:displayed:0";  // XEP-0490
+
 }  // namespace causerie::ns

@@ -94,6 +94,15 @@ NodeConfig Engine::defaults_for(const Service& svc, std::string_view node) const
     // XEP-0277 §7.1: announce retractions, keep many posts, do not push the last post at every login.
     c.max_items_max = true;
     c.send_last_published_item = SendLastItem::kNever;
+  } else if (node == ns::kBookmarks || node == ns::kMdsDisplayed) {
+    // XEP-0402 §"Adding a bookmark", XEP-0490 §"Flagging chat as displayed": private, one item per room
+    // or chat, never pushed at login; what a client that omits its publish-options still gets.
+    c.access_model = AccessModel::kWhitelist;
+    c.max_items_max = true;
+    c.send_last_published_item = SendLastItem::kNever;
+  } else if (node == ns::kVcard4) {
+    // XEP-0292 §"vCard publication": one vCard, readable by those the PEP default allows (presence).
+    c.max_items = 1;
   }
   return c;
 }
