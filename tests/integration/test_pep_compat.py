@@ -7,7 +7,8 @@ XEP-0402 bookmarks, XEP-0292 vCard4 and XEP-0490 displayed markers, which Debian
   other way round;
 - XEP-0398 (urn:xmpp:pep-vcard-conversion:0): an XEP-0084 avatar becomes the vCard PHOTO and its XEP-0153
   hash is put into the user's presence (broadcast and directed); a vCard PHOTO becomes the XEP-0084 nodes;
-- XEP-0292 vCard4 on PEP: the PEP defaults (contacts only), open on request, one item kept;
+- XEP-0292 vCard4 on PEP: the PEP defaults (contacts only), open on request, one item kept, its full name
+  and nickname kept equal to vcard-temp's;
 - XEP-0490 displayed synchronisation: a whitelist node with max_items 'max', one item per chat, the events
   reaching the account's other resource and nobody else."""
 import base64
@@ -277,6 +278,18 @@ async def test_vcard4_on_pep(env):
                            publish_options(access_model="open")))
     r = await get(stranger, a.boundjid.bare, ps(f"<items node='{VCARD4}'/>"))
     check(item_ids(r) == ["v2"], f"one vCard kept, readable by anyone once open: {item_ids(r)}")
+    # FN and NICKNAME follow between vCard4 and vcard-temp, both ways; the rest stays where it was written.
+    r = await get(stranger, a.boundjid.bare, f"<vCard xmlns='{VCARD}'/>")
+    check(r.find("{%s}FN" % VCARD).text == "Anna" and r.find("{%s}NICKNAME" % VCARD).text == "anna",
+          "vCard4 names in vcard-temp")
+    drain(b)
+    await send(a, None, f"<vCard xmlns='{VCARD}'><FN>Anne Other</FN><NICKNAME>nan</NICKNAME><NOTE>here</NOTE></vCard>")
+    m = await next_event(b, is_event("item", VCARD4, "v2"))
+    got = event_items(m, VCARD4)[0][3]
+    check(got.find("{%s}fn/{%s}text" % (VCARD4_NS, VCARD4_NS)).text == "Anne Other" and
+          got.find("{%s}nickname/{%s}text" % (VCARD4_NS, VCARD4_NS)).text == "nan" and
+          got.find("{%s}impp" % VCARD4_NS) is not None and got.find("{%s}note" % VCARD4_NS) is None,
+          "vcard-temp names in the vCard4 item, its other properties kept")
     c = await connect(env, "v4_movim")
     await send(c, None, ps(f"<publish node='{VCARD4}'><item id='current'>{card('Cy')}</item></publish>" +
                            publish_options(access_model="open", persist_items="true")))

@@ -76,6 +76,30 @@ TEST(PubsubPepCompat, VcardPhoto) {
   EXPECT_FALSE(vcard_photo(parse("<vCard xmlns='vcard-temp'><PHOTO><EXTVAL>https://example.org/a.png</EXTVAL></PHOTO></vCard>")));
 }
 
+TEST(PubsubPepCompat, VcardNamesBothWays) {
+  // XEP-0292 §"Examples" (shortened) and XEP-0054 §3.1.
+  auto v4 = parse(
+      "<vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'><fn><text>Peter Saint-Andre</text></fn>"
+      "<nickname><text>stpeter</text></nickname><note><text>x</text></note></vcard>");
+  VcardNames names = vcard4_names(v4);
+  EXPECT_EQ(names.fn, "Peter Saint-Andre");
+  EXPECT_EQ(names.nickname, "stpeter");
+  auto temp = parse("<vCard xmlns='vcard-temp'><FN>Old</FN><ORG><ORGNAME>JSF</ORGNAME></ORG></vCard>");
+  set_vcard_temp_names(temp, names);
+  EXPECT_EQ(xml::to_string(temp),
+            "<vCard xmlns='vcard-temp'><FN>Peter Saint-Andre</FN><ORG><ORGNAME>JSF</ORGNAME></ORG>"
+            "<NICKNAME>stpeter</NICKNAME></vCard>");
+  VcardNames back = vcard_temp_names(temp);
+  EXPECT_EQ(back.fn, "Peter Saint-Andre");
+  EXPECT_EQ(back.nickname, "stpeter");
+  // Only what the other side has is replaced.
+  set_vcard4_names(v4, VcardNames{std::string("P. S-A"), std::nullopt});
+  EXPECT_EQ(xml::to_string(v4),
+            "<vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'><fn><text>P. S-A</text></fn>"
+            "<nickname><text>stpeter</text></nickname><note><text>x</text></note></vcard>");
+  EXPECT_FALSE(vcard_temp_names(parse("<vCard xmlns='vcard-temp'/>")).fn);
+}
+
 TEST(PubsubPepCompat, Sha1NamesTheAvatar) {
   // FIPS 180 test vector; XEP-0084 ids and XEP-0153 hashes are lower-case hex.
   EXPECT_EQ(sha1_hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");

@@ -101,7 +101,8 @@ NodeConfig Engine::defaults_for(const Service& svc, std::string_view node) const
     c.max_items_max = true;
     c.send_last_published_item = SendLastItem::kNever;
   } else if (node == ns::kVcard4) {
-    // XEP-0292 §"vCard publication": one vCard, readable by those the PEP default allows (presence).
+    // XEP-0292 §"Publication": each publish carries the entire vCard, so one item is the vCard; who
+    // reads it is the PEP default's (presence) unless the owner opens it.
     c.max_items = 1;
   }
   return c;

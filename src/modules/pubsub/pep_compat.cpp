@@ -97,6 +97,57 @@ std::optional<Photo> vcard_photo(const xml::Element& vcard) {
   return Photo{std::move(*bytes), type.empty() ? "image/png" : type};
 }
 
+VcardNames vcard_temp_names(const xml::Element& vcard) {
+  VcardNames out;
+  if (const xml::Element* fn = vcard.child("FN", ns::kVcard)) out.fn = fn->text();
+  if (const xml::Element* nick = vcard.child("NICKNAME", ns::kVcard)) out.nickname = nick->text();
+  return out;
+}
+
+VcardNames vcard4_names(const xml::Element& vcard) {
+  // RFC 6351: each property holds its value in a typed element, <text/> for these two.
+  VcardNames out;
+  if (const xml::Element* fn = vcard.child("fn", ns::kVcard4Payload))
+    if (const xml::Element* t = fn->child("text", ns::kVcard4Payload)) out.fn = t->text();
+  if (const xml::Element* nick = vcard.child("nickname", ns::kVcard4Payload))
+    if (const xml::Element* t = nick->child("text", ns::kVcard4Payload)) out.nickname = t->text();
+  return out;
+}
+
+namespace {
+
+// Replaces the first element `name` of `parent` (or appends one) with `replacement`, keeping the order.
+void put_first(xml::Element& parent, std::string_view name, std::string_view ns, xml::Element replacement) {
+  for (auto& node : parent.nodes())
+    if (!node.is_text() && node.is(name, ns)) {
+      node = std::move(replacement);
+      return;
+    }
+  parent.add(std::move(replacement));
+}
+
+}  // namespace
+
+void set_vcard_temp_names(xml::Element& vcard, const VcardNames& names) {
+  auto text = [](const char* name, const std::string& value) {
+    xml::Element e(name, ns::kVcard);
+    e.add_text(value);
+    return e;
+  };
+  if (names.fn) put_first(vcard, "FN", ns::kVcard, text("FN", *names.fn));
+  if (names.nickname) put_first(vcard, "NICKNAME", ns::kVcard, text("NICKNAME", *names.nickname));
+}
+
+void set_vcard4_names(xml::Element& vcard, const VcardNames& names) {
+  auto prop = [](const char* name, const std::string& value) {
+    xml::Element e(name, ns::kVcard4Payload);
+    e.add_text_child("text", value, ns::kVcard4Payload);
+    return e;
+  };
+  if (names.fn) put_first(vcard, "fn", ns::kVcard4Payload, prop("fn", *names.fn));
+  if (names.nickname) put_first(vcard, "nickname", ns::kVcard4Payload, prop("nickname", *names.nickname));
+}
+
 PepCompat::PepCompat(ModuleContext& ctx, Engine& engine) : ctx_(ctx), engine_(engine) {
   ctx.disco().add_account_feature(ns::kBookmarksCompat);
   ctx.disco().add_account_feature(ns::kPepVcardConversion);
@@ -295,38 +346,16 @@ void PepCompat::migrate_legacy_bookmarks(const Jid& account) {
 }
 
 void PepCompat::vcard_set(const Jid& from, const xml::Element& vcard) {
-  auto photo = vcard_photo(vcard);
-  std::string bare = from.bare().str();
-  if (!photo) {
-    // A vCard without a photo says "no avatar" to XEP-0153 readers; the XEP-0084 nodes are left as
-    // they are (XEP-0398 §3.2 converts a valid photo only).
-    ctx_.storage().write([this, bare](storage::Storage&) -> Completion {
-      return [this, bare] { remember_hash(bare, "", true); };
-    });
-    return;
-  }
+  std::optional<Photo> photo = vcard_photo(vcard);
+  VcardNames names = vcard_temp_names(vcard);
   Service svc = pep_of(from);
-  ctx_.storage().write([this, svc, from, photo = std::move(*photo)](storage::Storage& db) -> Completion {
-    std::string id = sha1_hex(photo.bytes);
-    // XEP-0398 §3.2: the data item first, named by the image's SHA-1, then the metadata pointing to it.
+  ctx_.storage().write([this, svc, from, photo = std::move(photo), names](storage::Storage& db) -> Completion {
     std::vector<Engine::Notification> events;
-    auto current = engine_.load(db, svc, ns::kAvatarMetadata);
-    bool same = current && db.pubsub().item(current->row.id, id);
-    if (!same) {
-      xml::Element data("data", ns::kAvatarData);
-      data.add_text(util::base64_encode(photo.bytes));
-      auto d = engine_.publish_in(db, svc, from, publication(ns::kAvatarData, id, std::move(data)));
-      if (!d) {
-        spdlog::info("pep: the vCard photo of {} is not published as an avatar: {}", svc.jid, d.error().text);
-        return [this, bare = svc.jid, id] { remember_hash(bare, id, true); };
-      }
-      events.push_back(std::move(d->event));
-      xml::Element meta("metadata", ns::kAvatarMetadata);
-      xml::Element& info = meta.add_child("info", ns::kAvatarMetadata);
-      info.set_attr("bytes", std::to_string(photo.bytes.size())).set_attr("id", id).set_attr("type", photo.type);
-      auto m = engine_.publish_in(db, svc, from, publication(ns::kAvatarMetadata, id, std::move(meta)));
-      if (m) events.push_back(std::move(m->event));
-    }
+    // A vCard without a photo says "no avatar" to XEP-0153 readers; the XEP-0084 nodes are left as they
+    // are (XEP-0398 §3.2 converts a valid photo only).
+    std::string id = photo ? sha1_hex(photo->bytes) : "";
+    if (photo) publish_avatar(db, svc, from, *photo, id, events);
+    if (names.fn || names.nickname) copy_names_to_vcard4(db, svc, from, names, events);
     return [this, bare = svc.jid, id, events = std::move(events)]() mutable {
       remember_hash(bare, id, true);
       for (auto& e : events) engine_.send_event(std::move(e));
@@ -334,8 +363,64 @@ void PepCompat::vcard_set(const Jid& from, const xml::Element& vcard) {
   });
 }
 
+void PepCompat::publish_avatar(storage::Storage& db, const Service& svc, const Jid& from, const Photo& photo,
+                               const std::string& id, std::vector<Engine::Notification>& events) {
+  // XEP-0398 §3.2: the data item first, named by the image's SHA-1, then the metadata pointing to it.
+  auto current = engine_.load(db, svc, ns::kAvatarMetadata);
+  if (current && db.pubsub().item(current->row.id, id)) return;  // that avatar already
+  xml::Element data("data", ns::kAvatarData);
+  data.add_text(util::base64_encode(photo.bytes));
+  auto d = engine_.publish_in(db, svc, from, publication(ns::kAvatarData, id, std::move(data)));
+  if (!d) {
+    spdlog::info("pep: the vCard photo of {} is not published as an avatar: {}", svc.jid, d.error().text);
+    return;
+  }
+  events.push_back(std::move(d->event));
+  xml::Element meta("metadata", ns::kAvatarMetadata);
+  xml::Element& info = meta.add_child("info", ns::kAvatarMetadata);
+  info.set_attr("bytes", std::to_string(photo.bytes.size())).set_attr("id", id).set_attr("type", photo.type);
+  if (auto m = engine_.publish_in(db, svc, from, publication(ns::kAvatarMetadata, id, std::move(meta))))
+    events.push_back(std::move(m->event));
+}
+
+void PepCompat::copy_names_to_vcard4(storage::Storage& db, const Service& svc, const Jid& from, const VcardNames& names,
+                                     std::vector<Engine::Notification>& events) {
+  // The newest vCard4 item, or a new one (XEP-0292 names no item id; "current" like other singletons).
+  std::string item_id = "current";
+  std::optional<xml::Element> card;
+  if (auto n = engine_.load(db, svc, ns::kVcard4)) {
+    storage::PubsubItemQuery q;
+    q.limit = 1;
+    auto items = db.pubsub().items(n->row.id, q);
+    if (!items.empty()) {
+      item_id = items.front().id;
+      card = xml::parse_fragment(items.front().payload);
+    }
+  }
+  if (!card || !card->is("vcard", ns::kVcard4Payload)) card = xml::Element("vcard", ns::kVcard4Payload);
+  std::string before = xml::to_string(*card);
+  set_vcard4_names(*card, names);
+  if (xml::to_string(*card) == before) return;
+  if (auto p = engine_.publish_in(db, svc, from, publication(ns::kVcard4, item_id, std::move(*card))))
+    events.push_back(std::move(p->event));
+}
+
 std::function<void()> PepCompat::after_publish(storage::Storage& db, const Service& svc, const Engine::Published& p) {
-  if (!svc.pep || p.node != ns::kAvatarMetadata) return nullptr;
+  if (!svc.pep) return nullptr;
+  if (p.node == ns::kVcard4) {
+    // XEP-0292 → vcard-temp: the names only (see pep_compat.hpp).
+    auto card = xml::parse_fragment(p.item.payload);
+    VcardNames names = card && card->is("vcard", ns::kVcard4Payload) ? vcard4_names(*card) : VcardNames{};
+    if (!names.fn && !names.nickname) return nullptr;
+    auto stored = db.kv().get(svc.jid, "vcard", "");
+    std::optional<xml::Element> vcard = stored ? xml::parse_fragment(*stored) : std::nullopt;
+    if (!vcard || !vcard->is("vCard", ns::kVcard)) vcard = xml::Element("vCard", ns::kVcard);
+    std::string before = xml::to_string(*vcard);
+    set_vcard_temp_names(*vcard, names);
+    if (xml::to_string(*vcard) != before) db.kv().put(svc.jid, "vcard", "", xml::to_string(*vcard));
+    return nullptr;
+  }
+  if (p.node != ns::kAvatarMetadata) return nullptr;
   auto meta = xml::parse_fragment(p.item.payload);
   if (!meta || !meta->is("metadata", ns::kAvatarMetadata)) return nullptr;
   // XEP-0398 §3.1: the info element without a url points into the data node; no info at all is
