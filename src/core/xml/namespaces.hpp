@@ -92,5 +92,16 @@ inline constexpr const char* kStanzaId = "urn:xmpp:sid:0";                  // X
 inline constexpr const char* kRetract = "urn:xmpp:message-retract:1";       // XEP-0424
 inline constexpr const char* kRetractTombstone = "urn:xmpp:message-retract:1#tombstone";
 inline constexpr const char* kFulltext = "urn:xmpp:fulltext:0";             // our MAM search field's namespace
+// PEP nodes that have older equivalents (modules/pubsub/pep_compat.hpp).
+inline constexpr const char* kBookmarks = "urn:xmpp:bookmarks:1";               // XEP-0402
+inline constexpr const char* kBookmarksCompat = "urn:xmpp:bookmarks:1#compat";  // XEP-0402 §"Compatibility"
+inline constexpr const char* kLegacyBookmarks = "storage:bookmarks";            // XEP-0048
+inline constexpr const char* kAvatarData = "urn:xmpp:avatar:data";              // XEP-0084
+inline constexpr const char* kAvatarMetadata = "urn:xmpp:avatar:metadata";
+inline constexpr const char* kVcardUpdate = "vcard-temp:x:update";                       // XEP-0153
+inline constexpr const char* kPepVcardConversion = "urn:xmpp:pep-vcard-conversion:0";  // XEP-0398
+inline constexpr const char* kVcard4 = "urn:xmpp:vcard4";                              // XEP-0292 node
+inline constexpr const char* kVcard4Payload = "urn:ietf:params:xml:ns:vcard-4.0";
+inline constexpr const char* kMdsDisplayed = "urn:xmpp:mds:displayed:0";  // XEP-0490
 
 }  // namespace causerie::ns

@@ -94,6 +94,16 @@ NodeConfig Engine::defaults_for(const Service& svc, std::string_view node) const
     // XEP-0277 §7.1: announce retractions, keep many posts, do not push the last post at every login.
     c.max_items_max = true;
     c.send_last_published_item = SendLastItem::kNever;
+  } else if (node == ns::kBookmarks || node == ns::kMdsDisplayed) {
+    // XEP-0402 §"Adding a bookmark", XEP-0490 §"Flagging chat as displayed": private, one item per room
+    // or chat, never pushed at login; what a client that omits its publish-options still gets.
+    c.access_model = AccessModel::kWhitelist;
+    c.max_items_max = true;
+    c.send_last_published_item = SendLastItem::kNever;
+  } else if (node == ns::kVcard4) {
+    // XEP-0292 §"Publication": each publish carries the entire vCard, so one item is the vCard; who
+    // reads it is the PEP default's (presence) unless the owner opens it.
+    c.max_items = 1;
   }
   return c;
 }

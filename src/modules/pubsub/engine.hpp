@@ -16,6 +16,7 @@
 // no mutable state of its own (the CapsTracker and Notifier are thread-safe).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,6 +94,41 @@ class Engine {
   };
   std::optional<PublicItems> public_items(storage::Storage& db, const Service& svc, const std::string& node,
                                           const std::string& after, size_t limit) const;
+
+  // --- publishing from inside a storage job (write lane), for the XEP-0411/XEP-0398 conversions ---
+  // What a publish asks for (§7.1, with §7.1.5 publish-options).
+  struct Publication {
+    std::string node;
+    std::string item_id;  // empty: the service picks one
+    bool has_item = true;
+    std::optional<xml::Element> payload;
+    std::string serialized;  // the payload, serialized
+    std::optional<xml::DataForm> options;
+  };
+  // An event to send once the job that caused it is committed.
+  struct Notification {
+    std::optional<FanOut> fan;
+    xml::Element msg;
+    std::optional<xml::Element> with_body;
+  };
+  struct Published {
+    std::string node;
+    storage::PubsubItem item;
+    Notification event;
+  };
+  // §7.1 for `from` (its checks, auto-create, preconditions, max_items), stored in `db`.
+  tl::expected<Published, StanzaError> publish_in(storage::Storage& db, const Service& svc, const Jid& from,
+                                                  Publication p) const;
+  // §7.2 for `from`; `notify` as the request's attribute (nullopt: the node's notify_retract).
+  tl::expected<Notification, StanzaError> retract_in(storage::Storage& db, const Service& svc, const Jid& from,
+                                                     const std::string& node, const std::string& item_id,
+                                                     std::optional<bool> notify) const;
+  // Hands a committed event to the Notifier. Any thread.
+  void send_event(Notification ev) const;
+  // Called in the job of every publish a client requested, after it is stored: may change other data
+  // in the same transaction and return what to do once it is committed (or nullptr).
+  using PublishObserver = std::function<std::function<void()>(storage::Storage&, const Service&, const Published&)>;
+  void set_publish_observer(PublishObserver fn) { observer_ = std::move(fn); }
 
   // --- helpers for storage jobs (storage threads only) ---
   std::optional<NodeState> load(storage::Storage& db, const Service& svc, std::string_view node) const;
@@ -178,6 +214,7 @@ class Engine {
   Settings settings_;
   CapsTracker& caps_;
   Notifier& notifier_;
+  PublishObserver observer_;
 };
 
 // The features the pubsub service and PEP advertise (§10), XEP-0060 names prefixed with the namespace.

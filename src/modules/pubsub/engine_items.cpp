@@ -55,126 +55,143 @@ void Engine::publish(IqRequest& req, const Service& svc) {
     if (options && !options->form_type().empty() && options->form_type() != ns::kPubsubPublishOptions)
       return req.reply.error(bad_request("publish-options need FORM_TYPE " + std::string(ns::kPubsubPublishOptions)));
   }
-  bool has_item = item != nullptr;
-  ctx_.storage().write([this, svc, node, has_item, payload = std::move(payload), serialized = std::move(serialized),
-                        item_id, options = std::move(options), from = req.from(),
+  Publication pub_req{node, item_id, item != nullptr, std::move(payload), std::move(serialized), std::move(options)};
+  ctx_.storage().write([this, svc, pub_req = std::move(pub_req), from = req.from(),
                         reply = req.reply](storage::Storage& db) mutable -> Completion {
-    std::string publisher = bare_string(from);
-    auto fail = [&reply](StanzaError e) -> Completion {
-      reply.error(e);
+    auto done = publish_in(db, svc, from, std::move(pub_req));
+    if (!done) {
+      reply.error(done.error());
       return nullptr;
-    };
-    std::optional<NodeState> loaded = load(db, svc, node);
-    NodeState n;
-    bool social_option = false;  // publish-options pubsub#access_model sets a post's visibility
-    if (!loaded) {
-      if (!may_create(svc, from)) {
-        if (svc.pep && !db.accounts().exists(svc.jid)) return fail(StanzaError(StanzaErrorCondition::kServiceUnavailable));
-        if (svc.pep) return fail(forbidden("only the account itself may publish to nodes of its PEP service that do not exist yet"));
-        return fail(item_not_found("no such node"));  // §7.1.3.3
-      }
-      if (auto quota = node_quota(db, svc, publisher)) return fail(*quota);
-      // §7.1.4 auto-create, §7.1.5: the defaults except for the preconditions.
-      NodeConfig config = defaults_for(svc, node);
-      if (options) {
-        auto c = config_with_options(config, *options, settings_.limits);
-        if (!c) return fail(c.error());
-        config = *c;
-      }
-      n.row.node = node;
-      n.config = config;
-      n.social = is_social_feed(node, config);
-      inherit_post_access(db, svc, n, publisher);
-      n.row = storage::PubsubNode{0, svc.jid, node, serialize_config(n.config, settings_.limits), publisher, now_ms(), 0};
-      n.row.id = db.pubsub().create_node(n.row);
-      if (!n.row.id) return fail(StanzaError(StanzaErrorCondition::kInternalServerError));
-      db.pubsub().set_affiliation(n.row.id, publisher, "owner");
-    } else {
-      n = std::move(*loaded);
-      Requester r = facts(db, svc, n, from);
-      if (auto err = check_publish(n.config, r)) return fail(*err);
-      if (options) {
-        social_option = n.social;
-        if (auto field = unmet_precondition(n.config, *options, settings_.limits, n.social ? "pubsub#access_model" : ""))
-          return fail(pubsub_error(StanzaErrorCondition::kConflict, "precondition-not-met",
-                                   "publish-options field " + *field + " does not match the node's configuration"));
-      }
     }
-    // The post's visibility on a social feed: what the publisher asked for, else the node's model now.
-    std::optional<AccessModel> visibility;
-    if (n.social) {
-      visibility = n.config.access_model;
-      if (options && (social_option || !loaded)) {
-        if (const auto* f = options->field("pubsub#access_model"); f && !f->values.empty()) {
-          auto m = parse_access_model(f->value());
-          if (!m) return fail(pubsub_error(StanzaErrorCondition::kConflict, "precondition-not-met", "unknown access model"));
-          visibility = *m;
-        }
-      }
-    }
-    // §7.1.3.6: the node's event type decides what a request must carry.
-    if (n.config.persist_items && !has_item)
-      return fail(pubsub_error(StanzaErrorCondition::kBadRequest, "item-required", "this node keeps items: publish one"));
-    if (!n.config.persist_items && !n.config.deliver_payloads && has_item)
-      return fail(pubsub_error(StanzaErrorCondition::kBadRequest, "item-forbidden", "this node takes notifications without items"));
-    if (has_item && n.config.deliver_payloads && !payload)
-      return fail(pubsub_error(StanzaErrorCondition::kBadRequest, "payload-required", "this node delivers payloads: include one"));
-    int64_t limit = n.config.effective_max_payload(settings_.limits);
-    if (static_cast<int64_t>(serialized.size()) > limit)
-      return fail(pubsub_error(StanzaErrorCondition::kNotAcceptable, "payload-too-big",
-                               "the item's payload is " + std::to_string(serialized.size()) +
-                                   " bytes; this node accepts at most " + std::to_string(limit)));
-
-    storage::PubsubItem stored;
-    stored.id = item_id.empty() ? util::random_id(12) : item_id;
-    stored.publisher = publisher;
-    stored.payload = serialized;
-    stored.access = visibility ? to_string(*visibility) : "";
-    stored.published = now_ms();
-    if (has_item && n.config.persist_items) {
-      int64_t max = n.config.effective_max_items(settings_.limits);
-      if (n.config.item_expire) db.pubsub().expire_items(n.row.id, stored.published - n.config.item_expire * 1000);
-      // §7.1.3.4: a full node either refuses the item or drops its oldest (retract-oldest, the default).
-      if (n.config.publish_node_full == NodeFullPolicy::kReject && !db.pubsub().item(n.row.id, stored.id) &&
-          static_cast<int64_t>(db.pubsub().count_items(n.row.id, {})) >= max)
-        return fail(pubsub_error(StanzaErrorCondition::kConflict, "node-full", "the node holds its maximum of items"));
-      db.pubsub().put_item(n.row.id, stored);
-      db.pubsub().trim_items(n.row.id, static_cast<size_t>(max));
-      if (n.social && payload && payload->is("entry", ns::kAtom))
-        sync_comments_access(db, publisher, *visibility, *payload);
-    }
-
-    // §7.1.2: the notification, with the payload when the node delivers payloads.
-    std::optional<FanOut> fan;
-    xml::Element msg, with_body;
-    bool body = false;
-    if (n.config.deliver_notifications) {
-      fan = plan(audience(db, svc, n), svc, n, visibility);
-      xml::Element items_el("items", ns::kPubsubEvent);
-      items_el.set_attr("node", node);
-      if (has_item) {
-        xml::Element& ev_item = items_el.add_child("item");
-        ev_item.set_attr("id", stored.id).set_attr("publisher", publisher);
-        if (n.config.deliver_payloads && payload) ev_item.add(*payload);
-      }
-      msg = event_message(n, std::move(items_el));
-      // XEP-0277 §8 / pubsub#include_body: the post's title as a body, for those who asked.
-      if (payload && payload->is("entry", ns::kAtom)) {
-        with_body = msg;
-        with_body.add_text_child("body", entry_title(*payload), ns::kClient);
-        body = true;
-      }
-    }
-    return [this, reply, node, id = stored.id, fan = std::move(fan), msg = std::move(msg),
-            with_body = std::move(with_body), body]() mutable {
+    // Conversions to the legacy forms of the same data (pep_compat.hpp), in the same transaction.
+    std::function<void()> converted;
+    if (observer_) converted = observer_(db, svc, *done);
+    return [this, reply, done = std::move(*done), converted = std::move(converted)]() mutable {
       xml::Element ps("pubsub", ns::kPubsub);
       xml::Element& p = ps.add_child("publish");
-      p.set_attr("node", node);
-      p.add_child("item").set_attr("id", id);
+      p.set_attr("node", done.node);
+      p.add_child("item").set_attr("id", done.item.id);
       reply.result(std::move(ps));
-      if (fan) notifier_.send(std::move(*fan), std::move(msg), body ? std::optional<xml::Element>(std::move(with_body)) : std::nullopt);
+      if (converted) converted();
+      send_event(std::move(done.event));
     };
   });
+}
+
+tl::expected<Engine::Published, StanzaError> Engine::publish_in(storage::Storage& db, const Service& svc, const Jid& from,
+                                                                Publication p) const {
+  const std::string& node = p.node;
+  const bool has_item = p.has_item;
+  const std::optional<xml::Element>& payload = p.payload;
+  const std::optional<xml::DataForm>& options = p.options;
+  std::string publisher = bare_string(from);
+  auto fail = [](StanzaError e) { return tl::unexpected<StanzaError>(std::move(e)); };
+  std::optional<NodeState> loaded = load(db, svc, node);
+  NodeState n;
+  bool social_option = false;  // publish-options pubsub#access_model sets a post's visibility
+  if (!loaded) {
+    if (!may_create(svc, from)) {
+      if (svc.pep && !db.accounts().exists(svc.jid)) return fail(StanzaError(StanzaErrorCondition::kServiceUnavailable));
+      if (svc.pep) return fail(forbidden("only the account itself may publish to nodes of its PEP service that do not exist yet"));
+      return fail(item_not_found("no such node"));  // §7.1.3.3
+    }
+    if (auto quota = node_quota(db, svc, publisher)) return fail(*quota);
+    // §7.1.4 auto-create, §7.1.5: the defaults except for the preconditions.
+    NodeConfig config = defaults_for(svc, node);
+    if (options) {
+      auto c = config_with_options(config, *options, settings_.limits);
+      if (!c) return fail(c.error());
+      config = *c;
+    }
+    n.row.node = node;
+    n.config = config;
+    n.social = is_social_feed(node, config);
+    inherit_post_access(db, svc, n, publisher);
+    n.row = storage::PubsubNode{0, svc.jid, node, serialize_config(n.config, settings_.limits), publisher, now_ms(), 0};
+    n.row.id = db.pubsub().create_node(n.row);
+    if (!n.row.id) return fail(StanzaError(StanzaErrorCondition::kInternalServerError));
+    db.pubsub().set_affiliation(n.row.id, publisher, "owner");
+  } else {
+    n = std::move(*loaded);
+    Requester r = facts(db, svc, n, from);
+    if (auto err = check_publish(n.config, r)) return fail(*err);
+    if (options) {
+      social_option = n.social;
+      if (auto field = unmet_precondition(n.config, *options, settings_.limits, n.social ? "pubsub#access_model" : ""))
+        return fail(pubsub_error(StanzaErrorCondition::kConflict, "precondition-not-met",
+                                 "publish-options field " + *field + " does not match the node's configuration"));
+    }
+  }
+  // The post's visibility on a social feed: what the publisher asked for, else the node's model now.
+  std::optional<AccessModel> visibility;
+  if (n.social) {
+    visibility = n.config.access_model;
+    if (options && (social_option || !loaded)) {
+      if (const auto* f = options->field("pubsub#access_model"); f && !f->values.empty()) {
+        auto m = parse_access_model(f->value());
+        if (!m) return fail(pubsub_error(StanzaErrorCondition::kConflict, "precondition-not-met", "unknown access model"));
+        visibility = *m;
+      }
+    }
+  }
+  // §7.1.3.6: the node's event type decides what a request must carry.
+  if (n.config.persist_items && !has_item)
+    return fail(pubsub_error(StanzaErrorCondition::kBadRequest, "item-required", "this node keeps items: publish one"));
+  if (!n.config.persist_items && !n.config.deliver_payloads && has_item)
+    return fail(pubsub_error(StanzaErrorCondition::kBadRequest, "item-forbidden", "this node takes notifications without items"));
+  if (has_item && n.config.deliver_payloads && !payload)
+    return fail(pubsub_error(StanzaErrorCondition::kBadRequest, "payload-required", "this node delivers payloads: include one"));
+  int64_t limit = n.config.effective_max_payload(settings_.limits);
+  if (static_cast<int64_t>(p.serialized.size()) > limit)
+    return fail(pubsub_error(StanzaErrorCondition::kNotAcceptable, "payload-too-big",
+                             "the item's payload is " + std::to_string(p.serialized.size()) +
+                                 " bytes; this node accepts at most " + std::to_string(limit)));
+
+  Published out;
+  out.node = node;
+  storage::PubsubItem& stored = out.item;
+  stored.id = p.item_id.empty() ? util::random_id(12) : p.item_id;
+  stored.publisher = publisher;
+  stored.payload = p.serialized;
+  stored.access = visibility ? to_string(*visibility) : "";
+  stored.published = now_ms();
+  if (has_item && n.config.persist_items) {
+    int64_t max = n.config.effective_max_items(settings_.limits);
+    if (n.config.item_expire) db.pubsub().expire_items(n.row.id, stored.published - n.config.item_expire * 1000);
+    // §7.1.3.4: a full node either refuses the item or drops its oldest (retract-oldest, the default).
+    if (n.config.publish_node_full == NodeFullPolicy::kReject && !db.pubsub().item(n.row.id, stored.id) &&
+        static_cast<int64_t>(db.pubsub().count_items(n.row.id, {})) >= max)
+      return fail(pubsub_error(StanzaErrorCondition::kConflict, "node-full", "the node holds its maximum of items"));
+    db.pubsub().put_item(n.row.id, stored);
+    db.pubsub().trim_items(n.row.id, static_cast<size_t>(max));
+    if (n.social && payload && payload->is("entry", ns::kAtom))
+      sync_comments_access(db, publisher, *visibility, *payload);
+  }
+
+  // §7.1.2: the notification, with the payload when the node delivers payloads.
+  if (n.config.deliver_notifications) {
+    Notification& ev = out.event;
+    ev.fan = plan(audience(db, svc, n), svc, n, visibility);
+    xml::Element items_el("items", ns::kPubsubEvent);
+    items_el.set_attr("node", node);
+    if (has_item) {
+      xml::Element& ev_item = items_el.add_child("item");
+      ev_item.set_attr("id", stored.id).set_attr("publisher", publisher);
+      if (n.config.deliver_payloads && payload) ev_item.add(*payload);
+    }
+    ev.msg = event_message(n, std::move(items_el));
+    // XEP-0277 §8 / pubsub#include_body: the post's title as a body, for those who asked.
+    if (payload && payload->is("entry", ns::kAtom)) {
+      xml::Element with_body = ev.msg;
+      with_body.add_text_child("body", entry_title(*payload), ns::kClient);
+      ev.with_body = std::move(with_body);
+    }
+  }
+  return out;
+}
+
+void Engine::send_event(Notification ev) const {
+  if (ev.fan) notifier_.send(std::move(*ev.fan), std::move(ev.msg), std::move(ev.with_body));
 }
 
 void Engine::retract(IqRequest& req, const Service& svc) {
@@ -188,30 +205,39 @@ void Engine::retract(IqRequest& req, const Service& svc) {
   std::optional<bool> notify;
   if (rt->has_attr("notify")) notify = xml::parse_form_bool(rt->attr("notify"));
   ctx_.storage().write([this, svc, node, item_id, notify, from = req.from(), reply = req.reply](storage::Storage& db) mutable -> Completion {
-    auto fail = [&reply](StanzaError e) -> Completion {
-      reply.error(e);
+    auto done = retract_in(db, svc, from, node, item_id, notify);
+    if (!done) {
+      reply.error(done.error());
       return nullptr;
-    };
-    auto n = load(db, svc, node);
-    if (!n) return fail(item_not_found("no such node"));
-    if (!n->config.persist_items) return fail(unsupported("persistent-items", "this node does not keep items"));
-    auto item = db.pubsub().item(n->row.id, item_id);
-    if (!item) return fail(item_not_found("no such item"));
-    Requester r = facts(db, svc, *n, from);
-    if (auto err = check_retract(n->config, r, item->publisher == bare_string(from))) return fail(*err);
-    db.pubsub().remove_item(n->row.id, item_id);
-    // §7.2.2.1: notify when asked to, else as the node is configured.
-    if (!notify.value_or(n->config.notify_retract)) return [reply] { reply.result(); };
-    FanOut fan = plan(audience(db, svc, *n), svc, *n, item_access_of(*n, *item));
-    xml::Element items_el("items", ns::kPubsubEvent);
-    items_el.set_attr("node", node);
-    items_el.add_child("retract").set_attr("id", item_id);
-    xml::Element msg = event_message(*n, std::move(items_el));
-    return [this, reply, fan = std::move(fan), msg = std::move(msg)]() mutable {
+    }
+    return [this, reply, ev = std::move(*done)]() mutable {
       reply.result();
-      notifier_.send(std::move(fan), std::move(msg));
+      send_event(std::move(ev));
     };
   });
+}
+
+tl::expected<Engine::Notification, StanzaError> Engine::retract_in(storage::Storage& db, const Service& svc, const Jid& from,
+                                                                   const std::string& node, const std::string& item_id,
+                                                                   std::optional<bool> notify) const {
+  auto fail = [](StanzaError e) { return tl::unexpected<StanzaError>(std::move(e)); };
+  auto n = load(db, svc, node);
+  if (!n) return fail(item_not_found("no such node"));
+  if (!n->config.persist_items) return fail(unsupported("persistent-items", "this node does not keep items"));
+  auto item = db.pubsub().item(n->row.id, item_id);
+  if (!item) return fail(item_not_found("no such item"));
+  Requester r = facts(db, svc, *n, from);
+  if (auto err = check_retract(n->config, r, item->publisher == bare_string(from))) return fail(*err);
+  db.pubsub().remove_item(n->row.id, item_id);
+  // §7.2.2.1: notify when asked to, else as the node is configured.
+  Notification ev;
+  if (!notify.value_or(n->config.notify_retract)) return ev;
+  ev.fan = plan(audience(db, svc, *n), svc, *n, item_access_of(*n, *item));
+  xml::Element items_el("items", ns::kPubsubEvent);
+  items_el.set_attr("node", node);
+  items_el.add_child("retract").set_attr("id", item_id);
+  ev.msg = event_message(*n, std::move(items_el));
+  return ev;
 }
 
 void Engine::items(IqRequest& req, const Service& svc) {

@@ -65,7 +65,8 @@ PubsubModule::PubsubModule(ModuleContext& ctx)
     : ctx_(ctx),
       settings_(load_settings(ctx.raw_config())),
       notifier_(ctx, caps_),
-      engine_(ctx, settings_, caps_, notifier_) {
+      engine_(ctx, settings_, caps_, notifier_),
+      compat_(ctx, engine_) {
   blog_page_size_ = static_cast<size_t>(positive(ctx.raw_config(), "blog_page_size", 20, 1, 200));
   if (static_cast<size_t>(settings_.limits.max_payload_size) + 1024 > ctx.config().limits.max_stanza_bytes)
     spdlog::warn("modules.pubsub.max_payload_size ({}) is not below limits.max_stanza_size ({}): a publish near "

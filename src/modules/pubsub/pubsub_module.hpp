@@ -1,6 +1,7 @@
 // The social-network core, as one module: XEP-0060 v1.30.0 publish-subscribe on pubsub.<host> (also
 // answering as comments.<host> and spaces.<host>), XEP-0163 v1.2.2 PEP on every account, XEP-0277
-// microblogging and XEP-0472 social feeds, XEP-0115 caps-filtered notifications, and public blog pages.
+// microblogging and XEP-0472 social feeds, XEP-0115 caps-filtered notifications, public blog pages, and
+// the conversions of PEP bookmarks and avatars to their older forms (pep_compat.hpp).
 //
 // This file wires the Engine to the server: the service domains, the account-scope pubsub iq handlers,
 // disco, presence hooks (caps, last items on login), and the HTTP routes. Settings: [modules.pubsub]
@@ -16,6 +17,7 @@
 #include "modules/pubsub/caps.hpp"
 #include "modules/pubsub/engine.hpp"
 #include "modules/pubsub/notifier.hpp"
+#include "modules/pubsub/pep_compat.hpp"
 
 namespace causerie::modules::pubsub {
 
@@ -41,6 +43,7 @@ class PubsubModule final : public Module {
   CapsTracker caps_;
   Notifier notifier_;
   Engine engine_;
+  PepCompat compat_;
   IqTable service_iq_;
   size_t blog_page_size_ = 20;
 };
