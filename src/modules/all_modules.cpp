@@ -13,7 +13,7 @@ const std::vector<ModuleEntry>& all_modules() {
       {"ping", make_ping},       {"version", make_version}, {"time", make_time},
       {"last", make_last},       {"register", make_register}, {"vcard", make_vcard},
       {"private", make_private}, {"muc", make_muc}, {"pubsub", make_pubsub},
-      {"blocking", make_blocking},
+      {"blocking", make_blocking}, {"extdisco", make_extdisco},
   };
   return kModules;
 }

@@ -22,6 +22,7 @@ std::unique_ptr<Module> make_private(ModuleContext& ctx);
 std::unique_ptr<Module> make_muc(ModuleContext& ctx);
 std::unique_ptr<Module> make_pubsub(ModuleContext& ctx);  // pubsub/pubsub_module.cpp
 std::unique_ptr<Module> make_blocking(ModuleContext& ctx);  // blocking.cpp (XEP-0191)
+std::unique_ptr<Module> make_extdisco(ModuleContext& ctx);  // extdisco.cpp (XEP-0215)
 
 struct ModuleEntry {
   const char* name;

@@ -46,6 +46,7 @@ inline constexpr const char* kRsm = "http://jabber.org/protocol/rsm";
 inline constexpr const char* kHints = "urn:xmpp:hints";
 inline constexpr const char* kBlocking = "urn:xmpp:blocking";               // XEP-0191
 inline constexpr const char* kBlockingErrors = "urn:xmpp:blocking:errors";  // XEP-0191 §3.3
+inline constexpr const char* kExtDisco = "urn:xmpp:extdisco:2";              // XEP-0215
 
 // XEP-0045 multi-user chat and its companions (XEP-0249, XEP-0410, XEP-0421).
 inline constexpr const char* kMuc = "http://jabber.org/protocol/muc";
