@@ -155,7 +155,12 @@ class Turn(harness.LogWatch):
             argv.append("-t")
         proc = await asyncio.create_subprocess_exec(*argv, "127.0.0.1", stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.STDOUT)
-        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise AssertionError(f"turnutils_uclient did not finish: {' '.join(argv)}") from None
         text = out.decode(errors="replace")
         with open(os.path.join(self.output, f"uclient-{self.runs}.log"), "w") as f:
             f.write(" ".join(argv) + "\n" + text)
