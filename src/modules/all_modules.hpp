@@ -26,6 +26,7 @@ std::unique_ptr<Module> make_mam(ModuleContext& ctx);       // mam/mam_module.cp
 std::unique_ptr<Module> make_push(ModuleContext& ctx);      // push.cpp (XEP-0357)
 std::unique_ptr<Module> make_carbons(ModuleContext& ctx);   // carbons.cpp (XEP-0280)
 std::unique_ptr<Module> make_csi(ModuleContext& ctx);       // csi.cpp (XEP-0352)
+std::unique_ptr<Module> make_extdisco(ModuleContext& ctx);  // extdisco.cpp (XEP-0215)
 
 struct ModuleEntry {
   const char* name;

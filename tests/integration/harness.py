@@ -76,6 +76,62 @@ class LogWatch:
         return await wait_until(found, what or f"{text!r} in the server log", timeout=timeout, interval=0.05)
 
 
+class Process:
+    """A child process whose output lines are kept (in a log file too) and can be waited for."""
+
+    def __init__(self, name, log_path):
+        self.name = name
+        self.log = open(log_path, "w")
+        self.lines = []
+        self.new_line = asyncio.Event()
+        self.proc = None
+
+    async def start(self, *argv, cwd=None):
+        self.proc = await asyncio.create_subprocess_exec(*argv, cwd=cwd, stdout=asyncio.subprocess.PIPE,
+                                                         stderr=asyncio.subprocess.STDOUT)
+        self.reader = asyncio.ensure_future(self._read())
+
+    async def _read(self):
+        while True:
+            line = await self.proc.stdout.readline()
+            if not line:
+                break
+            text = line.decode(errors="replace").rstrip()
+            self.log.write(text + "\n")
+            self.log.flush()
+            self.lines.append(text)
+            self.new_line.set()
+        self.new_line.set()
+
+    async def wait_for(self, text, timeout=20):
+        """Returns the first output line containing `text`; fails if the process exits first."""
+        seen = 0
+        loop = asyncio.get_event_loop()
+        deadline = loop.time() + timeout
+        while True:
+            for line in self.lines[seen:]:
+                if text in line:
+                    return line
+            seen = len(self.lines)
+            if self.proc.returncode is not None or self.reader.done():
+                raise AssertionError(f"{self.name} exited before printing {text!r}")
+            self.new_line.clear()
+            left = deadline - loop.time()
+            if left <= 0:
+                raise AssertionError(f"{self.name} did not print {text!r}")
+            await asyncio.wait_for(self.new_line.wait(), left)
+
+    async def stop(self):
+        if self.proc and self.proc.returncode is None:
+            self.proc.terminate()
+            try:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except asyncio.TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        self.log.close()
+
+
 class Server(LogWatch):
     """One causerie process with its own config and data directory."""
 

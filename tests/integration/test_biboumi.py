@@ -20,62 +20,6 @@ CHANNEL = "#causerie"
 IRC_SERVER = "127.0.0.1"  # biboumi's name for the IRC server: its address, so no name resolution is involved
 
 
-class Process:
-    """A child process whose output lines are kept (in a log file too) and can be waited for."""
-
-    def __init__(self, name, log_path):
-        self.name = name
-        self.log = open(log_path, "w")
-        self.lines = []
-        self.new_line = asyncio.Event()
-        self.proc = None
-
-    async def start(self, *argv, cwd=None):
-        self.proc = await asyncio.create_subprocess_exec(*argv, cwd=cwd, stdout=asyncio.subprocess.PIPE,
-                                                         stderr=asyncio.subprocess.STDOUT)
-        self.reader = asyncio.ensure_future(self._read())
-
-    async def _read(self):
-        while True:
-            line = await self.proc.stdout.readline()
-            if not line:
-                break
-            text = line.decode(errors="replace").rstrip()
-            self.log.write(text + "\n")
-            self.log.flush()
-            self.lines.append(text)
-            self.new_line.set()
-        self.new_line.set()
-
-    async def wait_for(self, text, timeout=20):
-        """Returns the first output line containing `text`; fails if the process exits first."""
-        seen = 0
-        loop = asyncio.get_event_loop()
-        deadline = loop.time() + timeout
-        while True:
-            for line in self.lines[seen:]:
-                if text in line:
-                    return line
-            seen = len(self.lines)
-            if self.proc.returncode is not None or self.reader.done():
-                raise AssertionError(f"{self.name} exited before printing {text!r}")
-            self.new_line.clear()
-            left = deadline - loop.time()
-            if left <= 0:
-                raise AssertionError(f"{self.name} did not print {text!r}")
-            await asyncio.wait_for(self.new_line.wait(), left)
-
-    async def stop(self):
-        if self.proc and self.proc.returncode is None:
-            self.proc.terminate()
-            try:
-                await asyncio.wait_for(self.proc.wait(), 10)
-            except asyncio.TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
-        self.log.close()
-
-
 def parse_irc(line):
     """An IRC line as [prefix, command, params..., trailing] (prefix "" when absent)."""
     prefix = ""
@@ -205,8 +149,8 @@ async def test_irc_channel_through_biboumi(env):
         check(shutil.which(tool), f"{tool} is not installed (scripts/deps.sh test installs it)")
     workdir = tempfile.mkdtemp(prefix="causerie-biboumi-")
     irc_port = harness.free_port()
-    ngircd = Process("ngircd", os.path.join(env.output, "ngircd.log"))
-    biboumi = Process("biboumi", os.path.join(env.output, "biboumi.log"))
+    ngircd = harness.Process("ngircd", os.path.join(env.output, "ngircd.log"))
+    biboumi = harness.Process("biboumi", os.path.join(env.output, "biboumi.log"))
     irc = None
     try:
         ngircd_config(os.path.join(workdir, "ngircd.conf"), irc_port)

@@ -71,6 +71,29 @@ TEST(Config, ErrorsNameTheKey) {
       {"[[host]]\nname = \"a.org\"\n[[listener]]\ntype = \"component\"\nport = 5347\ntls = \"direct\"\n", "listener[0].tls"},
       {"[[host]]\nname = \"a.org\"\n[[listener]]\ntype = \"gateway\"\nport = 5347\n", "listener[0].type"},
       {"[[host]]\nname = \"a.org\"\narchive_retention = \"30 days\"\n", "host[0].archive_retention"},
+      {"[[host]]\nname = \"a.org\"\n[[host.external_service]]\ntype = \"ftp\"\nhost = \"t.a.org\"\n",
+       "host[0].external_service[0].type"},
+      {"[[host]]\nname = \"a.org\"\n[[host.external_service]]\ntype = \"turn\"\n", "host[0].external_service[0].host"},
+      {"[[host]]\nname = \"a.org\"\n[[host.external_service]]\ntype = \"turn\"\nhost = \"t.a.org\"\nport = 0\n",
+       "host[0].external_service[0].port"},
+      {"[[host]]\nname = \"a.org\"\n[[host.external_service]]\ntype = \"turn\"\nhost = \"t.a.org\"\ntransport = \"sctp\"\n",
+       "host[0].external_service[0].transport"},
+      {"[[host]]\nname = \"a.org\"\n[[host.external_service]]\ntype = \"turns\"\nhost = \"t.a.org\"\ntransport = \"udp\"\n",
+       "host[0].external_service[0].transport"},
+      {"[[host]]\nname = \"a.org\"\n[[host.external_service]]\ntype = \"stun\"\nhost = \"t.a.org\"\nsecret = \"s\"\n",
+       "host[0].external_service[0].secret"},
+      {"[[host]]\nname = \"a.org\"\n[[host.external_service]]\ntype = \"turn\"\nhost = \"t.a.org\"\nsecret = \"s\"\n"
+       "lifetime = 10\n",
+       "host[0].external_service[0].lifetime"},
+      {"[[host]]\nname = \"a.org\"\n[[host.external_service]]\ntype = \"turn\"\nhost = \"t.a.org\"\nlifetime = 600\n",
+       "host[0].external_service[0].lifetime"},
+      {"[[host]]\nname = \"a.org\"\n[[host.external_service]]\ntype = \"turn\"\nhost = \"t.a.org\"\nusername = \"u\"\n",
+       "host[0].external_service[0].username"},
+      {"[[host]]\nname = \"a.org\"\n[[host.external_service]]\ntype = \"turn\"\nhost = \"t.a.org\"\n"
+       "[[host.external_service]]\ntype = \"turn\"\nhost = \"t.a.org\"\nport = 3478\n",
+       "host[0].external_service[1]"},
+      {"[[host]]\nname = \"a.org\"\n[host.external_service]\ntype = \"turn\"\nhost = \"t.a.org\"\n",
+       "host[0].external_service"},
   };
   for (const auto& [text, key] : cases) {
     try {
@@ -94,6 +117,33 @@ TEST(Config, ArchiveRetentionAndDurations) {
   EXPECT_EQ(parse_duration("0"), std::chrono::seconds(0));
   EXPECT_EQ(parse_duration(""), std::chrono::seconds(0));
   for (const char* bad : {"d", "30", "30 d", "3.5d", "-1d", "30y", "99999999999999d"}) EXPECT_FALSE(parse_duration(bad)) << bad;
+}
+
+// XEP-0215 external services per host, with the defaults for what is left out.
+TEST(Config, ExternalServices) {
+  Config c = load_config_text(
+      "[[host]]\nname = \"a.org\"\n"
+      "[[host.external_service]]\ntype = \"stun\"\nhost = \"turn.a.org\"\n"
+      "[[host.external_service]]\ntype = \"turn\"\nhost = \"turn.a.org\"\nport = 3479\ntransport = \"tcp\"\n"
+      "secret = \"s3cret\"\nlifetime = 3600\nname = \"Relay\"\n"
+      "[[host.external_service]]\ntype = \"turns\"\nhost = \"192.0.2.1\"\n"
+      "[[host]]\nname = \"b.org\"\n",
+      "t");
+  const auto& s = c.hosts[0].external_services;
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0].type, "stun");
+  EXPECT_EQ(s[0].port, 3478);
+  EXPECT_EQ(s[0].transport, "udp");
+  EXPECT_TRUE(s[0].secret.empty());
+  EXPECT_EQ(s[1].port, 3479);
+  EXPECT_EQ(s[1].transport, "tcp");
+  EXPECT_EQ(s[1].secret, "s3cret");
+  EXPECT_EQ(s[1].lifetime, std::chrono::seconds(3600));
+  EXPECT_EQ(s[1].name, "Relay");
+  EXPECT_EQ(s[2].port, 5349);
+  EXPECT_EQ(s[2].transport, "tcp");
+  EXPECT_EQ(s[2].lifetime, std::chrono::seconds(86400));
+  EXPECT_TRUE(c.hosts[1].external_services.empty());
 }
 
 // XEP-0114 external components.

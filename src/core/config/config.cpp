@@ -301,6 +301,45 @@ void parse_components(const toml::node_view<const toml::node>& node, Config& c) 
     c.listeners.push_back(ListenerConfig{"component", kDefaultComponentAddress, kDefaultComponentPort, TlsMode::kNone});
 }
 
+// [[host.external_service]] (XEP-0215): STUN and TURN servers, and the secret TURN credentials come from.
+void parse_external_services(const toml::node_view<const toml::node>& node, const std::string& key, HostConfig& hc) {
+  if (!node) return;
+  const toml::array* list = node.as_array();
+  if (!list) bad(key, "expected [[host.external_service]] tables");
+  for (size_t i = 0; i < list->size(); ++i) {
+    std::string where = key + "[" + std::to_string(i) + "]";
+    const toml::table* t = list->get(i)->as_table();
+    if (!t) bad(where, "expected a table");
+    check_known(*t, where, {"type", "host", "port", "transport", "name", "secret", "lifetime"});
+    ExternalService es;
+    es.type = get<std::string>((*t)["type"], where + ".type", "");
+    if (es.type != "stun" && es.type != "stuns" && es.type != "turn" && es.type != "turns")
+      bad(where + ".type", "expected \"stun\", \"stuns\", \"turn\" or \"turns\"");
+    bool secure = es.type == "stuns" || es.type == "turns";
+    es.host = get<std::string>((*t)["host"], where + ".host", "");
+    if (es.host.empty() || es.host.find_first_of(" \t/@") != std::string::npos)
+      bad(where + ".host", "required: the server's domain name or IP address");
+    int64_t port = get<int64_t>((*t)["port"], where + ".port", secure ? 5349 : 3478);
+    if (port < 1 || port > 65535) bad(where + ".port", "expected 1 to 65535");
+    es.port = static_cast<uint16_t>(port);
+    es.transport = get<std::string>((*t)["transport"], where + ".transport", secure ? "tcp" : "udp");
+    if (es.transport != "udp" && es.transport != "tcp") bad(where + ".transport", "expected \"udp\" or \"tcp\"");
+    if (secure && es.transport != "tcp") bad(where + ".transport", es.type + " runs over TLS, so over \"tcp\"");
+    es.name = get<std::string>((*t)["name"], where + ".name", "");
+    es.secret = get<std::string>((*t)["secret"], where + ".secret", "");
+    if (!es.secret.empty() && es.type.starts_with("stun"))
+      bad(where + ".secret", "only TURN servers take credentials");
+    int64_t lifetime = get<int64_t>((*t)["lifetime"], where + ".lifetime", 86400);
+    if (lifetime < 60 || lifetime > 30 * 86400) bad(where + ".lifetime", "expected 60 to 2592000 seconds");
+    if ((*t)["lifetime"] && es.secret.empty()) bad(where + ".lifetime", "only credentials from a secret have a lifetime");
+    es.lifetime = std::chrono::seconds(lifetime);
+    for (const auto& other : hc.external_services)
+      if (other.type == es.type && other.host == es.host && other.port == es.port && other.transport == es.transport)
+        bad(where, "the same " + es.type + " service is listed twice");
+    hc.external_services.push_back(std::move(es));
+  }
+}
+
 Config parse(const toml::table& root, const std::string& source) {
   Config c;
   c.source = source;
@@ -384,7 +423,8 @@ Config parse(const toml::table& root, const std::string& source) {
     std::string where = "host[" + std::to_string(i) + "]";
     const toml::table* h = hosts->get(i)->as_table();
     if (!h) bad(where, "expected a table");
-    check_known(*h, where, {"name", "registration", "certificate", "key", "contact", "admins", "archive_retention"});
+    check_known(*h, where, {"name", "registration", "certificate", "key", "contact", "admins", "archive_retention",
+                           "external_service"});
     HostConfig hc;
     hc.name = get_domain((*h)["name"], where + ".name");
     if (c.find_host(hc.name)) bad(where + ".name", "host '" + hc.name + "' is listed twice");
@@ -414,6 +454,7 @@ Config parse(const toml::table& root, const std::string& source) {
       hc.contacts.status = get_strings(cv["status"], where + ".contact.status");
       hc.contacts.support = get_strings(cv["support"], where + ".contact.support");
     }
+    parse_external_services((*h)["external_service"], where + ".external_service", hc);
     c.hosts.push_back(std::move(hc));
   }
 

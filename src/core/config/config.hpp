@@ -26,6 +26,19 @@ struct ContactAddresses {
   bool empty() const;
 };
 
+// An external service a host tells its users about (XEP-0215, [[host.external_service]]): a STUN or TURN
+// server for Jingle calls. With a secret shared with a TURN server (coturn's `static-auth-secret` under
+// `use-auth-secret`), users get time-limited credentials in the TURN REST API scheme.
+struct ExternalService {
+  std::string type;       // stun | stuns | turn | turns
+  std::string host;       // a domain name or an IP address
+  uint16_t port = 0;      // default 3478 (5349 for stuns and turns)
+  std::string transport;  // udp | tcp; default udp (tcp for stuns and turns)
+  std::string name;       // shown to users; empty: none
+  std::string secret;     // empty: no credentials
+  std::chrono::seconds lifetime{86400};  // how long credentials stay valid
+};
+
 struct HostConfig {
   std::string name;  // prepared domainpart
   bool registration_open = false;
@@ -34,6 +47,7 @@ struct HostConfig {
   std::vector<std::string> admins;  // bare JIDs
   // XEP-0313: archived messages older than this are deleted (0: kept); nullopt: [modules.mam] retention.
   std::optional<std::chrono::seconds> archive_retention;
+  std::vector<ExternalService> external_services;
 };
 
 enum class TlsMode { kNone, kStartTls, kDirect };

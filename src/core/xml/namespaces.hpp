@@ -46,6 +46,7 @@ inline constexpr const char* kRsm = "http://jabber.org/protocol/rsm";
 inline constexpr const char* kHints = "urn:xmpp:hints";
 inline constexpr const char* kBlocking = "urn:xmpp:blocking";               // XEP-0191
 inline constexpr const char* kBlockingErrors = "urn:xmpp:blocking:errors";  // XEP-0191 §3.3
+inline constexpr const char* kExtDisco = "urn:xmpp:extdisco:2";              // XEP-0215
 
 // Instant messaging on several devices: carbons (XEP-0280) with forwarding (XEP-0297), client state
 // indication (XEP-0352), and the IM payloads their rules look at.
