@@ -207,6 +207,9 @@ async def test_detached_session_is_pushed(env):
     bob.connect(("127.0.0.1", env.server.c2s_port))
     await asyncio.wait_for(resumed, 10)
     await bob.next_message(lambda m: m["body"] == "again")
+    # Done with this phone: when its stream closes, what it did not acknowledge goes to offline storage
+    # (XEP-0198 §5), which would otherwise push again into the next test's app server.
+    await disable(bob)
 
 
 async def test_offline_account_is_pushed_and_disable_stops_it(env):

@@ -70,6 +70,25 @@ async def test_cut_and_resume_loses_and_repeats_nothing(env):
     check(received == expected, f"every message once, in order: {received}")
 
 
+async def test_clean_close_ends_a_resumable_session(env):
+    """A client that closes its stream (</stream:stream>) is done: its session is not kept for resumption,
+    and a message that arrives next goes to offline storage (XEP-0198 §5)."""
+    a_jid, a_pw = env.user("gina")
+    gina = await env.connect(a_jid + "/desk", a_pw)
+    h_jid, h_pw = env.user("hugo")
+    hugo = await connect_sm(env, h_jid, h_pw, "phone")
+    full = str(hugo.boundjid)
+    mark = env.server.log_mark()
+    hugo.disconnect()  # closes the stream cleanly
+    log = await env.server.wait_log(f"{full} disconnected", since=mark)
+    check(f"{full} detached" not in log, "a cleanly closed session is not kept for resumption")
+    gina.send_message(mto=h_jid, mbody="après ton départ", mtype="chat")
+    await harness.round_trip(gina)
+    hugo2 = await env.connect(h_jid + "/laptop", h_pw, ["xep_0203"])
+    m = await hugo2.next_message(lambda m: m["body"] == "après ton départ")
+    check(m["delay"]["stamp"] is not None, "delivered from offline storage")
+
+
 async def test_expired_session_goes_to_offline_storage(env):
     a_jid, a_pw = env.user("carol")
     carol = await env.connect(a_jid + "/desk", a_pw, ["xep_0199"])

@@ -214,15 +214,15 @@ bool Session::resume_from(SessionRef connection, bool secure, std::string peer, 
   return true;
 }
 
-void Session::detach_connection(SessionRef connection) {
+void Session::detach_connection(SessionRef connection, bool resumable) {
   if (!remote_port_ || remote_connection_ != connection) return;
-  detach(remote_port_.get());
+  detach(remote_port_.get(), resumable);
 }
 
-void Session::detach(SessionPort* port) {
+void Session::detach(SessionPort* port, bool resumable) {
   if (port != port_ || ended_) return;
   port_ = nullptr;
-  if (bound_ && sm_.resumable) {
+  if (resumable && bound_ && sm_.resumable) {
     sm_.detached_at = services_.clock.now();
     spdlog::info("c2s {}: {} detached, resumable for {}s", peer_, jid_.str(), sm_.timeout.count());
     return;

@@ -75,8 +75,9 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   // Binds the full JID in the registry (RFC 6120 §7); false (with the reply sent) when refused.
   bool bind(const Jid& full, const std::string& iq_id);
   bool attached() const { return port_ != nullptr; }
-  // The connection of `port` is gone: the session ends, or waits to be resumed (XEP-0198 §5).
-  void detach(SessionPort* port);
+  // The connection of `port` is gone: the session ends, or waits to be resumed (XEP-0198 §5) when it
+  // is resumable and the client did not close the stream itself (`resumable` false).
+  void detach(SessionPort* port, bool resumable = true);
   // Output for the client: shown to the output filters, then transmit()ted.
   void deliver(OutStanza out);
   // A stanza or nonza the client sent, after negotiation; held back behind uncommitted writes when it
@@ -111,7 +112,7 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   // SessionDispatcher from now on.
   bool resume_from(SessionRef connection, bool secure, std::string peer, uint32_t h);
   // That connection is gone.
-  void detach_connection(SessionRef connection);
+  void detach_connection(SessionRef connection, bool resumable = true);
 
   // The worker's periodic check: ends a detached session whose resumption window has passed.
   void sweep(Clock::time_point now);

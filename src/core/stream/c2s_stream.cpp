@@ -357,6 +357,7 @@ void C2sStream::to_session(xml::Element&& el) {
 
 void C2sStream::on_stream_close() {
   if (closed_) return;
+  client_closed_ = true;
   if (state_ != State::kClosing) {
     state_ = State::kClosing;
     t_.close({});
@@ -378,11 +379,14 @@ void C2sStream::on_disconnect() {
   if (closed_) return;
   closed_ = true;
   state_ = State::kClosing;
+  // A clean close ends the session even when it could be resumed: the client said it is done, and
+  // what comes for it now must go to its other resources or offline storage (XEP-0198 §5).
+  bool resumable = !client_closed_;
   if (session_) {
-    session_->detach(this);
+    session_->detach(this, resumable);
   } else if (remote_session_.valid()) {
-    services_.dispatcher.with_session(remote_session_, [conn = connection_](ClientSession& s) {
-      static_cast<Session&>(s).detach_connection(conn);
+    services_.dispatcher.with_session(remote_session_, [conn = connection_, resumable](ClientSession& s) {
+      static_cast<Session&>(s).detach_connection(conn, resumable);
     });
   }
 }

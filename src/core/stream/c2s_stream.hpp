@@ -99,6 +99,7 @@ class C2sStream final : public StreamHandler, private SessionPort {
   State state_ = State::kHeader;
   bool authenticated_ = false;
   bool closed_ = false;
+  bool client_closed_ = false;  // the client sent </stream:stream>: its session is over (XEP-0198 §5)
   bool header_sent_ = false;
   unsigned sasl_attempts_ = 0;
   bool lookup_pending_ = false;  // a credential lookup is on its way back from storage
