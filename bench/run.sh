@@ -107,6 +107,8 @@ require_encryption = false
 requests_per_second = 100000
 [limits]
 auth_failures_before_delay = 1000
+[modules.mam]
+default = "${CAUSERIE_MAM_DEFAULT:-never}"
 [[host]]
 name = "localhost"
 [[listener]]

@@ -302,6 +302,7 @@ class MamModule final : public Module {
   }
 
   void write(ArchiveWrite w) {
+    if (!w.store && w.retracts.empty()) return;  // nothing to archive (preferences said no)
     ctx_.storage().write([w = std::move(w)](storage::Storage& db) mutable -> StorageService::Completion {
       // A message for an account that does not exist is bounced, not archived.
       if (!db.accounts().exists(w.owner)) return nullptr;
