@@ -214,14 +214,16 @@ class MamModule final : public Module {
     // A message to one's own account is archived once, as it arrives (XEP-0313 §5.1.2 "only once").
     if (st.to().bare_view() == st.from().bare_view()) return HookResult::kContinue;
     const xml::Element& el = st.element();
+    std::string retracts = mam::retracted_id(el);
+    bool archivable = mam::should_archive(el);
+    // Decided before anything is built: on the message path of an account that archives nothing.
+    Decision d = archivable ? prefs_.decide(st.from().bare_view(), st.to()) : Decision::kSkip;
+    if (d == Decision::kSkip && retracts.empty()) return HookResult::kContinue;
     ArchiveWrite w;
     w.outgoing = true;
-    w.retracts = mam::retracted_id(el);
-    bool archivable = mam::should_archive(el);
-    if (!archivable && w.retracts.empty()) return HookResult::kContinue;
+    w.retracts = std::move(retracts);
     w.owner = std::string(st.from().bare_view());
     w.with_bare = std::string(st.to().bare_view());
-    Decision d = archivable ? prefs_.decide(w.owner, st.to()) : Decision::kSkip;
     w.store = d != Decision::kSkip;
     w.roster_check = d == Decision::kAskRoster;
     fill(w, st);
@@ -238,13 +240,14 @@ class MamModule final : public Module {
     // be our own (a re-routed message), which a read tells from a forgery.
     std::string claimed = mam::strip_stanza_ids(st.element(), [this](std::string_view by) { return ours(by); }, owner);
     const xml::Element& el = st.element();
-    ArchiveWrite w;
-    w.retracts = mam::retracted_id(el);
+    std::string retracts = mam::retracted_id(el);
     bool archivable = mam::should_archive(el);
-    if (!archivable && w.retracts.empty() && claimed.empty()) return HookResult::kContinue;
+    Decision d = archivable ? prefs_.decide(owner, st.from()) : Decision::kSkip;
+    if (d == Decision::kSkip && retracts.empty() && claimed.empty()) return HookResult::kContinue;
+    ArchiveWrite w;
+    w.retracts = std::move(retracts);
     w.owner = owner;
     w.with_bare = std::string(st.from().bare_view());
-    Decision d = archivable ? prefs_.decide(owner, st.from()) : Decision::kSkip;
     if (claimed.empty() && d != Decision::kAskRoster) {
       w.store = d == Decision::kArchive;
       fill(w, st);
