@@ -116,9 +116,9 @@ async def test_archiving_switched_off(env):
 
 
 async def test_moderation_leaves_a_tombstone(env):
-    alice, bob, carol = await users(env, "d_alice", "d_bob", "d_carol", extra_plugins=MAM_PLUGINS)
+    alice, bob, carol, dave = await users(env, "d_alice", "d_bob", "d_carol", "d_dave", extra_plugins=MAM_PLUGINS)
     room = room_jid(env, "moderated")
-    await create(alice, room, "Alice")
+    await create(alice, room, "Alice", {"muc#roomconfig_persistentroom": True})
     check(MODERATE in await features(alice, room), "the room advertises urn:xmpp:message-moderate:1")
     await join(bob, room, "Bob")
     await join(carol, room, "Carol")
@@ -146,6 +146,10 @@ async def test_moderation_leaves_a_tombstone(env):
         mod = ann.xml.find(f"{{{RETRACT}}}retract/{{{MODERATE}}}moderated")
         check(mod is not None and mod.get("by") == f"{room}/Alice", "moderated by the moderator's occupant JID")
         check(ann.xml.findtext(f"{{{RETRACT}}}retract/{{{RETRACT}}}reason") == "Spam", "with the reason")
+
+    # The moderated message is no longer given to those who join (§"Business Rules": no further distribution).
+    _, _, _, history = await join(dave, room, "Dave")
+    check([m["body"] for m in history] == ["welcome"], f"the join history lost it: {[m['body'] for m in history]}")
 
     got, _ = await archive(carol, room)
     by_id = {i: m.xml for i, _, m in got}

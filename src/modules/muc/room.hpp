@@ -195,6 +195,7 @@ class Room {
   void persist_header(RoomOutput& out) const;
   void persist_affiliation(const std::string& bare, RoomOutput& out) const;
   void persist_everything(RoomOutput& out) const;
+  std::vector<storage::MucHistoryItem> stored_history() const;
   void destroy(const DestroyNotice& notice, RoomOutput& out);
   std::string occupant_id_for(std::string_view bare) const;
   void set_affiliation(const std::string& bare, Affiliation a, std::string nick, std::string reason);

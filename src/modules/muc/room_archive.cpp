@@ -114,6 +114,19 @@ void Room::on_moderate(const Stanza& st, const xml::Element& q, SessionRef origi
           out);
     return;
   }
+  // §"Business Rules": no further distribution — the message leaves the join history (§7.2.15) at once.
+  // Only archived messages carry the room's stanza id, so one found here is in the archive as well.
+  size_t dropped = history_.remove_if([&](const HistoryEntry& e) {
+    for (const xml::Element* sid : e.message.children("stanza-id", ns::kStanzaId))
+      if (sid->attr("by") == jid_.str() && sid->attr("id") == target) return true;
+    return false;
+  });
+  if (dropped && config_.persistent) {
+    out.store([room = jid_.str(), hist = stored_history(), keep = s_.limits.max_history](storage::MucStore& m) {
+      m.clear_history(room);
+      for (const auto& i : hist) m.append_history(room, i, keep);
+    });
+  }
   std::string reason = q.child_text("reason", ns::kModerate);
   xml::Element moderated("moderated", ns::kModerate);
   moderated.set_attr("by", o->jid.str());
