@@ -179,4 +179,48 @@ TEST(MamRules, RetractionAndTombstone) {
   EXPECT_EQ(body_text(original), "Have not saints lips, and holy palmers too?");
 }
 
+TEST(MamRules, ModeratedTombstoneResultAndFin) {
+  // XEP-0425 §"Tombstones": attributes and the author's occupant id kept, the body gone.
+  auto original = parse(
+      "<message xmlns='jabber:client' type='groupchat' from='room@muc.example.com/oldhag' id='message-id-1'>"
+      "<body>DM me for free magic potions!</body><occupant-id xmlns='urn:xmpp:occupant-id:0' id='ef73'/>"
+      "<stanza-id xmlns='urn:xmpp:sid:0' by='room@muc.example.com' id='stanza-id-1'/></message>");
+  auto moderated = parse("<moderated xmlns='urn:xmpp:message-moderate:1' by='room@muc.example.com/macbeth'/>");
+  EXPECT_EQ(xml::to_string(moderated_tombstone(original, moderated, "Spam", "2019-09-20T23:19:12Z")),
+            "<message xmlns='jabber:client' type='groupchat' from='room@muc.example.com/oldhag' id='message-id-1'>"
+            "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='ef73'/>"
+            "<retracted xmlns='urn:xmpp:message-retract:1' stamp='2019-09-20T23:19:12Z'>"
+            "<moderated xmlns='urn:xmpp:message-moderate:1' by='room@muc.example.com/macbeth'/>"
+            "<reason>Spam</reason></retracted></message>");
+  // §4.2: a result wraps the archived message, from the archive.
+  storage::ArchivedMessage m;
+  m.id = "stanza-id-1";
+  m.seq = int64_t{1568999921000} << storage::kSeqTimeShift;
+  m.xml = xml::to_string(original);
+  auto r = result_message("room@muc.example.com", "q1", m);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->attr("from"), "room@muc.example.com");
+  const xml::Element* res = r->child("result", "urn:xmpp:mam:2");
+  ASSERT_NE(res, nullptr);
+  EXPECT_EQ(res->attr("queryid"), "q1");
+  EXPECT_EQ(res->attr("id"), "stanza-id-1");
+  const xml::Element* fwd = res->child("forwarded", "urn:xmpp:forward:0");
+  ASSERT_NE(fwd, nullptr);
+  EXPECT_EQ(fwd->child("delay", "urn:xmpp:delay")->attr("stamp"), "2019-09-20T17:18:41Z");
+  EXPECT_EQ(fwd->child("message", "jabber:client")->attr("from"), "room@muc.example.com/oldhag");
+  m.xml = "<message";
+  EXPECT_FALSE(result_message("room@muc.example.com", "", m));
+  // §4.3: <fin complete/> with the page's first and last ids.
+  storage::ArchivePage page;
+  page.messages = {m, m};
+  page.messages[1].id = "stanza-id-2";
+  page.complete = false;
+  xml::Element fin = fin_element(page);
+  EXPECT_EQ(fin.attr("complete"), "");
+  EXPECT_EQ(fin.child("set", "http://jabber.org/protocol/rsm")->child_text("first", "http://jabber.org/protocol/rsm"),
+            "stanza-id-1");
+  EXPECT_EQ(fin.child("set", "http://jabber.org/protocol/rsm")->child_text("last", "http://jabber.org/protocol/rsm"),
+            "stanza-id-2");
+}
+
 }  // namespace

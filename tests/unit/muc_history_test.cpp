@@ -79,4 +79,15 @@ TEST(MucHistory, BoundedByCountAndBytes) {
   EXPECT_EQ(h.bytes(), 0u);
 }
 
+TEST(MucHistory, RemovesWhatIsSelected) {
+  History h(10, 10000);
+  for (size_t i = 1; i <= 4; ++i) h.add(HistoryEntry{kNow, xml::Element("message"), i * 100});
+  EXPECT_EQ(h.remove_if([](const HistoryEntry& e) { return e.chars == 200 || e.chars == 400; }), 2u);
+  ASSERT_EQ(h.entries().size(), 2u);
+  EXPECT_EQ(h.entries()[0].chars, 100u);
+  EXPECT_EQ(h.entries()[1].chars, 300u);
+  EXPECT_EQ(h.bytes(), 400u);
+  EXPECT_EQ(h.remove_if([](const HistoryEntry&) { return false; }), 0u);
+}
+
 }  // namespace

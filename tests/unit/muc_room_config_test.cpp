@@ -26,7 +26,8 @@ TEST(MucRoomConfig, FormCarriesEveryOption) {
   EXPECT_EQ(f.type, "form");
   EXPECT_EQ(f.form_type(), ns::kMucRoomConfig);
   for (const char* var : {"muc#roomconfig_roomname", "muc#roomconfig_roomdesc", "muc#roomconfig_lang",
-                          "muc#roomconfig_enablelogging", "muc#roomconfig_changesubject", "muc#roomconfig_allowinvites",
+                          "muc#roomconfig_enablelogging", "muc#roomconfig_enablearchiving",
+                          "muc#roomconfig_changesubject", "muc#roomconfig_allowinvites",
                           "muc#roomconfig_allowpm", "muc#roomconfig_maxusers", "muc#roomconfig_presencebroadcast",
                           "muc#roomconfig_getmemberlist", "muc#roomconfig_publicroom", "muc#roomconfig_persistentroom",
                           "muc#roomconfig_moderatedroom", "muc#roomconfig_membersonly",
@@ -158,6 +159,7 @@ TEST(MucRoomConfig, StoredFormRoundTrips) {
   c.allow_invites = true;
   c.allow_pm = AllowPm::kModerators;
   c.logging = true;
+  c.archiving = false;
   c.max_users = 77;
   c.history_fetch = 5;
   c.presence_broadcast = role_bit(Role::kModerator);
@@ -171,6 +173,14 @@ TEST(MucRoomConfig, StoredFormRoundTrips) {
   EXPECT_EQ(clamped.max_users, 50u);
   EXPECT_EQ(clamped.history_fetch, 3u);
   EXPECT_EQ(deserialize_config("not xml", limits), RoomConfig{});
+  // A room stored before muc#roomconfig_enablearchiving existed archives, as a new room does.
+  std::string old_form = serialize_config(RoomConfig{});
+  auto at = old_form.find("<field var='muc#roomconfig_enablearchiving'");
+  ASSERT_NE(at, std::string::npos);
+  old_form.erase(at, old_form.find("</field>", at) + 8 - at);
+  RoomConfig old = deserialize_config(old_form, ConfigLimits{});
+  EXPECT_TRUE(old.archiving);
+  EXPECT_EQ(old, RoomConfig{});
 }
 
 }  // namespace

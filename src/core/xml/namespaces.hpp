@@ -91,6 +91,7 @@ inline constexpr const char* kMam = "urn:xmpp:mam:2";
 inline constexpr const char* kMamExtended = "urn:xmpp:mam:2#extended";
 inline constexpr const char* kStanzaId = "urn:xmpp:sid:0";                  // XEP-0359
 inline constexpr const char* kRetract = "urn:xmpp:message-retract:1";       // XEP-0424
+inline constexpr const char* kModerate = "urn:xmpp:message-moderate:1";     // XEP-0425
 inline constexpr const char* kRetractTombstone = "urn:xmpp:message-retract:1#tombstone";
 inline constexpr const char* kFulltext = "urn:xmpp:fulltext:0";             // our MAM search field's namespace
 // PEP nodes that have older equivalents (modules/pubsub/pep_compat.hpp).

@@ -4,7 +4,9 @@
 
 #include "core/util/time.hpp"
 #include "core/xml/namespaces.hpp"
+#include "core/xml/fragment.hpp"
 #include "core/xml/rsm.hpp"
+#include "core/util/encoding.hpp"
 
 namespace causerie::modules::mam {
 
@@ -194,6 +196,47 @@ xml::Element tombstone(const xml::Element& original, std::string_view retraction
   for (const auto& a : original.attrs()) t.set_attr(a.name, a.value);
   t.add_child("retracted", ns::kRetract).set_attr("id", retraction_id).set_attr("stamp", stamp);
   return t;
+}
+
+xml::Element moderated_tombstone(const xml::Element& original, const xml::Element& moderated, std::string_view reason,
+                                 std::string_view stamp) {
+  xml::Element t(original.name(), original.ns());
+  for (const auto& a : original.attrs()) t.set_attr(a.name, a.value);
+  if (const xml::Element* oid = original.child("occupant-id", ns::kOccupantId)) t.add(*oid);
+  xml::Element& r = t.add_child("retracted", ns::kRetract);
+  r.set_attr("stamp", stamp);
+  r.add(moderated);
+  if (!reason.empty()) r.add_text_child("reason", std::string(reason));
+  return t;
+}
+
+std::optional<xml::Element> result_message(std::string_view from, std::string_view queryid,
+                                           const storage::ArchivedMessage& m) {
+  auto inner = xml::parse_fragment(m.xml);
+  if (!inner) return std::nullopt;
+  xml::Element msg("message", ns::kClient);
+  msg.set_attr("from", from);
+  msg.set_attr("id", util::random_id(9));
+  xml::Element& result = msg.add_child("result", ns::kMam);
+  if (!queryid.empty()) result.set_attr("queryid", queryid);
+  result.set_attr("id", m.id);
+  xml::Element& fwd = result.add_child("forwarded", ns::kForward);
+  fwd.add_child("delay", ns::kDelay)
+      .set_attr("stamp", util::format_datetime(std::chrono::system_clock::time_point(std::chrono::milliseconds(m.time_ms()))));
+  fwd.add(std::move(*inner));
+  return msg;
+}
+
+xml::Element fin_element(const storage::ArchivePage& page) {
+  xml::Element fin("fin", ns::kMam);
+  if (page.complete) fin.set_attr("complete", "true");
+  xml::RsmResult rsm;
+  if (!page.messages.empty()) {
+    rsm.first = page.messages.front().id;
+    rsm.last = page.messages.back().id;
+  }
+  fin.add(xml::to_element(rsm));
+  return fin;
 }
 
 }  // namespace causerie::modules::mam

@@ -64,4 +64,17 @@ std::string retracted_id(const xml::Element& message);
 // replaced by <retracted id='the retraction's id' stamp='…'/>.
 xml::Element tombstone(const xml::Element& original, std::string_view retraction_id, std::string_view stamp);
 
+// XEP-0425 §"Tombstones": what replaces a message a room moderator retracted — its attributes and its
+// author's <occupant-id/> kept, its content replaced by <retracted stamp><moderated by>…</moderated>
+// <reason/></retracted>. `moderated` is the <moderated/> element (urn:xmpp:message-moderate:1).
+xml::Element moderated_tombstone(const xml::Element& original, const xml::Element& moderated, std::string_view reason,
+                                 std::string_view stamp);
+
+// §4.2: one result of a query, <message from><result queryid id><forwarded><delay/>…</forwarded></result>
+// </message>, without 'to'; nullopt when the archived XML cannot be read.
+std::optional<xml::Element> result_message(std::string_view from, std::string_view queryid,
+                                           const storage::ArchivedMessage& m);
+// §4.3: the <fin/> that ends a query's answer.
+xml::Element fin_element(const storage::ArchivePage& page);
+
 }  // namespace causerie::modules::mam

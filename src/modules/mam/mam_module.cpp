@@ -372,15 +372,7 @@ class MamModule final : public Module {
         const auto& m = msgs[p.flip ? msgs.size() - 1 - i : i];
         ctx_.dispatcher().deliver(ref, result_message(to, owner, p.queryid, m));
       }
-      xml::Element fin("fin", ns::kMam);
-      if (page->complete) fin.set_attr("complete", "true");
-      xml::RsmResult rsm;
-      if (!msgs.empty()) {
-        rsm.first = msgs.front().id;
-        rsm.last = msgs.back().id;
-      }
-      fin.add(xml::to_element(rsm));
-      reply.result(std::move(fin));
+      reply.result(mam::fin_element(*page));
     });
   }
 

@@ -60,6 +60,19 @@ void History::add(HistoryEntry e) {
   }
 }
 
+size_t History::remove_if(const std::function<bool(const HistoryEntry&)>& drop) {
+  size_t before = entries_.size();
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (drop(*it)) {
+      bytes_ -= it->chars;
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return before - entries_.size();
+}
+
 void History::clear() {
   entries_.clear();
   bytes_ = 0;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <optional>
 
 #include "core/util/time.hpp"
@@ -41,6 +42,8 @@ class History {
   // Appends, dropping the oldest entries beyond the count or byte bound.
   void add(HistoryEntry e);
   void clear();
+  // Removes the entries `drop` selects; returns how many went.
+  size_t remove_if(const std::function<bool(const HistoryEntry&)>& drop);
   const std::deque<HistoryEntry>& entries() const { return entries_; }
   size_t bytes() const { return bytes_; }
 

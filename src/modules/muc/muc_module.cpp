@@ -121,6 +121,7 @@ ServiceSettings MucModule::read_settings(const std::string& host, std::vector<st
       ranged(raw, "default_history", std::min<int64_t>(20, s.limits.max_history), 0, s.limits.max_history));
   s.defaults.is_public = raw.get_bool("modules.muc.default_public").value_or(true);
   s.defaults.persistent = raw.get_bool("modules.muc.default_persistent").value_or(false);
+  s.defaults.archiving = raw.get_bool("modules.muc.default_archiving").value_or(true);
   return s;
 }
 

@@ -59,6 +59,9 @@ struct RoomConfig {
   uint8_t presence_broadcast = kAllRoles;
   uint8_t get_member_list = kAllRoles;
   Registration registration = Registration::kAuto;
+  // muc#roomconfig_enablearchiving: groupchat messages go into the room's XEP-0313 archive. On by
+  // default, as Prosody's muc_log_by_default; stored rooms from before the option have it on too.
+  bool archiving = true;
 
   bool operator==(const RoomConfig&) const = default;
 };

@@ -358,15 +358,19 @@ void Room::persist_affiliation(const std::string& bare, RoomOutput& out) const {
   out.store([room = jid_.str(), a](storage::MucStore& m) { m.set_affiliation(room, a); });
 }
 
-void Room::persist_everything(RoomOutput& out) const {
-  std::vector<storage::MucAffiliation> affs;
-  for (const auto& [jid, e] : affiliations_) affs.push_back({jid, to_string(e.affiliation), e.nick, e.reason});
+std::vector<storage::MucHistoryItem> Room::stored_history() const {
   std::vector<storage::MucHistoryItem> hist;
   for (const auto& e : history_.entries())
     hist.push_back({std::chrono::duration_cast<std::chrono::milliseconds>(e.stamp.time_since_epoch()).count(),
                     xml::to_string(e.message)});
+  return hist;
+}
+
+void Room::persist_everything(RoomOutput& out) const {
+  std::vector<storage::MucAffiliation> affs;
+  for (const auto& [jid, e] : affiliations_) affs.push_back({jid, to_string(e.affiliation), e.nick, e.reason});
   size_t keep = s_.limits.max_history;
-  out.store([h = stored_header(), affs = std::move(affs), hist = std::move(hist), keep](storage::MucStore& m) {
+  out.store([h = stored_header(), affs = std::move(affs), hist = stored_history(), keep](storage::MucStore& m) {
     m.save_room(h);
     for (const auto& a : affs) m.set_affiliation(h.jid, a);
     m.clear_history(h.jid);

@@ -8,6 +8,7 @@
 // broadcast, persistence), room_presence.cpp (§7.2 entering, §7.6 nick change, §7.14 exit, removals),
 // room_message.cpp (§7.4 groupchat, §7.5 private messages, subject, §7.8 invitations, §7.13/§8.6 voice),
 // room_iq.cpp (§6 disco, §8–§10 muc#admin and muc#owner, IQs to occupants, XEP-0410 self-ping),
+// room_archive.cpp (the XEP-0313 room archive and XEP-0425 moderation),
 // room_register.cpp (§7.10 registration, §9.9 its approval).
 //
 // Thread rules: not thread-safe. The RoomRegistry hands a room to one thread at a time; a room's
@@ -33,6 +34,7 @@
 #include "modules/muc/muc_types.hpp"
 #include "modules/muc/privileges.hpp"
 #include "modules/muc/room_config.hpp"
+#include "storage/archive_store.hpp"
 #include "storage/muc_store.hpp"
 
 namespace causerie::modules::muc {
@@ -81,9 +83,21 @@ class RoomOutput {
   // From now on, stanzas wait for the storage operations (sent at once if there are none).
   void begin_after_store() { after_ = true; }
 
+  // Work on the room's XEP-0313 archive (owner: the room's bare JID), run on a storage thread; what it
+  // puts in `reply` is sent when it is done. Writes run in order on the write lane; a read runs once
+  // every earlier archive write of the room is durable, so a query sees the messages already broadcast.
+  struct ArchiveJob {
+    bool write = false;
+    std::function<void(storage::ArchiveStore& archive, RoomOutput& reply)> run;
+  };
+  void archive(bool write, std::function<void(storage::ArchiveStore&, RoomOutput&)> run) {
+    archive_jobs.push_back(ArchiveJob{write, std::move(run)});
+  }
+
   std::vector<Delivery> local, local_after;
   std::vector<Stanza> routed, routed_after;
   std::vector<StoreOp> ops;
+  std::vector<ArchiveJob> archive_jobs;
 
  private:
   bool after_ = false;
@@ -181,6 +195,7 @@ class Room {
   void persist_header(RoomOutput& out) const;
   void persist_affiliation(const std::string& bare, RoomOutput& out) const;
   void persist_everything(RoomOutput& out) const;
+  std::vector<storage::MucHistoryItem> stored_history() const;
   void destroy(const DestroyNotice& notice, RoomOutput& out);
   std::string occupant_id_for(std::string_view bare) const;
   void set_affiliation(const std::string& bare, Affiliation a, std::string nick, std::string reason);
@@ -220,6 +235,13 @@ class Room {
   // An affiliation change with its consequences (§9, §10): presence updates or removals.
   void apply_affiliation(const std::string& bare, Affiliation a, const std::string& nick, const std::string& reason,
                          const Jid& actor, RoomOutput& out);
+
+  // --- room_archive.cpp ---
+  // A groupchat message (or subject change) as reflected: archived, with its <stanza-id/> added.
+  void archive_message(xml::Element& reflected, const Occupant& from, RoomOutput& out);
+  bool may_read_archive(const Jid& who) const;
+  void on_mam(const Stanza& st, const xml::Element& q, bool set, SessionRef origin, RoomOutput& out);
+  void on_moderate(const Stanza& st, const xml::Element& q, SessionRef origin, RoomOutput& out);
 
   // --- room_register.cpp ---
   void on_register(const Stanza& st, const xml::Element& q, SessionRef origin, RoomOutput& out);

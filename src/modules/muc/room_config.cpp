@@ -51,6 +51,7 @@ xml::DataForm config_form(const RoomConfig& c, const std::vector<std::string>& o
   f.add("muc#roomconfig_roomdesc", "text-single", {c.description}, "Short Description of Room");
   f.add("muc#roomconfig_lang", "text-single", {c.lang}, "Natural Language for Room Discussions");
   f.add("muc#roomconfig_enablelogging", "boolean", {b(c.logging)}, "Enable Public Logging?");
+  f.add("muc#roomconfig_enablearchiving", "boolean", {b(c.archiving)}, "Archive Messages (XEP-0313)?");
   f.add("muc#roomconfig_changesubject", "boolean", {b(c.change_subject)}, "Allow Occupants to Change Subject?");
   f.add("muc#roomconfig_allowinvites", "boolean", {b(c.allow_invites)}, "Allow Members to Invite Others?");
   auto& pm = f.add("muc#roomconfig_allowpm", "list-single", {to_string(c.allow_pm)}, "Who Can Send Private Messages?");
@@ -141,6 +142,7 @@ tl::expected<ConfigSubmission, StanzaError> apply_config_form(const xml::DataFor
     else if (var == "muc#roomconfig_roomdesc") ok = text(c.description);
     else if (var == "muc#roomconfig_lang") ok = v.size() <= 64 && text(c.lang);
     else if (var == "muc#roomconfig_enablelogging") ok = boolean(c.logging);
+    else if (var == "muc#roomconfig_enablearchiving") ok = boolean(c.archiving);
     else if (var == "muc#roomconfig_changesubject") ok = boolean(c.change_subject);
     else if (var == "muc#roomconfig_allowinvites") ok = boolean(c.allow_invites);
     else if (var == "muc#roomconfig_publicroom") ok = boolean(c.is_public);

@@ -54,6 +54,10 @@ void Room::on_iq(const Stanza& st, SessionRef origin, RoomOutput& out) {
     on_register(st, *q, origin, out);  // §7.10
   } else if (!set && q->is("ping", ns::kPing)) {
     reply(st, std::nullopt, origin, out);
+  } else if (q->is("query", ns::kMam)) {
+    on_mam(st, *q, set, origin, out);  // XEP-0313: the room's archive, whether or not it still archives
+  } else if (set && q->is("moderate", ns::kModerate)) {
+    on_moderate(st, *q, origin, out);  // XEP-0425
   } else {
     error(st, StanzaError(StanzaErrorCondition::kServiceUnavailable), origin, out);
   }
@@ -92,6 +96,9 @@ void Room::disco_info(const Stanza& st, SessionRef origin, RoomOutput& out) cons
       c.whois == Whois::kAnyone ? "muc_nonanonymous" : "muc_semianonymous",
       c.password_protected ? "muc_passwordprotected" : "muc_unsecured"};
   if (c.registration != Registration::kNone) features.emplace_back(ns::kRegister);  // §7.10
+  if (c.archiving) {  // XEP-0313 §6, XEP-0359 §5, XEP-0425 §"Discovering support"
+    for (const char* f : {ns::kMam, ns::kStanzaId, ns::kModerate}) features.emplace_back(f);
+  }
   std::string name = c.name.empty() ? std::string(jid_.localpart()) : c.name;
   xml::Element r = DiscoRegistry::info_query({DiscoIdentity{"conference", "text", name}}, std::move(features));
   // XEP-0128: the muc#roominfo form (§6.4 and §16.5.4).

@@ -6,6 +6,7 @@
 #include "core/xml/data_form.hpp"
 #include "core/xml/namespaces.hpp"
 #include "core/xml/serializer.hpp"
+#include "modules/mam/archive_rules.hpp"
 #include "modules/muc/room.hpp"
 
 namespace causerie::modules::muc {
@@ -98,6 +99,11 @@ void Room::on_groupchat(const Stanza& st, SessionRef origin, RoomOutput& out) {
   if (r.attr("id").empty()) r.set_attr("id", util::random_id());
   strip_client_muc_elements(r);
   set_occupant_id(r, o->occupant_id);
+  // XEP-0359 §4 rule 2: a stanza id in the room's name is the room's to give, never the sender's.
+  mam::strip_stanza_ids(r, [this](std::string_view by) { return by == jid_.str(); });
+  // XEP-0313 §"MUC Archives": messages with a body and subject changes, each once, before the broadcast
+  // so that every occupant gets the archive's <stanza-id/>.
+  if (config_.archiving && (body || subject_change) && !no_store(m)) archive_message(r, *o, out);
   if (subject_change) {
     subject_ = Subject{m.child_text("subject", ns::kClient), o->nick, now_, true};
     send_to_occupants(r, out);

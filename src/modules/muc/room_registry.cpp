@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "storage/archive_store.hpp"
 #include "storage/storage_service.hpp"
 
 namespace causerie::modules::muc {
@@ -181,6 +182,7 @@ void RoomRegistry::execute(const std::shared_ptr<Cell>& cell, RoomOutput& out) {
   SessionDispatcher& dispatcher = ctx_.dispatcher();
   if (!out.local.empty()) dispatcher.deliver_many(out.local);
   for (auto& st : out.routed) router.route(std::move(st));
+  for (auto& job : out.archive_jobs) run_archive_job(*cell, std::move(job));
   if (out.ops.empty()) {
     if (!out.local_after.empty()) dispatcher.deliver_many(out.local_after);
     for (auto& st : out.routed_after) router.route(std::move(st));
@@ -220,6 +222,33 @@ void RoomRegistry::execute(const std::shared_ptr<Cell>& cell, RoomOutput& out) {
       if (!after->local.empty()) ctx_.dispatcher().deliver_many(after->local);
       for (auto& st : after->routed) ctx_.router().route(std::move(st));
     };
+  });
+}
+
+void RoomRegistry::send(RoomOutput& out) {
+  if (!out.local.empty()) ctx_.dispatcher().deliver_many(out.local);
+  for (auto& st : out.routed) ctx_.router().route(std::move(st));
+}
+
+void RoomRegistry::run_archive_job(Cell& cell, RoomOutput::ArchiveJob job) {
+  auto run = std::make_shared<std::function<void(storage::ArchiveStore&, RoomOutput&)>>(std::move(job.run));
+  if (job.write) {
+    uint64_t seq = ctx_.storage().write([this, run](storage::Storage& db) -> storage::StorageService::Completion {
+      auto reply = std::make_shared<RoomOutput>();
+      (*run)(db.archive(), *reply);
+      if (reply->local.empty() && reply->routed.empty()) return nullptr;
+      return [this, reply] { send(*reply); };
+    });
+    if (seq) cell.archive_mark = seq;
+    return;
+  }
+  // A read waits for the room's earlier archive writes: a query right after a message finds it.
+  ctx_.storage().when_committed(cell.archive_mark, [this, run] {
+    ctx_.storage().read([this, run](storage::Storage& db) {
+      RoomOutput reply;
+      (*run)(db.archive(), reply);
+      send(reply);
+    });
   });
 }
 

@@ -77,6 +77,7 @@ class RoomRegistry {
     RoomSummary summary;       // guarded by m
     std::atomic<int> pending_writes{0};
     std::unique_ptr<Room> room;  // touched only by the thread running the cell (or loading it)
+    uint64_t archive_mark = 0;   // the room's last archive write (StorageService sequence); as `room`
   };
   struct Shard {
     mutable std::mutex m;
@@ -91,6 +92,8 @@ class RoomRegistry {
   void drain(const std::shared_ptr<Cell>& cell);
   void process(const std::shared_ptr<Cell>& cell, Task& task);
   void execute(const std::shared_ptr<Cell>& cell, RoomOutput& out);
+  void run_archive_job(Cell& cell, RoomOutput::ArchiveJob job);
+  void send(RoomOutput& out);
   void try_retire(const std::shared_ptr<Cell>& cell);
   uint32_t worker_of(const Cell& cell) const;
 
