@@ -64,7 +64,15 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream
       parser.body_limit(cfg_.max_body_bytes);
       beast::get_lowest_layer(stream_).expires_after(first ? kHandshakeTimeout + cfg_.idle_timeout : cfg_.idle_timeout);
       first = false;
-      co_await bhttp::async_read(stream_, buf, parser, asio::redirect_error(kToken, ec));
+      // The header first: a route may take a larger body than the listener's default (uploads).
+      co_await bhttp::async_read_header(stream_, buf, parser, asio::redirect_error(kToken, ec));
+      if (!ec) {
+        std::string_view head_target = sv(parser.get().target());
+        std::string head_path = web::percent_decode(head_target.substr(0, head_target.find('?')), false);
+        size_t limit = ctx_.services.http.body_limit(sv(parser.get().method_string()), head_path);
+        if (limit > cfg_.max_body_bytes) parser.body_limit(limit);
+        if (!parser.is_done()) co_await bhttp::async_read(stream_, buf, parser, asio::redirect_error(kToken, ec));
+      }
       if (ec == bhttp::error::header_limit) {
         co_await write(Reply::make(431, "request header too large\n"), 11, false);
         break;

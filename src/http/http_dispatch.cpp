@@ -127,7 +127,7 @@ Reply HttpDispatch::preflight(const HttpRequest& req, const std::string& origin)
   Reply r = Reply::make(204, "");
   r.content_type.clear();
   if (is_preflight) r.headers = cors_preflight_headers(*allow, sv(req[bhttp::field::access_control_request_headers]));
-  else r.headers.emplace_back("Allow", "GET, HEAD, POST, OPTIONS");
+  else r.headers.emplace_back("Allow", "GET, HEAD, POST, PUT, OPTIONS");
   return r;
 }
 

@@ -58,7 +58,7 @@ std::optional<std::string> cors_allow_origin(const std::vector<std::string>& all
 HeaderList cors_preflight_headers(std::string_view allow_origin, std::string_view requested_headers) {
   HeaderList h;
   h.emplace_back("Access-Control-Allow-Origin", std::string(allow_origin));
-  h.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+  h.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, OPTIONS");
   // Only simple, credential-free headers are needed by BOSH and pages; echo them when they are such.
   std::string allow = "Content-Type";
   std::string_view rest = requested_headers;

@@ -27,6 +27,7 @@ std::unique_ptr<Module> make_push(ModuleContext& ctx);      // push.cpp (XEP-035
 std::unique_ptr<Module> make_carbons(ModuleContext& ctx);   // carbons.cpp (XEP-0280)
 std::unique_ptr<Module> make_csi(ModuleContext& ctx);       // csi.cpp (XEP-0352)
 std::unique_ptr<Module> make_extdisco(ModuleContext& ctx);  // extdisco.cpp (XEP-0215)
+std::unique_ptr<Module> make_upload(ModuleContext& ctx);    // upload.cpp (XEP-0363)
 
 struct ModuleEntry {
   const char* name;

@@ -50,16 +50,26 @@ Response Response::html(std::string body) {
   return r;
 }
 
-void Routes::add(std::string method, std::string prefix, Handler handler) {
-  routes_.push_back(Route{std::move(method), std::move(prefix), std::move(handler)});
+void Routes::add(std::string method, std::string prefix, Handler handler, size_t max_body) {
+  routes_.push_back(Route{std::move(method), std::move(prefix), std::move(handler), max_body});
 }
 
-const Handler* Routes::find(std::string_view method, std::string_view path) const {
+const Routes::Route* Routes::match(std::string_view method, std::string_view path) const {
   const Route* best = nullptr;
   for (const auto& r : routes_)
     if (r.method == method && prefix_matches(r.prefix, path) && (!best || r.prefix.size() > best->prefix.size()))
       best = &r;
-  return best ? &best->handler : nullptr;
+  return best;
+}
+
+const Handler* Routes::find(std::string_view method, std::string_view path) const {
+  const Route* r = match(method, path);
+  return r ? &r->handler : nullptr;
+}
+
+size_t Routes::body_limit(std::string_view method, std::string_view path) const {
+  const Route* r = match(method, path);
+  return r ? r->max_body : 0;
 }
 
 bool Routes::has_path(std::string_view path) const {

@@ -48,17 +48,23 @@ using Handler = std::function<void(const Request&, Respond)>;
 class Routes {
  public:
   // `prefix` matches the path exactly or as a directory ("/blog" matches "/blog" and "/blog/x").
-  void add(std::string method, std::string prefix, Handler handler);
+  // `max_body` (bytes, 0 = the listener's [http] max_body_size) lets a route take larger bodies (uploads)
+  // without raising the limit for every other path.
+  void add(std::string method, std::string prefix, Handler handler, size_t max_body = 0);
   // The longest matching route, or nullptr.
   const Handler* find(std::string_view method, std::string_view path) const;
   // Whether any method is served at this path (to answer 405 rather than 404).
   bool has_path(std::string_view path) const;
+  // The body limit of the route a request goes to, or 0 when it takes the listener's default.
+  size_t body_limit(std::string_view method, std::string_view path) const;
 
  private:
   struct Route {
     std::string method, prefix;
     Handler handler;
+    size_t max_body = 0;
   };
+  const Route* match(std::string_view method, std::string_view path) const;
   std::vector<Route> routes_;
 };
 
