@@ -273,11 +273,14 @@ void Session::wait_for_storage() {
   });
 }
 
-void Session::release_held() {
-  waiting_for_storage_ = false;
+void Session::release_held() { drain_held(true); }
+
+void Session::drain_held(bool keep_order_with_storage) {
+  if (keep_order_with_storage) waiting_for_storage_ = false;
   while (!held_.empty() && !ended_) {
-    // What an earlier held stanza queued may hold the next request back again.
-    if (asks_for_answer(held_.front()) && !services_.storage.committed(stored_mark_)) {
+    // What an earlier held stanza queued may hold the next request back again — unless the stream is
+    // going, when its answers no longer matter and its stanzas still do.
+    if (keep_order_with_storage && asks_for_answer(held_.front()) && !services_.storage.committed(stored_mark_)) {
       wait_for_storage();
       return;
     }
@@ -285,16 +288,7 @@ void Session::release_held() {
     held_.pop_front();
     process(std::move(el));
   }
-}
-
-void Session::process_all_held() {
-  // The stream is going: its answers no longer matter, its stanzas do.
-  while (!held_.empty() && !ended_) {
-    xml::Element el = std::move(held_.front());
-    held_.pop_front();
-    process(std::move(el));
-  }
-  held_.clear();
+  if (!keep_order_with_storage) held_.clear();
 }
 
 void Session::process(xml::Element&& el) {
@@ -404,7 +398,7 @@ void Session::process(xml::Element&& el) {
 
 void Session::end() {
   if (ended_) return;
-  process_all_held();
+  drain_held(false);
   if (ended_) return;  // one of them ended the session already
   ended_ = true;
   auto keep = shared_from_this();  // hooks below may drop the last other reference

@@ -128,7 +128,7 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   bool asks_for_answer(const xml::Element& el) const;
   void wait_for_storage();
   void release_held();
-  void process_all_held();
+  void drain_held(bool keep_order_with_storage);
 
   ServerServices& services_;
   SessionHost& host_;
