@@ -8,7 +8,8 @@ what=${1:-test}
 build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
   libexpat1-dev libidn-dev libsqlite3-dev libssl-dev libboost1.74-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
-  libcmark-dev libjemalloc-dev libc-ares-dev libgtest-dev libgmock-dev)
+  libcmark-dev libjemalloc-dev libc-ares-dev libgtest-dev libgmock-dev nodejs)
+# nodejs (+ npm, below): the web app in web/ is bundled by esbuild at build time and embedded in the binary.
 # chromium + node: the browser test (Converse.js driven by playwright-core, which never downloads browsers).
 # go-sendxmpp and python3-aioxmpp: third-party clients the regression tests of issue 10 drive.
 # dnsmasq-base: the DNS server of the federation tests (SRV and A records for the test domains).
@@ -19,7 +20,7 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
 # both with their own configuration; the packaged services are not started, see policy-rc.d below).
 # coturn: the TURN server (turnserver, turnutils_uclient, turnutils_peer) test_extdisco.py starts on loopback
 # from its own command line; its packaged service is not started either.
-test_pkgs=(python3-slixmpp python3-aiodns python3-aioxmpp go-sendxmpp dnsmasq-base chromium nodejs
+test_pkgs=(python3-slixmpp python3-aiodns python3-aioxmpp go-sendxmpp dnsmasq-base chromium
   prosody lua-unbound ejabberd biboumi ngircd coturn)
 bench_pkgs=(gnuplot-nox util-linux procps linux-perf)
 
@@ -36,17 +37,22 @@ for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 # Debian's nodejs comes without npm (a separate package); other builds of nodejs bundle it.
-if [ "$what" != build ] && ! command -v npm >/dev/null; then missing+=(npm); fi
+if ! command -v npm >/dev/null; then missing+=(npm); fi
 
-# The web tests' npm packages, pinned by tests/web/package-lock.json; reinstalled when the lock changes.
-npm_install() {
-  [ "$what" = build ] && return 0
+# npm packages, pinned by each package-lock.json and reinstalled when the lock changes: the web app's
+# (web/, needed to build) and the browser tests' (tests/web).
+npm_ci() {
   local dir
-  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/web"
+  dir="$(cd "$(dirname "$0")/.." && pwd)/$1"
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-    echo "deps.sh: npm ci in tests/web"
+    echo "deps.sh: npm ci in $1"
     (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   fi
+}
+npm_install() {
+  npm_ci web
+  [ "$what" = build ] && return 0
+  npm_ci tests/web
 }
 
 if [ ${#missing[@]} -eq 0 ]; then

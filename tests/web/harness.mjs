@@ -1,0 +1,85 @@
+// Shared pieces of the browser tests: a Causerie server on free loopback ports with its own data directory,
+// Debian's Chromium launched the way the closed network needs, and waits with deadlines.
+import { chromium } from 'playwright-core';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export async function freePort() {
+  for (let i = 0; i < 100; i++) {
+    const port = 12000 + Math.floor(Math.random() * 20000);
+    const ok = await new Promise((resolve) => {
+      const s = net.createServer().once('error', () => resolve(false))
+        .listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (ok) return port;
+  }
+  throw new Error('no free port');
+}
+
+export function check(cond, what) { if (!cond) throw new Error(what); }
+
+// Polls a condition nothing announces (a port accepting) until it holds; the interval only spaces the
+// attempts, the deadline fails the test.
+export async function waitFor(fn, what, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+// A Causerie with one virtual host "localhost", a c2s and a plain HTTP listener; `extra` lines are added
+// to its configuration.
+export async function startServer({ binary, workdir, output, extra = [] }) {
+  const c2s = await freePort();
+  const web = await freePort();
+  const config = path.join(workdir, 'causerie.toml');
+  fs.writeFileSync(config, [
+    '[server]', `data_dir = "${workdir}/data"`, 'log_level = "debug"', 'workers = 2', '',
+    '[[host]]', 'name = "localhost"', '',
+    '[[listener]]', 'type = "c2s"', 'address = "127.0.0.1"', `port = ${c2s}`, '',
+    '[[listener]]', 'type = "http"', 'address = "127.0.0.1"', `port = ${web}`, 'tls = "none"', '',
+    ...extra,
+  ].join('\n'));
+  const log = fs.openSync(path.join(output, 'server.log'), 'w');
+  const proc = spawn(binary, ['run', '--config', config], { stdio: ['ignore', log, log] });
+  await waitFor(() => new Promise((resolve) => {
+    const s = net.connect(web, '127.0.0.1', () => { s.end(); resolve(true); }).once('error', () => resolve(false));
+  }), 'causerie to listen');
+  const user = (jid, pw) => {
+    const r = spawnSync(binary, ['user', 'add', jid, '--password', pw, '--config', config], { encoding: 'utf8' });
+    check(r.status === 0, `user add ${jid}: ${r.stderr}`);
+  };
+  // Stops the server and waits for it; one that ignores SIGTERM for 10 s is killed and reported.
+  const stop = async () => {
+    const exited = proc.exitCode !== null || proc.signalCode !== null
+      ? Promise.resolve(true) : new Promise((r) => proc.once('exit', () => r(true)));
+    proc.kill('SIGTERM');
+    let clean = true;
+    const deadline = setTimeout(() => { clean = false; proc.kill('SIGKILL'); }, 10000);
+    await exited;
+    clearTimeout(deadline);
+    return clean;
+  };
+  return { proc, c2s, web, config, user, stop };
+}
+
+export async function launchBrowser(profile, { output, name, viewport = { width: 1200, height: 800 }, locale = 'en-US' }) {
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+    viewport,
+    locale,
+  });
+  const page = context.pages()[0] || await context.newPage();
+  const logFile = fs.createWriteStream(path.join(output, `${name}-console.log`));
+  page.on('console', (m) => logFile.write(`${m.type()}: ${m.text()}\n`));
+  page.on('pageerror', (e) => logFile.write(`pageerror: ${e}\n`));
+  return { context, page };
+}

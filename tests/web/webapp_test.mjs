@@ -1,0 +1,196 @@
+// Issue 16: Causerie's own web app (web/, embedded in the binary and served at "/") in headless Chromium.
+// Alice and Bob sign in from the page the server serves, become contacts through a request Bob accepts,
+// chat, and Alice finds the conversation again from the archive after reloading the page. Alice posts one
+// entry for her contacts and one for everyone: Bob's feed shows both as they are published, the public
+// page shows only the second. Bob switches to French; a phone-sized window gets the bottom navigation.
+// The page's headers (CSP, caching, compression) are checked from Node. Screenshots go to --output.
+//
+// node tests/web/webapp_test.mjs --binary build/causerie [--output DIR]
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { check, launchBrowser, startServer } from './harness.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const arg = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
+const binary = path.resolve(arg('--binary', path.join(here, '../../build/causerie')));
+const output = path.resolve(arg('--output', path.join(os.tmpdir(), 'causerie-test-output', 'webapp')));
+fs.mkdirSync(output, { recursive: true });
+const T = { timeout: 20000 };
+
+// axe-core (npm) over the page as it is: serious and critical violations fail the test. Evaluated through
+// DevTools, which the page's CSP does not govern.
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+async function accessibility(page, what) {
+  const result = await page.evaluate(async (src) => {
+    (0, eval)(src);
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+  }, axeSource);
+  fs.writeFileSync(path.join(output, `axe-${what}.json`), JSON.stringify(result, null, 2));
+  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(bad.length === 0, `accessibility of ${what}: ${JSON.stringify(bad)}`);
+}
+
+async function signIn(page, jid, pw) {
+  await page.getByLabel(/Address|Adresse/).fill(jid);
+  await page.getByLabel(/^(Password|Mot de passe)$/).fill(pw);
+  await page.getByRole('button', { name: /Sign in|Se connecter/ }).click();
+  await page.getByRole('navigation').waitFor(T);
+}
+
+async function checkHeaders(base) {
+  const index = await fetch(base + '/', { headers: { 'Accept-Encoding': 'gzip' } });
+  check(index.status === 200, `GET / answered ${index.status}`);
+  const csp = index.headers.get('content-security-policy') ?? '';
+  check(csp.includes("default-src 'none'") && csp.includes("script-src 'self'") && !csp.includes('unsafe'),
+    `strict CSP on the page: ${csp}`);
+  check(index.headers.get('cache-control') === 'no-cache', 'the page revalidates');
+  const html = await index.text();
+  const js = html.match(/src="(\/app\/main-[A-Z0-9]+\.js)"/)?.[1];
+  check(js, 'the page loads a hashed bundle');
+  const bundle = await fetch(base + js, { headers: { 'Accept-Encoding': 'gzip' } });
+  check(bundle.status === 200 && /immutable/.test(bundle.headers.get('cache-control') ?? ''), 'hashed assets are immutable');
+  const etag = bundle.headers.get('etag');
+  const again = await fetch(base + js, { headers: { 'If-None-Match': etag } });
+  check(again.status === 304, `If-None-Match answered ${again.status}`);
+  const missing = await fetch(base + '/app/nothing-here.js');
+  check(missing.status === 404, 'unknown files are 404');
+}
+
+async function main() {
+  const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'causerie-webapp-'));
+  let server;
+  const browsers = [];
+  let failed = 0;
+  try {
+    server = await startServer({ binary, workdir, output, extra: ['[modules.mam]', 'default = "always"', ''] });
+    const base = `http://127.0.0.1:${server.web}`;
+    await checkHeaders(base);
+    console.log('PASS webapp: served with a strict CSP, hashed immutable assets, ETags');
+
+    const a = { jid: 'alice@localhost', pw: 'alice-secret-1' };
+    const b = { jid: 'bob@localhost', pw: 'bob-secret-22' };
+    server.user(a.jid, a.pw);
+    server.user(b.jid, b.pw);
+    const A = await launchBrowser(path.join(workdir, 'profile-a'), { output, name: 'alice' });
+    browsers.push(A);
+    const B = await launchBrowser(path.join(workdir, 'profile-b'), { output, name: 'bob' });
+    browsers.push(B);
+    const requests = [];
+    A.page.on('request', (r) => requests.push(r.url()));
+    await A.page.goto(base + '/');
+    await B.page.goto(base + '/');
+    await A.page.screenshot({ path: path.join(output, 'sign-in.png') });
+    await accessibility(A.page, 'sign-in');
+    // A wrong password is refused with a message, and the form stays.
+    await A.page.getByLabel(/Address/).fill(a.jid);
+    await A.page.getByLabel(/^Password$/).fill('wrong');
+    await A.page.getByRole('button', { name: 'Sign in' }).click();
+    await A.page.getByRole('alert').getByText('Wrong address or password.').waitFor(T);
+    await signIn(A.page, a.jid, a.pw);
+    await signIn(B.page, b.jid, b.pw);
+    console.log('PASS webapp: sign-in (a wrong password refused first)');
+
+    // Alice asks Bob; Bob accepts, which also asks Alice back; both show as contacts.
+    await A.page.getByRole('link', { name: /Contacts/ }).click();
+    await A.page.getByLabel('Their address').fill(b.jid);
+    await A.page.getByRole('button', { name: 'Add', exact: true }).click();
+    await B.page.getByRole('link', { name: /Contacts/ }).click();
+    const req = B.page.locator(`.request[data-jid="${a.jid}"]`);
+    await req.waitFor(T);
+    await req.getByRole('button', { name: 'Accept' }).click();
+    await A.page.locator(`.contact[data-jid="${b.jid}"] .dot.online`).waitFor(T);
+    await B.page.locator(`.contact[data-jid="${a.jid}"] .dot.online`).waitFor(T);
+    await B.page.screenshot({ path: path.join(output, 'contacts.png') });
+    console.log('PASS webapp: contact request accepted, presence shown both ways');
+
+    // A chat, both ways.
+    await A.page.locator(`.contact[data-jid="${b.jid}"]`).getByRole('link', { name: 'Chat' }).click();
+    const hello = `Hello Bob (${Date.now()})`;
+    await A.page.getByLabel('Message').fill(hello);
+    await A.page.getByRole('button', { name: 'Send' }).click();
+    await B.page.getByRole('link', { name: /Chats/ }).click();
+    await B.page.getByRole('link', { name: new RegExp(a.jid) }).click();
+    await B.page.locator('.messages li.in', { hasText: hello }).waitFor(T);
+    const reply = `Hi Alice! (${Date.now()})`;
+    await B.page.getByLabel('Message').fill(reply);
+    await B.page.getByRole('button', { name: 'Send' }).click();
+    await A.page.locator('.messages li.in', { hasText: reply }).waitFor(T);
+    await A.page.locator('.messages li.out', { hasText: 'delivered' }).first().waitFor(T);
+    await A.page.screenshot({ path: path.join(output, 'chat.png') });
+    await accessibility(A.page, 'chat');
+    console.log('PASS webapp: 1:1 chat both ways with receipts');
+
+    // After a reload Alice signs in again (the password is not kept) and the history comes from the archive.
+    await A.page.reload();
+    check(!(await A.page.evaluate(() => JSON.stringify(localStorage))).includes(a.pw), 'the password is not stored');
+    await signIn(A.page, a.jid, a.pw);
+    check(A.page.url().includes('#/chat/'), `the page kept its place: ${A.page.url()}`);
+    await A.page.locator('.messages li.out', { hasText: hello }).waitFor(T);
+    await A.page.locator('.messages li.in', { hasText: reply }).waitFor(T);
+    console.log('PASS webapp: chat history from the archive after a reload');
+
+    // Posts: one for contacts, one for everyone; Bob's feed gets both live.
+    await A.page.getByRole('link', { name: /News/ }).click();
+    await B.page.getByRole('link', { name: /News/ }).click();
+    const secret = `For my contacts only ${Date.now()}`;
+    const open = `Hello world ${Date.now()}`;
+    for (const [text, audience] of [[secret, 'My contacts'], [open, 'Everyone']]) {
+      await A.page.getByLabel("What's new?").fill(text);
+      await A.page.getByLabel('Visible to').selectOption({ label: audience });
+      await A.page.getByRole('button', { name: 'Publish' }).click();
+      await A.page.locator('.post', { hasText: text }).waitFor(T);
+    }
+    await B.page.locator('.post', { hasText: secret }).waitFor(T);
+    await B.page.locator('.post', { hasText: open }).waitFor(T);
+    await B.page.screenshot({ path: path.join(output, 'feed.png') });
+    await accessibility(B.page, 'feed');
+    await accessibility(A.page, 'feed-author');
+    const blog = await (await fetch(`${base}/blog/${a.jid}`)).text();
+    check(blog.includes(open) && !blog.includes(secret), 'the public page shows the public post only');
+    console.log('PASS webapp: posts for contacts and for everyone, live in the contact\'s feed; public page right');
+
+    // French.
+    await B.page.getByRole('link', { name: /Settings/ }).click();
+    await B.page.getByLabel('Language').selectOption('fr');
+    await B.page.getByRole('link', { name: /Actualités/ }).waitFor(T);
+    check(await B.page.evaluate(() => document.documentElement.lang) === 'fr', 'the document language follows');
+    await B.page.screenshot({ path: path.join(output, 'settings-fr.png') });
+    console.log('PASS webapp: switched to French');
+
+    // A phone: the navigation sits at the bottom of the screen.
+    const P = await launchBrowser(path.join(workdir, 'profile-p'), { output, name: 'phone', viewport: { width: 390, height: 844 } });
+    browsers.push(P);
+    await P.page.goto(base + '/');
+    await signIn(P.page, b.jid, b.pw);
+    await P.page.locator('.post', { hasText: open }).waitFor(T);
+    const nav = await P.page.getByRole('navigation').boundingBox();
+    check(nav && nav.y + nav.height >= 844 - 2 && nav.width >= 380, `bottom navigation on a phone: ${JSON.stringify(nav)}`);
+    await P.page.screenshot({ path: path.join(output, 'phone-feed.png') });
+    console.log('PASS webapp: phone layout with the navigation at the bottom');
+
+    const foreign = requests.filter((u) => !u.startsWith(base) && !u.startsWith('ws://127.0.0.1:' + server.web));
+    check(foreign.length === 0, `no third-party request: ${foreign}`);
+  } catch (e) {
+    failed = 1;
+    console.log(`FAIL webapp: ${e.stack || e}`);
+    for (const [i, u] of browsers.entries()) {
+      try { await u.page.screenshot({ path: path.join(output, `failure-${i}.png`) }); } catch { /* page gone */ }
+    }
+  } finally {
+    for (const u of browsers) await u.context.close().catch(() => {});
+    if (server && !(await server.stop())) {
+      failed = 1;
+      console.log('FAIL the server ignored SIGTERM');
+    }
+    fs.rmSync(workdir, { recursive: true, force: true });
+  }
+  console.log(`${1 - failed} passed, ${failed} failed; output in ${output}`);
+  process.exit(failed);
+}
+
+main();

@@ -1,0 +1,90 @@
+// The app's state, in one place: what the XMPP modules learnt and the UI shows. Modules change it and call
+// `changed()`; components re-render through `useStore`. Single-threaded (the page's event loop).
+import { useEffect, useState } from "preact/hooks";
+
+export type Presence = "online" | "away" | "offline";
+
+export interface Contact {
+  jid: string;
+  name: string;
+  subscription: "none" | "to" | "from" | "both";
+  pendingOut: boolean; // we asked and wait for an answer
+  groups: string[];
+  presence: Presence;
+}
+
+export interface ChatMessage {
+  id: string; // the stanza id, or the archive id for archived messages
+  archiveId?: string;
+  peer: string; // the other party's bare JID
+  outgoing: boolean;
+  body: string;
+  stamp: number; // ms since the epoch
+  receipt?: boolean; // XEP-0184 receipt received
+}
+
+export interface Post {
+  owner: string; // the bare JID whose PEP node holds it
+  id: string; // item id
+  title: string;
+  content: string;
+  published: number;
+  access: "open" | "presence" | "unknown";
+  authorName: string;
+}
+
+export interface State {
+  me: string | null;
+  connecting: boolean;
+  error: string | null;
+  contacts: Map<string, Contact>;
+  requests: string[]; // bare JIDs asking to see our presence
+  chats: Map<string, ChatMessage[]>;
+  historyLoaded: Set<string>;
+  unread: Map<string, number>;
+  posts: Map<string, Post>; // key owner + " " + id
+}
+
+function initial(): State {
+  return {
+    me: null,
+    connecting: false,
+    error: null,
+    contacts: new Map(),
+    requests: [],
+    chats: new Map(),
+    historyLoaded: new Set(),
+    unread: new Map(),
+    posts: new Map(),
+  };
+}
+
+class Store {
+  state: State = initial();
+  private version = 0;
+  private subscribers = new Set<(v: number) => void>();
+
+  changed(): void {
+    this.version++;
+    const v = this.version;
+    for (const f of this.subscribers) f(v);
+  }
+
+  reset(): void {
+    this.state = initial();
+    this.changed();
+  }
+
+  subscribe(f: (v: number) => void): () => void {
+    this.subscribers.add(f);
+    return () => this.subscribers.delete(f);
+  }
+}
+
+export const store = new Store();
+
+export function useStore(): State {
+  const [, setVersion] = useState(0);
+  useEffect(() => store.subscribe(setVersion), []);
+  return store.state;
+}

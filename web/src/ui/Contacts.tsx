@@ -1,0 +1,56 @@
+import { useState } from "preact/hooks";
+import { session } from "../app";
+import { t } from "../i18n";
+import { useStore } from "../store";
+import { addContact, answerRequest, removeContact } from "../xmpp/roster";
+
+export function Contacts() {
+  const st = useStore();
+  const [jid, setJid] = useState("");
+  const [name, setName] = useState("");
+  const add = async (e: Event) => {
+    e.preventDefault();
+    if (!/^[^@/\s]+@[^@/\s]+$/.test(jid.trim())) return;
+    await addContact(session(), jid.trim(), name.trim());
+    setJid("");
+    setName("");
+  };
+  const contacts = [...st.contacts.values()].sort((a, b) => (a.name || a.jid).localeCompare(b.name || b.jid));
+  return (
+    <section aria-label={t("contacts")}>
+      {st.requests.length > 0 && (
+        <div class="card" aria-label={t("requests")}>
+          <h2>{t("requests")}</h2>
+          {st.requests.map((r) => (
+            <div class="row request" key={r} data-jid={r}>
+              <span>{r}</span>
+              <button onClick={() => void answerRequest(session(), r, true)}>{t("accept")}</button>
+              <button class="secondary" onClick={() => void answerRequest(session(), r, false)}>{t("refuse")}</button>
+            </div>
+          ))}
+        </div>
+      )}
+      <form class="card row" onSubmit={add} aria-label={t("addContact")}>
+        <input type="text" placeholder={t("contactAddress")} aria-label={t("contactAddress")} value={jid}
+          onInput={(e) => setJid((e.target as HTMLInputElement).value)} />
+        <input type="text" placeholder={t("contactName")} aria-label={t("contactName")} value={name}
+          onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <button type="submit">{t("add")}</button>
+      </form>
+      {contacts.length === 0 && <p class="muted">{t("noContacts")}</p>}
+      <ul class="list">
+        {contacts.map((c) => (
+          <li key={c.jid} class="contact" data-jid={c.jid}>
+            <span class={"dot " + c.presence} aria-hidden="true" />
+            <span class="grow">
+              {c.name || c.jid} <span class="muted">{c.name ? c.jid : ""}</span>
+              <span class="muted small"> {c.pendingOut ? t("waiting") : t(c.presence)}</span>
+            </span>
+            <a class="button" href={"#/chat/" + encodeURIComponent(c.jid)}>{t("chatWith")}</a>
+            <button class="secondary" onClick={() => void removeContact(session(), c.jid)} aria-label={t("remove") + " " + c.jid}>×</button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

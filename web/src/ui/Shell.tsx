@@ -1,0 +1,52 @@
+import { useEffect, useState } from "preact/hooks";
+import { t, type Key } from "../i18n";
+import { useStore } from "../store";
+import { ChatList, Conversation } from "./Chat";
+import { Contacts } from "./Contacts";
+import { Feed } from "./Feed";
+import { Settings } from "./Settings";
+
+// Hash routes: the server serves one page, and a reload keeps the place.
+function useRoute(): string {
+  const [route, setRoute] = useState(location.hash.slice(1) || "/feed");
+  useEffect(() => {
+    const f = () => setRoute(location.hash.slice(1) || "/feed");
+    addEventListener("hashchange", f);
+    return () => removeEventListener("hashchange", f);
+  }, []);
+  return route;
+}
+
+const tabs: Array<[string, Key, string]> = [
+  ["/feed", "feed", "◎"],
+  ["/chats", "chats", "✉"],
+  ["/contacts", "contacts", "☺"],
+  ["/settings", "settings", "⚙"],
+];
+
+export function Shell() {
+  const st = useStore();
+  const route = useRoute();
+  const unread = [...st.unread.values()].reduce((a, b) => a + b, 0);
+  let page;
+  if (route.startsWith("/chat/")) page = <Conversation peer={decodeURIComponent(route.slice(6))} />;
+  else if (route === "/chats") page = <ChatList />;
+  else if (route === "/contacts") page = <Contacts />;
+  else if (route === "/settings") page = <Settings />;
+  else page = <Feed />;
+  const active = route.startsWith("/chat/") ? "/chats" : route;
+  return (
+    <div class="shell">
+      <nav aria-label={t("appName")}>
+        <span class="brand">{t("appName")}</span>
+        {tabs.map(([href, key, icon]) => (
+          <a href={"#" + href} key={href} aria-current={active === href ? "page" : undefined}>
+            <span aria-hidden="true">{icon}</span> <span class="label">{t(key)}</span>
+            {key === "chats" && unread > 0 && <span class="badge">{unread}</span>}
+          </a>
+        ))}
+      </nav>
+      <main>{page}</main>
+    </div>
+  );
+}
