@@ -147,6 +147,24 @@ async function main() {
     }
     await B.page.locator('.post', { hasText: secret }).waitFor(T);
     await B.page.locator('.post', { hasText: open }).waitFor(T);
+    // Bob likes the public post and comments on the other; Alice, following her posts' discussions, sees
+    // both arrive. A second like from Bob is not offered.
+    const bobOpen = B.page.locator('.post', { hasText: open });
+    await bobOpen.locator('button.like').click();
+    await bobOpen.locator('button.like .count', { hasText: '1' }).waitFor(T);
+    check(await bobOpen.locator('button.like').isDisabled(), 'one like per person');
+    const bobSecret = B.page.locator('.post', { hasText: secret });
+    await bobSecret.getByRole('button', { name: /Comments/ }).click();
+    const remark = `Lovely! (${Date.now()})`;
+    await bobSecret.getByLabel('Write a comment').fill(remark);
+    await bobSecret.getByRole('button', { name: 'Send' }).click();
+    await bobSecret.locator('.comments li', { hasText: remark }).waitFor(T);
+    await A.page.locator('.post', { hasText: open }).locator('button.like .count', { hasText: '1' }).waitFor(T);
+    const aliceSecret = A.page.locator('.post', { hasText: secret });
+    await aliceSecret.getByRole('button', { name: /Comments \(1\)/ }).waitFor(T);
+    await aliceSecret.getByRole('button', { name: /Comments/ }).click();
+    await aliceSecret.locator('.comments li', { hasText: remark }).waitFor(T);
+    console.log('PASS webapp: a like counted once and a comment, seen live by the author');
     await B.page.screenshot({ path: path.join(output, 'feed.png') });
     await accessibility(B.page, 'feed');
     await accessibility(A.page, 'feed-author');

@@ -3,6 +3,7 @@ import { Session } from "./xmpp/session";
 import { startRoster } from "./xmpp/roster";
 import { startChat } from "./xmpp/chat";
 import { startMicroblog, refreshFeed } from "./xmpp/microblog";
+import { startComments } from "./xmpp/comments";
 import { store } from "./store";
 
 let current: Session | null = null;
@@ -25,6 +26,7 @@ export async function signIn(address: string, password: string): Promise<void> {
     localStorage.setItem("causerie.jid", s.bare);
     store.state.me = s.bare;
     startMicroblog(s);
+    startComments(s);
     await startRoster(s);
     await startChat(s);
     await s.sendPresence();

@@ -54,6 +54,10 @@ const en = {
   chatWith: "Chat",
   back: "Back",
   remove: "Remove",
+  allowComments: "Allow comments",
+  comments: "Comments",
+  likes: "likes",
+  writeComment: "Write a comment",
 };
 
 export type Key = keyof typeof en;
@@ -110,6 +114,10 @@ const fr: Record<Key, string> = {
   chatWith: "Discuter",
   back: "Retour",
   remove: "Retirer",
+  allowComments: "Autoriser les commentaires",
+  comments: "Commentaires",
+  likes: "j’aime",
+  writeComment: "Écrire un commentaire",
 };
 
 export type Lang = "en" | "fr";

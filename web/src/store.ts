@@ -31,6 +31,15 @@ export interface Post {
   published: number;
   access: "open" | "presence" | "unknown";
   authorName: string;
+  comments?: { service: string; node: string }; // XEP-0277 §6: where its discussion lives
+}
+
+export interface Comment {
+  id: string;
+  publisher: string; // bare JID the service stamped (XEP-0060 §7.1.2 publisher)
+  authorName: string;
+  text: string;
+  published: number;
 }
 
 export interface State {
@@ -43,6 +52,7 @@ export interface State {
   historyLoaded: Set<string>;
   unread: Map<string, number>;
   posts: Map<string, Post>; // key owner + " " + id
+  comments: Map<string, Comment[]>; // key: comments service + " " + node
 }
 
 function initial(): State {
@@ -56,6 +66,7 @@ function initial(): State {
     historyLoaded: new Set(),
     unread: new Map(),
     posts: new Map(),
+    comments: new Map(),
   };
 }
 

@@ -1,20 +1,22 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { session } from "../app";
 import { formatTime, t } from "../i18n";
 import { useStore, type Post } from "../store";
 import { deletePost, publishPost } from "../xmpp/microblog";
+import { addComment, commentsKey, LIKE, loadComments } from "../xmpp/comments";
 
 function Composer() {
   const [title, setTitle] = useState("");
   const [text, setText] = useState("");
   const [audience, setAudience] = useState<"presence" | "open">("presence");
+  const [allowComments, setAllowComments] = useState(true);
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {
     e.preventDefault();
     if (!text.trim()) return;
     setBusy(true);
     try {
-      await publishPost(session(), text, title, audience);
+      await publishPost(session(), text, title, audience, allowComments);
       setText("");
       setTitle("");
     } finally {
@@ -35,13 +37,65 @@ function Composer() {
             <option value="open">{t("audienceEveryone")}</option>
           </select>
         </label>
+        <label class="inline">
+          <input type="checkbox" checked={allowComments} onChange={(e) => setAllowComments((e.target as HTMLInputElement).checked)} />{" "}
+          {t("allowComments")}
+        </label>
         <button type="submit" disabled={busy || !text.trim()}>{t("publish")}</button>
       </div>
     </form>
   );
 }
 
-function PostCard({ p, mine }: { p: Post; mine: boolean }) {
+function Discussion({ p, me }: { p: Post; me: string }) {
+  const st = useStore();
+  const [open, setOpen] = useState(false);
+  const [text, setText] = useState("");
+  const c = p.comments!;
+  const key = commentsKey(c.service, c.node);
+  const all = st.comments.get(key);
+  useEffect(() => {
+    if (!all) void loadComments(session(), c.service, c.node).catch(() => st.comments.set(key, []));
+  }, [key]);
+  const likes = (all ?? []).filter((x) => x.text === LIKE);
+  const comments = (all ?? []).filter((x) => x.text !== LIKE);
+  const liked = likes.some((x) => x.publisher === me);
+  const send = async (e: Event) => {
+    e.preventDefault();
+    if (!text.trim()) return;
+    await addComment(session(), c.service, c.node, text.trim());
+    setText("");
+  };
+  return (
+    <div class="discussion">
+      <div class="row">
+        <button class="secondary like" aria-pressed={liked} disabled={liked}
+          onClick={() => void addComment(session(), c.service, c.node, LIKE)}>
+          {LIKE} <span class="count">{likes.length}</span><span class="visually-hidden"> {t("likes")}</span>
+        </button>
+        <button class="link" aria-expanded={open} onClick={() => setOpen(!open)}>
+          {t("comments")} (<span class="count">{comments.length}</span>)
+        </button>
+      </div>
+      {open && (
+        <div>
+          <ul class="comments">
+            {comments.map((x) => (
+              <li key={x.id}><strong>{x.authorName}</strong> <span class="muted small">{formatTime(x.published)}</span><p>{x.text}</p></li>
+            ))}
+          </ul>
+          <form class="row" onSubmit={send}>
+            <input class="grow" type="text" aria-label={t("writeComment")} placeholder={t("writeComment")} value={text}
+              onInput={(e) => setText((e.target as HTMLInputElement).value)} />
+            <button type="submit">{t("send")}</button>
+          </form>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function PostCard({ p, mine, me }: { p: Post; mine: boolean; me: string }) {
   return (
     <article class="post card" data-post-id={p.id}>
       <header>
@@ -53,6 +107,7 @@ function PostCard({ p, mine }: { p: Post; mine: boolean }) {
       </header>
       {p.title && p.title !== p.content.split("\n")[0].slice(0, 80) && <h3>{p.title}</h3>}
       <p class="content">{p.content}</p>
+      {p.comments && <Discussion p={p} me={me} />}
       {mine && (
         <button class="link" onClick={() => void deletePost(session(), p.id)}>{t("delete")}</button>
       )}
@@ -67,7 +122,7 @@ export function Feed() {
     <section aria-label={t("feed")}>
       <Composer />
       {posts.length === 0 && <p class="muted">{t("noPosts")}</p>}
-      {posts.map((p) => <PostCard key={p.owner + p.id} p={p} mine={p.owner === st.me} />)}
+      {posts.map((p) => <PostCard key={p.owner + p.id} p={p} mine={p.owner === st.me} me={st.me ?? ""} />)}
     </section>
   );
 }

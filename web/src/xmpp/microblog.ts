@@ -5,6 +5,7 @@ import { xml, type Element } from "@xmpp/client";
 import { bareOf, type Session } from "./session";
 import { submitForm } from "./forms";
 import { store, type Post } from "../store";
+import { createCommentsNode, parseRepliesLink, repliesLink } from "./comments";
 
 export const MICROBLOG = "urn:xmpp:microblog:0";
 const PUBSUB = "http://jabber.org/protocol/pubsub";
@@ -23,7 +24,9 @@ function toPost(owner: string, item: Element): Post | null {
   // Readers are not told a post's audience (XEP-0277 has no field for it); this tab knows it only for the
   // posts it published.
   const access = "unknown";
+  const replies = entry.getChildren("link", ATOM).find((l) => l.attrs.rel === "replies" && l.attrs.href);
   return {
+    comments: replies ? parseRepliesLink(replies.attrs.href!) ?? undefined : undefined,
     owner,
     id,
     title: entry.getChildText("title", ATOM) ?? "",
@@ -70,21 +73,32 @@ export async function refreshFeed(s: Session): Promise<void> {
   await Promise.all(owners.map((o) => fetchPosts(s, o)));
 }
 
-export async function publishPost(s: Session, text: string, title: string, audience: "open" | "presence"): Promise<void> {
+export async function publishPost(s: Session, text: string, title: string, audience: "open" | "presence", allowComments = true): Promise<void> {
   const id = crypto.randomUUID();
   const now = new Date().toISOString();
+  const service = "pubsub." + s.bare.split("@")[1];
+  let comments: Post["comments"];
+  if (allowComments) {
+    try {
+      comments = { service, node: await createCommentsNode(s, service, id) };
+    } catch {
+      comments = undefined; // no pubsub service: a post without discussion
+    }
+  }
   const entry = xml("entry", { xmlns: ATOM },
     xml("title", { type: "text" }, title || text.split("\n")[0].slice(0, 80)),
     xml("content", { type: "text" }, text),
     xml("author", {}, xml("name", {}, s.bare.split("@")[0]), xml("uri", {}, "xmpp:" + s.bare)),
     xml("id", {}, `tag:${s.bare.split("@")[1]},${now.slice(0, 10)}:posts-${id}`),
     xml("published", {}, now),
-    xml("updated", {}, now));
+    xml("updated", {}, now),
+    comments && xml("link", { rel: "replies", title: "comments", href: repliesLink(comments.service, comments.node) }));
   await s.iq("set", undefined,
     xml("pubsub", { xmlns: PUBSUB },
       xml("publish", { node: MICROBLOG }, xml("item", { id }, entry)),
       xml("publish-options", {}, submitForm(PUBSUB + "#publish-options", { "pubsub#access_model": audience }))));
   store.state.posts.set(key(s.bare, id), {
+    comments,
     owner: s.bare, id, title, content: text, published: Date.parse(now), access: audience, authorName: s.bare.split("@")[0],
   });
   store.changed();
