@@ -172,6 +172,32 @@ async function main() {
     check(blog.includes(open) && !blog.includes(secret), 'the public page shows the public post only');
     console.log('PASS webapp: posts for contacts and for everyone, live in the contact\'s feed; public page right');
 
+    // A room: Alice creates it by joining, Bob joins, they talk; after a reload Alice is back in it (her
+    // XEP-0402 bookmark) with the room's history.
+    await A.page.getByRole('link', { name: /Chats/ }).click();
+    await A.page.getByLabel('Room (name or address)').fill('family');
+    await A.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await A.page.getByRole('heading', { name: '#family' }).waitFor(T);
+    await A.page.locator('input[aria-label="Message"]:not([disabled])').waitFor(T);
+    await B.page.getByRole('link', { name: /Chats/ }).click();
+    await B.page.getByLabel('Room (name or address)').fill('family@conference.localhost');
+    await B.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await B.page.locator('input[aria-label="Message"]:not([disabled])').waitFor(T);
+    const inRoom = `Dinner at eight? (${Date.now()})`;
+    await A.page.getByLabel('Message').fill(inRoom);
+    await A.page.getByRole('button', { name: 'Send' }).click();
+    await B.page.locator('.messages li.in', { hasText: inRoom }).waitFor(T);
+    const answer = `Yes! (${Date.now()})`;
+    await B.page.getByLabel('Message').fill(answer);
+    await B.page.getByRole('button', { name: 'Send' }).click();
+    await A.page.locator('.messages li.in', { hasText: answer }).waitFor(T);
+    await A.page.screenshot({ path: path.join(output, 'room.png') });
+    await accessibility(A.page, 'room');
+    await A.page.reload();
+    await signIn(A.page, a.jid, a.pw);
+    await A.page.locator('.messages li', { hasText: answer }).waitFor(T);
+    console.log('PASS webapp: a room created, joined by a contact, messages both ways, back after a reload');
+
     // French.
     await B.page.getByRole('link', { name: /Settings/ }).click();
     await B.page.getByLabel('Language').selectOption('fr');

@@ -4,6 +4,7 @@ import { startRoster } from "./xmpp/roster";
 import { startChat } from "./xmpp/chat";
 import { startMicroblog, refreshFeed } from "./xmpp/microblog";
 import { startComments } from "./xmpp/comments";
+import { joinBookmarkedRooms, startRooms } from "./xmpp/rooms";
 import { store } from "./store";
 
 let current: Session | null = null;
@@ -27,10 +28,12 @@ export async function signIn(address: string, password: string): Promise<void> {
     store.state.me = s.bare;
     startMicroblog(s);
     startComments(s);
+    startRooms(s);
     await startRoster(s);
     await startChat(s);
     await s.sendPresence();
     void refreshFeed(s);
+    void joinBookmarkedRooms(s);
   } catch (e) {
     store.state.error = String((e as Error).message ?? e);
   } finally {

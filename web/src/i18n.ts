@@ -58,6 +58,14 @@ const en = {
   comments: "Comments",
   likes: "likes",
   writeComment: "Write a comment",
+  joinRoom: "Join or create a room",
+  roomAddress: "Room (name or address)",
+  nickname: "Nickname",
+  join: "Join",
+  rooms: "Rooms",
+  leave: "Leave",
+  occupants: "People here",
+  roomError: "The room refused",
 };
 
 export type Key = keyof typeof en;
@@ -118,6 +126,14 @@ const fr: Record<Key, string> = {
   comments: "Commentaires",
   likes: "j’aime",
   writeComment: "Écrire un commentaire",
+  joinRoom: "Rejoindre ou créer un salon",
+  roomAddress: "Salon (nom ou adresse)",
+  nickname: "Pseudo",
+  join: "Rejoindre",
+  rooms: "Salons",
+  leave: "Quitter",
+  occupants: "Présents",
+  roomError: "Le salon a refusé",
 };
 
 export type Lang = "en" | "fr";

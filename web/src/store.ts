@@ -42,6 +42,24 @@ export interface Comment {
   published: number;
 }
 
+export interface RoomMessage {
+  id: string; // the room's stanza id when it gave one (XEP-0359), else the message id
+  nick: string;
+  body: string;
+  stamp: number;
+  mine: boolean;
+}
+
+export interface Room {
+  jid: string; // bare room JID
+  nick: string;
+  joined: boolean;
+  subject: string;
+  occupants: Map<string, { nick: string; role: string; affiliation: string }>;
+  messages: RoomMessage[];
+  error?: string;
+}
+
 export interface State {
   me: string | null;
   connecting: boolean;
@@ -53,6 +71,7 @@ export interface State {
   unread: Map<string, number>;
   posts: Map<string, Post>; // key owner + " " + id
   comments: Map<string, Comment[]>; // key: comments service + " " + node
+  rooms: Map<string, Room>;
 }
 
 function initial(): State {
@@ -67,6 +86,7 @@ function initial(): State {
     unread: new Map(),
     posts: new Map(),
     comments: new Map(),
+    rooms: new Map(),
   };
 }
 

@@ -5,6 +5,7 @@ import { ChatList, Conversation } from "./Chat";
 import { Contacts } from "./Contacts";
 import { Feed } from "./Feed";
 import { Settings } from "./Settings";
+import { JoinRoom, RoomList, RoomView } from "./Room";
 
 // Hash routes: the server serves one page, and a reload keeps the place.
 function useRoute(): string {
@@ -30,11 +31,19 @@ export function Shell() {
   const unread = [...st.unread.values()].reduce((a, b) => a + b, 0);
   let page;
   if (route.startsWith("/chat/")) page = <Conversation peer={decodeURIComponent(route.slice(6))} />;
-  else if (route === "/chats") page = <ChatList />;
+  else if (route.startsWith("/room/")) page = <RoomView jid={decodeURIComponent(route.slice(6))} />;
+  else if (route === "/chats")
+    page = (
+      <>
+        <JoinRoom />
+        <RoomList />
+        <ChatList />
+      </>
+    );
   else if (route === "/contacts") page = <Contacts />;
   else if (route === "/settings") page = <Settings />;
   else page = <Feed />;
-  const active = route.startsWith("/chat/") ? "/chats" : route;
+  const active = route.startsWith("/chat/") || route.startsWith("/room/") ? "/chats" : route;
   return (
     <div class="shell">
       <nav aria-label={t("appName")}>
