@@ -7,6 +7,7 @@
 //
 // node tests/web/webapp_test.mjs --binary build/causerie [--output DIR]
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,28 @@ async function accessibility(page, what) {
   fs.writeFileSync(path.join(output, `axe-${what}.json`), JSON.stringify(result, null, 2));
   const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   check(bad.length === 0, `accessibility of ${what}: ${JSON.stringify(bad)}`);
+}
+
+// A size×size red PNG, encoded here (signature, IHDR, one zlib IDAT, IEND, each chunk with its CRC-32).
+function redSquarePng(size) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0); ihdr.writeUInt32BE(size, 4); ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(size * 3, Buffer.from([220, 30, 30]))]);
+  const raw = Buffer.concat(Array.from({ length: size }, () => row));
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
 async function signIn(page, jid, pw) {
@@ -198,6 +221,25 @@ async function main() {
     await A.page.locator('.messages li', { hasText: answer }).waitFor(T);
     console.log('PASS webapp: a room created, joined by a contact, messages both ways, back after a reload');
 
+    // Profiles: Alice writes her name and bio and picks a picture; Bob sees them on her profile page.
+    await A.page.getByRole('link', { name: /Settings/ }).click();
+    await A.page.getByLabel('Name', { exact: true }).fill('Alice Liddell');
+    await A.page.getByLabel('About me').fill('Curiouser and curiouser.');
+    await A.page.getByRole('button', { name: 'Save' }).click();
+    await A.page.getByRole('status').getByText('Saved.').waitFor(T);
+    const png = redSquarePng(8);
+    await A.page.locator('input[type=file]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png });
+    await A.page.locator('form[aria-label="My profile"] img.avatar').waitFor(T);
+    await B.page.getByRole('link', { name: /Contacts/ }).click();
+    await B.page.locator(`.contact[data-jid="${a.jid}"]`).getByRole('link', { name: 'Alice Liddell' }).click();
+    await B.page.getByRole('heading', { name: 'Alice Liddell' }).waitFor(T);
+    await B.page.getByText('Curiouser and curiouser.').waitFor(T);
+    await B.page.locator('.profile img.avatar').waitFor(T);
+    await B.page.locator('.post', { hasText: open }).waitFor(T);
+    await B.page.screenshot({ path: path.join(output, 'profile.png') });
+    await accessibility(B.page, 'profile');
+    console.log('PASS webapp: a profile (vCard4 name and bio, XEP-0084 picture) written and seen by a contact');
+
     // French.
     await B.page.getByRole('link', { name: /Settings/ }).click();
     await B.page.getByLabel('Language').selectOption('fr');
@@ -217,7 +259,8 @@ async function main() {
     await P.page.screenshot({ path: path.join(output, 'phone-feed.png') });
     console.log('PASS webapp: phone layout with the navigation at the bottom');
 
-    const foreign = requests.filter((u) => !u.startsWith(base) && !u.startsWith('ws://127.0.0.1:' + server.web));
+    const foreign = requests.filter((u) => !u.startsWith(base) && !u.startsWith('ws://127.0.0.1:' + server.web) &&
+      !u.startsWith('blob:' + base) && !u.startsWith('data:'));
     check(foreign.length === 0, `no third-party request: ${foreign}`);
   } catch (e) {
     failed = 1;

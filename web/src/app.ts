@@ -5,6 +5,7 @@ import { startChat } from "./xmpp/chat";
 import { startMicroblog, refreshFeed } from "./xmpp/microblog";
 import { startComments } from "./xmpp/comments";
 import { joinBookmarkedRooms, startRooms } from "./xmpp/rooms";
+import { loadProfile, startProfiles } from "./xmpp/profile";
 import { store } from "./store";
 
 let current: Session | null = null;
@@ -29,11 +30,13 @@ export async function signIn(address: string, password: string): Promise<void> {
     startMicroblog(s);
     startComments(s);
     startRooms(s);
+    startProfiles(s);
     await startRoster(s);
     await startChat(s);
     await s.sendPresence();
     void refreshFeed(s);
     void joinBookmarkedRooms(s);
+    void loadProfile(s, s.bare);
   } catch (e) {
     store.state.error = String((e as Error).message ?? e);
   } finally {

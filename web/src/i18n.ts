@@ -66,6 +66,15 @@ const en = {
   leave: "Leave",
   occupants: "People here",
   roomError: "The room refused",
+  profile: "Profile",
+  follow: "Add as a contact",
+  editProfile: "My profile",
+  avatar: "Picture",
+  fullName: "Name",
+  bio: "About me",
+  save: "Save",
+  saved: "Saved.",
+  myProfile: "See my profile",
 };
 
 export type Key = keyof typeof en;
@@ -134,6 +143,15 @@ const fr: Record<Key, string> = {
   leave: "Quitter",
   occupants: "Présents",
   roomError: "Le salon a refusé",
+  profile: "Profil",
+  follow: "Ajouter aux contacts",
+  editProfile: "Mon profil",
+  avatar: "Photo",
+  fullName: "Nom",
+  bio: "À propos de moi",
+  save: "Enregistrer",
+  saved: "Enregistré.",
+  myProfile: "Voir mon profil",
 };
 
 export type Lang = "en" | "fr";

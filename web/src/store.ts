@@ -60,6 +60,14 @@ export interface Room {
   error?: string;
 }
 
+export interface Profile {
+  fn: string;
+  nickname: string;
+  note: string;
+  avatar?: string; // an object URL of the XEP-0084 image
+  avatarId?: string;
+}
+
 export interface State {
   me: string | null;
   connecting: boolean;
@@ -72,6 +80,7 @@ export interface State {
   posts: Map<string, Post>; // key owner + " " + id
   comments: Map<string, Comment[]>; // key: comments service + " " + node
   rooms: Map<string, Room>;
+  profiles: Map<string, Profile>; // bare JID → what their vCard4 and avatar say
 }
 
 function initial(): State {
@@ -87,6 +96,7 @@ function initial(): State {
     posts: new Map(),
     comments: new Map(),
     rooms: new Map(),
+    profiles: new Map(),
   };
 }
 

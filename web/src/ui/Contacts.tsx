@@ -43,7 +43,8 @@ export function Contacts() {
           <li key={c.jid} class="contact" data-jid={c.jid}>
             <span class={"dot " + c.presence} aria-hidden="true" />
             <span class="grow">
-              {c.name || c.jid} <span class="muted">{c.name ? c.jid : ""}</span>
+              <a href={"#/profile/" + encodeURIComponent(c.jid)}>{st.profiles.get(c.jid)?.fn || c.name || c.jid}</a>{" "}
+              <span class="muted">{c.name ? c.jid : ""}</span>
               <span class="muted small"> {c.pendingOut ? t("waiting") : t(c.presence)}</span>
             </span>
             <a class="button" href={"#/chat/" + encodeURIComponent(c.jid)}>{t("chatWith")}</a>

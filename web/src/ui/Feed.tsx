@@ -3,6 +3,7 @@ import { session } from "../app";
 import { formatTime, t } from "../i18n";
 import { useStore, type Post } from "../store";
 import { deletePost, publishPost } from "../xmpp/microblog";
+import { Avatar } from "./Avatar";
 import { addComment, commentsKey, LIKE, loadComments } from "../xmpp/comments";
 
 function Composer() {
@@ -95,11 +96,16 @@ function Discussion({ p, me }: { p: Post; me: string }) {
   );
 }
 
-function PostCard({ p, mine, me }: { p: Post; mine: boolean; me: string }) {
+export function PostCard({ p, mine, me }: { p: Post; mine: boolean; me: string }) {
+  const st = useStore();
   return (
     <article class="post card" data-post-id={p.id}>
       <header>
-        <strong>{p.authorName}</strong> <span class="muted">{p.owner}</span>
+        <Avatar jid={p.owner} size={32} />
+        <a class="author" href={"#/profile/" + encodeURIComponent(p.owner)}>
+          <strong>{st.profiles.get(p.owner)?.fn || p.authorName}</strong>
+        </a>{" "}
+        <span class="muted">{p.owner}</span>
         <time class="muted" dateTime={new Date(p.published).toISOString()}>{formatTime(p.published)}</time>
         {p.access !== "unknown" && (
           <span class="badge">{p.access === "open" ? t("visibleEveryone") : t("visibleContacts")}</span>

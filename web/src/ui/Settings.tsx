@@ -2,10 +2,13 @@ import { signOut } from "../app";
 import { currentLang, setLang, t, type Lang } from "../i18n";
 import { useStore } from "../store";
 import { currentTheme, setTheme, type Theme } from "../theme";
+import { EditProfile } from "./Profile";
 
 export function Settings() {
   const st = useStore();
   return (
+    <>
+    <EditProfile />
     <section class="card" aria-label={t("settings")}>
       <p>{t("signedInAs")} <strong>{st.me}</strong></p>
       <p><a href={"/blog/" + st.me}>{t("publicBlog")}</a></p>
@@ -24,7 +27,9 @@ export function Settings() {
           <option value="dark">{t("themeDark")}</option>
         </select>
       </label>
+      <p><a href={"#/profile/" + encodeURIComponent(st.me ?? "")}>{t("myProfile")}</a></p>
       <button class="secondary" onClick={() => void signOut()}>{t("signOut")}</button>
     </section>
+    </>
   );
 }

@@ -6,6 +6,7 @@ import { Contacts } from "./Contacts";
 import { Feed } from "./Feed";
 import { Settings } from "./Settings";
 import { JoinRoom, RoomList, RoomView } from "./Room";
+import { ProfileView } from "./Profile";
 
 // Hash routes: the server serves one page, and a reload keeps the place.
 function useRoute(): string {
@@ -31,6 +32,7 @@ export function Shell() {
   const unread = [...st.unread.values()].reduce((a, b) => a + b, 0);
   let page;
   if (route.startsWith("/chat/")) page = <Conversation peer={decodeURIComponent(route.slice(6))} />;
+  else if (route.startsWith("/profile/")) page = <ProfileView jid={decodeURIComponent(route.slice(9))} />;
   else if (route.startsWith("/room/")) page = <RoomView jid={decodeURIComponent(route.slice(6))} />;
   else if (route === "/chats")
     page = (

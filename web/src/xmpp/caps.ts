@@ -12,6 +12,8 @@ export const FEATURES = [
   "urn:xmpp:ping",
   MICROBLOG,
   MICROBLOG + "+notify",
+  "urn:xmpp:vcard4+notify",
+  "urn:xmpp:avatar:metadata+notify",
 ].sort();
 
 // XEP-0115 §5.1 verification string, SHA-1, base64.
