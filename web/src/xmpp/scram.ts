@@ -1,4 +1,4 @@
-// SCRAM-SHA-256 (RFC 5802 / RFC 7677) as a mechanism for xmpp.js's SASL factory. xmpp.js leaves SCRAM
+// SCRAM-SHA-256 (RFC 7677) and SCRAM-SHA-1 (RFC 5802) as mechanisms for xmpp.js's SASL factory. xmpp.js leaves SCRAM
 // out of its browser build (its implementation needs Node's crypto); this one uses the browser's
 // SubtleCrypto, so the password never travels, not even inside TLS. No channel binding: a browser cannot
 // read the TLS connection's binding data (hence the gs2 header "n,,").
@@ -18,19 +18,21 @@ function unb64(s: string): Uint8Array {
   return out;
 }
 
-async function hmac(key: Uint8Array, data: string | Uint8Array): Promise<Uint8Array> {
-  const k = await crypto.subtle.importKey("raw", key as BufferSource, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+type Hash = "SHA-256" | "SHA-1";
+
+async function hmac(hash: Hash, key: Uint8Array, data: string | Uint8Array): Promise<Uint8Array> {
+  const k = await crypto.subtle.importKey("raw", key as BufferSource, { name: "HMAC", hash }, false, ["sign"]);
   const bytes = typeof data === "string" ? enc.encode(data) : data;
   return new Uint8Array(await crypto.subtle.sign("HMAC", k, bytes as BufferSource));
 }
 
-async function sha256(data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", data as BufferSource));
+async function digest(hash: Hash, data: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest(hash, data as BufferSource));
 }
 
-async function saltedPassword(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+async function saltedPassword(hash: Hash, password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey("raw", enc.encode(password), "PBKDF2", false, ["deriveBits"]);
-  const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt: salt as BufferSource, iterations }, key, 256);
+  const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash, salt: salt as BufferSource, iterations }, key, hash === "SHA-1" ? 160 : 256);
   return new Uint8Array(bits);
 }
 
@@ -48,8 +50,7 @@ function attributes(msg: string): Map<string, string> {
   return out;
 }
 
-export class ScramSha256 {
-  name = "SCRAM-SHA-256";
+class Scram {
   clientFirst = true;
   private step = 0;
   private clientFirstBare = "";
@@ -83,6 +84,8 @@ export class ScramSha256 {
 
   private password = "";
 
+  constructor(readonly name: string, private readonly hash: Hash) {}
+
   private async prepareFinal(serverFirst: string): Promise<void> {
     const a = attributes(serverFirst);
     const nonce = a.get("r") ?? "";
@@ -90,17 +93,30 @@ export class ScramSha256 {
     const iterations = Number(a.get("i"));
     if (!nonce.startsWith(this.cnonce) || nonce === this.cnonce || !salt || !(iterations >= 4096))
       throw new Error("SCRAM: the server's first message is not acceptable");
-    const salted = await saltedPassword(this.password.normalize("NFKC"), unb64(salt), iterations);
+    const h = this.hash;
+    const salted = await saltedPassword(h, this.password.normalize("NFKC"), unb64(salt), iterations);
     this.password = "";
-    const clientKey = await hmac(salted, "Client Key");
-    const storedKey = await sha256(clientKey);
+    const clientKey = await hmac(h, salted, "Client Key");
+    const storedKey = await digest(h, clientKey);
     const withoutProof = `c=biws,r=${nonce}`;
     const authMessage = `${this.clientFirstBare},${serverFirst},${withoutProof}`;
-    const signature = await hmac(storedKey, authMessage);
+    const signature = await hmac(h, storedKey, authMessage);
     const proof = clientKey.map((b, i) => b ^ signature[i]);
-    const serverKey = await hmac(salted, "Server Key");
-    this.expectedServerSignature = b64(await hmac(serverKey, authMessage));
+    const serverKey = await hmac(h, salted, "Server Key");
+    this.expectedServerSignature = b64(await hmac(h, serverKey, authMessage));
     this.final = `${withoutProof},p=${b64(proof)}`;
     this.step = 2;
+  }
+}
+
+export class ScramSha256 extends Scram {
+  constructor() {
+    super("SCRAM-SHA-256", "SHA-256");
+  }
+}
+
+export class ScramSha1 extends Scram {
+  constructor() {
+    super("SCRAM-SHA-1", "SHA-1");
   }
 }

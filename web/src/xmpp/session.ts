@@ -3,7 +3,7 @@
 // disco#info with our features (so that PEP sends microblog notifications, XEP-0115 + XEP-0163 §4), and
 // dispatching incoming stanzas to the feature modules that subscribed.
 import { client, xml, jid as parseJid, type Client, type Element } from "@xmpp/client";
-import { ScramSha256 } from "./scram";
+import { ScramSha1, ScramSha256 } from "./scram";
 import { capsVer, CAPS_NODE, FEATURES, IDENTITY } from "./caps";
 
 export type StanzaListener = (el: Element) => void;
@@ -34,11 +34,12 @@ export class Session {
       resource: "web-" + Math.random().toString(36).slice(2, 8),
       credentials: async (authenticate, mechanisms) => {
         // SCRAM first: the password is never sent, even where the transport is not TLS (localhost).
-        const mech = mechanisms.includes("SCRAM-SHA-256") ? "SCRAM-SHA-256" : mechanisms[0];
+        const mech = ["SCRAM-SHA-256", "SCRAM-SHA-1"].find((m) => mechanisms.includes(m)) ?? mechanisms[0];
         await authenticate({ username, password }, mech);
       },
     });
     x.saslFactory.use("SCRAM-SHA-256", ScramSha256);
+    x.saslFactory.use("SCRAM-SHA-1", ScramSha1);
     const session = new Session(x, `${username.toLowerCase()}@${domain}`);
     x.on("stanza", (el) => session.dispatch(el));
     x.on("error", () => {});
