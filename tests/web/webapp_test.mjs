@@ -240,6 +240,31 @@ async function main() {
     await accessibility(B.page, 'profile');
     console.log('PASS webapp: a profile (vCard4 name and bio, XEP-0084 picture) written and seen by a contact');
 
+    // A community: Alice creates it, Bob finds it in Explore, subscribes and posts; Alice sees the post
+    // arrive, and the community's public page has it.
+    await A.page.getByRole('link', { name: /Communities/ }).click();
+    const create = A.page.getByRole('form', { name: 'Create a community' });
+    await create.getByLabel(/Short name/).fill('gardening');
+    await create.getByLabel('Title').fill('Gardening');
+    await create.getByLabel('Description').fill('Tomatoes and such');
+    await create.getByRole('button', { name: 'Create' }).click();
+    await A.page.getByRole('heading', { name: 'Gardening' }).waitFor(T);
+    await B.page.getByRole('link', { name: /Communities/ }).click();
+    await B.page.locator('.communities li[data-node="gardening"]', { hasText: 'Tomatoes and such' }).waitFor(T);
+    await B.page.locator('.communities li[data-node="gardening"] a').click();
+    await B.page.getByRole('button', { name: 'Subscribe', exact: true }).click();
+    await B.page.getByRole('button', { name: 'Unsubscribe' }).waitFor(T);
+    const tip = `Water early (${Date.now()})`;
+    await B.page.getByLabel("What's new?").fill(tip);
+    await B.page.getByRole('button', { name: 'Publish' }).click();
+    await B.page.locator('.post', { hasText: tip }).waitFor(T);
+    await A.page.locator('.post', { hasText: tip }).waitFor(T);
+    await A.page.screenshot({ path: path.join(output, 'community.png') });
+    await accessibility(A.page, 'community');
+    const page = await (await fetch(`${base}/blog/community/gardening@pubsub.localhost`)).text();
+    check(page.includes(tip), 'the community page shows the post');
+    console.log('PASS webapp: a community created, found, subscribed to and posted in; its public page');
+
     // French.
     await B.page.getByRole('link', { name: /Settings/ }).click();
     await B.page.getByLabel('Language').selectOption('fr');

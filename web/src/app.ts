@@ -6,6 +6,7 @@ import { startMicroblog, refreshFeed } from "./xmpp/microblog";
 import { startComments } from "./xmpp/comments";
 import { joinBookmarkedRooms, startRooms } from "./xmpp/rooms";
 import { loadProfile, startProfiles } from "./xmpp/profile";
+import { startCommunities } from "./xmpp/communities";
 import { store } from "./store";
 
 let current: Session | null = null;
@@ -31,6 +32,7 @@ export async function signIn(address: string, password: string): Promise<void> {
     startComments(s);
     startRooms(s);
     startProfiles(s);
+    startCommunities(s);
     await startRoster(s);
     await startChat(s);
     await s.sendPresence();

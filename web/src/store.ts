@@ -32,6 +32,7 @@ export interface Post {
   access: "open" | "presence" | "unknown";
   authorName: string;
   comments?: { service: string; node: string }; // XEP-0277 §6: where its discussion lives
+  images?: string[]; // Atom enclosures of image types (XEP-0472 galleries)
 }
 
 export interface Comment {
@@ -68,6 +69,18 @@ export interface Profile {
   avatarId?: string;
 }
 
+export interface Community {
+  service: string;
+  node: string;
+  title: string;
+  description: string;
+  type: string; // XEP-0472 pubsub#type
+  subscribers?: number;
+  items?: number;
+  subscribed: boolean;
+  affiliation: string; // ours: owner, publisher, member, none…
+}
+
 export interface State {
   me: string | null;
   connecting: boolean;
@@ -81,6 +94,8 @@ export interface State {
   comments: Map<string, Comment[]>; // key: comments service + " " + node
   rooms: Map<string, Room>;
   profiles: Map<string, Profile>; // bare JID → what their vCard4 and avatar say
+  communities: Map<string, Community>; // key: service + " " + node
+  communityPosts: Map<string, Post[]>; // same key, newest first
 }
 
 function initial(): State {
@@ -97,6 +112,8 @@ function initial(): State {
     comments: new Map(),
     rooms: new Map(),
     profiles: new Map(),
+    communities: new Map(),
+    communityPosts: new Map(),
   };
 }
 

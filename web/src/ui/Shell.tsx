@@ -7,6 +7,7 @@ import { Feed } from "./Feed";
 import { Settings } from "./Settings";
 import { JoinRoom, RoomList, RoomView } from "./Room";
 import { ProfileView } from "./Profile";
+import { CommunityView, Explore } from "./Communities";
 
 // Hash routes: the server serves one page, and a reload keeps the place.
 function useRoute(): string {
@@ -22,6 +23,7 @@ function useRoute(): string {
 const tabs: Array<[string, Key, string]> = [
   ["/feed", "feed", "◎"],
   ["/chats", "chats", "✉"],
+  ["/communities", "communities", "⌂"],
   ["/contacts", "contacts", "☺"],
   ["/settings", "settings", "⚙"],
 ];
@@ -32,7 +34,11 @@ export function Shell() {
   const unread = [...st.unread.values()].reduce((a, b) => a + b, 0);
   let page;
   if (route.startsWith("/chat/")) page = <Conversation peer={decodeURIComponent(route.slice(6))} />;
-  else if (route.startsWith("/profile/")) page = <ProfileView jid={decodeURIComponent(route.slice(9))} />;
+  else if (route === "/communities") page = <Explore />;
+  else if (route.startsWith("/community/")) {
+    const [service, node] = route.slice(11).split("/").map(decodeURIComponent);
+    page = <CommunityView service={service} node={node ?? ""} />;
+  } else if (route.startsWith("/profile/")) page = <ProfileView jid={decodeURIComponent(route.slice(9))} />;
   else if (route.startsWith("/room/")) page = <RoomView jid={decodeURIComponent(route.slice(6))} />;
   else if (route === "/chats")
     page = (
@@ -45,7 +51,8 @@ export function Shell() {
   else if (route === "/contacts") page = <Contacts />;
   else if (route === "/settings") page = <Settings />;
   else page = <Feed />;
-  const active = route.startsWith("/chat/") || route.startsWith("/room/") ? "/chats" : route;
+  const active = route.startsWith("/chat/") || route.startsWith("/room/") ? "/chats"
+    : route.startsWith("/community/") ? "/communities" : route;
   return (
     <div class="shell">
       <nav aria-label={t("appName")}>

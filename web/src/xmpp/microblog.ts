@@ -16,7 +16,7 @@ function key(owner: string, id: string): string {
   return owner + " " + id;
 }
 
-function toPost(owner: string, item: Element): Post | null {
+export function toPost(owner: string, item: Element): Post | null {
   const entry = item.getChild("entry", ATOM);
   const id = item.attrs.id;
   if (!entry || !id) return null;
@@ -24,8 +24,12 @@ function toPost(owner: string, item: Element): Post | null {
   // Readers are not told a post's audience (XEP-0277 has no field for it); this tab knows it only for the
   // posts it published.
   const access = "unknown";
-  const replies = entry.getChildren("link", ATOM).find((l) => l.attrs.rel === "replies" && l.attrs.href);
+  const links = entry.getChildren("link", ATOM);
+  const replies = links.find((l) => l.attrs.rel === "replies" && l.attrs.href);
+  const images = links.filter((l) => l.attrs.rel === "enclosure" && l.attrs.href && (l.attrs.type ?? "").startsWith("image/"))
+    .map((l) => l.attrs.href!);
   return {
+    images: images.length ? images : undefined,
     comments: replies ? parseRepliesLink(replies.attrs.href!) ?? undefined : undefined,
     owner,
     id,

@@ -1,0 +1,154 @@
+import { useEffect, useState } from "preact/hooks";
+import { session } from "../app";
+import { t } from "../i18n";
+import { useStore, type Community } from "../store";
+import {
+  BLOG_TYPE, communityKey, createCommunity, defaultService, explore, GALLERY_TYPE, openCommunity, postToCommunity, setSubscribed,
+} from "../xmpp/communities";
+import { PostCard } from "./Feed";
+
+function communityHref(c: { service: string; node: string }): string {
+  return `#/community/${encodeURIComponent(c.service)}/${encodeURIComponent(c.node)}`;
+}
+
+function CreateCommunity({ service }: { service: string }) {
+  const [node, setNode] = useState("");
+  const [title, setTitle] = useState("");
+  const [description, setDescription] = useState("");
+  const [type, setType] = useState(BLOG_TYPE);
+  const [publish, setPublish] = useState<"publishers" | "subscribers" | "open">("subscribers");
+  const [error, setError] = useState("");
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const id = node.trim().toLowerCase();
+    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(id)) return setError(t("badCommunityName"));
+    try {
+      const c = await createCommunity(session(), service, id, title.trim() || id, description.trim(), type, publish);
+      location.hash = communityHref(c);
+    } catch (err) {
+      setError(t("communityRefused") + " " + String((err as Error).message ?? ""));
+    }
+  };
+  return (
+    <form class="card" onSubmit={submit} aria-label={t("createCommunity")}>
+      <h2>{t("createCommunity")}</h2>
+      <label>{t("communityName")}<input type="text" value={node} onInput={(e) => setNode((e.target as HTMLInputElement).value)} /></label>
+      <label>{t("communityTitle")}<input type="text" value={title} onInput={(e) => setTitle((e.target as HTMLInputElement).value)} /></label>
+      <label>{t("communityDescription")}<textarea rows={2} value={description} onInput={(e) => setDescription((e.target as HTMLTextAreaElement).value)} /></label>
+      <label>{t("communityType")}
+        <select value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value)}>
+          <option value={BLOG_TYPE}>{t("typeBlog")}</option>
+          <option value={GALLERY_TYPE}>{t("typeGallery")}</option>
+        </select>
+      </label>
+      <label>{t("whoPublishes")}
+        <select value={publish} onChange={(e) => setPublish((e.target as HTMLSelectElement).value as typeof publish)}>
+          <option value="subscribers">{t("publishSubscribers")}</option>
+          <option value="publishers">{t("publishPublishers")}</option>
+          <option value="open">{t("publishOpen")}</option>
+        </select>
+      </label>
+      {error && <p class="error" role="alert">{error}</p>}
+      <button type="submit">{t("create")}</button>
+    </form>
+  );
+}
+
+export function Explore() {
+  useStore(); // meta-data arrives into the listed objects: re-render then
+  const [service, setService] = useState(() => defaultService(session()));
+  const [shown, setShown] = useState<Community[] | null>(null);
+  const [error, setError] = useState("");
+  const load = (svc: string) => {
+    setError("");
+    explore(session(), svc).then(setShown).catch(() => { setShown([]); setError(t("serviceUnreachable")); });
+  };
+  useEffect(() => load(service), []);
+  return (
+    <section aria-label={t("communities")}>
+      <form class="card row" onSubmit={(e) => { e.preventDefault(); load(service.trim()); }} aria-label={t("explore")}>
+        <input class="grow" type="text" aria-label={t("pubsubService")} value={service}
+          onInput={(e) => setService((e.target as HTMLInputElement).value)} />
+        <button type="submit">{t("explore")}</button>
+      </form>
+      {error && <p class="error" role="alert">{error}</p>}
+      <ul class="list communities">
+        {(shown ?? []).map((c) => (
+          <li key={communityKey(c.service, c.node)} data-node={c.node}>
+            <a class="grow" href={communityHref(c)}>
+              <strong>{c.title}</strong> {c.type === GALLERY_TYPE && <span class="badge">{t("typeGallery")}</span>}
+              <div class="muted small">{c.description}</div>
+              <div class="muted small">
+                {c.subscribers !== undefined && <>{c.subscribers} {t("subscribers")} · </>}
+                {c.items !== undefined && <>{c.items} {t("postsCount")}</>}
+              </div>
+            </a>
+          </li>
+        ))}
+      </ul>
+      {shown && shown.length === 0 && !error && <p class="muted">{t("noCommunities")}</p>}
+      <CreateCommunity service={service} />
+    </section>
+  );
+}
+
+export function CommunityView({ service, node }: { service: string; node: string }) {
+  const st = useStore();
+  const [title, setTitle] = useState("");
+  const [text, setText] = useState("");
+  const [error, setError] = useState("");
+  useEffect(() => void openCommunity(session(), service, node), [service, node]);
+  const key = communityKey(service, node);
+  const c = st.communities.get(key);
+  const posts = st.communityPosts.get(key) ?? [];
+  if (!c) return <p class="muted">…</p>;
+  const publish = async (e: Event) => {
+    e.preventDefault();
+    if (!text.trim()) return;
+    setError("");
+    try {
+      await postToCommunity(session(), c, title.trim(), text.trim());
+      setTitle("");
+      setText("");
+    } catch {
+      setError(t("notAllowedToPost"));
+    }
+  };
+  const gallery = c.type === GALLERY_TYPE;
+  return (
+    <section aria-label={c.title}>
+      <div class="card">
+        <h2>{c.title}</h2>
+        {c.description && <p>{c.description}</p>}
+        <p class="muted small">{service} · {node}{c.subscribers !== undefined && <> · {c.subscribers} {t("subscribers")}</>}</p>
+        <div class="row">
+          <button class={c.subscribed ? "secondary" : ""} onClick={() => void setSubscribed(session(), c, !c.subscribed)}>
+            {c.subscribed ? t("unsubscribe") : t("subscribe")}
+          </button>
+          <a href={`/blog/community/${node}@${service}`}>{t("publicBlog")}</a>
+        </div>
+      </div>
+      <form class="composer card" onSubmit={publish} aria-label={t("postToCommunity")}>
+        <input type="text" placeholder={t("postTitle")} aria-label={t("postTitle")} value={title}
+          onInput={(e) => setTitle((e.target as HTMLInputElement).value)} />
+        <textarea rows={3} placeholder={t("postText")} aria-label={t("postText")} value={text}
+          onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+        {error && <p class="error" role="alert">{error}</p>}
+        <div class="row"><button type="submit" disabled={!text.trim()}>{t("publish")}</button></div>
+      </form>
+      <div class={gallery ? "gallery" : ""}>
+        {posts.map((p) =>
+          gallery && p.images ? (
+            <figure key={p.id} class="card">
+              {p.images.map((src) => <a href={src} key={src}><img src={src} alt={p.title} loading="lazy" /></a>)}
+              <figcaption>{p.title}</figcaption>
+            </figure>
+          ) : (
+            <PostCard key={p.id} p={p} mine={false} me={st.me ?? ""} />
+          ),
+        )}
+      </div>
+      {posts.length === 0 && <p class="muted">{t("noPosts")}</p>}
+    </section>
+  );
+}
