@@ -160,6 +160,15 @@ async function main() {
     // Posts: one for contacts, one for everyone; Bob's feed gets both live.
     await A.page.getByRole('link', { name: /News/ }).click();
     await B.page.getByRole('link', { name: /News/ }).click();
+    // Markdown with a preview; raw HTML stays text.
+    await A.page.getByLabel("What's new?").fill('Some **bold** words <b>raw</b> [x](javascript:alert(1))');
+    await A.page.getByRole('button', { name: 'Preview' }).click();
+    await A.page.locator('.preview strong', { hasText: 'bold' }).waitFor(T);
+    check(await A.page.locator('.preview b').count() === 0 && (await A.page.locator('.preview').innerText()).includes('<b>raw</b>'),
+      'raw HTML is shown as text');
+    check(await A.page.locator('.preview a[href^="javascript"]').count() === 0, 'no javascript: link');
+    await A.page.getByRole('button', { name: 'Edit' }).click();
+    await A.page.getByLabel("What's new?").fill('');
     const secret = `For my contacts only ${Date.now()}`;
     const open = `Hello world ${Date.now()}`;
     for (const [text, audience] of [[secret, 'My contacts'], [open, 'Everyone']]) {

@@ -4,6 +4,7 @@ import { formatTime, t } from "../i18n";
 import { useStore, type Post } from "../store";
 import { deletePost, publishPost } from "../xmpp/microblog";
 import { Avatar } from "./Avatar";
+import { Markdown } from "./Markdown";
 import { addComment, commentsKey, LIKE, loadComments } from "../xmpp/comments";
 
 function Composer() {
@@ -11,6 +12,7 @@ function Composer() {
   const [text, setText] = useState("");
   const [audience, setAudience] = useState<"presence" | "open">("presence");
   const [allowComments, setAllowComments] = useState(true);
+  const [preview, setPreview] = useState(false);
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -20,6 +22,7 @@ function Composer() {
       await publishPost(session(), text, title, audience, allowComments);
       setText("");
       setTitle("");
+      setPreview(false);
     } finally {
       setBusy(false);
     }
@@ -28,8 +31,12 @@ function Composer() {
     <form class="composer card" onSubmit={submit} aria-label={t("writePost")}>
       <input type="text" placeholder={t("postTitle")} aria-label={t("postTitle")} value={title}
         onInput={(e) => setTitle((e.target as HTMLInputElement).value)} />
-      <textarea placeholder={t("postText")} aria-label={t("postText")} rows={3} value={text}
-        onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+      {preview ? (
+        <Markdown class="preview" source={text} />
+      ) : (
+        <textarea placeholder={t("postText")} aria-label={t("postText")} rows={3} value={text}
+          onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+      )}
       <div class="row">
         <label>
           {t("audience")}{" "}
@@ -42,6 +49,9 @@ function Composer() {
           <input type="checkbox" checked={allowComments} onChange={(e) => setAllowComments((e.target as HTMLInputElement).checked)} />{" "}
           {t("allowComments")}
         </label>
+        <button type="button" class="secondary" aria-pressed={preview} onClick={() => setPreview(!preview)}>
+          {preview ? t("edit") : t("preview")}
+        </button>
         <button type="submit" disabled={busy || !text.trim()}>{t("publish")}</button>
       </div>
     </form>
@@ -112,7 +122,7 @@ export function PostCard({ p, mine, me }: { p: Post; mine: boolean; me: string }
         )}
       </header>
       {p.title && p.title !== p.content.split("\n")[0].slice(0, 80) && <h3>{p.title}</h3>}
-      <p class="content">{p.content}</p>
+      <Markdown class="content" source={p.content} />
       {p.comments && <Discussion p={p} me={me} />}
       {mine && (
         <button class="link" onClick={() => void deletePost(session(), p.id)}>{t("delete")}</button>
