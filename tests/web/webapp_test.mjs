@@ -293,6 +293,32 @@ async function main() {
     await P.page.screenshot({ path: path.join(output, 'phone-feed.png') });
     console.log('PASS webapp: phone layout with the navigation at the bottom');
 
+    // Alice changes her password and signs in with the new one; a third user deletes her account, after
+    // which her password no longer opens anything.
+    await A.page.getByRole('link', { name: /Settings/ }).click();
+    await A.page.getByLabel('New password', { exact: true }).fill('alice-new-secret');
+    await A.page.getByLabel('New password, again').fill('alice-new-secret');
+    await A.page.getByRole('button', { name: 'Change my password' }).click();
+    await A.page.getByRole('status').getByText('Password changed.').waitFor(T);
+    await A.page.reload();
+    await signIn(A.page, a.jid, 'alice-new-secret');
+    const c = { jid: 'carol@localhost', pw: 'carol-secret-333' };
+    server.user(c.jid, c.pw);
+    const C = await launchBrowser(path.join(workdir, 'profile-c'), { output, name: 'carol' });
+    browsers.push(C);
+    await C.page.goto(base + '/#/settings');
+    await signIn(C.page, c.jid, c.pw);
+    const del = C.page.getByRole('form', { name: 'Delete my account' });
+    check(await del.getByRole('button', { name: 'Delete my account' }).isDisabled(), 'deletion waits for the address');
+    await del.getByLabel('Type your address to confirm').fill(c.jid);
+    await del.getByRole('button', { name: 'Delete my account' }).click();
+    await C.page.getByRole('button', { name: 'Sign in' }).waitFor(T);
+    await C.page.getByLabel(/Address/).fill(c.jid);
+    await C.page.getByLabel(/^Password$/).fill(c.pw);
+    await C.page.getByRole('button', { name: 'Sign in' }).click();
+    await C.page.getByRole('alert').getByText('Wrong address or password.').waitFor(T);
+    console.log('PASS webapp: password changed and used; an account deleted');
+
     const foreign = requests.filter((u) => !u.startsWith(base) && !u.startsWith('ws://127.0.0.1:' + server.web) &&
       !u.startsWith('blob:' + base) && !u.startsWith('data:'));
     check(foreign.length === 0, `no third-party request: ${foreign}`);

@@ -3,6 +3,7 @@ import { currentLang, setLang, t, type Lang } from "../i18n";
 import { useStore } from "../store";
 import { currentTheme, setTheme, type Theme } from "../theme";
 import { EditProfile } from "./Profile";
+import { Account } from "./Account";
 
 export function Settings() {
   const st = useStore();
@@ -30,6 +31,7 @@ export function Settings() {
       <p><a href={"#/profile/" + encodeURIComponent(st.me ?? "")}>{t("myProfile")}</a></p>
       <button class="secondary" onClick={() => void signOut()}>{t("signOut")}</button>
     </section>
+    <Account />
     </>
   );
 }
