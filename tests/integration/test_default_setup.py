@@ -9,6 +9,7 @@ first start (a `make run` beside `make test`), it says so and exits with 77, whi
 import os
 import socket
 import ssl
+import xml.etree.ElementTree as ET
 import subprocess
 import sys
 import urllib.request
@@ -93,6 +94,17 @@ async def test_web_endpoints_of_the_default(env):
     ctx = ssl.create_default_context(cafile=env.server.cert_path)
     status, body = await harness.in_thread(fetch, "https://localhost:5281/.well-known/host-meta.json", ctx)
     check(status == 200 and "wss://" in body, body[:300])
+    # The web app at the address the README gives, and upload slots on that same origin (so that the app,
+    # whose CSP allows only its own origin, can share files).
+    status, body = await harness.in_thread(fetch, "http://localhost:5280/")
+    check(status == 200 and "/app/main-" in body, body[:300])
+    c = await env.connect("ann@localhost/upload", "ann-secret-1")
+    iq = c.Iq(stype="get", sto="upload.localhost")
+    iq.append(ET.fromstring("<request xmlns='urn:xmpp:http:upload:0' filename='a.png' size='10' content-type='image/png'/>"))
+    res = await iq.send(timeout=10)
+    put = res.xml[0].find("{urn:xmpp:http:upload:0}put").get("url")
+    check(put.startswith("http://localhost:5280/upload/"), f"slot on the app's origin: {put}")
+    c.disconnect()
 
 
 async def test_restart_keeps_the_accounts(env):

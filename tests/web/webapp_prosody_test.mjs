@@ -116,7 +116,7 @@ async function main() {
     await A.page.locator(`.contact[data-jid="${b.jid}"]`).getByRole('link', { name: 'Chat' }).click();
     const hello = `Hello Bob, via Prosody (${Date.now()})`;
     await A.page.getByLabel('Message').fill(hello);
-    await A.page.getByRole('button', { name: 'Send' }).click();
+    await A.page.getByRole('button', { name: 'Send', exact: true }).click();
     await B.page.getByRole('link', { name: /Chats/ }).click();
     await B.page.getByRole('link', { name: new RegExp(a.jid) }).click();
     await B.page.locator('.messages li.in', { hasText: hello }).waitFor(T);

@@ -135,15 +135,20 @@ async function main() {
     await A.page.locator(`.contact[data-jid="${b.jid}"]`).getByRole('link', { name: 'Chat' }).click();
     const hello = `Hello Bob (${Date.now()})`;
     await A.page.getByLabel('Message').fill(hello);
-    await A.page.getByRole('button', { name: 'Send' }).click();
+    await A.page.getByRole('button', { name: 'Send', exact: true }).click();
     await B.page.getByRole('link', { name: /Chats/ }).click();
     await B.page.getByRole('link', { name: new RegExp(a.jid) }).click();
     await B.page.locator('.messages li.in', { hasText: hello }).waitFor(T);
     const reply = `Hi Alice! (${Date.now()})`;
     await B.page.getByLabel('Message').fill(reply);
-    await B.page.getByRole('button', { name: 'Send' }).click();
+    await B.page.getByRole('button', { name: 'Send', exact: true }).click();
     await A.page.locator('.messages li.in', { hasText: reply }).waitFor(T);
     await A.page.locator('.messages li.out', { hasText: 'delivered' }).first().waitFor(T);
+    // A picture: uploaded (XEP-0363) and shared as a message; Bob's page shows it.
+    await A.page.locator('.send input[type=file]').setInputFiles({ name: 'red.png', mimeType: 'image/png', buffer: redSquarePng(32) });
+    const shared = B.page.locator('.messages li.in img.shared');
+    await shared.waitFor(T);
+    check(await shared.evaluate((img) => img.complete && img.naturalWidth === 32), 'the picture downloads and decodes');
     await A.page.screenshot({ path: path.join(output, 'chat.png') });
     await accessibility(A.page, 'chat');
     console.log('PASS webapp: 1:1 chat both ways with receipts');
@@ -172,6 +177,10 @@ async function main() {
     const secret = `For my contacts only ${Date.now()}`;
     const open = `Hello world ${Date.now()}`;
     for (const [text, audience] of [[secret, 'My contacts'], [open, 'Everyone']]) {
+      if (text === open) {
+        await A.page.locator('.composer input[type=file]').setInputFiles({ name: 'garden.png', mimeType: 'image/png', buffer: redSquarePng(48) });
+        await A.page.locator('.composer img.thumb').waitFor(T);
+      }
       await A.page.getByLabel("What's new?").fill(text);
       await A.page.getByLabel('Visible to').selectOption({ label: audience });
       await A.page.getByRole('button', { name: 'Publish' }).click();
@@ -179,6 +188,9 @@ async function main() {
     }
     await B.page.locator('.post', { hasText: secret }).waitFor(T);
     await B.page.locator('.post', { hasText: open }).waitFor(T);
+    const postImage = B.page.locator('.post', { hasText: open }).locator('img.shared');
+    await postImage.waitFor(T);
+    check(await postImage.evaluate((img) => img.complete && img.naturalWidth === 48), 'the post\'s picture shows for Bob');
     // Bob likes the public post and comments on the other; Alice, following her posts' discussions, sees
     // both arrive. A second like from Bob is not offered.
     const bobOpen = B.page.locator('.post', { hasText: open });
@@ -189,7 +201,7 @@ async function main() {
     await bobSecret.getByRole('button', { name: /Comments/ }).click();
     const remark = `Lovely! (${Date.now()})`;
     await bobSecret.getByLabel('Write a comment').fill(remark);
-    await bobSecret.getByRole('button', { name: 'Send' }).click();
+    await bobSecret.getByRole('button', { name: 'Send', exact: true }).click();
     await bobSecret.locator('.comments li', { hasText: remark }).waitFor(T);
     await A.page.locator('.post', { hasText: open }).locator('button.like .count', { hasText: '1' }).waitFor(T);
     const aliceSecret = A.page.locator('.post', { hasText: secret });
@@ -217,11 +229,11 @@ async function main() {
     await B.page.locator('input[aria-label="Message"]:not([disabled])').waitFor(T);
     const inRoom = `Dinner at eight? (${Date.now()})`;
     await A.page.getByLabel('Message').fill(inRoom);
-    await A.page.getByRole('button', { name: 'Send' }).click();
+    await A.page.getByRole('button', { name: 'Send', exact: true }).click();
     await B.page.locator('.messages li.in', { hasText: inRoom }).waitFor(T);
     const answer = `Yes! (${Date.now()})`;
     await B.page.getByLabel('Message').fill(answer);
-    await B.page.getByRole('button', { name: 'Send' }).click();
+    await B.page.getByRole('button', { name: 'Send', exact: true }).click();
     await A.page.locator('.messages li.in', { hasText: answer }).waitFor(T);
     await A.page.screenshot({ path: path.join(output, 'room.png') });
     await accessibility(A.page, 'room');

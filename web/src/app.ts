@@ -7,6 +7,7 @@ import { startComments } from "./xmpp/comments";
 import { joinBookmarkedRooms, startRooms } from "./xmpp/rooms";
 import { loadProfile, startProfiles } from "./xmpp/profile";
 import { startCommunities } from "./xmpp/communities";
+import { forgetUploadService } from "./xmpp/upload";
 import { store } from "./store";
 
 let current: Session | null = null;
@@ -50,6 +51,7 @@ export async function signIn(address: string, password: string): Promise<void> {
 export async function signOut(): Promise<void> {
   const s = current;
   current = null;
+  forgetUploadService();
   store.reset();
   if (s) await s.close();
 }

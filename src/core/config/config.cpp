@@ -66,6 +66,11 @@ type = "http"
 address = "::1"
 port = 5281
 tls = "direct"
+
+# Upload URLs on the origin the README sends browsers to, so that the web app at http://localhost:5280/
+# (whose CSP allows only its own origin) can share files.
+[modules.upload]
+url = "http://localhost:5280"
 )toml";
 
 bool ContactAddresses::empty() const {

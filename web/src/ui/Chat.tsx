@@ -3,6 +3,7 @@ import { session } from "../app";
 import { formatTime, t } from "../i18n";
 import { useStore } from "../store";
 import { loadHistory, sendChat, setOpenChat } from "../xmpp/chat";
+import { isShownImage, uploadFile } from "../xmpp/upload";
 
 export function ChatList() {
   const st = useStore();
@@ -29,6 +30,7 @@ export function Conversation({ peer }: { peer: string }) {
   const st = useStore();
   const [text, setText] = useState("");
   const [more, setMore] = useState(false);
+  const [error, setError] = useState("");
   const end = useRef<HTMLDivElement>(null);
   const msgs = st.chats.get(peer) ?? [];
   useEffect(() => {
@@ -44,6 +46,19 @@ export function Conversation({ peer }: { peer: string }) {
     setText("");
     await sendChat(session(), peer, body);
   };
+  const attach = async (e: Event) => {
+    const input = e.target as HTMLInputElement;
+    const f = input.files?.[0];
+    input.value = "";
+    if (!f) return;
+    setError("");
+    try {
+      const url = await uploadFile(session(), f, f.name);
+      await sendChat(session(), peer, url, url);
+    } catch {
+      setError(t("uploadFailed"));
+    }
+  };
   return (
     <section class="conversation" aria-label={t("chatWith") + " " + peer}>
       <header class="row">
@@ -56,7 +71,7 @@ export function Conversation({ peer }: { peer: string }) {
       <ol class="messages" aria-live="polite">
         {msgs.map((m) => (
           <li key={m.archiveId ?? m.id} class={m.outgoing ? "out" : "in"} data-archive-id={m.archiveId}>
-            <p>{m.body}</p>
+            {isShownImage(m.body) ? <a href={m.body}><img class="shared" src={m.body} alt={t("picture")} /></a> : <p>{m.body}</p>}
             <span class="muted small">
               {formatTime(m.stamp)}
               {m.outgoing && m.receipt ? " · " + t("delivered") : ""}
@@ -65,7 +80,12 @@ export function Conversation({ peer }: { peer: string }) {
         ))}
       </ol>
       <div ref={end} />
+      {error && <p class="error" role="alert">{error}</p>}
       <form class="row send" onSubmit={send}>
+        <label class="button secondary attach">
+          <span aria-hidden="true">+</span><span class="visually-hidden">{t("attach")}</span>
+          <input type="file" class="visually-hidden" aria-label={t("attach")} onChange={attach} />
+        </label>
         <input class="grow" type="text" aria-label={t("message")} placeholder={t("message")} value={text}
           onInput={(e) => setText((e.target as HTMLInputElement).value)} />
         <button type="submit">{t("send")}</button>

@@ -6,6 +6,7 @@ import {
   BLOG_TYPE, communityKey, createCommunity, defaultService, explore, GALLERY_TYPE, openCommunity, postToCommunity, setSubscribed,
 } from "../xmpp/communities";
 import { PostCard } from "./Feed";
+import { isShownImage } from "../xmpp/upload";
 
 function communityHref(c: { service: string; node: string }): string {
   return `#/community/${encodeURIComponent(c.service)}/${encodeURIComponent(c.node)}`;
@@ -140,7 +141,7 @@ export function CommunityView({ service, node }: { service: string; node: string
         {posts.map((p) =>
           gallery && p.images ? (
             <figure key={p.id} class="card">
-              {p.images.map((src) => <a href={src} key={src}><img src={src} alt={p.title} loading="lazy" /></a>)}
+              {p.images.map((src) => <a href={src} key={src}>{isShownImage(src) ? <img src={src} alt={p.title} loading="lazy" /> : src}</a>)}
               <figcaption>{p.title}</figcaption>
             </figure>
           ) : (

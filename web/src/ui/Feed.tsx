@@ -3,6 +3,7 @@ import { session } from "../app";
 import { formatTime, t } from "../i18n";
 import { useStore, type Post } from "../store";
 import { deletePost, publishPost } from "../xmpp/microblog";
+import { isShownImage, uploadFile } from "../xmpp/upload";
 import { Avatar } from "./Avatar";
 import { Markdown } from "./Markdown";
 import { addComment, commentsKey, LIKE, loadComments } from "../xmpp/comments";
@@ -13,13 +14,30 @@ function Composer() {
   const [audience, setAudience] = useState<"presence" | "open">("presence");
   const [allowComments, setAllowComments] = useState(true);
   const [preview, setPreview] = useState(false);
+  const [images, setImages] = useState<Array<{ url: string; type: string }>>([]);
+  const [error, setError] = useState("");
+  const attach = async (e: Event) => {
+    const input = e.target as HTMLInputElement;
+    const files = [...(input.files ?? [])];
+    input.value = "";
+    setError("");
+    try {
+      for (const f of files) {
+        const url = await uploadFile(session(), f, f.name);
+        setImages((list) => [...list, { url, type: f.type || "application/octet-stream" }]);
+      }
+    } catch {
+      setError(t("uploadFailed"));
+    }
+  };
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {
     e.preventDefault();
     if (!text.trim()) return;
     setBusy(true);
     try {
-      await publishPost(session(), text, title, audience, allowComments);
+      await publishPost(session(), text, title, audience, allowComments, images);
+      setImages([]);
       setText("");
       setTitle("");
       setPreview(false);
@@ -37,7 +55,15 @@ function Composer() {
         <textarea placeholder={t("postText")} aria-label={t("postText")} rows={3} value={text}
           onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
       )}
+      {images.length > 0 && (
+        <div class="row thumbs">{images.map((i) => <img key={i.url} src={i.url} alt={t("picture")} class="thumb" />)}</div>
+      )}
+      {error && <p class="error" role="alert">{error}</p>}
       <div class="row">
+        <label class="button secondary attach">
+          {t("addPictures")}
+          <input type="file" accept="image/*" multiple class="visually-hidden" aria-label={t("addPictures")} onChange={attach} />
+        </label>
         <label>
           {t("audience")}{" "}
           <select value={audience} onChange={(e) => setAudience((e.target as HTMLSelectElement).value as "presence" | "open")}>
@@ -123,6 +149,12 @@ export function PostCard({ p, mine, me }: { p: Post; mine: boolean; me: string }
       </header>
       {p.title && p.title !== p.content.split("\n")[0].slice(0, 80) && <h3>{p.title}</h3>}
       <Markdown class="content" source={p.content} />
+      {p.images && (
+        <div class="row thumbs">
+          {p.images.map((src) => isShownImage(src) ? <a key={src} href={src}><img class="shared" src={src} alt={t("picture")} /></a>
+            : <a key={src} href={src} rel="noopener noreferrer nofollow">{src}</a>)}
+        </div>
+      )}
       {p.comments && <Discussion p={p} me={me} />}
       {mine && (
         <button class="link" onClick={() => void deletePost(session(), p.id)}>{t("delete")}</button>

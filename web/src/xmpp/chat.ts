@@ -90,11 +90,13 @@ function markReceipt(peer: string, id: string): void {
   }
 }
 
-export async function sendChat(s: Session, peer: string, body: string): Promise<void> {
+// A file shared in a message: its URL as the body, and XEP-0066 out-of-band data so that clients show it.
+export async function sendChat(s: Session, peer: string, body: string, fileUrl?: string): Promise<void> {
   const id = crypto.randomUUID();
   await s.send(
     xml("message", { to: peer, type: "chat", id },
       xml("body", {}, body),
+      fileUrl && xml("x", { xmlns: "jabber:x:oob" }, xml("url", {}, fileUrl)),
       xml("request", { xmlns: RECEIPTS }),
       xml("markable", { xmlns: "urn:xmpp:chat-markers:0" }),
       xml("origin-id", { xmlns: "urn:xmpp:sid:0", id })),

@@ -77,7 +77,8 @@ export async function refreshFeed(s: Session): Promise<void> {
   await Promise.all(owners.map((o) => fetchPosts(s, o)));
 }
 
-export async function publishPost(s: Session, text: string, title: string, audience: "open" | "presence", allowComments = true): Promise<void> {
+export async function publishPost(s: Session, text: string, title: string, audience: "open" | "presence", allowComments = true,
+  images: Array<{ url: string; type: string }> = []): Promise<void> {
   const id = crypto.randomUUID();
   const now = new Date().toISOString();
   const service = "pubsub." + s.bare.split("@")[1];
@@ -97,11 +98,14 @@ export async function publishPost(s: Session, text: string, title: string, audie
     xml("published", {}, now),
     xml("updated", {}, now),
     comments && xml("link", { rel: "replies", title: "comments", href: repliesLink(comments.service, comments.node) }));
+  // XEP-0277 §3.3 / RFC 4287 §4.2.7.2: pictures as enclosures.
+  for (const img of images) entry.append(xml("link", { rel: "enclosure", href: img.url, type: img.type }));
   await s.iq("set", undefined,
     xml("pubsub", { xmlns: PUBSUB },
       xml("publish", { node: MICROBLOG }, xml("item", { id }, entry)),
       xml("publish-options", {}, submitForm(PUBSUB + "#publish-options", { "pubsub#access_model": audience }))));
   store.state.posts.set(key(s.bare, id), {
+    images: images.length ? images.map((i) => i.url) : undefined,
     comments,
     owner: s.bare, id, title, content: text, published: Date.parse(now), access: audience, authorName: s.bare.split("@")[0],
   });
