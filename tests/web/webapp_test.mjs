@@ -305,6 +305,28 @@ async function main() {
     await P.page.screenshot({ path: path.join(output, 'phone-feed.png') });
     console.log('PASS webapp: phone layout with the navigation at the bottom');
 
+    // The service worker shows a push message as a notification (delivered through DevTools, since the
+    // browser's own push service is out of reach here; the server's side of Web Push is tested apart).
+    await P.context.grantPermissions(['notifications'], { origin: base });
+    const cdp = await P.context.newCDPSession(P.page);
+    const registration = new Promise((resolve) => cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+      const r = registrations.find((x) => x.scopeURL === base + '/' && !x.isDeleted);
+      if (r) resolve(r.registrationId);
+    }));
+    await cdp.send('ServiceWorker.enable');
+    await P.page.evaluate(() => navigator.serviceWorker.ready);
+    const registrationId = await registration;
+    // The worker tells open tabs once it has shown the notification.
+    await P.page.evaluate(() => { window.pushTold = new Promise((resolve) => navigator.serviceWorker.addEventListener('message',
+      (e) => { if (e.data?.type === 'push') resolve(true); })); });
+    await cdp.send('ServiceWorker.deliverPushMessage', {
+      origin: base, registrationId, data: JSON.stringify({ title: 'Alice', body: 'A new message', url: '/#/chats' }) });
+    await P.page.evaluate(() => window.pushTold);
+    const shown = await P.page.evaluate(async () =>
+      (await (await navigator.serviceWorker.ready).getNotifications()).map((x) => `${x.title}: ${x.body}`));
+    check(shown.includes('Alice: A new message'), `the push became a notification: ${shown}`);
+    console.log('PASS webapp: the service worker turns a push message into a notification');
+
     // Alice changes her password and signs in with the new one; a third user deletes her account, after
     // which her password no longer opens anything.
     await A.page.getByRole('link', { name: /Settings/ }).click();

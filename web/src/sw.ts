@@ -13,7 +13,11 @@ sw.addEventListener("push", (e) => {
   } catch {
     data = { body: e.data?.text() };
   }
-  e.waitUntil(sw.registration.showNotification(data.title ?? "Causerie", { body: data.body ?? "", data: data.url ?? "/", icon: "/app/icon.svg" }));
+  e.waitUntil((async () => {
+    await sw.registration.showNotification(data.title ?? "Causerie", { body: data.body ?? "", data: data.url ?? "/", icon: "/app/icon.svg" });
+    // Open tabs hear of it too (they may refresh what the push was about).
+    for (const c of await sw.clients.matchAll({ type: "window" })) c.postMessage({ type: "push", data });
+  })());
 });
 
 sw.addEventListener("notificationclick", (e) => {
