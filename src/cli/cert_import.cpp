@@ -78,6 +78,18 @@ void write_atomically(const fs::path& target, const std::string& data, mode_t mo
   fs::rename(tmp, target);
 }
 
+// The process in data_dir/causerie.pid, if it is alive and is a causerie (a pid file left by a crash may
+// name another process by now, which SIGHUP would end).
+std::optional<pid_t> running_server_pid(const Config& config) {
+  std::ifstream pid_in(pid_file(config));
+  long pid = 0;
+  if (!(pid_in >> pid) || pid <= 1) return std::nullopt;
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  if (!std::getline(comm, name) || name != "causerie") return std::nullopt;
+  return static_cast<pid_t>(pid);
+}
+
 struct Candidate {
   fs::path dir;
   std::string domain;
@@ -172,11 +184,13 @@ int run_import(const Config& config, const std::string& dir_text, std::ostream& 
   }
   if (failures < static_cast<int>(candidates.size())) {
     // Tell a running server; it checks the files again and keeps the old ones if they do not load.
-    std::ifstream pid_in(pid_file(config));
-    long pid = 0;
-    if (pid_in >> pid && pid > 1 && ::kill(static_cast<pid_t>(pid), 0) == 0) {
-      if (::kill(static_cast<pid_t>(pid), SIGHUP) == 0) out << "asked the running server (pid " << pid << ") to reload\n";
-      else err << "causerie: warning: cannot signal the server (pid " << pid << "): " << std::strerror(errno) << "\n";
+    if (auto pid = running_server_pid(config)) {
+      if (::kill(*pid, SIGHUP) == 0) {
+        out << "asked the running server (pid " << *pid << ") to reload\n";
+      } else {
+        err << "causerie: warning: cannot signal the server (pid " << *pid << "): " << std::strerror(errno)
+            << "; run as its user or root, or `systemctl reload causerie`\n";
+      }
     } else {
       out << "the server is not running: it will use the certificate when it starts\n";
     }

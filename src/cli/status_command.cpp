@@ -147,8 +147,8 @@ int run_status(const Config& config) {
     if (k.starts_with("causerie_build_info{version=\"")) version = k.substr(29, k.size() - 31);
   double tcp = get("causerie_sessions{transport=\"tcp\"}"), ws = get("causerie_sessions{transport=\"websocket\"}"),
          bosh = get("causerie_sessions{transport=\"bosh\"}");
-  std::cout << fmt::format("causerie {} is running (pid file {}/causerie.pid), up {}\n", version, config.data_dir,
-                           human_duration(get("causerie_uptime_seconds")));
+  std::cout << fmt::format("causerie {} is running, up {}, data in {}\n", version,
+                           human_duration(get("causerie_uptime_seconds")), config.data_dir);
   std::cout << fmt::format("sessions: {} ({} tcp, {} websocket, {} bosh), {} waiting for resumption\n",
                            tcp + ws + bosh, tcp, ws, bosh, get("causerie_sessions_detached"));
   std::cout << fmt::format("stanzas received: {} messages, {} presences, {} iqs\n",

@@ -18,6 +18,7 @@ import urllib.request
 from prometheus_client.parser import text_string_to_metric_families
 
 import harness
+import web_client
 from harness import check, free_port, wait_until
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -126,6 +127,23 @@ async def test_metrics_follow_logins_and_messages_while_clients_chat(env):
 
     await env.disconnect(a)
     await wait_until(lambda: sessions(scrape(env)) == sessions(m0) + 1, "a logout lowers the session gauge")
+
+
+async def test_websocket_and_bosh_sessions_are_counted_by_their_transport(env):
+    port = env.server.extra_ports["web"]
+    ws_key, bosh_key = 'causerie_sessions{transport="websocket"}', 'causerie_sessions{transport="bosh"}'
+    m0 = await harness.in_thread(scrape, env)
+    jid, password = env.user("wes")
+    ws, _ = await web_client.ws_login(port, jid, password)
+    await wait_until(lambda: scrape(env)[ws_key] == m0[ws_key] + 1, "a WebSocket login raises its gauge")
+    bosh = web_client.BoshSession(port)
+    await bosh.login(jid, password)
+    await wait_until(lambda: scrape(env)[bosh_key] == m0[bosh_key] + 1, "a BOSH login raises its gauge")
+    await bosh.request(type="terminate")
+    await bosh.close()
+    ws.close()
+    await wait_until(lambda: scrape(env)[ws_key] == m0[ws_key] and scrape(env)[bosh_key] == m0[bosh_key],
+                     "both gauges fall back when the sessions end")
 
 
 async def test_status_summarises_and_says_when_the_server_is_down(env):
@@ -279,6 +297,13 @@ async def test_install_lays_out_the_files(env):
         check(f"ExecStart={prefix}/bin/causerie run --config {prefix}/etc/causerie/causerie.toml" in unit, unit)
         for option in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ExecReload=/bin/kill -HUP $MAINPID"):
             check(option in unit, f"{option} in the unit")
+        # systemd's own parser: no unknown key, no bad value (the paths pointed into the staged tree, since
+        # it also checks that ExecStart exists).
+        staged = os.path.join(dest, "causerie.service")
+        with open(staged, "w") as f:
+            f.write(unit.replace(f"{prefix}/bin/causerie", binary))
+        r = subprocess.run(["systemd-analyze", "verify", staged], capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0 and r.stderr.strip() == "", f"systemd-analyze verify: {r.stderr}")
         conf = os.path.join(root, "etc", "causerie", "causerie.toml")
         check(os.path.exists(conf), "the configuration installed")
         for doc in ("ADMIN.md", "causerie.example.toml"):
@@ -293,4 +318,4 @@ async def test_install_lays_out_the_files(env):
         shutil.rmtree(dest, ignore_errors=True)
 
 
-harness.main(globals(), listeners=[("admin", "admin", "none")])
+harness.main(globals(), listeners=[("admin", "admin", "none"), ("web", "http", "none")])
