@@ -3,8 +3,9 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CONFIG ?=
+PREFIX ?= /usr/local
 
-.PHONY: all deps build run test unit integration bench clean
+.PHONY: all deps build run test unit integration bench install clean
 
 all: build
 
@@ -36,6 +37,12 @@ integration: deps build
 bench: build
 	@bash scripts/deps.sh bench
 	bash bench/run.sh
+
+# Installs under $(PREFIX) (bin/causerie, lib/systemd/system/causerie.service, etc/causerie/causerie.toml
+# unless one exists, share/doc/causerie/); DESTDIR=dir stages the tree there (packaging). docs/ADMIN.md.
+install: build
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --install $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

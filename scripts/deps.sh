@@ -18,10 +18,12 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
 # run them in the foreground from their own configs; their system services never start (policy-rc.d below).
 # biboumi and ngircd: an IRC gateway as an external component and its IRC server (test_biboumi.py starts
 # both with their own configuration; the packaged services are not started, see policy-rc.d below).
+# python3-prometheus-client: its text parser reads /metrics in test_ops.py (the format Prometheus scrapes);
+# systemd: test_ops.py checks the installed unit with systemd-analyze verify (nothing is started).
 # coturn: the TURN server (turnserver, turnutils_uclient, turnutils_peer) test_extdisco.py starts on loopback
 # from its own command line; its packaged service is not started either.
 test_pkgs=(python3-slixmpp python3-aiodns python3-aioxmpp go-sendxmpp dnsmasq-base chromium
-  prosody lua-unbound ejabberd biboumi ngircd coturn)
+  prosody lua-unbound ejabberd biboumi ngircd coturn python3-prometheus-client systemd)
 bench_pkgs=(gnuplot-nox util-linux procps linux-perf)
 
 pkgs=("${build_pkgs[@]}")

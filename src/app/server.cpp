@@ -1,5 +1,8 @@
 #include "app/server.hpp"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 
@@ -7,6 +10,7 @@
 
 #include <fstream>
 
+#include "app/metrics_page.hpp"
 #include "core/component/component_registry.hpp"
 #include "core/component/component_stream.hpp"
 #include "core/module/module.hpp"
@@ -81,6 +85,8 @@ struct Server::Impl {
   std::vector<std::unique_ptr<net::Listener>> listeners;
   std::unique_ptr<http::HttpService> http;
   bool running = false;
+  std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+  std::atomic<uint64_t> reloads_ok{0}, reloads_failed{0};
 
   explicit Impl(Config c)
       : config(std::move(c)),
@@ -135,6 +141,9 @@ Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config)))
   s.components.install(s.disco);
   s.tls = std::make_unique<net::TlsContext>(s.config);
   s.http = std::make_unique<http::HttpService>(s.pool, s.services, s.throttle, *s.tls, s.bosh_sessions);
+  s.http->set_metrics([&s] {
+    return render_metrics_page(MetricsSources{*s.storage, s.started, s.reloads_ok, s.reloads_failed});
+  });
   if (federates(s.config)) {
     s.s2s_network = std::make_unique<net::S2sNetwork>(s.pool, s.config, *s.tls);
     s.s2s = std::make_unique<s2s::S2sManager>(s.config, s.router, *s.s2s_network, dialback_secret(s.config));
@@ -169,7 +178,7 @@ Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config)))
                                                                            SessionRef{worker.index(), conn->id()}));
             conn->start();
           }));
-    } else if (l.type == "http") {
+    } else if (l.type == "http" || l.type == "admin") {
       s.http->add_listener(l);
     }
   }
@@ -191,6 +200,55 @@ void Server::start() {
   for (const auto& h : s.config.hosts) hosts += (hosts.empty() ? "" : ", ") + h.name + (h.registration_open ? " (open registration)" : "");
   spdlog::info("Causerie {} serving {} with {} worker threads, data in {}", CAUSERIE_VERSION, hosts,
                s.config.worker_count(), s.config.data_dir);
+  std::ofstream pid(pid_file(s.config), std::ios::trunc);
+  pid << getpid() << "\n";
+  if (!pid) spdlog::warn("cannot write {}: `causerie cert import` will not reload this server", pid_file(s.config));
+}
+
+std::string pid_file(const Config& config) { return config.data_dir + "/causerie.pid"; }
+
+bool Server::reload() {
+  Impl& s = *impl_;
+  const Config& running = s.config;
+  spdlog::info("SIGHUP: reloading {}", running.source);
+  Config fresh;
+  try {
+    fresh = running.source == "<embedded default>" ? embedded_default_config() : load_config_file(running.source);
+  } catch (const std::exception& e) {
+    ++s.reloads_failed;
+    spdlog::error("reload: {}; nothing changed", e.what());
+    return false;
+  }
+  // The certificates of the hosts being served, as the new file names them ([tls] and each [[host]]'s
+  // certificate and key), plus whatever `causerie cert import` put in data_dir/certs.
+  Config tls = running;
+  tls.certificate = fresh.certificate;
+  tls.key = fresh.key;
+  for (auto& h : tls.hosts) {
+    if (const HostConfig* n = fresh.find_host(h.name)) {
+      h.certificate = n->certificate;
+      h.key = n->key;
+    }
+  }
+  try {
+    for (const auto& line : s.tls->reload(tls)) spdlog::info("reload: certificate for {}", line);
+  } catch (const std::exception& e) {
+    ++s.reloads_failed;
+    spdlog::error("reload: {}; the certificates in use are kept", e.what());
+    return false;
+  }
+  std::vector<std::string> restart;
+  for (const auto& key : running.raw->differences(*fresh.raw)) {
+    bool applied = key == "tls.certificate" || key == "tls.key" ||
+                   (key.starts_with("host[") && (key.ends_with("].certificate") || key.ends_with("].key")));
+    // A host added or removed: its certificate is not loaded before the restart that starts serving it.
+    if (!applied) restart.push_back(key);
+  }
+  for (const auto& key : restart) spdlog::warn("reload: '{}' changed: takes effect after a restart", key);
+  ++s.reloads_ok;
+  spdlog::info("reload done: certificates in use for new connections; {} other change(s) wait for a restart",
+               restart.size());
+  return true;
 }
 
 void Server::stop() {
@@ -209,6 +267,8 @@ void Server::stop() {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   s.pool.stop();
   s.storage->stop();
+  std::error_code ec;
+  std::filesystem::remove(pid_file(s.config), ec);
 }
 
 void block_signals() {
@@ -216,6 +276,7 @@ void block_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
@@ -225,9 +286,18 @@ void Server::wait_for_signal() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  int sig = 0;
-  sigwait(&set, &sig);
-  spdlog::info("received {}", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  sigaddset(&set, SIGHUP);
+  for (;;) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig == SIGHUP) {
+      // On this (main) thread: the workers go on serving while files load.
+      reload();
+      continue;
+    }
+    spdlog::info("received {}", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    return;
+  }
 }
 
 }  // namespace causerie

@@ -18,16 +18,23 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   void start();
-  // Blocks until SIGINT or SIGTERM.
+  // Blocks until SIGINT or SIGTERM; each SIGHUP meanwhile reloads (below).
   void wait_for_signal();
   void stop();
+  // SIGHUP: reads the configuration file again, takes the certificates (and keys) of the running hosts
+  // for new connections, and logs every other change as one that needs a restart. Sessions stay up.
+  // False (and the old settings in use) when the file or a certificate does not load.
+  bool reload();
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-// Blocks SIGINT/SIGTERM/SIGPIPE in the calling thread (call before any thread starts, so all inherit it).
+// Where a running server keeps its process id (for `causerie cert import`'s reload): data_dir/causerie.pid.
+std::string pid_file(const Config& config);
+
+// Blocks SIGINT/SIGTERM/SIGHUP/SIGPIPE in the calling thread (call before any thread starts, so all inherit it).
 void block_signals();
 
 }  // namespace causerie

@@ -15,7 +15,9 @@
 #include <fstream>
 
 #include "app/server.hpp"
+#include "cli/cert_import.hpp"
 #include "cli/check_command.hpp"
+#include "cli/status_command.hpp"
 #include "cli/pie_import.hpp"
 #include "core/accounts/accounts.hpp"
 #include "core/config/config.hpp"
@@ -147,6 +149,19 @@ int run_cli(int argc, char** argv) {
       "  special-use name (localhost, .test, .example, .invalid, .local, example.org...), whose DNS is not\n"
       "  looked up at all unless [dns] servers is set.");
 
+  auto* status = app.add_subcommand(
+      "status", "Ask the running server (its admin listener) how it is doing; exit status 3 when it is not running");
+  status->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+
+  auto* cert = app.add_subcommand("cert", "Manage certificates");
+  cert->require_subcommand(1);
+  std::string cert_dir;
+  auto* cert_import = cert->add_subcommand(
+      "import", "Import Let's Encrypt certificates (a live/<domain> directory, or live/ itself) for the hosts "
+                "of the configuration into data_dir/certs, then reload the running server");
+  cert_import->add_option("dir", cert_dir, "e.g. /etc/letsencrypt/live or /etc/letsencrypt/live/example.org")->required();
+  cert_import->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -164,6 +179,8 @@ int run_cli(int argc, char** argv) {
     }
     if (app.got_subcommand("run")) return cmd_run(config_path);
     if (app.got_subcommand("check")) return check::run_check(load(config_path));
+    if (status->parsed()) return status::run_status(load(config_path));
+    if (cert_import->parsed()) return cert::run_import(load(config_path), cert_dir, std::cout, std::cerr);
     Config c = load(config_path);
     spdlog::set_level(spdlog::level::warn);
     if (add->parsed()) {

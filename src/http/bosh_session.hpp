@@ -62,6 +62,7 @@ class BoshSession final : public StreamTransport, public net::Connection, public
   bool can_starttls() const override { return false; }
   void starttls() override {}
   void restart() override {}  // the client asks with xmpp:restart (XEP-0206 §5)
+  metrics::Transport kind() const override { return metrics::Transport::kBosh; }
   bool secure() const override { return secure_; }
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override;
   const std::string& peer_address() const override { return peer_; }

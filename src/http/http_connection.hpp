@@ -100,7 +100,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection<Stream
       std::string_view target = sv(req.target());
       std::string_view raw_path = target.substr(0, target.find('?'));
       std::string path = web::percent_decode(raw_path, false);
-      if (path == cfg_.websocket_path && beast::websocket::is_upgrade(req)) {
+      if (!ctx_.admin && path == cfg_.websocket_path && beast::websocket::is_upgrade(req)) {
         co_await upgrade(parser.release());
         co_return;  // the stream now belongs to the WebSocket session
       }

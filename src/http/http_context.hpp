@@ -4,12 +4,15 @@
 // them; they live in http_connection_plain.cpp and http_connection_tls.cpp, the only units that compile
 // Beast's HTTP (and TLS) code, so that http_server.cpp does not.
 //
-// Thread rules: built at startup and read-only afterwards; a connection lives on the worker it is
+// Thread rules: built at startup and read-only afterwards, but for the HTTPS context, which follows the
+// TlsContext's certificates after a reload (under its mutex); a connection lives on the worker it is
 // started on.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -25,6 +28,7 @@ class context;
 }
 
 namespace causerie::net {
+class TlsContext;
 class Worker;
 class WorkerPool;
 }  // namespace causerie::net
@@ -35,13 +39,26 @@ class BoshRegistry;
 
 namespace detail {
 
+// The Asio TLS context of HTTPS listeners, over the TlsContext's current default SSL_CTX: rebuilt by the
+// first connection after a certificate reload.
+struct HttpsContext {
+  const net::TlsContext& tls;
+  std::mutex mutex;
+  SSL_CTX* built_from = nullptr;
+  std::shared_ptr<boost::asio::ssl::context> current;
+};
+
 struct HttpContext {
   net::WorkerPool& pool;
   ServerServices& services;
   AuthThrottle& throttle;
   const HttpConfig& config;
   BoshRegistry& bosh;
-  std::shared_ptr<boost::asio::ssl::context> ssl;  // for listeners with tls = "direct"
+  std::shared_ptr<HttpsContext> https;  // for listeners with tls = "direct"
+  // An admin listener's connections (type "admin"): only the pages below, no XMPP endpoints or routes.
+  bool admin = false;
+  // The Prometheus text of GET /metrics (admin listeners); called on the connection's worker.
+  std::function<std::string()> metrics;
 };
 
 // Serves HTTP on `socket` (on `worker`'s thread) until the connection ends or becomes a WebSocket.
@@ -50,8 +67,8 @@ void start_http_connection(HttpContext& ctx, net::Worker& worker, boost::asio::i
 // The same after a TLS handshake (https, wss).
 void start_https_connection(HttpContext& ctx, net::Worker& worker, boost::asio::ip::tcp::socket socket,
                             std::string peer, bool loopback, uint16_t port);
-// An Asio TLS context for start_https_connection on `ctx`'s certificates (a reference of its own to ctx).
-std::shared_ptr<boost::asio::ssl::context> make_https_context(SSL_CTX* ctx);
+// The Asio TLS context for a new HTTPS connection: on the TlsContext's current certificates.
+std::shared_ptr<boost::asio::ssl::context> https_context(HttpsContext& https);
 
 }  // namespace detail
 }  // namespace causerie::http

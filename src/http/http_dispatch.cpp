@@ -36,6 +36,7 @@ HttpDispatch::HttpDispatch(HttpContext& ctx, net::Worker& worker, std::string pe
     : ctx_(ctx), worker_(worker), peer_(std::move(peer)), tls_(tls), loopback_(loopback), port_(port) {}
 
 awaitable<Reply> HttpDispatch::dispatch(HttpRequest& req, const std::string& path, std::string_view target) {
+  if (ctx_.admin) co_return admin(req, path);
   const HttpConfig& cfg = ctx_.config;
   std::string origin(req[bhttp::field::origin]);
   if (req.method() == bhttp::verb::options) co_return preflight(req, origin);
@@ -118,6 +119,19 @@ awaitable<Reply> HttpDispatch::wait_for(std::shared_ptr<PendingReply> pending, s
     pending->reply = Reply::make(timeout_status, "no answer in time\n");
   }
   co_return std::move(*pending->reply);
+}
+
+Reply HttpDispatch::admin(const HttpRequest& req, const std::string& path) const {
+  bool get = req.method() == bhttp::verb::get || req.method() == bhttp::verb::head;
+  if (path != "/metrics" && path != "/") return Reply::make(404, "not found (this admin listener serves /metrics)\n");
+  if (!get) {
+    Reply r = Reply::make(405, "method not allowed\n");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  if (path == "/") return Reply::make(200, "Causerie admin listener: /metrics (Prometheus text format 0.0.4)\n");
+  // Prometheus text exposition format 0.0.4 (its content type names the version).
+  return Reply::make(200, ctx_.metrics ? ctx_.metrics() : std::string(), "text/plain; version=0.0.4; charset=utf-8");
 }
 
 Reply HttpDispatch::preflight(const HttpRequest& req, const std::string& origin) const {

@@ -57,6 +57,7 @@ class HttpDispatch {
   awaitable<Reply> route(HttpRequest& req, const std::string& path, std::string_view target);
   awaitable<Reply> bosh(const std::string& text);
   Reply preflight(const HttpRequest& req, const std::string& origin) const;
+  Reply admin(const HttpRequest& req, const std::string& path) const;
   Reply host_meta(const HttpRequest& req, bool json) const;
 
   HttpContext& ctx_;

@@ -11,22 +11,27 @@ namespace causerie::http {
 
 struct HttpService::Impl {
   detail::HttpContext ctx;
+  detail::HttpContext admin_ctx;
   std::vector<std::unique_ptr<net::Listener>> listeners;
 };
 
 HttpService::HttpService(net::WorkerPool& pool, ServerServices& services, AuthThrottle& throttle,
-                         const net::TlsContext& tls, BoshRegistry& bosh)
-    : impl_(std::make_unique<Impl>(Impl{
-          detail::HttpContext{pool, services, throttle, services.config.http, bosh,
-                              detail::make_https_context(tls.default_ctx())},
-          {}})) {}
+                         const net::TlsContext& tls, BoshRegistry& bosh) {
+  auto https = std::make_shared<detail::HttpsContext>(tls);
+  detail::HttpContext ctx{pool, services, throttle, services.config.http, bosh, https};
+  detail::HttpContext admin = ctx;
+  admin.admin = true;
+  impl_ = std::make_unique<Impl>(Impl{std::move(ctx), std::move(admin), {}});
+}
+
+void HttpService::set_metrics(std::function<std::string()> render) { impl_->admin_ctx.metrics = std::move(render); }
 
 HttpService::~HttpService() = default;
 
 void HttpService::add_listener(const ListenerConfig& config) {
   bool tls = config.tls == TlsMode::kDirect;
   uint16_t port = config.port;
-  detail::HttpContext* ctx = &impl_->ctx;
+  detail::HttpContext* ctx = config.type == "admin" ? &impl_->admin_ctx : &impl_->ctx;
   impl_->listeners.push_back(std::make_unique<net::Listener>(
       impl_->ctx.pool, config,
       [ctx, tls, port](net::Worker& worker, boost::asio::ip::tcp::socket socket, std::string peer) {

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/config/config.hpp"
@@ -34,8 +36,10 @@ class HttpService {
   HttpService(const HttpService&) = delete;
   HttpService& operator=(const HttpService&) = delete;
 
-  // Binds a listener of type "http" now, so a port in use is a ConfigError at startup.
+  // Binds a listener of type "http" or "admin" now, so a port in use is a ConfigError at startup. An
+  // admin listener serves only GET /metrics (Prometheus text), with what `render` returns.
   void add_listener(const ListenerConfig& config);
+  void set_metrics(std::function<std::string()> render);
   void start();
   void stop();
   std::vector<uint16_t> ports() const;

@@ -114,6 +114,7 @@ class WsSession final : public StreamTransport,
     if (in_feed_) parser_->stop();
   }
   bool can_starttls() const override { return false; }  // RFC 7395 §3.9
+  metrics::Transport kind() const override { return metrics::Transport::kWebSocket; }
   void starttls() override {}
   void restart() override {}  // the client sends a new <open/> (RFC 7395 §3.7)
   bool secure() const override { return secure_; }

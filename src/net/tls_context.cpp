@@ -97,12 +97,19 @@ SSL_CTX* TlsContext::make_ctx(const std::string& cert, const std::string& key) c
   return ctx;
 }
 
-TlsContext::TlsContext(const Config& config) {
+std::shared_ptr<const TlsContext::Certs> TlsContext::load_certs(const Config& config) const {
+  auto certs = std::make_shared<Certs>();
+  auto& entries = certs->entries;
   std::vector<std::string> default_hosts;
   for (const auto& h : config.hosts) {
+    auto [imported_cert, imported_key] = imported_certificate(config.data_dir, h.name);
     if (!h.certificate.empty()) {
       Entry e{{h.name}, make_ctx(h.certificate, h.key), h.certificate, h.key};
-      entries_.push_back(std::move(e));
+      entries.push_back(std::move(e));
+    } else if (std::filesystem::exists(imported_cert) && std::filesystem::exists(imported_key)) {
+      // Put there by `causerie cert import` (a Let's Encrypt live directory).
+      Entry e{{h.name}, make_ctx(imported_cert, imported_key), imported_cert, imported_key};
+      entries.push_back(std::move(e));
     } else {
       default_hosts.push_back(h.name);
     }
@@ -116,14 +123,19 @@ TlsContext::TlsContext(const Config& config) {
     }
     Entry e{default_hosts, make_ctx(cert, key), cert, key};
     // The default certificate answers connections without SNI: put it first.
-    entries_.insert(entries_.begin(), std::move(e));
+    entries.insert(entries.begin(), std::move(e));
   }
-  for (auto& e : entries_) {
+  for (auto& e : entries) {
     SSL_CTX_set_tlsext_servername_callback(e.ctx, &TlsContext::on_servername);
-    SSL_CTX_set_tlsext_servername_arg(e.ctx, this);
+    SSL_CTX_set_tlsext_servername_arg(e.ctx, certs.get());
     for (const auto& n : e.names) e.ascii_names.push_back(domain_to_ascii(n).value_or(n));
+    e.fingerprint = certificate_fingerprint(e.cert_file);
   }
+  return certs;
+}
 
+TlsContext::TlsContext(const Config& config) {
+  certs_ = load_certs(config);
   trust_ = new_trust_store(config.s2s);
   client_ctx_ = new_profiled_ctx(TLS_client_method());
   // No client-side session cache: every outgoing handshake is full, so verify_peer() always has the chain.
@@ -131,14 +143,42 @@ TlsContext::TlsContext(const Config& config) {
 }
 
 TlsContext::~TlsContext() {
-  for (auto& e : entries_) SSL_CTX_free(e.ctx);
   SSL_CTX_free(client_ctx_);
   X509_STORE_free(trust_);
 }
 
-const TlsContext::Entry* TlsContext::find_entry(std::string_view host_in) const {
+TlsContext::Certs::~Certs() {
+  for (auto& e : entries) SSL_CTX_free(e.ctx);
+}
+
+std::shared_ptr<const TlsContext::Certs> TlsContext::certs() const {
+  std::lock_guard l(mutex_);
+  return certs_;
+}
+
+SSL_CTX* TlsContext::default_ctx() const { return certs()->entries.front().ctx; }
+
+std::vector<std::string> TlsContext::reload(const Config& config) {
+  auto fresh = load_certs(config);  // throws, leaving the current set in place
+  auto old = certs();
+  std::vector<std::string> lines;
+  for (const auto& e : fresh->entries) {
+    bool changed = true;
+    for (const auto& o : old->entries)
+      if (o.names == e.names && o.fingerprint == e.fingerprint) changed = false;
+    std::string names;
+    for (const auto& n : e.names) names += (names.empty() ? "" : ", ") + n;
+    lines.push_back(names + ": " + e.cert_file + " (SHA-256 " + e.fingerprint + ")" + (changed ? ", new" : ", unchanged"));
+  }
+  std::lock_guard l(mutex_);
+  retired_.push_back(std::move(certs_));
+  certs_ = std::move(fresh);
+  return lines;
+}
+
+const TlsContext::Entry* TlsContext::Certs::find(std::string_view host_in) const {
   std::string host = domain_to_ascii(host_in).value_or(std::string(host_in));
-  for (const auto& e : entries_) {
+  for (const auto& e : entries) {
     for (const auto& n : e.ascii_names) {
       // A service subdomain (conference.host, pubsub.host) is covered by the host's *.host SAN.
       if (host == n || (host.size() > n.size() && host.ends_with(n) && host[host.size() - n.size() - 1] == '.'))
@@ -149,17 +189,17 @@ const TlsContext::Entry* TlsContext::find_entry(std::string_view host_in) const 
 }
 
 int TlsContext::on_servername(SSL* ssl, int*, void* arg) {
-  auto* self = static_cast<TlsContext*>(arg);
+  auto* certs = static_cast<const Certs*>(arg);
   const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   if (!name) return SSL_TLSEXT_ERR_NOACK;
-  const Entry* e = self->find_entry(name);
+  const Entry* e = certs->find(name);
   if (!e) return SSL_TLSEXT_ERR_NOACK;
   if (SSL_get_SSL_CTX(ssl) != e->ctx) SSL_set_SSL_CTX(ssl, e->ctx);
   return SSL_TLSEXT_ERR_OK;
 }
 
 SSL* TlsContext::new_ssl() const {
-  SSL* ssl = SSL_new(entries_.front().ctx);
+  SSL* ssl = SSL_new(default_ctx());
   if (ssl) SSL_set_accept_state(ssl);
   return ssl;
 }
@@ -189,7 +229,8 @@ SSL* TlsContext::new_s2s_client_ssl(std::string_view local_domain, std::string_v
     static const unsigned char kAlpn[] = "\x0bxmpp-server";  // XEP-0368 §3 rules 7 and 9
     SSL_set_alpn_protos(ssl, kAlpn, sizeof(kAlpn) - 1);
   }
-  if (const Entry* e = find_entry(local_domain)) {
+  auto certs = this->certs();
+  if (const Entry* e = certs->find(local_domain)) {
     STACK_OF(X509)* chain = nullptr;
     SSL_CTX_get0_chain_certs(e->ctx, &chain);
     SSL_use_cert_and_key(ssl, SSL_CTX_get0_certificate(e->ctx), SSL_CTX_get0_privatekey(e->ctx), chain, 1);
@@ -231,10 +272,39 @@ PeerCertificate TlsContext::verify_peer(SSL* ssl) const {
 }
 
 std::pair<std::string, std::string> TlsContext::files_for(const std::string& host) const {
-  for (const auto& e : entries_)
+  auto certs = this->certs();
+  for (const auto& e : certs->entries)
     for (const auto& n : e.names)
       if (n == host) return {e.cert_file, e.key_file};
   return {};
+}
+
+std::pair<std::string, std::string> imported_certificate(const std::string& data_dir, const std::string& host) {
+  std::string base = data_dir + "/certs/" + host;
+  return {base + ".crt", base + ".key"};
+}
+
+std::string certificate_fingerprint(const std::string& cert_file) {
+  FILE* f = std::fopen(cert_file.c_str(), "r");
+  if (!f) return {};
+  X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  if (!x) {
+    ERR_clear_error();
+    return {};
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  X509_digest(x, EVP_sha256(), md, &len);
+  X509_free(x);
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    if (i) out += ':';
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
 }
 
 X509_STORE* new_trust_store(const S2sConfig& s2s) {

@@ -8,10 +8,14 @@
 // both, verify_peer() checks the peer's chain after the handshake against the trust store (the system's
 // plus [s2s] ca_file) and reports its identities (certificate_identities.hpp). The handshake itself never
 // fails for a missing or unverifiable peer certificate: dialback may still authenticate the stream.
-// Every method is const and may be called from any thread.
+// Every method may be called from any thread. reload() (SIGHUP) swaps the set of certificates: SSL
+// objects made afterwards use the new ones, connections made before keep theirs. Replaced sets are kept
+// until the context is destroyed (a few kilobytes each), since a connection that has not finished its
+// handshake still reaches its set through the SNI callback.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,12 +51,19 @@ class TlsContext {
   // trust store (system store plus s2s.ca_file).
   PeerCertificate verify_peer(SSL* ssl) const;
 
-  // The default context (SNI switches from it to a host's own), for TLS layers that build their SSL
-  // objects themselves (Asio's ssl::stream in src/http). Owned by this TlsContext; SSL_CTX_up_ref to keep it.
-  SSL_CTX* default_ctx() const { return entries_.front().ctx; }
+  // The current default context (SNI switches from it to a host's own), for TLS layers that build their
+  // SSL objects themselves (Asio's ssl::stream in src/http). Owned by this TlsContext (for as long as it
+  // lives, reloads included); SSL_CTX_up_ref to keep it. Another value after a reload.
+  SSL_CTX* default_ctx() const;
 
   // Certificate files in use for a host (after generation), for `causerie check` and logs.
   std::pair<std::string, std::string> files_for(const std::string& host) const;
+
+  // Loads the certificates of `config`'s hosts again (the files may have been renewed, or the hosts or
+  // their files changed) and, when all of them load, uses them for new connections. Throws ConfigError,
+  // leaving the current ones in use, when one does not. Returns one line per certificate in use now:
+  // its hosts, file, SHA-256 fingerprint and whether it changed.
+  std::vector<std::string> reload(const Config& config);
 
  private:
   struct Entry {
@@ -60,13 +71,23 @@ class TlsContext {
     SSL_CTX* ctx = nullptr;
     std::string cert_file, key_file;
     std::vector<std::string> ascii_names;  // names in A-labels, as SNI sends them
+    std::string fingerprint;               // SHA-256 of the certificate loaded
+  };
+  // One generation of server certificates (the SNI callback's argument).
+  struct Certs {
+    std::vector<Entry> entries;
+    ~Certs();
+    // The entry serving `host` (lower case), or one of its parents for a service subdomain; nullptr if none.
+    const Entry* find(std::string_view host) const;
   };
   static int on_servername(SSL* ssl, int* alert, void* arg);
   SSL_CTX* make_ctx(const std::string& cert, const std::string& key) const;
-  // The entry serving `host` (lower case), or one of its parents for a service subdomain; nullptr if none.
-  const Entry* find_entry(std::string_view host) const;
+  std::shared_ptr<const Certs> load_certs(const Config& config) const;
+  std::shared_ptr<const Certs> certs() const;
   int verify_chain(SSL* ssl, int purpose) const;
-  std::vector<Entry> entries_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Certs> certs_;
+  std::vector<std::shared_ptr<const Certs>> retired_;
   SSL_CTX* client_ctx_ = nullptr;  // outgoing s2s connections
   X509_STORE* trust_ = nullptr;    // system store plus s2s.ca_file
 };
@@ -87,6 +108,13 @@ struct CertificateInfo {
   long days_left = 0;
 };
 CertificateInfo inspect_certificate(const std::string& cert_file, const std::string& key_file);
+
+// Where `causerie cert import` puts a host's certificate chain and key: data_dir/certs/<host>.crt and .key.
+// A host without `certificate` in its [[host]] table uses them when both exist, before [tls].
+std::pair<std::string, std::string> imported_certificate(const std::string& data_dir, const std::string& host);
+
+// The SHA-256 fingerprint of a PEM certificate file's first certificate, as "AB:CD:…"; empty if unreadable.
+std::string certificate_fingerprint(const std::string& cert_file);
 
 // Channel bindings available on an established TLS connection, in order of preference:
 // tls-exporter (RFC 9266; TLS 1.3, or TLS 1.2 with extended master secret), tls-server-end-point

@@ -1,6 +1,10 @@
 #include "storage/storage_service.hpp"
 
+#include <chrono>
+
 #include <spdlog/spdlog.h>
+
+#include "core/util/metrics.hpp"
 
 namespace causerie::storage {
 
@@ -32,6 +36,16 @@ void StorageService::stop() {
   rcv_.notify_all();
   if (wthread_.joinable()) wthread_.join();
   if (rthread_.joinable()) rthread_.join();
+}
+
+size_t StorageService::write_queue_depth() const {
+  std::lock_guard l(wmutex_);
+  return wjobs_.size();
+}
+
+size_t StorageService::read_queue_depth() const {
+  std::lock_guard l(rmutex_);
+  return rjobs_.size();
 }
 
 uint64_t StorageService::write(WriteJob job) {
@@ -112,6 +126,7 @@ void StorageService::run_writes() {
     }
     std::vector<Completion> done;
     done.reserve(batch.size());
+    auto started = std::chrono::steady_clock::now();
     try {
       db.begin();
       for (auto& job : batch) {
@@ -130,6 +145,8 @@ void StorageService::run_writes() {
         job = nullptr;
       }
       db.commit();
+      metrics::observe_commit(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                              batch.size());
     } catch (const std::exception& e) {
       spdlog::error("storage commit failed: {}", e.what());
       try {

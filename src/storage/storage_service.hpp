@@ -64,6 +64,9 @@ class StorageService {
   };
 
   static constexpr size_t kMaxQueued = 100000;
+  // Jobs waiting on each lane now (the metrics page; any thread).
+  size_t write_queue_depth() const;
+  size_t read_queue_depth() const;
   // Runs everything queued, then stops both threads.
   void stop();
 
@@ -73,7 +76,7 @@ class StorageService {
   void finish(uint64_t seq);
 
   std::unique_ptr<Storage> write_db_, read_db_;
-  std::mutex wmutex_;
+  mutable std::mutex wmutex_;
   std::condition_variable wcv_;
   std::deque<std::pair<uint64_t, WriteJob>> wjobs_;
   uint64_t next_seq_ = 1;
@@ -82,7 +85,7 @@ class StorageService {
   std::multimap<uint64_t, std::function<void()>> waiters_;
   bool wstop_ = false;
   std::thread wthread_;
-  std::mutex rmutex_;
+  mutable std::mutex rmutex_;
   std::condition_variable rcv_;
   std::deque<ReadJob> rjobs_;
   bool rstop_ = false;

@@ -1,8 +1,9 @@
 """Issue 2, "done when a newcomer following the README can register and chat from two real clients against
 `make run`": `causerie run` without a config (what `make run` starts) serves the embedded default — host
 localhost, SQLite under ./data, a self-signed certificate for localhost and *.localhost generated on first
-start, c2s on 5222 (STARTTLS) and 5223 (direct TLS), HTTP on 5280/5281, in-band registration open — and
-two slixmpp clients sign up, become contacts and chat, over both c2s ports.
+start, c2s on 5222 (STARTTLS) and 5223 (direct TLS), HTTP on 5280/5281, the admin listener on
+127.0.0.1:5282, in-band registration open — and two slixmpp clients sign up, become contacts and chat,
+over both c2s ports; `causerie status` finds the server.
 
 The embedded default's ports are fixed, so this script cannot pick free ones: when one is in use before the
 first start (a `make run` beside `make test`), it says so and exits with 77, which ctest reports as skipped."""
@@ -18,7 +19,7 @@ import harness
 from harness import check
 from test_core_im import wait_subscription  # polls the server's stored roster
 
-DEFAULT_PORTS = (5222, 5223, 5280, 5281)
+DEFAULT_PORTS = (5222, 5223, 5280, 5281, 5282)
 
 
 class DefaultServer(harness.Server):
@@ -43,7 +44,7 @@ class DefaultServer(harness.Server):
                 except OSError:
                     if first:
                         print(f"SKIP: port {port} is in use on this machine (is `make run` running?); "
-                              "the embedded default needs 5222, 5223, 5280 and 5281", flush=True)
+                              "the embedded default needs 5222, 5223, 5280, 5281 and 5282", flush=True)
                         sys.exit(77)
                     raise RuntimeError(f"port {port} is taken on this machine; the embedded default needs it")
         self.log = open(self.log_path, "a")
@@ -105,6 +106,11 @@ async def test_web_endpoints_of_the_default(env):
     put = res.xml[0].find("{urn:xmpp:http:upload:0}put").get("url")
     check(put.startswith("http://localhost:5280/upload/"), f"slot on the app's origin: {put}")
     c.disconnect()
+
+
+async def test_status_without_a_config_asks_the_default_admin_listener(env):
+    r = env.server.cli("status")
+    check("is running" in r.stdout and "sessions:" in r.stdout, r.stdout)
 
 
 async def test_restart_keeps_the_accounts(env):

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/util/encoding.hpp"
+#include "core/util/metrics.hpp"
 #include "core/xml/namespaces.hpp"
 
 namespace causerie::component {
@@ -78,6 +79,7 @@ void ComponentStream::stanza(xml::Element&& el) {
   } else if (auto* reply = std::get_if<xml::Element>(&checked)) {
     t_.send(serialize_out(*reply));
   } else if (auto* st = std::get_if<Stanza>(&checked)) {
+    metrics::count_stanza(true, static_cast<uint8_t>(st->kind()));
     try {
       router_.route(std::move(*st));
     } catch (const std::exception& e) {
@@ -114,7 +116,9 @@ void ComponentStream::on_shutdown() {
 }
 
 void ComponentStream::deliver(OutStanza out) {
-  if (accept_.state() == ComponentAccept::State::kEstablished) t_.send(std::move(out));
+  if (accept_.state() != ComponentAccept::State::kEstablished) return;
+  metrics::count_stanza(false, static_cast<uint8_t>(out.kind));
+  t_.send(std::move(out));
 }
 
 void ComponentStream::on_disconnect() {

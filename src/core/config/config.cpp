@@ -67,6 +67,11 @@ address = "::1"
 port = 5281
 tls = "direct"
 
+[[listener]]
+type = "admin"
+address = "127.0.0.1"
+port = 5282
+
 # Upload URLs on the origin the README sends browsers to, so that the web app at http://localhost:5280/
 # (whose CSP allows only its own origin) can share files.
 [modules.upload]
@@ -142,8 +147,53 @@ class TomlRaw final : public RawConfig {
       if (auto s = v.value<std::string>()) out.push_back(*s);
     return out;
   }
+  std::vector<std::string> differences(const RawConfig& other) const override {
+    std::vector<std::string> out;
+    const auto* o = dynamic_cast<const TomlRaw*>(&other);
+    if (!o) return {"*"};
+    diff(toml::node_view<const toml::node>(table_), toml::node_view<const toml::node>(o->table_), "", out);
+    return out;
+  }
 
  private:
+  static void diff(toml::node_view<const toml::node> a, toml::node_view<const toml::node> b, const std::string& path,
+                   std::vector<std::string>& out) {
+    if (a == b) return;
+    auto join = [&](std::string_view k) { return path.empty() ? std::string(k) : path + "." + std::string(k); };
+    // Tables on both sides, or on one side only (a section added or removed): key by key.
+    if ((a.is_table() || !a) && (b.is_table() || !b)) {
+      std::vector<std::string> keys;
+      if (a) for (const auto& [k, v] : *a.as_table()) keys.emplace_back(k.str());
+      if (b)
+        for (const auto& [k, v] : *b.as_table())
+          if (!a || !a.as_table()->contains(k.str())) keys.emplace_back(k.str());
+      for (const auto& k : keys) diff(a[k], b[k], join(k), out);
+      return;
+    }
+    if (path == "host" && a.is_array_of_tables() && b.is_array_of_tables()) {
+      auto by_name = [](const toml::array& arr) {
+        std::vector<std::pair<std::string, const toml::node*>> v;
+        for (const auto& h : arr) v.emplace_back(h.as_table()->at_path("name").value_or(std::string()), &h);
+        return v;
+      };
+      auto av = by_name(*a.as_array()), bv = by_name(*b.as_array());
+      auto find = [](const auto& v, const std::string& name) -> const toml::node* {
+        for (const auto& [n, node] : v)
+          if (n == name) return node;
+        return nullptr;
+      };
+      for (const auto& [name, node] : av) {
+        const toml::node* other = find(bv, name);
+        if (!other) out.push_back("host[" + name + "]");
+        else diff(toml::node_view<const toml::node>(node), toml::node_view<const toml::node>(other), "host[" + name + "]", out);
+      }
+      for (const auto& [name, node] : bv)
+        if (!find(av, name)) out.push_back("host[" + name + "]");
+      return;
+    }
+    out.push_back(path);
+  }
+
   toml::table table_;
 };
 
@@ -471,13 +521,13 @@ Config parse(const toml::table& root, const std::string& source) {
       check_known(*l, where, {"type", "address", "port", "tls"});
       ListenerConfig lc;
       lc.type = get<std::string>((*l)["type"], where + ".type", "c2s");
-      if (lc.type != "c2s" && lc.type != "s2s" && lc.type != "http" && lc.type != "component")
-        bad(where + ".type", "expected \"c2s\", \"s2s\", \"http\" or \"component\"");
+      if (lc.type != "c2s" && lc.type != "s2s" && lc.type != "http" && lc.type != "component" && lc.type != "admin")
+        bad(where + ".type", "expected \"c2s\", \"s2s\", \"http\", \"component\" or \"admin\"");
       lc.address = get<std::string>((*l)["address"], where + ".address", "127.0.0.1");
       int64_t port = get<int64_t>((*l)["port"], where + ".port", 0);
       if (port < 1 || port > 65535) bad(where + ".port", "expected 1 to 65535");
       lc.port = static_cast<uint16_t>(port);
-      std::string mode = get<std::string>((*l)["tls"], where + ".tls", lc.type == "http" || lc.type == "component" ? "none" : "starttls");
+      std::string mode = get<std::string>((*l)["tls"], where + ".tls", lc.type == "http" || lc.type == "component" || lc.type == "admin" ? "none" : "starttls");
       if (mode == "none") lc.tls = TlsMode::kNone;
       else if (mode == "starttls") lc.tls = TlsMode::kStartTls;
       else if (mode == "direct") lc.tls = TlsMode::kDirect;
@@ -485,6 +535,9 @@ Config parse(const toml::table& root, const std::string& source) {
       if (lc.type == "http" && lc.tls == TlsMode::kStartTls) bad(where + ".tls", "http listeners are \"none\" or \"direct\"");
       // XEP-0114 streams have no features, so no STARTTLS; components are meant to run on the same machine.
       if (lc.type == "component" && lc.tls != TlsMode::kNone) bad(where + ".tls", "component listeners are \"none\"");
+      // The admin listener (metrics, status) is meant for loopback or a private network; TLS is a reverse
+      // proxy's job there.
+      if (lc.type == "admin" && lc.tls != TlsMode::kNone) bad(where + ".tls", "admin listeners are \"none\"");
       c.listeners.push_back(lc);
     }
   }

@@ -53,7 +53,7 @@ struct HostConfig {
 enum class TlsMode { kNone, kStartTls, kDirect };
 
 struct ListenerConfig {
-  std::string type = "c2s";  // c2s | s2s | http | component
+  std::string type = "c2s";  // c2s | s2s | http | component | admin (Prometheus /metrics, `causerie status`)
   std::string address = "127.0.0.1";
   uint16_t port = 0;
   TlsMode tls = TlsMode::kStartTls;
@@ -154,6 +154,10 @@ class RawConfig {
   virtual std::optional<int64_t> get_int(const std::string& path) const = 0;
   virtual std::optional<bool> get_bool(const std::string& path) const = 0;
   virtual std::optional<std::vector<std::string>> get_strings(const std::string& path) const = 0;
+  // The keys whose values differ from `other`'s (a reload's report): dotted paths, hosts by name
+  // ("host[example.org].certificate", "host[new.example]" for a host only one side has), other arrays
+  // of tables as a whole ("listener").
+  virtual std::vector<std::string> differences(const RawConfig& other) const = 0;
 };
 
 struct Config {
@@ -204,7 +208,7 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text);
 // Parses TOML text (tests, embedded default); throws ConfigError.
 Config load_config_text(std::string_view toml, const std::string& source_name);
 // What `causerie run` uses without --config: host localhost, open registration, data in ./data,
-// c2s on 5222 (STARTTLS) and 5223 (direct TLS), HTTP on 5280 (plain) and 5281 (TLS).
+// c2s on 5222 (STARTTLS) and 5223 (direct TLS), HTTP on 5280 (plain) and 5281 (TLS), admin on 127.0.0.1:5282.
 Config embedded_default_config();
 extern const char* const kEmbeddedDefaultToml;
 

@@ -7,6 +7,7 @@
 #include "core/s2s/s2s_common.hpp"
 #include "core/stream/stream_xml.hpp"
 #include "core/util/encoding.hpp"
+#include "core/util/metrics.hpp"
 #include "core/xml/namespaces.hpp"
 #include "core/xml/serializer.hpp"
 
@@ -22,9 +23,12 @@ bool same_in_constant_time(std::string_view a, std::string_view b) {
 }  // namespace
 
 S2sInStream::S2sInStream(S2sHub& hub, StreamTransport& transport, uint32_t worker)
-    : hub_(hub), t_(transport), worker_(worker), rate_(hub.config().s2s.stanzas_per_second) {}
+    : hub_(hub), t_(transport), worker_(worker), rate_(hub.config().s2s.stanzas_per_second) {
+  metrics::add(metrics::Counter::kS2sIn);
+}
 
 S2sInStream::~S2sInStream() {
+  metrics::add(metrics::Counter::kS2sIn, -1);
   *alive_ = false;
   if (bidi_handle_) bidi_handle_->sender = nullptr;
 }
@@ -330,6 +334,7 @@ void S2sInStream::on_stanza(xml::Element&& el) {
     hub_.router().bounce(*stanza, StanzaError(StanzaErrorCondition::kItemNotFound, "not a domain of this server"));
     return;
   }
+  metrics::count_stanza(true, static_cast<uint8_t>(stanza->kind()));
   hub_.router().route(std::move(*stanza));
 }
 
@@ -352,6 +357,7 @@ void S2sInStream::withdraw_bidi() {
 void S2sInStream::send_stanza(OutStanza out) {
   if (closed_ || state_ == State::kClosing) return;
   active_ = true;
+  metrics::count_stanza(false, static_cast<uint8_t>(out.kind));
   t_.send(std::move(out));
 }
 

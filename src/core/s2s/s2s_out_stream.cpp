@@ -5,6 +5,7 @@
 #include "core/router/router.hpp"
 #include "core/s2s/s2s_common.hpp"
 #include "core/util/encoding.hpp"
+#include "core/util/metrics.hpp"
 #include "core/xml/namespaces.hpp"
 
 namespace causerie::s2s {
@@ -16,9 +17,14 @@ S2sOutStream::S2sOutStream(S2sHub& hub, StreamTransport& transport, std::string 
       local_(std::move(local)),
       remote_(std::move(remote)),
       owner_(std::move(owner)),
-      rate_(hub.config().s2s.stanzas_per_second) {}
+      rate_(hub.config().s2s.stanzas_per_second) {
+  metrics::add(metrics::Counter::kS2sOut);
+}
 
-S2sOutStream::~S2sOutStream() { *alive_ = false; }
+S2sOutStream::~S2sOutStream() {
+  *alive_ = false;
+  metrics::add(metrics::Counter::kS2sOut, -1);
+}
 
 void S2sOutStream::send_header() {
   t_.open(StreamHeader{ns::kServer, local_, remote_, {}, hub_.config().s2s.dialback, true});
@@ -236,6 +242,7 @@ void S2sOutStream::route_from_peer(xml::Element&& el) {
     fail(StreamErrorCondition::kInvalidFrom, "addresses not authenticated on this stream", LinkFailure::kRefused);
     return;
   }
+  metrics::count_stanza(true, static_cast<uint8_t>(stanza->kind()));
   hub_.router().route(std::move(*stanza));
 }
 
@@ -260,6 +267,7 @@ void S2sOutStream::send_verify(const std::string& stream_id, const std::string& 
 void S2sOutStream::send_stanza(OutStanza out) {
   if (closed_ || state_ == State::kClosing) return;
   active_ = true;
+  metrics::count_stanza(false, static_cast<uint8_t>(out.kind));
   t_.send(std::move(out));
 }
 

@@ -10,6 +10,10 @@
 
 namespace causerie {
 
+// metrics::count_stanza takes StanzaKind's values.
+static_assert(static_cast<int>(StanzaKind::kMessage) == 0 && static_cast<int>(StanzaKind::kPresence) == 1 &&
+              static_cast<int>(StanzaKind::kIq) == 2 && static_cast<int>(StanzaKind::kOther) == 3);
+
 namespace {
 constexpr const char* kSm = "urn:xmpp:sm:3";
 constexpr uint32_t kAckEvery = 8;  // stanzas sent between our <r/> requests
@@ -23,15 +27,18 @@ std::string ack(uint32_t h) { return "<a xmlns='urn:xmpp:sm:3' h='" + std::to_st
 // A stream on another worker, reached through the dispatcher: its connection's inbox keeps the order.
 class RemotePort final : public SessionPort {
  public:
-  RemotePort(SessionDispatcher& d, SessionRef connection) : d_(d), connection_(connection) {}
+  RemotePort(SessionDispatcher& d, SessionRef connection, metrics::Transport transport)
+      : d_(d), connection_(connection), transport_(transport) {}
   void write(OutStanza out) override { d_.deliver(connection_, std::move(out)); }
   void close(StreamErrorCondition condition, std::string text) override {
     d_.end_stream(connection_, condition, std::move(text));
   }
+  metrics::Transport transport() const override { return transport_; }
 
  private:
   SessionDispatcher& d_;
   SessionRef connection_;
+  metrics::Transport transport_;
 };
 
 void set_client_namespace(xml::Element& el) {
@@ -44,7 +51,14 @@ void set_client_namespace(xml::Element& el) {
 Session::Session(ServerServices& services, SessionHost& host)
     : services_(services), host_(host), ref_{host.index(), host.next_id()} {}
 
-Session::~Session() = default;
+Session::~Session() { count_as(metrics::Counter::kCount); }
+
+void Session::count_as(metrics::Counter gauge) {
+  if (gauge == counted_as_) return;
+  if (counted_as_ != metrics::Counter::kCount) metrics::add(counted_as_, -1);
+  if (gauge != metrics::Counter::kCount) metrics::add(gauge, 1);
+  counted_as_ = gauge;
+}
 
 void Session::attach(SessionPort* port, bool secure, std::string peer) {
   port_ = port;
@@ -77,6 +91,7 @@ bool Session::bind(const Jid& full, const std::string& iq_id) {
   }
   jid_ = full;
   bound_ = true;
+  count_as(metrics::sessions_counter(port_ ? port_->transport() : metrics::Transport::kTcp));
   return true;
 }
 
@@ -103,6 +118,7 @@ void Session::deliver(OutStanza out) {
 
 void Session::transmit(OutStanza out) {
   if (ended_) return;
+  metrics::count_stanza(false, static_cast<uint8_t>(out.kind));
   if (sm_.enabled && out.kind != StanzaKind::kOther) {
     ++sm_.sent;
     sm_.unacked_bytes += out.size();
@@ -191,6 +207,7 @@ bool Session::resume(SessionPort* port, bool secure, std::string peer, uint32_t 
   acknowledge(h);
   attach(port, secure, std::move(peer));
   sm_.detached_at = {};
+  if (bound_) count_as(metrics::sessions_counter(port->transport()));
   std::string resumed = "<resumed xmlns='urn:xmpp:sm:3' h='" + std::to_string(sm_.received) + "' previd='";
   xml::append_escaped(resumed, sm_.resume_id, true);
   resumed += "'/>";
@@ -206,8 +223,9 @@ bool Session::resume(SessionPort* port, bool secure, std::string peer, uint32_t 
   return true;
 }
 
-bool Session::resume_from(SessionRef connection, bool secure, std::string peer, uint32_t h) {
-  auto port = std::make_unique<RemotePort>(services_.dispatcher, connection);
+bool Session::resume_from(SessionRef connection, metrics::Transport transport, bool secure, std::string peer,
+                          uint32_t h) {
+  auto port = std::make_unique<RemotePort>(services_.dispatcher, connection, transport);
   if (!resume(port.get(), secure, std::move(peer), h)) return false;
   remote_port_ = std::move(port);  // the one before, if any, was closed by resume()
   remote_connection_ = connection;
@@ -224,6 +242,7 @@ void Session::detach(SessionPort* port, bool resumable) {
   port_ = nullptr;
   if (resumable && bound_ && sm_.resumable) {
     sm_.detached_at = services_.clock.now();
+    count_as(metrics::Counter::kSessionsDetached);
     spdlog::info("c2s {}: {} detached, resumable for {}s", peer_, jid_.str(), sm_.timeout.count());
     return;
   }
@@ -345,6 +364,7 @@ void Session::process(xml::Element&& el) {
     if (port_) port_->close(StreamErrorCondition::kUnsupportedStanzaType, {});
     return;
   }
+  metrics::count_stanza(true, static_cast<uint8_t>(kind));
   // XEP-0198 §4: every stanza the client sends counts as handled once we have taken it.
   if (sm_.enabled) ++sm_.received;
   if (kind == StanzaKind::kIq && el.attr("type") == "set" && el.child("session", ns::kSession) &&
@@ -401,6 +421,7 @@ void Session::end() {
   drain_held(false);
   if (ended_) return;  // one of them ended the session already
   ended_ = true;
+  count_as(metrics::Counter::kCount);
   auto keep = shared_from_this();  // hooks below may drop the last other reference
   if (!sm_.resume_id.empty()) services_.resumable.remove(sm_.resume_id);
   if (bound_) {

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "core/module/module.hpp"
+#include "core/util/metrics.hpp"
 
 namespace causerie {
 
@@ -47,6 +48,8 @@ class SessionPort {
   virtual void write(OutStanza out) = 0;
   // Ends the stream with a stream error (RFC 6120 §4.9).
   virtual void close(StreamErrorCondition condition, std::string text) = 0;
+  // The transport of that stream (sessions are counted by it in the metrics).
+  virtual metrics::Transport transport() const = 0;
 };
 
 class Session final : public ClientSession, public std::enable_shared_from_this<Session> {
@@ -110,7 +113,7 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   bool resume(SessionPort* port, bool secure, std::string peer, uint32_t h);
   // The same, for a stream on another worker: this session writes to its `connection` through the
   // SessionDispatcher from now on.
-  bool resume_from(SessionRef connection, bool secure, std::string peer, uint32_t h);
+  bool resume_from(SessionRef connection, metrics::Transport transport, bool secure, std::string peer, uint32_t h);
   // That connection is gone.
   void detach_connection(SessionRef connection, bool resumable = true);
 
@@ -129,6 +132,8 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   void wait_for_storage();
   void release_held();
   void drain_held(bool keep_order_with_storage);
+  // Moves this session's count in the metrics to `gauge` (kCount: not counted).
+  void count_as(metrics::Counter gauge);
 
   ServerServices& services_;
   SessionHost& host_;
@@ -146,6 +151,7 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   uint64_t stored_mark_ = 0;  // highest storage write queued while handling this client's stanzas
   std::deque<xml::Element> held_;
   bool waiting_for_storage_ = false;
+  metrics::Counter counted_as_ = metrics::Counter::kCount;
 };
 
 }  // namespace causerie

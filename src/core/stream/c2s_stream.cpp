@@ -314,10 +314,10 @@ void C2sStream::handle_resume(const xml::Element& el) {
   // The session lives on another worker: it takes this stream over there, writing to this connection.
   state_ = State::kResuming;
   services_.dispatcher.with_session(
-      entry->ref, [this, alive = alive_, conn = connection_, secure, peer, h, worker = host_worker_.index(),
+      entry->ref, [this, alive = alive_, conn = connection_, kind = t_.kind(), secure, peer, h, worker = host_worker_.index(),
                    dispatcher = &services_.dispatcher, ref = entry->ref](ClientSession& s) {
         auto& old = static_cast<Session&>(s);
-        bool ok = old.resume_from(conn, secure, peer, h);
+        bool ok = old.resume_from(conn, kind, secure, peer, h);
         dispatcher->post(worker, [this, alive, ok, ref] {
           if (!*alive || closed_) return;
           if (ok) resumed_elsewhere(ref);

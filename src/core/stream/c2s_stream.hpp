@@ -73,6 +73,7 @@ class C2sStream final : public StreamHandler, private SessionPort {
   // SessionPort (the session writing to this stream, on this worker)
   void write(OutStanza out) override { t_.send(std::move(out)); }
   void close(StreamErrorCondition condition, std::string text) override { fail_stream(condition, text); }
+  metrics::Transport transport() const override { return t_.kind(); }
 
   // SASL (c2s_sasl.cpp)
   void sasl_auth(const xml::Element& el);

@@ -18,6 +18,7 @@
 #include "core/router/out_stanza.hpp"
 #include "core/stanza/errors.hpp"
 #include "core/stream/certificate_identities.hpp"
+#include "core/util/metrics.hpp"
 #include "core/xml/element.hpp"
 #include "core/xml/stream_parser.hpp"
 
@@ -65,6 +66,8 @@ class StreamTransport {
   // The stream carries stanzas now (a client bound a resource, a server authenticated): the deadline for
   // authentication no longer applies, and an idle parser may give its memory back.
   virtual void set_established() = 0;
+  // What carries the stream (client sessions are counted by it).
+  virtual metrics::Transport kind() const { return metrics::Transport::kTcp; }
 };
 
 // The protocol side: what a transport feeds.
