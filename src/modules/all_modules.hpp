@@ -29,6 +29,7 @@ std::unique_ptr<Module> make_csi(ModuleContext& ctx);       // csi.cpp (XEP-0352
 std::unique_ptr<Module> make_extdisco(ModuleContext& ctx);  // extdisco.cpp (XEP-0215)
 std::unique_ptr<Module> make_upload(ModuleContext& ctx);    // upload.cpp (XEP-0363)
 std::unique_ptr<Module> make_guests(ModuleContext& ctx);    // guests.cpp (XEP-0175)
+std::unique_ptr<Module> make_multicast(ModuleContext& ctx); // multicast.cpp (XEP-0033)
 
 struct ModuleEntry {
   const char* name;
