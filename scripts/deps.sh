@@ -22,8 +22,9 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
 # systemd: test_ops.py checks the installed unit with systemd-analyze verify (nothing is started).
 # coturn: the TURN server (turnserver, turnutils_uclient, turnutils_peer) test_extdisco.py starts on loopback
 # from its own command line; its packaged service is not started either.
+# poezio: the curses client test_guests.py runs in a pseudo-terminal to join a room as an anonymous guest.
 test_pkgs=(python3-slixmpp python3-aiodns python3-aioxmpp go-sendxmpp dnsmasq-base chromium
-  prosody lua-unbound ejabberd biboumi ngircd coturn python3-prometheus-client systemd)
+  prosody lua-unbound ejabberd biboumi ngircd coturn python3-prometheus-client systemd poezio)
 bench_pkgs=(gnuplot-nox util-linux procps linux-perf)
 
 pkgs=("${build_pkgs[@]}")

@@ -16,6 +16,8 @@ const std::vector<ModuleEntry>& all_modules() {
       {"blocking", make_blocking}, {"mam", make_mam}, {"carbons", make_carbons}, {"csi", make_csi},
       {"push", make_push}, {"extdisco", make_extdisco}, {"upload", make_upload},
       {"webapp", make_webapp},
+      {"guests", make_guests}, {"multicast", make_multicast},
+      {"directory", make_directory},
   };
   return kModules;
 }

@@ -29,6 +29,9 @@ std::unique_ptr<Module> make_csi(ModuleContext& ctx);       // csi.cpp (XEP-0352
 std::unique_ptr<Module> make_extdisco(ModuleContext& ctx);  // extdisco.cpp (XEP-0215)
 std::unique_ptr<Module> make_upload(ModuleContext& ctx);    // upload.cpp (XEP-0363)
 std::unique_ptr<Module> make_webapp(ModuleContext& ctx);    // webapp/webapp_module.cpp (the browser client)
+std::unique_ptr<Module> make_guests(ModuleContext& ctx);    // guests.cpp (XEP-0175)
+std::unique_ptr<Module> make_multicast(ModuleContext& ctx); // multicast.cpp (XEP-0033)
+std::unique_ptr<Module> make_directory(ModuleContext& ctx); // directory.cpp (XEP-0055, XEP-0433)
 
 struct ModuleEntry {
   const char* name;

@@ -21,8 +21,8 @@ class RegisterModule final : public Module {
   explicit RegisterModule(ModuleContext& ctx) : ctx_(ctx) {
     const Config& config = ctx.config();
     ctx.add_stream_feature(FeatureStage::kPreAuth, [this, &config](const ClientSession& s) -> std::optional<xml::Element> {
-      // Offered only where it can be used: open host, and over TLS when the server requires it.
-      if (!any_open() || (config.require_encryption && !s.secure())) return std::nullopt;
+      // Offered only where it can be used: the stream's host is open, over TLS when the server requires it.
+      if (!open_for(s.stream_host()) || (config.require_encryption && !s.secure())) return std::nullopt;
       return xml::Element("register", ns::kRegisterFeature);
     });
     ctx.on_preauth_iq(false, ns::kRegister, [this](IqRequest& r) { form(r); });
@@ -35,12 +35,6 @@ class RegisterModule final : public Module {
   }
 
  private:
-  bool any_open() const {
-    for (const auto& h : ctx_.config().hosts)
-      if (h.registration_open) return true;
-    return false;
-  }
-
   bool open_for(std::string_view host) const {
     const HostConfig* h = ctx_.config().find_host(host);
     return h && h->registration_open;

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace causerie::storage {
 
@@ -16,6 +18,10 @@ class KeyValueStore {
   virtual std::optional<std::string> get(std::string_view owner, std::string_view store, std::string_view key) = 0;
   virtual void put(std::string_view owner, std::string_view store, std::string_view key, std::string_view value) = 0;
   virtual void remove(std::string_view owner, std::string_view store, std::string_view key) = 0;
+  // Every owner's value of one store and key, ordered by owner, at most `limit` (the user directory's
+  // opt-in list, XEP-0055).
+  virtual std::vector<std::pair<std::string, std::string>> all(std::string_view store, std::string_view key,
+                                                               size_t limit) = 0;
 };
 
 }  // namespace causerie::storage

@@ -43,6 +43,7 @@ struct MucRoom {
 struct MucListing {
   std::string jid;
   std::string name;
+  std::string config;  // as in MucRoom
 };
 
 class MucStore {

@@ -136,7 +136,7 @@ class Server(LogWatch):
     """One causerie process with its own config and data directory."""
 
     def __init__(self, binary, workdir, log_path, hosts=("localhost",), extra_toml="", listeners=None,
-                 require_encryption=True, host_toml=""):
+                 require_encryption=True, host_toml="", anonymous_hosts=()):
         self.binary = binary
         self.workdir = workdir
         self.log_path = log_path
@@ -153,6 +153,8 @@ class Server(LogWatch):
             lines += [extra_toml, ""]
         for h in hosts:
             lines += ["[[host]]", f'name = "{h}"', 'registration = "open"', host_toml, ""]
+        for h in anonymous_hosts:  # guest hosts (SASL ANONYMOUS): no registration there
+            lines += ["[[host]]", f'name = "{h}"', 'authentication = "anonymous"', ""]
         lines += ["[[listener]]", 'type = "c2s"', 'address = "127.0.0.1"', f"port = {self.c2s_port}", 'tls = "starttls"', "",
                   "[[listener]]", 'type = "c2s"', 'address = "127.0.0.1"', f"port = {self.tls_port}", 'tls = "direct"', ""]
         for name, kind, tls in (listeners or []):

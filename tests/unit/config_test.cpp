@@ -37,11 +37,27 @@ TEST(Config, RegistrationIsClosedByDefault) {
   EXPECT_EQ(load_config_text("[[host]]\nname = \"a.org\"\n[storage]\ncache_kb = 8192\n", "t").sqlite_cache_kb, 8192u);
 }
 
+TEST(Config, GuestHostsAndTheirLimits) {
+  Config c = load_config_text("[[host]]\nname = \"a.org\"\n[[host]]\nname = \"guest.a.org\"\nauthentication = \"anonymous\"\n"
+                              "[limits]\nguest_stanzas_per_second = 2\nguest_max_rooms = 7\n", "t");
+  EXPECT_FALSE(c.hosts[0].anonymous);  // accounts with passwords unless asked
+  EXPECT_TRUE(c.hosts[1].anonymous);
+  EXPECT_FALSE(c.hosts[1].registration_open);
+  EXPECT_EQ(c.limits.guest_stanzas_per_second, 2u);
+  EXPECT_EQ(c.limits.guest_max_rooms, 7u);
+  Config d = load_config_text("[[host]]\nname = \"a.org\"\n", "t");
+  EXPECT_EQ(d.limits.guest_stanzas_per_second, 5u);
+  EXPECT_EQ(d.limits.guest_max_rooms, 3u);
+}
+
 TEST(Config, ErrorsNameTheKey) {
   std::vector<std::pair<std::string, std::string>> cases = {
       {"", "host"},
       {"[[host]]\nname = \"bad host\"\n", "host[0].name"},
       {"[[host]]\nname = \"a.org\"\nregistration = \"maybe\"\n", "host[0].registration"},
+      {"[[host]]\nname = \"a.org\"\nauthentication = \"guest\"\n", "host[0].authentication"},
+      {"[[host]]\nname = \"a.org\"\nauthentication = \"anonymous\"\nregistration = \"open\"\n", "host[0].registration"},
+      {"[[host]]\nname = \"a.org\"\n[limits]\nguest_stanzas_per_second = 0\n", "limits.guest_stanzas_per_second"},
       {"[[host]]\nname = \"a.org\"\n[server]\nworkers = -1\n", "server.workers"},
       {"[[host]]\nname = \"a.org\"\n[limits]\nmax_stanza_size = 10\n", "limits.max_stanza_size"},
       {"[[host]]\nname = \"a.org\"\n[server]\ncolour = \"blue\"\n", "server.colour"},

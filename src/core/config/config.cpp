@@ -446,7 +446,7 @@ Config parse(const toml::table& root, const std::string& source) {
   if (auto* t = lim.as_table())
     check_known(*t, "limits", {"max_stanza_size", "max_depth", "unauthenticated_timeout", "output_queue",
                                "auth_failures_before_delay", "max_offline_messages", "max_resources",
-                               "registrations_per_hour"});
+                               "registrations_per_hour", "guest_stanzas_per_second", "guest_max_rooms"});
   auto positive = [&](const char* key, int64_t def, int64_t min, int64_t max) {
     int64_t v = get<int64_t>(lim[key], std::string("limits.") + key, def);
     if (v < min || v > max)
@@ -461,6 +461,8 @@ Config parse(const toml::table& root, const std::string& source) {
   c.limits.max_offline_messages = static_cast<size_t>(positive("max_offline_messages", 1000, 0, 1000000));
   c.limits.max_resources_per_account = static_cast<size_t>(positive("max_resources", 32, 1, 10000));
   c.limits.registrations_per_hour = static_cast<unsigned>(positive("registrations_per_hour", 30, 0, 1000000));
+  c.limits.guest_stanzas_per_second = static_cast<unsigned>(positive("guest_stanzas_per_second", 5, 1, 100000));
+  c.limits.guest_max_rooms = static_cast<unsigned>(positive("guest_max_rooms", 3, 0, 10000));
 
   parse_http(root["http"], c);
 
@@ -478,8 +480,8 @@ Config parse(const toml::table& root, const std::string& source) {
     std::string where = "host[" + std::to_string(i) + "]";
     const toml::table* h = hosts->get(i)->as_table();
     if (!h) bad(where, "expected a table");
-    check_known(*h, where, {"name", "registration", "certificate", "key", "contact", "admins", "archive_retention",
-                           "external_service"});
+    check_known(*h, where, {"name", "registration", "authentication", "certificate", "key", "contact", "admins",
+                           "archive_retention", "external_service"});
     HostConfig hc;
     hc.name = get_domain((*h)["name"], where + ".name");
     if (c.find_host(hc.name)) bad(where + ".name", "host '" + hc.name + "' is listed twice");
@@ -487,6 +489,11 @@ Config parse(const toml::table& root, const std::string& source) {
     std::string reg = get<std::string>((*h)["registration"], where + ".registration", "closed");
     if (reg != "open" && reg != "closed") bad(where + ".registration", "expected \"open\" or \"closed\"");
     hc.registration_open = reg == "open";
+    std::string auth = get<std::string>((*h)["authentication"], where + ".authentication", "internal");
+    if (auth != "internal" && auth != "anonymous") bad(where + ".authentication", "expected \"internal\" or \"anonymous\"");
+    hc.anonymous = auth == "anonymous";
+    // Guests cannot have accounts: an anonymous host has no registration (XEP-0175 §2).
+    if (hc.anonymous && hc.registration_open) bad(where + ".registration", "an anonymous host cannot open registration");
     hc.certificate = get<std::string>((*h)["certificate"], where + ".certificate", "");
     hc.key = get<std::string>((*h)["key"], where + ".key", "");
     if (hc.certificate.empty() != hc.key.empty()) bad(where, "certificate and key must be given together");

@@ -42,6 +42,9 @@ struct ExternalService {
 struct HostConfig {
   std::string name;  // prepared domainpart
   bool registration_open = false;
+  // authentication = "anonymous": the host offers only SASL ANONYMOUS (RFC 4505, XEP-0175) and each
+  // connection gets a temporary random JID whose data is deleted when its session ends (modules/guests).
+  bool anonymous = false;
   std::string certificate, key;  // per-host PEM files; empty: the [tls] default
   ContactAddresses contacts;
   std::vector<std::string> admins;  // bare JIDs
@@ -68,6 +71,10 @@ struct LimitsConfig {
   size_t max_offline_messages = 1000;
   size_t max_resources_per_account = 32;
   unsigned registrations_per_hour = 30;  // in-band registrations accepted from one address
+  // Guests of anonymous hosts, treated like an unauthenticated abuse source: stanzas a guest session may
+  // send per second (burst: twice as many), and rooms (MUC) it may be in at once.
+  unsigned guest_stanzas_per_second = 5;
+  unsigned guest_max_rooms = 3;
 };
 
 // The HTTP listeners' shared settings ([http]): XMPP over WebSocket (RFC 7395) and BOSH (XEP-0124/0206)

@@ -43,6 +43,11 @@ class ClientSession {
   // Ends the stream with a stream error (RFC 6120 §4.9) and closes the connection.
   virtual void close(StreamErrorCondition condition, std::string_view text = {}) = 0;
 
+  // The local host the client's stream is for (its header's 'to'), known from the stream header on, so
+  // before authentication too: what pre-authentication features depend on (XEP-0077 per host).
+  const std::string& stream_host() const { return stream_host_; }
+  void set_stream_host(std::string host) { stream_host_ = std::move(host); }
+
   SessionExtension* extension(size_t slot) const { return slot < extensions_.size() ? extensions_[slot].get() : nullptr; }
   void set_extension(size_t slot, std::unique_ptr<SessionExtension> ext) {
     if (slot >= extensions_.size()) extensions_.resize(slot + 1);
@@ -55,6 +60,7 @@ class ClientSession {
 
  private:
   std::vector<std::unique_ptr<SessionExtension>> extensions_;
+  std::string stream_host_;
 };
 
 // One stanza for one session, for SessionDispatcher::deliver_many.

@@ -1,6 +1,8 @@
 // DiscoRegistry: what the server, its accounts and its services say about themselves in XEP-0030
 // service discovery. Modules add identities, features, items and XEP-0128 extension forms at startup;
-// the disco module answers queries from it. Read-only once workers run, so any thread may read it.
+// the disco module answers queries from it. It also holds the channel listers: how the modules that host
+// public channels (MUC rooms, open pubsub communities) describe them to searches (XEP-0433). Read-only
+// once workers run, so any thread may read it.
 #pragma once
 
 #include <functional>
@@ -25,6 +27,19 @@ struct DiscoItem {
 // Produces an extension form (XEP-0128) for a host, or nothing.
 using DiscoExtension = std::function<std::optional<xml::Element>(const std::string& host)>;
 
+// A public channel of this server as a search shows it (XEP-0433 §7.2 "Result Item Format").
+struct ChannelInfo {
+  std::string address;       // a JID naming the channel
+  std::string node;          // for a pubsub node: its name at `address`'s service; empty for a room
+  std::string service_type;  // "xep-0045", or a Clark-notation type for other kinds
+  std::string name, description, language;
+  std::optional<size_t> nusers;  // occupants, or a community's subscribers; nullopt when not known
+  bool is_open = true;           // joinable without credentials (no password, not members-only)
+  std::string anonymity;         // "muc_semianonymous", "{urn:xmpp:channel-search:0:anonymity}none", or ""
+};
+// Lists the public channels of one local host's services, then calls `done` once, from any thread.
+using ChannelLister = std::function<void(const std::string& host, std::function<void(std::vector<ChannelInfo>)> done)>;
+
 struct IqRequest;
 // Answers disco queries on an account that the static lists cannot: queries naming a node, and the
 // account's items (a PEP service's nodes, XEP-0163 §8). Returns false to leave the query to the default
@@ -41,6 +56,7 @@ class DiscoRegistry {
   void add_server_item(DiscoItem item) { items_.push_back(std::move(item)); }
   void add_server_extension(DiscoExtension ext) { extensions_.push_back(std::move(ext)); }
   void add_account_handler(AccountDiscoHandler h) { account_handlers_.push_back(std::move(h)); }
+  void add_channel_lister(ChannelLister l) { channel_listers_.push_back(std::move(l)); }
 
   const std::vector<DiscoIdentity>& server_identities() const { return server_identities_; }
   const std::vector<std::string>& server_features() const { return server_features_; }
@@ -49,6 +65,7 @@ class DiscoRegistry {
   std::vector<DiscoItem> server_items(const std::string& host) const;
   std::vector<xml::Element> server_extensions(const std::string& host) const;
   const std::vector<AccountDiscoHandler>& account_handlers() const { return account_handlers_; }
+  const std::vector<ChannelLister>& channel_listers() const { return channel_listers_; }
 
   // Builds <query xmlns='…disco#info'> with identities and features (sorted, as XEP-0115 hashing wants).
   static xml::Element info_query(const std::vector<DiscoIdentity>& ids, std::vector<std::string> features,
@@ -61,6 +78,7 @@ class DiscoRegistry {
   std::vector<DiscoItem> items_;
   std::vector<DiscoExtension> extensions_;
   std::vector<AccountDiscoHandler> account_handlers_;
+  std::vector<ChannelLister> channel_listers_;
 };
 
 }  // namespace causerie

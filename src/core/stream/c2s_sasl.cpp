@@ -1,5 +1,6 @@
 // SASL negotiation for client streams (RFC 6120 §6): SCRAM-SHA-1/-256 and their -PLUS variants
-// (RFC 5802, RFC 7677, channel bindings RFC 5929 / RFC 9266), and PLAIN over TLS (RFC 4616).
+// (RFC 5802, RFC 7677, channel bindings RFC 5929 / RFC 9266), PLAIN over TLS (RFC 4616), and ANONYMOUS
+// (RFC 4505, XEP-0175) alone on hosts whose authentication is "anonymous".
 #include <spdlog/spdlog.h>
 
 #include "core/stream/c2s_stream.hpp"
@@ -145,6 +146,10 @@ void C2sStream::sasl_response(const xml::Element& el) {
     });
   };
 
+  if (mechanism_ == "ANONYMOUS") {
+    sasl_anonymous(*data);
+    return;
+  }
   if (mechanism_ == "PLAIN") {
     auto msg = sasl::parse_plain(*data);
     if (!msg) {
@@ -189,6 +194,55 @@ void C2sStream::sasl_response(const xml::Element& el) {
     return;
   }
   sasl_success(mechanism_, *final_message);
+}
+
+void C2sStream::sasl_anonymous(const std::string& trace) {
+  // RFC 4505 §3: the message is empty or a trace token of at most 255 UTF-8 characters, which the server
+  // may log and otherwise ignores.
+  size_t chars = 0;
+  bool valid = true;
+  for (size_t i = 0; i < trace.size() && valid; ++chars) {
+    auto c = static_cast<unsigned char>(trace[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > trace.size()) valid = false;
+    for (size_t k = 1; valid && k < len; ++k)
+      if ((static_cast<unsigned char>(trace[i + k]) & 0xC0) != 0x80) valid = false;
+    i += len;
+  }
+  if (!valid || chars > 255) {
+    sasl_failure(sasl::SaslError::kMalformedRequest, "the trace is at most 255 UTF-8 characters");
+    return;
+  }
+  // A random localpart no one chose: the account lives as long as this session (modules/guests.cpp
+  // deletes it and everything stored for it when the session ends). No credentials: an anonymous host
+  // offers no other mechanism.
+  std::string bare = util::hex_encode(util::random_bytes(8)) + "@" + host_;
+  storage::Account account;
+  account.jid = bare;
+  account.created = std::chrono::duration_cast<std::chrono::seconds>(services_.clock.wall().time_since_epoch()).count();
+  lookup_pending_ = true;
+  SessionRef ref = session_->ref();
+  SessionDispatcher& dispatcher = services_.dispatcher;
+  services_.storage.write([this, account, ref, &dispatcher, trace](storage::Storage& db) -> storage::StorageService::Completion {
+    bool created = db.accounts().create(account);
+    return [this, bare = account.jid, ref, &dispatcher, created, trace] {
+      // Back on the session's thread; like a credential lookup, the stream is alive while its session is.
+      dispatcher.with_session(ref, [this, bare, created, trace](ClientSession&) { anonymous_created(bare, created, trace); });
+    };
+  });
+}
+
+void C2sStream::anonymous_created(const std::string& bare, bool created, const std::string& trace) {
+  lookup_pending_ = false;
+  if (closed_ || mechanism_ != "ANONYMOUS") return;
+  if (!created) {
+    // 64 random bits that collide: refuse rather than share someone's data.
+    sasl_failure(sasl::SaslError::kTemporaryAuthFailure, {}, false);
+    return;
+  }
+  jid_ = *Jid::parse(bare);
+  if (!trace.empty()) spdlog::info("c2s {}: guest {} trace '{}'", t_.peer_address(), bare, trace);
+  sasl_success("ANONYMOUS", {});
 }
 
 void C2sStream::sasl_continue_scram(std::string username, std::optional<sasl::ScramCredentials> creds) {

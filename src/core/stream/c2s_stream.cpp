@@ -58,7 +58,10 @@ void C2sStream::on_stream_open(const xml::Element& header, std::string_view cont
   std::string requested = domain ? *domain : std::string(to);
   // RFC 6120 §4.7.2: a restarted stream must be for the same host.
   bool ok_host = domain && services_.config.find_host(*domain) && (host_.empty() || host_ == *domain);
-  if (ok_host) host_ = *domain;
+  if (ok_host) {
+    host_ = *domain;
+    if (session_) session_->set_stream_host(host_);
+  }
   stream_id_ = util::random_id();
   std::string client_from;
   if (auto f = Jid::parse(header.attr("from")); f && f->has_localpart()) client_from = f->str();
@@ -81,6 +84,10 @@ std::vector<std::string> C2sStream::offered_mechanisms() const {
   std::vector<std::string> mechs;
   bool tls = t_.secure();
   if (!tls && services_.config.require_encryption) return mechs;
+  if (const HostConfig* h = services_.config.find_host(host_); h && h->anonymous) {
+    mechs.push_back("ANONYMOUS");  // XEP-0175 §2: a guest host has nothing else to offer
+    return mechs;
+  }
   if (tls && !t_.channel_bindings().empty()) {
     mechs.push_back("SCRAM-SHA-256-PLUS");
     mechs.push_back("SCRAM-SHA-1-PLUS");

@@ -1,6 +1,6 @@
 // C2sStream: the client-to-server stream protocol of RFC 6120, whatever carries it (TCP with STARTTLS or
 // direct TLS, WebSocket, BOSH): stream headers and features, STARTTLS, SASL (SCRAM-SHA-1/-256 and -PLUS,
-// PLAIN over TLS), resource binding or XEP-0198 resumption; then it hands what the client sends to its
+// PLAIN over TLS; ANONYMOUS alone on anonymous hosts), resource binding or XEP-0198 resumption; then it hands what the client sends to its
 // Session and writes what the session sends.
 //
 // It is the StreamHandler of one StreamTransport, which owns it. Its Session is created with it, on the
@@ -79,6 +79,8 @@ class C2sStream final : public StreamHandler, private SessionPort {
   void sasl_auth(const xml::Element& el);
   void sasl_response(const xml::Element& el);
   void sasl_abort();
+  void sasl_anonymous(const std::string& trace);
+  void anonymous_created(const std::string& bare, bool created, const std::string& trace);
   void sasl_continue_scram(std::string username, std::optional<sasl::ScramCredentials> creds);
   void sasl_check_plain(sasl::PlainMessage msg, std::optional<sasl::ScramCredentials> creds);
   void sasl_success(std::string mechanism, const std::string& additional);

@@ -28,6 +28,7 @@ inline constexpr const char* kRoster = "jabber:iq:roster";
 inline constexpr const char* kRosterVer = "urn:xmpp:features:rosterver";
 inline constexpr const char* kPreApproval = "urn:xmpp:features:pre-approval";
 inline constexpr const char* kDiscoInfo = "http://jabber.org/protocol/disco#info";
+inline constexpr const char* kAddress = "http://jabber.org/protocol/address";  // XEP-0033
 inline constexpr const char* kDiscoItems = "http://jabber.org/protocol/disco#items";
 inline constexpr const char* kDataForms = "jabber:x:data";
 inline constexpr const char* kDataFormsValidate = "http://jabber.org/protocol/xdata-validate";  // XEP-0122

@@ -1,12 +1,14 @@
 #include "modules/muc/muc_module.hpp"
 
 #include <algorithm>
+#include <map>
 #include <future>
 
 #include <spdlog/spdlog.h>
 
 #include "core/xml/namespaces.hpp"
 #include "modules/all_modules.hpp"
+#include "modules/muc/room_config.hpp"
 #include "storage/muc_store.hpp"
 #include "storage/storage_service.hpp"
 
@@ -33,6 +35,7 @@ MucModule::MucModule(ModuleContext& ctx) : ctx_(ctx), slot_(ctx.allocate_session
   for (const auto& h : ctx.config().hosts) hosts.push_back(h.name);
   for (const auto& h : ctx.config().hosts) {
     auto svc = std::make_unique<Service>();
+    svc->host = h.name;
     svc->settings = read_settings(h.name, hosts);
     // XEP-0421 §5.1: the occupant-id secret is stored, so ids stay stable across restarts. Startup may
     // wait for the disk: no client is connected yet.
@@ -52,6 +55,9 @@ MucModule::MucModule(ModuleContext& ctx) : ctx_(ctx), slot_(ctx.allocate_session
     ctx.disco().add_server_item({h.name, domain, "Chatrooms"});  // §6.1
     services_.push_back(std::move(svc));
   }
+  ctx.disco().add_channel_lister([this](const std::string& host, std::function<void(std::vector<ChannelInfo>)> done) {
+    list_channels(host, std::move(done));
+  });
 
   // A client that sends presence to a room is remembered on its session, so that when the session ends
   // its rooms learn it at once, even if it never sent initial presence (the IM module then has nothing
@@ -240,6 +246,50 @@ void MucModule::list_rooms(Service& svc, const Stanza& st, IqResponder reply) {
       rs.add_text_child("count", std::to_string(stored_count + temporary));
     }
     reply.result(std::move(items));
+  });
+}
+
+void MucModule::list_channels(const std::string& host, std::function<void(std::vector<ChannelInfo>)> done) {
+  Service* svc = nullptr;
+  for (auto& s : services_)
+    if (s->host == host) svc = s.get();
+  if (!svc) return done({});
+  // Stored public rooms (loaded or not), then what the loaded ones say now: occupants, temporary rooms.
+  ctx_.storage().read([svc, done = std::move(done)](storage::Storage& db) {
+    constexpr size_t kMaxChannels = 100000;
+    auto channel = [](const std::string& jid, const RoomSummary& s) {
+      ChannelInfo c;
+      c.address = jid;
+      c.service_type = "xep-0045";
+      c.name = s.name.empty() ? jid.substr(0, jid.find('@')) : s.name;
+      c.description = s.description;
+      c.language = s.lang;
+      c.is_open = s.open;
+      c.anonymity = s.non_anonymous ? "{urn:xmpp:channel-search:0:anonymity}none" : "muc_semianonymous";
+      return c;
+    };
+    std::map<std::string, ChannelInfo> rooms;
+    for (auto& r : db.muc().public_rooms(svc->settings.domain, "", kMaxChannels)) {
+      RoomConfig config = deserialize_config(r.config, svc->settings.limits);
+      RoomSummary s;
+      s.name = config.name;
+      s.description = config.description;
+      s.lang = config.lang;
+      s.open = !config.members_only && !config.password_protected;
+      s.non_anonymous = config.whois == Whois::kAnyone;
+      ChannelInfo c = channel(r.jid, s);
+      c.nusers = 0;  // not loaded: nobody is in it
+      rooms[r.jid] = std::move(c);
+    }
+    for (auto& r : svc->rooms->loaded_public_rooms()) {
+      ChannelInfo c = channel(r.jid, r.summary);
+      c.nusers = r.occupants;
+      rooms[r.jid] = std::move(c);
+    }
+    std::vector<ChannelInfo> out;
+    out.reserve(rooms.size());
+    for (auto& [jid, c] : rooms) out.push_back(std::move(c));
+    done(std::move(out));
   });
 }
 

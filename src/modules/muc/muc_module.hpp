@@ -27,6 +27,7 @@ class MucModule final : public Module {
 
  private:
   struct Service {
+    std::string host;
     ServiceSettings settings;
     std::unique_ptr<RoomRegistry> rooms;
   };
@@ -40,6 +41,8 @@ class MucModule final : public Module {
   void on_stanza(Service& svc, Stanza&& st, ClientSession* origin);
   void service_stanza(Service& svc, Stanza&& st);
   void list_rooms(Service& svc, const Stanza& st, IqResponder reply);
+  // XEP-0433: the public rooms of a host's service, for the channel search (modules/directory.cpp).
+  void list_channels(const std::string& host, std::function<void(std::vector<ChannelInfo>)> done);
   Service* service_for(std::string_view domain);
 
   ModuleContext& ctx_;

@@ -83,6 +83,10 @@ RoomSummary Room::summary() const {
   s.persistent = config_.persistent;
   s.name = config_.name;
   s.occupants = occupants_.size();
+  s.description = config_.description;
+  s.lang = config_.lang;
+  s.open = !config_.members_only && !config_.password_protected;
+  s.non_anonymous = config_.whois == Whois::kAnyone;
   return s;
 }
 

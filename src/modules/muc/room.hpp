@@ -110,6 +110,11 @@ struct RoomSummary {
   bool persistent = false;
   std::string name;
   size_t occupants = 0;
+  // For channel searches (XEP-0433): muc#roomconfig_roomdesc and _lang, whether anyone may enter
+  // without credentials, and whether occupants' JIDs are visible to all.
+  std::string description, lang;
+  bool open = true;
+  bool non_anonymous = false;
 };
 
 class Room {

@@ -309,7 +309,7 @@ std::vector<RoomRegistry::Listed> RoomRegistry::loaded_public_rooms() const {
     for (auto& [jid, c] : sh.cells) {
       std::lock_guard cl(c->m);
       const RoomSummary& s = c->summary;
-      if (s.exists && s.is_public) out.push_back(Listed{jid, s.name, s.occupants, s.persistent});
+      if (s.exists && s.is_public) out.push_back(Listed{jid, s.name, s.occupants, s.persistent, s});
     }
   }
   return out;

@@ -50,8 +50,9 @@ class RoomRegistry {
     std::string jid, name;
     size_t occupants = 0;
     bool persistent = false;
+    RoomSummary summary;
   };
-  // The loaded rooms that are public, for disco#items. Any thread.
+  // The loaded rooms that are public, for disco#items and channel searches. Any thread.
   std::vector<Listed> loaded_public_rooms() const;
   size_t loaded_count() const;
 

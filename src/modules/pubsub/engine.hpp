@@ -68,6 +68,9 @@ class Engine {
   std::optional<Service> service_at(std::string_view jid) const;
   // Our service domains for a host; the first is the one listed in the host's disco#items.
   std::vector<std::string> service_domains(const std::string& host) const;
+  // XEP-0433: the open nodes of a host's services (communities, XEP-0472), comment nodes left out, for
+  // the channel search (modules/directory.cpp). `done` runs on the storage read lane.
+  void list_channels(const std::string& host, std::function<void(std::vector<ChannelInfo>)> done);
 
   // An iq whose payload is <pubsub xmlns='…pubsub'/> or <pubsub xmlns='…pubsub#owner'/>.
   void handle(IqRequest& req, const Service& svc);

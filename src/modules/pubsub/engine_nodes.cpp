@@ -296,6 +296,39 @@ void Engine::disco_info(IqRequest& req, const Service& svc) {
   });
 }
 
+void Engine::list_channels(const std::string& host, std::function<void(std::vector<ChannelInfo>)> done) {
+  std::vector<Service> services;
+  for (const auto& d : service_domains(host)) services.push_back(Service{d, false, host});
+  ctx_.storage().read([this, services, done = std::move(done)](storage::Storage& db) {
+    std::vector<ChannelInfo> out;
+    for (const auto& svc : services) {
+      for (auto& row : db.pubsub().nodes(svc.jid, settings_.max_nodes_listed)) {
+        if (row.node.starts_with(kCommentsPrefix)) continue;
+        NodeConfig config = parse_config(row.config, defaults_for(svc, row.node), settings_.limits);
+        if (config.access_model != AccessModel::kOpen) continue;
+        // The channel's address is a JID (XEP-0433 §7.2): node@service, for nodes whose name is a
+        // valid localpart; the exact node name goes with it.
+        auto address = Jid::from_parts(row.node, svc.jid);
+        if (!address) continue;
+        ChannelInfo c;
+        c.address = address->str();
+        c.node = row.node;
+        c.service_type = "{urn:causerie:channel-search}pubsub";
+        c.name = config.title.empty() ? row.node : config.title;
+        c.description = config.description;
+        c.language = config.language;
+        size_t subscribers = 0;
+        for (const auto& sub : db.pubsub().subscriptions(row.id))
+          if (sub.state == "subscribed") ++subscribers;
+        c.nusers = subscribers;
+        c.is_open = true;
+        out.push_back(std::move(c));
+      }
+    }
+    done(std::move(out));
+  });
+}
+
 void Engine::disco_items(IqRequest& req, const Service& svc) {
   std::string node(req.payload().attr("node"));
   ctx_.storage().read([this, svc, node, from = req.from(), reply = req.reply](storage::Storage& db) {

@@ -91,6 +91,9 @@ PubsubModule::PubsubModule(ModuleContext& ctx)
       ctx.add_service(d, [this](Stanza&& st, ClientSession* origin) { on_service_stanza(std::move(st), origin); });
     ctx.disco().add_server_item({host, domains.front(), "Publish-Subscribe"});
   }
+  ctx.disco().add_channel_lister([this](const std::string& host, std::function<void(std::vector<ChannelInfo>)> done) {
+    engine_.list_channels(host, std::move(done));
+  });
 
   // PEP: every account is a pubsub service (XEP-0163 §3), answered on its behalf.
   for (const char* n : {ns::kPubsub, ns::kPubsubOwner})

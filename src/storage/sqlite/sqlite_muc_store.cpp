@@ -90,10 +90,10 @@ class SqliteMucStore final : public MucStore {
 
   std::vector<MucListing> public_rooms(std::string_view service, std::string_view after, size_t limit) override {
     auto q = db_.prepare(
-        "SELECT jid, name FROM muc_rooms WHERE service = ?1 AND public = 1 AND jid > ?2 ORDER BY jid LIMIT ?3");
+        "SELECT jid, name, config FROM muc_rooms WHERE service = ?1 AND public = 1 AND jid > ?2 ORDER BY jid LIMIT ?3");
     q->bind(1, service).bind(2, after).bind(3, static_cast<int64_t>(limit));
     std::vector<MucListing> out;
-    while (q->step()) out.push_back(MucListing{q->column_text(0), q->column_text(1)});
+    while (q->step()) out.push_back(MucListing{q->column_text(0), q->column_text(1), q->column_text(2)});
     return out;
   }
 

@@ -216,6 +216,14 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   }
 
   // --- KeyValueStore ---
+  std::vector<std::pair<std::string, std::string>> all(std::string_view store, std::string_view key, size_t limit) override {
+    auto q = db_.prepare("SELECT owner, value FROM kv WHERE store = ?1 AND key = ?2 ORDER BY owner LIMIT ?3");
+    q->bind(1, store).bind(2, key).bind(3, static_cast<int64_t>(limit));
+    std::vector<std::pair<std::string, std::string>> out;
+    while (q->step()) out.emplace_back(q->column_text(0), q->column_text(1));
+    return out;
+  }
+
   std::optional<std::string> get(std::string_view owner, std::string_view store, std::string_view key) override {
     auto q = db_.prepare("SELECT value FROM kv WHERE owner = ?1 AND store = ?2 AND key = ?3");
     q->bind(1, owner).bind(2, store).bind(3, key);
