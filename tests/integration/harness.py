@@ -561,8 +561,8 @@ class RawClient:
         self._wrap()
         return self.open_stream()
 
-    def login(self, user, password, resource="raw"):
-        """STARTTLS, SASL PLAIN, bind. Returns the bound JID."""
+    def authenticate(self, user, password):
+        """STARTTLS, SASL PLAIN and the stream restart: ready to bind, or to resume (XEP-0198)."""
         import base64
         self.starttls()
         token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
@@ -573,6 +573,10 @@ class RawClient:
             raise AssertionError(f"login failed: {got}")
         self.open_stream()
         self.buffer = b""
+
+    def login(self, user, password, resource="raw"):
+        """STARTTLS, SASL PLAIN, bind. Returns the bound JID."""
+        self.authenticate(user, password)
         self.send(f"<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
                   f"<resource>{resource}</resource></bind></iq>")
         got = self.read_until("</iq>")
