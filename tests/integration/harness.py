@@ -296,6 +296,18 @@ async def storage_barrier(client, timeout=DEFAULT_TIMEOUT):
     await iq.send(timeout=timeout)
 
 
+async def advance_clock(client, seconds, timeout=DEFAULT_TIMEOUT):
+    """Moves the server's clock `seconds` forward (a server started with `[testing] manual_clock = true`,
+    see MANUAL_CLOCK); answered once every worker has swept with the new time."""
+    iq = client.Iq(stype="set", sto=client.boundjid.domain)
+    iq.append(ET.fromstring(f"<advance xmlns='urn:causerie:testing:clock' seconds='{int(seconds)}'/>"))
+    await iq.send(timeout=timeout)
+
+
+# For harness.main(globals(), extra_toml=MANUAL_CLOCK): the server's time moves only by advance_clock().
+MANUAL_CLOCK = "[testing]\nmanual_clock = true\n"
+
+
 def queued(queue):
     """What `queue` holds now, in order, left in place."""
     items = []
