@@ -28,7 +28,7 @@ BoshSession::BoshSession(net::Worker& worker, ServerServices& services, AuthThro
       guard_(services.config.limits, Clock::now()),
       stream_(std::make_unique<C2sStream>(services, throttle, *this, worker, SessionRef{worker.index(), id_})),
       inactivity_(services.config.http.bosh_inactivity),
-      last_activity_(Clock::now()),
+      last_activity_(services.clock.now()),
       timer_(worker.io()) {}
 
 BoshSession::~BoshSession() {
@@ -105,7 +105,7 @@ void BoshSession::request(xml::Element&& body, BoshResponder reply) {
     fail("bad-request", std::move(reply));
     return;
   }
-  last_activity_ = Clock::now();
+  last_activity_ = services_.clock.now();
   // §9.2: the client's ack tells which buffered responses it no longer needs.
   if (params_.acks) {
     if (auto ack = parse_rid(body.attr("ack")))
@@ -174,7 +174,7 @@ void BoshSession::process(uint64_t rid, xml::Element&& body, BoshResponder reply
     inactivity_ = std::min(std::chrono::seconds(pause ? static_cast<int64_t>(*pause) : 0), params_.maxpause);
     while (!held_.empty()) answer_oldest();
     reply(BoshResponse{shared(bosh_empty_body()), params_.content_type});  // not buffered (§14.3)
-    last_activity_ = now;
+    last_activity_ = services_.clock.now();
     arm_timer();
     return;
   }
@@ -256,7 +256,7 @@ void BoshSession::answer(BoshResponder& reply, SharedBytes body, uint64_t rid, b
     size_t keep_max = params_.acks ? 16 : params_.requests;
     while (sent_.size() > keep_max) sent_.pop_front();
   }
-  last_activity_ = Clock::now();
+  last_activity_ = services_.clock.now();
   BoshResponder r = std::move(reply);
   r(BoshResponse{std::move(body), params_.content_type});
 }
@@ -355,8 +355,14 @@ void BoshSession::notify_disconnect() {
 
 void BoshSession::arm_timer() {
   if (gone_) return;
-  Clock::time_point deadline = held_.empty() ? last_activity_ + inactivity_ : held_.front().deadline;
-  timer_.expires_at(deadline);
+  if (held_.empty()) {
+    // §10 inactivity is counted on the server's clock (injected: tests move it); the timer wakes us when
+    // that much real time has passed, and the worker's sweep checks again whenever the clock is moved.
+    auto left = last_activity_ + inactivity_ - services_.clock.now();
+    timer_.expires_after(std::max<Clock::duration>(left, std::chrono::milliseconds(1)));
+  } else {
+    timer_.expires_at(held_.front().deadline);
+  }
   timer_.async_wait([self = weak_from_this()](const boost::system::error_code& ec) {
     if (ec) return;
     if (auto s = self.lock()) s->on_timer();
@@ -371,13 +377,16 @@ void BoshSession::on_timer() {
     answer_oldest();  // §7.3: 'wait' is up
     answered = true;
   }
-  if (held_.empty() && !answered && now >= last_activity_ + inactivity_) {
-    // §10: no request for longer than allowed: the client is gone. Free everything, tell nobody.
-    spdlog::info("bosh {}: session {} inactive for {}s, closing", peer_, sid_, inactivity_.count());
-    teardown();
-    return;
-  }
+  if (!answered && expire_if_inactive()) return;
   arm_timer();
+}
+
+bool BoshSession::expire_if_inactive() {
+  if (gone_ || sid_.empty() || !held_.empty() || services_.clock.now() < last_activity_ + inactivity_) return false;
+  // §10: no request for longer than allowed: the client is gone. Free everything, tell nobody.
+  spdlog::info("bosh {}: session {} inactive for {}s, closing", peer_, sid_, inactivity_.count());
+  teardown();
+  return true;
 }
 
 void BoshSession::after(std::chrono::milliseconds delay, std::function<void()> fn) {
@@ -391,7 +400,7 @@ void BoshSession::after(std::chrono::milliseconds delay, std::function<void()> f
 }
 
 bool BoshSession::sweep(Clock::time_point now) {
-  if (gone_) return false;
+  if (gone_ || expire_if_inactive()) return false;
   if (guard_.sweep(now) == TransportGuard::Sweep::kTimedOut) stream_->on_timeout();
   return false;  // no parser of its own: each request is parsed on its connection
 }

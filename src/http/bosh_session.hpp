@@ -91,6 +91,7 @@ class BoshSession final : public StreamTransport, public net::Connection, public
   void notify_disconnect();
   void arm_timer();
   void on_timer();
+  bool expire_if_inactive();  // true when it ended the session
   std::string open_body_tag(uint64_t rid) const;
 
   ServerServices& services_;
@@ -118,7 +119,7 @@ class BoshSession final : public StreamTransport, public net::Connection, public
   bool in_request_ = false;
   bool dirty_ = false;
   std::chrono::seconds inactivity_;  // params_.inactivity, or a pause (§10)
-  Clock::time_point last_activity_;
+  Clock::time_point last_activity_;  // on the server's clock (services_.clock), which may be a test clock
   // §12 overactivity of polling sessions: the previous request, if it was empty, and its answer.
   Clock::time_point last_empty_at_{};
   bool last_empty_answered_empty_ = false;

@@ -43,10 +43,10 @@ class VersionModule final : public Module {
 class TimeModule final : public Module {
  public:
   explicit TimeModule(ModuleContext& ctx) {
-    ctx.on_iq(IqScope::kServer, false, ns::kTime, [](IqRequest& r) {
+    ctx.on_iq(IqScope::kServer, false, ns::kTime, [&clock = ctx.clock()](IqRequest& r) {
       xml::Element t("time", ns::kTime);
       t.add_text_child("tzo", "+00:00");
-      t.add_text_child("utc", util::format_datetime(std::chrono::system_clock::now()));
+      t.add_text_child("utc", util::format_datetime(clock.wall()));
       r.reply.result(std::move(t));
     });
     ctx.disco().add_server_feature(ns::kTime);

@@ -15,9 +15,9 @@ namespace {
 class LastModule final : public Module {
  public:
   explicit LastModule(ModuleContext& ctx)
-      : ctx_(ctx), started_(std::chrono::steady_clock::now()), slot_(ctx.allocate_session_slot()) {
+      : ctx_(ctx), started_(ctx.clock().now()), slot_(ctx.allocate_session_slot()) {
     ctx.on_iq(IqScope::kServer, false, ns::kLast, [this](IqRequest& r) {
-      auto up = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+      auto up = std::chrono::duration_cast<std::chrono::seconds>(ctx_.clock().now() - started_);
       xml::Element q("query", ns::kLast);
       q.set_attr("seconds", std::to_string(up.count()));
       r.reply.result(std::move(q));
@@ -48,7 +48,8 @@ class LastModule final : public Module {
 
  private:
   void record(std::string owner, std::string status) {
-    int64_t now = util::unix_seconds(std::chrono::system_clock::now());
+    // The server's clock (injected, so that tests move it instead of waiting).
+    int64_t now = util::unix_seconds(ctx_.clock().wall());
     ctx_.storage().write([owner, status, now](storage::Storage& db) -> storage::StorageService::Completion {
       // A plain disconnect keeps the status of an earlier explicit unavailable.
       std::string keep = status;
@@ -68,7 +69,8 @@ class LastModule final : public Module {
     std::string asker(r.from().bare_view());
     bool online = false;
     for (const auto& res : ctx_.sessions().resources(owner)) online = online || res.available;
-    ctx_.storage().read([reply = r.reply, owner, asker, online](storage::Storage& db) {
+    int64_t now = util::unix_seconds(ctx_.clock().wall());
+    ctx_.storage().read([reply = r.reply, owner, asker, online, now](storage::Storage& db) {
       if (asker != owner) {
         auto item = db.roster().item(owner, asker);
         bool allowed = item && (item->subscription == storage::Subscription::kFrom ||
@@ -84,7 +86,6 @@ class LastModule final : public Module {
       } else if (auto last = db.kv().get(owner, "last", "")) {
         size_t nl = last->find('\n');
         int64_t when = std::stoll(last->substr(0, nl));
-        int64_t now = util::unix_seconds(std::chrono::system_clock::now());
         q.set_attr("seconds", std::to_string(std::max<int64_t>(0, now - when)));
         if (nl != std::string::npos && nl + 1 < last->size()) q.add_text(last->substr(nl + 1));
       } else {

@@ -44,7 +44,7 @@ class OfflineModule final : public Module {
     msg.remove_children("delay", ns::kDelay);
     xml::Element& delay = msg.add_child("delay", ns::kDelay);
     delay.set_attr("from", std::string(st.to().domainpart()));
-    delay.set_attr("stamp", util::format_datetime(std::chrono::system_clock::now()));
+    delay.set_attr("stamp", util::format_datetime(ctx_.clock().wall()));
     delay.add_text("Offline storage");
     std::string owner(st.to().bare_view());
     std::string xml = xml::to_string(msg);

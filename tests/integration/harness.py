@@ -298,6 +298,18 @@ async def storage_barrier(client, timeout=DEFAULT_TIMEOUT):
     await iq.send(timeout=timeout)
 
 
+async def advance_clock(client, seconds, timeout=DEFAULT_TIMEOUT):
+    """Moves the server's clock `seconds` forward (a server started with `[testing] manual_clock = true`,
+    see MANUAL_CLOCK); answered once every worker has swept with the new time."""
+    iq = client.Iq(stype="set", sto=client.boundjid.domain)
+    iq.append(ET.fromstring(f"<advance xmlns='urn:causerie:testing:clock' seconds='{int(seconds)}'/>"))
+    await iq.send(timeout=timeout)
+
+
+# For harness.main(globals(), extra_toml=MANUAL_CLOCK): the server's time moves only by advance_clock().
+MANUAL_CLOCK = "[testing]\nmanual_clock = true\n"
+
+
 def queued(queue):
     """What `queue` holds now, in order, left in place."""
     items = []
@@ -563,8 +575,8 @@ class RawClient:
         self._wrap()
         return self.open_stream()
 
-    def login(self, user, password, resource="raw"):
-        """STARTTLS, SASL PLAIN, bind. Returns the bound JID."""
+    def authenticate(self, user, password):
+        """STARTTLS, SASL PLAIN and the stream restart: ready to bind, or to resume (XEP-0198)."""
         import base64
         self.starttls()
         token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
@@ -575,6 +587,10 @@ class RawClient:
             raise AssertionError(f"login failed: {got}")
         self.open_stream()
         self.buffer = b""
+
+    def login(self, user, password, resource="raw"):
+        """STARTTLS, SASL PLAIN, bind. Returns the bound JID."""
+        self.authenticate(user, password)
         self.send(f"<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
                   f"<resource>{resource}</resource></bind></iq>")
         got = self.read_until("</iq>")

@@ -14,12 +14,21 @@ def run(env, *args, config=True, input=None):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60, input=input)
 
 
+_movers = 0
+
+
 async def wait_refused(env, jid, password):
     """A running server sees changes made by another process at its next check of the accounts'
-    generation counter (at most one a second, made by a login): logs in until these credentials, which
-    worked before the change, are refused. Fails if they still work after the deadline."""
-    await harness.wait_until(lambda: env.login_refused(jid + "/x", password),
-                             f"the running server to refuse {jid} with {password!r}")
+    generation counter, made by a login at most once a second by the server's clock (a test clock here):
+    once that clock has moved a second, the next login with these credentials, which worked before the
+    change, is refused."""
+    global _movers
+    _movers += 1
+    mover_jid, mover_pw = env.user(f"clockmover{_movers}")
+    mover = await env.connect(mover_jid + "/clock", mover_pw)
+    await harness.advance_clock(mover, 1)
+    mover.disconnect()
+    check(await env.login_refused(jid + "/x", password), f"the running server still lets {jid} in with {password!r}")
 
 
 def one_line_error(r, contains):
@@ -112,4 +121,4 @@ async def test_check_and_version(env):
 
 
 if __name__ == "__main__":
-    harness.main(globals())
+    harness.main(globals(), extra_toml=harness.MANUAL_CLOCK)

@@ -5,6 +5,7 @@ Also: offline messages leave storage only once a client with stream management a
 Raw sockets (harness.RawClient) so that 500 messages go out in one write and the kill follows the answer
 within microseconds."""
 import re
+import socket
 import sqlite3
 
 import harness
@@ -124,6 +125,78 @@ async def test_offline_messages_leave_storage_only_when_acknowledged(env):
     kill_and_restart(env.server)
     c.close()
     check(offline_rows(env.server, bob) == 0, f"{offline_rows(env.server, bob)} acknowledged messages still stored")
+
+
+def offline_bodies(server, owner, tag):
+    db = sqlite3.connect(f"file:{server.data_dir}/causerie.db?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT xml FROM offline WHERE owner = ?", (owner,)).fetchall()
+    finally:
+        db.close()
+    return sorted(int(n) for (xml,) in rows for n in re.findall(rf"<body>{tag}-(\d+)</body>", xml))
+
+
+def cut_and_resume(server, user, pw, to, tag):
+    """Sends COUNT messages, a ping and one more message in one write and drops the connection (no
+    </stream:stream>); a second connection, authenticated beforehand, resumes the session as soon as the
+    server has closed the first one: the ping and the last message are then still held behind the
+    storage of the messages, unless it is already committed. The server is killed the moment <resumed/>
+    arrives; returns its h."""
+    c, r = RawClient(server), RawClient(server)
+    try:
+        c.login(user, pw)
+        c.send(f"<enable xmlns='{SM}' resume='true'/>")
+        got = c.read_until("max=")
+        previd = re.search(r"<enabled[^>]* id='([^']+)'", got).group(1)
+        r.authenticate(user, pw)
+        c.send("".join(f"<message to='{to}' type='chat' id='{tag}-{i}'><body>{tag}-{i}</body></message>"
+                       for i in range(COUNT)) +
+               f"<iq type='get' id='ping-{tag}'><ping xmlns='urn:xmpp:ping'/></iq>" +
+               f"<message to='{to}' type='chat' id='{tag}-{COUNT}'><body>{tag}-{COUNT}</body></message>")
+        c.sock.shutdown(socket.SHUT_WR)
+        check(c.closed_by_peer(), "the server closed the dropped connection")
+        r.send(f"<resume xmlns='{SM}' previd='{previd}' h='0'/>")
+        got = r.read_until("previd=")
+        m = re.search(r"<resumed[^>]* h='(\d+)'", got)
+        check(m is not None, f"no <resumed/>: {got[-300:]}")
+        kill_and_restart(server)
+        return int(m.group(1))
+    finally:
+        c.close()
+        r.close()
+
+
+def send_again(server, user, pw, to, tag, h):
+    """What a client does when its resumption failed (the server was restarted): sends again, on a new
+    session, the stanzas the last h did not acknowledge, and waits for the answer to a ping."""
+    c = RawClient(server)
+    try:
+        c.login(user, pw)
+        # Stanzas 1..COUNT are messages 0..COUNT-1, COUNT+1 the ping, COUNT+2 message COUNT.
+        again = "".join(f"<message to='{to}' type='chat' id='{tag}-{i}'><body>{tag}-{i}</body></message>"
+                        for i in range(h, COUNT))
+        if h < COUNT + 2:
+            again += f"<message to='{to}' type='chat' id='{tag}-{COUNT}'><body>{tag}-{COUNT}</body></message>"
+        c.send(again + f"<iq type='get' id='again-{tag}'><ping xmlns='urn:xmpp:ping'/></iq>")
+        c.read_until(f"again-{tag}")
+    finally:
+        c.close()
+
+
+async def test_resumed_counts_only_what_is_stored(env):
+    """XEP-0198 <resumed h='…'/> acknowledges like <a/>: what it counts survives a SIGKILL right after
+    it, and what it does not count is sent again by the client and must not arrive twice."""
+    alice, apw = env.user("gina")
+    for r in range(ROUNDS):
+        bob, _ = env.user(f"hank{r}")  # a recipient per round: offline storage keeps 1 000 messages each
+        tag = f"resume{r}"
+        h = await in_thread(cut_and_resume, env.server, alice.split("@")[0], apw, bob, tag)
+        check(0 <= h <= COUNT + 2, f"round {r}: h={h}")
+        await in_thread(send_again, env.server, alice.split("@")[0], apw, bob, tag, h)
+        got = offline_bodies(env.server, bob, tag)
+        check(got == list(range(COUNT + 1)),
+              f"round {r}: <resumed h='{h}'/>, then {len(got)} messages stored for {COUNT + 1} sent, "
+              f"{len(set(got))} distinct")
 
 
 if __name__ == "__main__":

@@ -26,13 +26,19 @@ async def test_history_limits(env):
     for body in old:
         alice.send_message(mto=room, mbody=body, mtype="groupchat")
     await alice.next_message(lambda m: m["body"] == old[2])
-    # 'seconds' is counted by the room's clock (until it can be injected): asked until the old messages
-    # have aged out of a two-second window, which the new ones then fall in.
-    async def aged():
-        got, _ = await history_of(bob, room, "Bob", seconds=2)
-        return got == []
-    await harness.wait_until(aged, "the old messages to be more than two seconds old", interval=0.2)
-    since = datetime.datetime.now(datetime.timezone.utc)
+    # 'seconds' is counted by the room's clock, the server's test clock: the old messages are 0 s old
+    # until it moves 3 s, and then out of a two-second window, which the new ones fall in.
+    got, _ = await history_of(bob, room, "Bob", seconds=2)
+    check(got == old, f"seconds=2 before the clock moves: {len(got)}")
+    await harness.advance_clock(alice, 3)
+    got, _ = await history_of(bob, room, "Bob", seconds=2)
+    check(got == [], f"seconds=2, 3 s later: {len(got)}")
+    got, _ = await history_of(bob, room, "Bob", seconds=4)
+    check(got == old, f"seconds=4, 3 s later: {len(got)}")
+    # 'since' between the old messages' time (their delay stamp) and now, by the same clock.
+    _, _, _, history = await join(bob, room, "Bob", maxstanzas=1)
+    await leave(bob, room, "Bob")
+    since = history[0]["delay"]["stamp"] + datetime.timedelta(seconds=2)
     for i in range(2):
         alice.send_message(mto=room, mbody=("x" * 1000) + f" new {i}", mtype="groupchat")
     await alice.next_message(lambda m: m["body"].endswith("new 1"))
@@ -113,4 +119,4 @@ async def test_restart_keeps_persistent_rooms(env):
     check(err == "item-not-found", f"temporary room gone after restart: {err}")
 
 
-harness.main(globals())
+harness.main(globals(), extra_toml=harness.MANUAL_CLOCK)

@@ -4,6 +4,7 @@ either of the server's two workers: several rounds), and a session left to expir
 a test clock, moved by an admin command instead of waiting five minutes) whose unacknowledged messages are
 then found in offline storage with their original time, and whose iq requests are answered with an error."""
 import asyncio
+import re
 
 import harness
 import web_client as wc
@@ -208,6 +209,132 @@ async def test_bad_resumptions_fail(env):
     await ws2.send(f"<resume xmlns='{SM}' previd='{previd}' h='0'/>")
     await ws_next(ws2, wc.q(SM, "resumed"))
     ws2.close()
+
+
+def sm(el, name):
+    return el.tag == wc.q(SM, name)
+
+
+def body_of(el):
+    return el.findtext(wc.q(wc.CLIENT, "body")) if el.tag == wc.q(wc.CLIENT, "message") else None
+
+
+async def bosh_messages(s, count):
+    """The bodies of the next `count` messages on BOSH session `s`, and any <r/> seen among them."""
+    got, asked = [], 0
+    while len(got) < count:
+        el = await s.next(lambda e: body_of(e) is not None or sm(e, "r"))
+        if sm(el, "r"):
+            asked += 1
+        else:
+            got.append(body_of(el))
+    return got, asked
+
+
+async def tab_says(s, alice, body, expect_h, before=""):
+    """BOSH session `s` sends alice a message (after `before`, e.g. an <a/>) and asks for an ack, which
+    must count `expect_h` stanzas handled; alice receives the message."""
+    await s.request(f"{before}<message xmlns='{wc.CLIENT}' to='{alice.boundjid.bare}' type='chat'>"
+                    f"<body>{body}</body></message><r xmlns='{SM}'/>")
+    a = await s.next(lambda e: sm(e, "a"))
+    check(a.get("h") == expect_h, f"<a h='{expect_h}'/> expected: {ET.tostring(a)}")
+    await alice.next_message(lambda m: m["body"] == body)
+
+
+async def bosh_vanishes(env, s, full, mover):
+    """The client behind BOSH session `s` goes away without terminating it: once its last long poll has
+    come back it sends nothing more, and the server ends the BOSH session when its inactivity has passed
+    on the test clock; the XMPP session stays, detached, waiting to be resumed."""
+    await s.stop_polling()
+    await s.close()
+    mark = env.server.log_mark()
+    inactivity = int(s.created.get("inactivity"))
+    await harness.advance_clock(mover, inactivity)
+    await env.server.wait_log(f"session {s.sid} inactive for {inactivity}s, closing", since=mark)
+    await env.server.wait_log(f"{full} detached, resumable", since=mark)
+
+
+async def test_stream_management_over_bosh(env):
+    """XEP-0198 over BOSH (XEP-0206): enable, acks both ways, a BOSH session that times out resumed on a
+    new BOSH session and then on TCP, each time with nothing lost or repeated; a terminated BOSH session
+    cannot be resumed."""
+    a_jid, a_pw = env.user("bsender")
+    alice = await env.connect(a_jid + "/desk", a_pw)
+    jid, pw = env.user("bbob")
+    s = wc.BoshSession(env.server.extra_ports["web"], wait=2)
+    full = await s.login(jid, pw, resource="tab")
+    s.start_polling()
+    await s.request(f"<enable xmlns='{SM}' resume='true'/>")
+    enabled = await s.next(lambda e: sm(e, "enabled") or sm(e, "failed"))
+    check(sm(enabled, "enabled") and enabled.get("resume") == "true", f"resumable: {ET.tostring(enabled)}")
+    previd = enabled.get("id")
+    # Acks from the server: 10 messages, an <r/> after the 8th; the client answers it.
+    for i in range(10):
+        alice.send_message(mto=full, mbody=f"b{i}", mtype="chat")
+    got, asked = await bosh_messages(s, 10)
+    check(got == [f"b{i}" for i in range(10)], f"in order: {got}")
+    check(asked >= 1, "the server asks for an acknowledgement every 8 stanzas")
+    await s.request(f"<a xmlns='{SM}' h='8'/>")
+    # Acks to the client: the one stanza it sent is counted.
+    await tab_says(s, alice, "from the tab", "1")
+
+    # The tab goes away having handled the ten messages (it acknowledged eight); the BOSH session times out.
+    await bosh_vanishes(env, s, full, alice)
+    for i in range(10, 12):
+        alice.send_message(mto=full, mbody=f"b{i}", mtype="chat")
+    await harness.round_trip(alice)
+    s2 = wc.BoshSession(env.server.extra_ports["web"], wait=2)
+    features = await s2.authenticate(jid, pw)
+    check(features.find(wc.q(SM, "sm")) is not None, "stream management offered over BOSH")
+    s2.start_polling()
+    await s2.request(f"<resume xmlns='{SM}' previd='{previd}' h='10'/>")
+    resumed = await s2.next(lambda e: sm(e, "resumed") or sm(e, "failed"))
+    check(sm(resumed, "resumed") and resumed.get("previd") == previd, f"resumed: {ET.tostring(resumed)}")
+    check(resumed.get("h") == "1", f"<resumed h='1'/>: the server handled one stanza: {ET.tostring(resumed)}")
+    alice.send_message(mto=full, mbody="live", mtype="chat")
+    got, _ = await bosh_messages(s2, 3)
+    check(got == ["b10", "b11", "live"], f"only what the tab had not handled, once, then live: {got}")
+    # Counting goes on across the resumption.
+    await tab_says(s2, alice, "resumed tab", "2", before=f"<a xmlns='{SM}' h='13'/>")
+
+    # Again, and this time the session comes back over TCP.
+    await bosh_vanishes(env, s2, full, alice)
+    alice.send_message(mto=full, mbody="b13", mtype="chat")
+    await harness.round_trip(alice)
+
+    def resume_over_tcp():
+        c = harness.RawClient(env.server)
+        c.authenticate(jid.split("@")[0], pw)
+        c.send(f"<resume xmlns='{SM}' previd='{previd}' h='13'/><r xmlns='{SM}'/>")
+        return c, c.read_until("<a xmlns")
+    c, text = await harness.in_thread(resume_over_tcp)
+    mark = env.server.log_mark()
+    try:
+        check(f"previd='{previd}'" in text and "h='2'" in text, f"resumed over TCP: {text[-400:]}")
+        bodies = re.findall(r"<body>([^<]*)</body>", text)
+        check(bodies == ["b13"], f"over TCP, only what was not acknowledged: {bodies}")
+    finally:
+        c.close()
+    await env.server.wait_log(f"{full} detached, resumable", since=mark)
+
+    # A BOSH session the client terminates ends the XMPP session: nothing to resume, messages go offline.
+    s3 = wc.BoshSession(env.server.extra_ports["web"], wait=2)
+    await s3.authenticate(jid, pw)
+    s3.start_polling()
+    await s3.request(f"<resume xmlns='{SM}' previd='{previd}' h='14'/>")
+    check(sm(await s3.next(lambda e: sm(e, "resumed") or sm(e, "failed")), "resumed"), "resumed once more")
+    mark = env.server.log_mark()
+    await s3.request(type="terminate")
+    await env.server.wait_log(f"{full} disconnected", since=mark)
+    await s3.close()
+    s4 = wc.BoshSession(env.server.extra_ports["web"], wait=2)
+    await s4.authenticate(jid, pw)
+    s4.start_polling()
+    await s4.request(f"<resume xmlns='{SM}' previd='{previd}' h='14'/>")
+    check(sm(await s4.next(lambda e: sm(e, "resumed") or sm(e, "failed")), "failed"),
+          "a terminated session is not resumed")
+    await s4.stop_polling()
+    await s4.close()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from web_client import (BIND, CLIENT, FRAMING, HTTPBIND, SASL, STREAMS, BoshSess
                         plain_auth, q, ws_login)
 
 STREAM_ERRORS = "urn:ietf:params:xml:ns:xmpp-streams"
-INACTIVITY = 3  # seconds: [http] bosh_inactivity for this server, so the abandoned session test is quick
+INACTIVITY = 3  # seconds: [http] bosh_inactivity for this server, on its test clock
 
 
 def web(env):
@@ -341,18 +341,21 @@ async def test_bosh_abandoned_session_cleaned_up(env):
     answering = asyncio.ensure_future(answer_ping())
     await watcher["xep_0199"].send_ping(full, timeout=5)  # the session is alive and answers
     await answering
+    # The client vanishes: no terminate, no more requests once the poll in flight has come back (the
+    # server then holds none, and counts its inactivity from that answer).
+    await s.stop_polling()
+    await s.close()
     mark = env.server.log_mark()
-    t0 = time.monotonic()
-    await s.close()  # the client vanishes: no terminate, no more requests
     # While the session waits for its client, a ping to it goes unanswered (it waits in the session's
     # queue); once the server has freed the session (inactivity, XEP-0124 §10: its log says so), the
-    # resource is gone and a ping bounces at once. The inactivity is timed by the server's clock.
-    waiting = asyncio.ensure_future(watcher["xep_0199"].send_ping(full, timeout=INACTIVITY + 30))
+    # resource is gone and a ping bounces at once. The inactivity is timed by the server's clock, a test
+    # clock here: nothing happens until it has moved INACTIVITY seconds.
+    waiting = asyncio.ensure_future(watcher["xep_0199"].send_ping(full, timeout=30))
     waiting.add_done_callback(lambda f: f.cancelled() or f.exception())  # it times out after this test
-    await env.server.wait_log(f"session {s.sid} inactive for {INACTIVITY}s, closing", since=mark,
-                              timeout=INACTIVITY + 20)
-    gone_after = time.monotonic() - t0
-    check(gone_after >= INACTIVITY - 0.5, f"freed after {gone_after:.1f}s, before the inactivity of {INACTIVITY}s")
+    await harness.advance_clock(watcher, INACTIVITY - 1)  # answered after every worker has swept
+    check(f"session {s.sid} inactive" not in env.server.log_since(mark), "freed before its inactivity")
+    await harness.advance_clock(watcher, 1)
+    await env.server.wait_log(f"session {s.sid} inactive for {INACTIVITY}s, closing", since=mark)
     await env.server.wait_log(f": {full} disconnected", since=mark)
     try:
         await watcher["xep_0199"].send_ping(full, timeout=5)
@@ -517,4 +520,5 @@ async def test_websocket_and_bosh_over_tls(env):
 if __name__ == "__main__":
     harness.main(globals(),
                  listeners=[("web", "http", "none"), ("webtls", "http", "direct")],
-                 extra_toml=f'[http]\nbosh_inactivity = {INACTIVITY}\ncors_origins = ["https://webclient.example"]')
+                 extra_toml=harness.MANUAL_CLOCK +
+                 f'\n[http]\nbosh_inactivity = {INACTIVITY}\ncors_origins = ["https://webclient.example"]')

@@ -249,13 +249,23 @@ class BoshSession:
         return el
 
     def start_polling(self):
+        self.polling = True
+
         async def loop():
-            while self.terminated is None:
+            while self.terminated is None and self.polling:
                 try:
                     await self.request()
                 except (ConnectionError, asyncio.IncompleteReadError):
                     return
         self.poller = asyncio.ensure_future(loop())
+
+    async def stop_polling(self):
+        """Sends no more long polls, and returns once the server has answered the one in flight (when
+        something arrives for the client, or when its 'wait' is up): then it holds no request."""
+        self.polling = False
+        if self.poller:
+            await self.poller
+            self.poller = None
 
     async def next(self, pred=lambda e: True, timeout=10):
         deadline = asyncio.get_event_loop().time() + timeout
@@ -267,8 +277,9 @@ class BoshSession:
             if pred(el):
                 return el
 
-    async def login(self, jid, password, resource="bosh"):
-        """Creates the session, authenticates with PLAIN, restarts, binds; returns the full JID."""
+    async def authenticate(self, jid, password):
+        """Creates the session, authenticates with PLAIN and restarts the stream (ready to bind, or to
+        resume a XEP-0198 session); returns the stream features after the restart."""
         created = await self.connect()
         features = created.find(q(STREAMS, "features"))
         if features is None:
@@ -276,7 +287,15 @@ class BoshSession:
         resp = await self.request(f"<auth xmlns='{SASL}' mechanism='PLAIN'>{plain_auth(jid, password)}</auth>")
         if resp.find(q(SASL, "success")) is None:
             await self.next(lambda e: e.tag == q(SASL, "success") or e.tag == q(SASL, "failure"))
-        await self.request(xmpp__restart="true", to=self.domain)
+        resp = await self.request(xmpp__restart="true", to=self.domain)
+        features = resp.find(q(STREAMS, "features"))
+        if features is None:
+            features = await self.next(lambda e: e.tag == q(STREAMS, "features"))
+        return features
+
+    async def login(self, jid, password, resource="bosh"):
+        """Creates the session, authenticates with PLAIN, restarts, binds; returns the full JID."""
+        await self.authenticate(jid, password)
         resp = await self.request(f"<iq xmlns='{CLIENT}' type='set' id='bind1'><bind xmlns='{BIND}'>"
                                   f"<resource>{resource}</resource></bind></iq>")
         iq = resp.find(q(CLIENT, "iq"))

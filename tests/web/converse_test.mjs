@@ -7,6 +7,11 @@
 // for only when the server advertises urn:xmpp:blocking: `api.chats.open(jid, {}, true)` completes, and a
 // message goes each way.
 //
+// Issue 12: B answers A; A sends B a picture from Converse's toolbar through XEP-0363 (the upload service
+// of Causerie's own HTTP listener): B receives a message carrying its URL, shows the image, and the file
+// downloads byte for byte. B's page is then reloaded with an empty browser cache: Converse asks the
+// message archive (XEP-0313) and shows the whole conversation again, the picture included.
+//
 // node tests/web/converse_test.mjs --binary build/causerie [--output DIR]
 import { chromium } from 'playwright-core';
 import { spawn, spawnSync } from 'node:child_process';
@@ -16,6 +21,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -90,6 +96,11 @@ async function startPages() {
   const port = await freePort();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/blank') {  // a page of this origin without Converse (reloadWithEmptyCache)
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><title>blank</title>');
+      return;
+    }
     let file = url.pathname === '/' ? path.join(here, 'page.html') : null;
     if (url.pathname.startsWith('/dist/')) file = path.join(dist, path.normalize(url.pathname.slice(6)).replace(/^(\.\.[/\\])+/, ''));
     if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) { res.writeHead(404); res.end(); return; }
@@ -115,6 +126,50 @@ async function openUser(name, profile, pageUrl) {
   await page.goto(pageUrl);
   return { context, page };
 }
+
+// A 24x16 RGB PNG (rows of colour), so that the browser has a real picture to decode.
+function picture() {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(zlib.crc32(Buffer.concat([Buffer.from(type), data])));
+    return Buffer.concat([len, Buffer.from(type), data, crc]);
+  };
+  const [w, h] = [24, 16];
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;  // 8-bit RGB
+  const rows = [];
+  for (let y = 0; y < h; y++) {
+    rows.push(0);  // filter: none
+    for (let x = 0; x < w; x++) rows.push((x * 10) & 255, (y * 16) & 255, 160);
+  }
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
+                        chunk('IDAT', zlib.deflateSync(Buffer.from(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+// Leaves Converse's page, empties what it cached for this origin (IndexedDB, local and session storage),
+// and loads the page again: a reload after which nothing of the conversation is known to the browser.
+async function reloadWithEmptyCache(page, pageOrigin) {
+  const url = page.url();
+  await page.goto(`${pageOrigin}/blank`);  // same origin, no Converse: nothing holds its databases open
+  await page.evaluate(async () => {
+    localStorage.clear();
+    sessionStorage.clear();
+    for (const db of await indexedDB.databases()) {
+      await new Promise((resolve, reject) => {
+        const r = indexedDB.deleteDatabase(db.name);
+        r.onsuccess = resolve; r.onerror = () => reject(r.error); r.onblocked = () => reject(new Error('blocked'));
+      });
+    }
+  });
+  await page.goto(url);
+}
+
+const messagesOf = (page, jid) => page.evaluate(async (j) => {
+  const chat = await window.causerieApi.chats.get(j);
+  return chat ? chat.messages.models.map((m) => ({
+    body: m.get('body'), oob_url: m.get('oob_url'), archived: !!m.get('is_archived'), sender: m.get('sender'),
+  })) : [];
+}, jid);
 
 const contact = (page, jid) => page.evaluate(async (j) => {
   const c = await window.causerieApi?.contacts.get(j);
@@ -209,6 +264,56 @@ async function main() {
     await A.page.screenshot({ path: path.join(output, 'alice-non-contact.png') });
     await C.page.screenshot({ path: path.join(output, 'carol-non-contact.png') });
     console.log('PASS converse: a chat with a non-contact opens and carries messages both ways');
+
+    // Issue 12: a reply, then a picture through XEP-0363, then the history from XEP-0313 after a reload.
+    const reply = `Hello Alice, BOSH answering at ${Date.now()}`;
+    const bobBox = B.page.locator(`converse-chat[jid="${a.jid}"] textarea.chat-textarea`);
+    await bobBox.fill(reply);
+    await bobBox.press('Enter');
+    await A.page.evaluate((j) => window.causerieApi.chats.open(j, {}, true), b.jid);
+    await A.page.locator(`converse-chat[jid="${b.jid}"] .chat-msg__text`, { hasText: reply }).first()
+      .waitFor({ timeout: 20000 });
+    // The toolbar offers a file only once Converse found the upload service (disco#items of the host).
+    const png = picture();
+    const fileInput = A.page.locator(`converse-chat[jid="${b.jid}"] input.fileupload`);
+    await fileInput.waitFor({ state: 'attached', timeout: 20000 });
+    await fileInput.setInputFiles({ name: 'causerie-test.png', mimeType: 'image/png', buffer: png });
+    const received = await waitFor(async () => (await messagesOf(B.page, a.jid)).find((m) => m.oob_url),
+      'the picture message at bob');
+    const web = `http://127.0.0.1:${server.web}/`;
+    check(received.oob_url.startsWith(web) && received.oob_url.endsWith('.png'),
+      `the URL is on Causerie's HTTP listener: ${received.oob_url}`);
+    check(received.body === received.oob_url, `the body is the URL (XEP-0363 §5 with XEP-0066): ${received.body}`);
+    const download = await within(fetch(received.oob_url), 20000, 'the download');
+    check(download.status === 200, `GET ${received.oob_url}: ${download.status}`);
+    check(download.headers.get('content-type') === 'image/png', `content-type ${download.headers.get('content-type')}`);
+    check(Buffer.from(await download.arrayBuffer()).equals(png), 'the file downloads byte for byte');
+    // Bob's Converse shows it inline: the browser fetched and decoded it from Causerie.
+    const shown = B.page.locator(`converse-chat[jid="${a.jid}"] img.chat-image`).first();
+    await shown.waitFor({ timeout: 20000 });
+    await waitFor(() => shown.evaluate((img) => img.complete && img.naturalWidth === 24), 'the picture decoded');
+    await A.page.screenshot({ path: path.join(output, 'alice-upload.png') });
+    await B.page.screenshot({ path: path.join(output, 'bob-upload.png') });
+    console.log('PASS converse: a picture uploaded through XEP-0363 reached bob, shown and downloadable');
+
+    await reloadWithEmptyCache(B.page, `http://127.0.0.1:${pages.port}`);
+    await waitFor(() => B.page.evaluate(() => window.causerieApi?.connection.connected()), 'B to log in again');
+    check((await messagesOf(B.page, a.jid)).length === 0, 'nothing of the conversation is cached any more');
+    await B.page.evaluate((j) => window.causerieApi.chats.open(j, {}, true), a.jid);
+    for (const t of [text, reply]) {
+      await B.page.locator(`converse-chat[jid="${a.jid}"] .chat-msg__text`, { hasText: t }).first()
+        .waitFor({ timeout: 20000 });
+    }
+    await B.page.locator(`converse-chat[jid="${a.jid}"] img.chat-image`).first().waitFor({ timeout: 20000 });
+    const history = await messagesOf(B.page, a.jid);
+    const bodies = history.map((m) => m.body);
+    check(bodies.indexOf(text) >= 0 && bodies.indexOf(text) < bodies.indexOf(reply) &&
+          bodies.indexOf(reply) < bodies.indexOf(received.oob_url), `the history in order: ${JSON.stringify(bodies)}`);
+    check(history.filter((m) => [text, reply, received.oob_url].includes(m.body)).every((m) => m.archived),
+      `every one came from the archive: ${JSON.stringify(history)}`);
+    check(new Set(bodies).size === bodies.length, `nothing twice: ${JSON.stringify(bodies)}`);
+    await B.page.screenshot({ path: path.join(output, 'bob-history-after-reload.png') });
+    console.log('PASS converse: after a reload with an empty cache, bob sees the archived history (XEP-0313)');
   } catch (e) {
     failed = 1;
     console.log(`FAIL converse: ${e.stack || e}`);

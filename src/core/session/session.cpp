@@ -16,6 +16,8 @@ static_assert(static_cast<int>(StanzaKind::kMessage) == 0 && static_cast<int>(St
 
 namespace {
 constexpr const char* kSm = "urn:xmpp:sm:3";
+// Queued among the held stanzas by a resumption that must wait for storage (never sent, never parsed).
+constexpr const char* kResumeMarker = "urn:causerie:internal:resumed";
 constexpr uint32_t kAckEvery = 8;  // stanzas sent between our <r/> requests
 
 OutStanza nonza(std::string bytes) {
@@ -133,6 +135,7 @@ void Session::transmit(OutStanza out) {
       else end();
       return;
     }
+    if (resuming_) return;  // sent after <resumed/>, with the rest of the queue
     if (!port_) {
       // Kept for the stream that resumes this session; modules learn that nobody sees it now (push).
       if (bound_ && out.kind == StanzaKind::kMessage && services_.router.has_detached_delivery_hooks()) {
@@ -208,6 +211,22 @@ bool Session::resume(SessionPort* port, bool secure, std::string peer, uint32_t 
   attach(port, secure, std::move(peer));
   sm_.detached_at = {};
   if (bound_) count_as(metrics::sessions_counter(port->transport()));
+  // <resumed h='…'/> acknowledges every stanza handled so far, like <a/>: it goes out only once what they
+  // queued is stored, and it must count the stanzas still held behind that storage (which the client
+  // would otherwise send again, and we would handle twice). Until then what is sent to the client stays
+  // in the unacknowledged queue, which goes out right after <resumed/>.
+  if (!held_.empty() || !services_.storage.committed(stored_mark_)) {
+    if (!resuming_) held_.emplace_back("resumed", kResumeMarker);
+    resuming_ = true;
+    wait_for_storage();
+    return true;
+  }
+  answer_resumed();
+  return true;
+}
+
+void Session::answer_resumed() {
+  resuming_ = false;
   std::string resumed = "<resumed xmlns='urn:xmpp:sm:3' h='" + std::to_string(sm_.received) + "' previd='";
   xml::append_escaped(resumed, sm_.resume_id, true);
   resumed += "'/>";
@@ -220,7 +239,6 @@ bool Session::resume(SessionPort* port, bool secure, std::string peer, uint32_t 
   } catch (const std::exception& e) {
     spdlog::error("c2s {}: resume hook failed: {}", jid_.str(), e.what());
   }
-  return true;
 }
 
 bool Session::resume_from(SessionRef connection, metrics::Transport transport, bool secure, std::string peer,
@@ -240,6 +258,7 @@ void Session::detach_connection(SessionRef connection, bool resumable) {
 void Session::detach(SessionPort* port, bool resumable) {
   if (port != port_ || ended_) return;
   port_ = nullptr;
+  resuming_ = false;  // the held marker of a resumption still waiting is then ignored
   if (resumable && bound_ && sm_.resumable) {
     sm_.detached_at = services_.clock.now();
     count_as(metrics::Counter::kSessionsDetached);
@@ -259,6 +278,7 @@ void Session::sweep(Clock::time_point now) {
 
 bool Session::asks_for_answer(const xml::Element& el) const {
   if (el.ns() == kSm) return el.name() == "r";
+  if (el.ns() == kResumeMarker) return true;
   if (el.ns() != ns::kClient || el.name() != "iq") return false;
   std::string_view type = el.attr("type");
   return type == "get" || type == "set";
@@ -311,6 +331,10 @@ void Session::drain_held(bool keep_order_with_storage) {
 }
 
 void Session::process(xml::Element&& el) {
+  if (el.ns() == kResumeMarker) {
+    if (resuming_ && port_) answer_resumed();
+    return;
+  }
   storage::StorageService::MarkScope mark(stored_mark_);
   if (el.ns() == kSm) {
     if (!sm_.enabled) {
@@ -329,7 +353,8 @@ void Session::process(xml::Element&& el) {
       return;
     }
     if (el.name() == "r") {
-      if (port_) port_->write(nonza(ack(sm_.received)));
+      // A request held from the stream before a resumption is answered by <resumed h='…'/> instead.
+      if (port_ && !resuming_) port_->write(nonza(ack(sm_.received)));
     } else if (el.name() == "a") {
       uint32_t h = 0;
       try {

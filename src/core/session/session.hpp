@@ -7,10 +7,11 @@
 // acknowledged is given to the router again (messages reach other resources or offline storage, iq
 // requests are answered with an error), and the session is unbound.
 //
-// Acknowledged means saved (issue 13): an answer to the client — an iq result, an <a h='…'/> — promises
-// that what the client sent before it is stored. The session keeps the highest storage write its
-// stanzas queued (`stored_mark_`); a request that would be answered (iq get/set, <r/>) while that write
-// is not committed waits, with everything after it, in `held_` until it is. Stanzas a client sent are
+// Acknowledged means saved (issue 13): an answer to the client — an iq result, an <a h='…'/>, a
+// <resumed h='…'/> — promises that what the client sent before it is stored. The session keeps the
+// highest storage write its stanzas queued (`stored_mark_`); a request that would be answered (iq
+// get/set, <r/>, a resumption) while that write is not committed waits, with everything after it, in
+// `held_` until it is. Stanzas a client sent are
 // never dropped: a stream that ends hands the held ones to the router first.
 //
 // Thread rules: a session lives on the worker that created it (its SessionHost) and is touched only there.
@@ -109,7 +110,8 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   // <a h='…'/> from the client; false when h acknowledges more than was sent (the stream must end).
   bool acknowledge(uint32_t h);
   // XEP-0198 §5: a new stream takes this session over; answers <resumed/> and sends again what the
-  // client did not acknowledge (after h). False (nothing changed) when h is impossible.
+  // client did not acknowledge (after h). False (nothing changed) when h is impossible. <resumed/>
+  // counts the stanzas held behind storage, so it waits for them like an <a/> would.
   bool resume(SessionPort* port, bool secure, std::string peer, uint32_t h);
   // The same, for a stream on another worker: this session writes to its `connection` through the
   // SessionDispatcher from now on.
@@ -134,6 +136,7 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   void drain_held(bool keep_order_with_storage);
   // Moves this session's count in the metrics to `gauge` (kCount: not counted).
   void count_as(metrics::Counter gauge);
+  void answer_resumed();
 
   ServerServices& services_;
   SessionHost& host_;
@@ -152,6 +155,7 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   std::deque<xml::Element> held_;
   bool waiting_for_storage_ = false;
   metrics::Counter counted_as_ = metrics::Counter::kCount;
+  bool resuming_ = false;  // resumed by a stream, <resumed/> waiting for storage (see resume())
 };
 
 }  // namespace causerie

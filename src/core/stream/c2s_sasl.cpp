@@ -120,9 +120,10 @@ void C2sStream::sasl_response(const xml::Element& el) {
     }
     std::string bare = *local + "@" + host_;
     CredentialCache& cache = services_.credentials;
-    // At most once a second a login goes to storage anyway and checks whether another process changed
-    // accounts meanwhile; otherwise a recent login's credentials are used at once.
-    bool check = cache.generation_check_due();
+    // At most once a second (by the server's clock, which tests move) a login goes to storage anyway and
+    // checks whether another process changed accounts meanwhile; otherwise a recent login's credentials
+    // are used at once.
+    bool check = cache.generation_check_due(services_.clock.now());
     if (!check) {
       if (auto cached = cache.find(bare, hash)) {
         then(*local, std::move(cached));

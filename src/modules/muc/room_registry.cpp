@@ -135,7 +135,7 @@ void RoomRegistry::drain(const std::shared_ptr<Cell>& cell) {
 void RoomRegistry::process(const std::shared_ptr<Cell>& cp, Task& t) {
   Cell& cell = *cp;
   RoomOutput out;
-  auto now = std::chrono::system_clock::now();
+  auto now = ctx_.clock().wall();  // injected: history age is tested by moving it
   bool failed;
   {
     std::lock_guard cl(cell.m);

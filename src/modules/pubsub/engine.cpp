@@ -12,10 +12,11 @@
 
 namespace causerie::modules::pubsub {
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+int64_t now_ms(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall().time_since_epoch()).count();
 }
+
+int64_t Engine::now_ms() const { return pubsub::now_ms(ctx_.clock()); }
 
 std::string bare_string(const Jid& j) { return std::string(j.bare_view()); }
 

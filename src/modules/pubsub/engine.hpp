@@ -215,6 +215,8 @@ class Engine {
 
   ModuleContext& ctx_;
   Settings settings_;
+  int64_t now_ms() const;
+
   CapsTracker& caps_;
   Notifier& notifier_;
   PublishObserver observer_;
@@ -224,7 +226,8 @@ class Engine {
 std::vector<std::string> pubsub_features();
 
 // Helpers shared by the engine's files.
-int64_t now_ms();
+// Milliseconds since the epoch on the server's clock (injected: item expiry is tested by moving it).
+int64_t now_ms(const Clock& clock);
 std::string bare_string(const Jid& j);
 bool has_presence_from(storage::Subscription s);
 
