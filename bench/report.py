@@ -292,6 +292,15 @@ def main():
     w(f"- 1:1 messages with the server on both cores (generator on both cores too): {fmt(two)} msgs/s "
       f"using {fmt(two_cores)} server cores ({fmt(two_eff)} msgs per core-second); "
       f"{(two / one) if one and two else 0:.2f}× the one-core rate.")
+    mam_run = runs.get(("causerie", "msg-mam"))
+    if mam_run:
+        f = mam_run.get("figures", {})
+        rows = f.get("archived_rows")
+        counted = f"{rows:,} archive rows written" if isinstance(rows, int) else "archive rows not counted"
+        w(f"- 1:1 messages with the archive on: {fmt(f.get('msgs_per_s'))} msgs/s, p99 {fmt(f.get('latency_ms_p99'))} ms; "
+          f"{counted} for {f.get('sent_total', 0):,} messages (both parties' rows of every message are checked in "
+          f"the database after the run; valid run: {mam_run.get('ok')}). Archive writes hold the senders back when "
+          "the write lane is behind, so this is the rate at which everything is archived.")
     half = runs.get(("causerie", "msg-half-rate"))
     if half:
         f = half.get("figures", {})
