@@ -148,7 +148,7 @@ void StorageService::read(ReadJob job) {
 void StorageService::run_writes() {
   Storage& db = *write_db_;
   for (;;) {
-    std::vector<WriteJob> batch;
+    std::vector<std::pair<WriteJob, bool>> batch;  // the job, and whether it runs in a savepoint
     uint64_t last = 0;
     {
       std::unique_lock l(wmutex_);
@@ -160,7 +160,7 @@ void StorageService::run_writes() {
         last = q.seq;
         parts += q.parts;
         queued_parts_ -= q.parts;
-        batch.push_back(std::move(q.job));
+        batch.emplace_back(std::move(q.job), q.kind == nullptr);
         wjobs_.pop_front();
       }
       if (queued_parts_ < kJoinLowWater) space_cv_.notify_all();
@@ -169,18 +169,21 @@ void StorageService::run_writes() {
     done.reserve(batch.size());
     try {
       db.begin();
-      for (auto& job : batch) {
-        db.savepoint();
+      for (auto& [job, isolated] : batch) {
+        if (isolated) db.savepoint();
         try {
           Completion c = job(db);
-          db.release_savepoint();
+          if (isolated) db.release_savepoint();
           if (c) done.push_back(std::move(c));
         } catch (const std::exception& e) {
           // This job's writes are undone; the others in the batch still commit. Destroying the job
-          // destroys any IqResponder it captured, which answers internal-server-error.
+          // destroys any IqResponder it captured, which answers internal-server-error. (A joined job has
+          // no savepoint: what it wrote before throwing stays; its writes handle their own failures.)
           spdlog::error("storage write failed: {}", e.what());
-          db.rollback_to_savepoint();
-          db.release_savepoint();
+          if (isolated) {
+            db.rollback_to_savepoint();
+            db.release_savepoint();
+          }
         }
         job = nullptr;
       }

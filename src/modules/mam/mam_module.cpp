@@ -135,8 +135,8 @@ void apply(storage::Storage& db, ArchiveWrite& w) {
   if (!w.retracts.empty()) tombstone(db, w);
 }
 
-// Archive writes sharing one storage job (StorageService::write_joined), applied in the order they were
-// queued. One that fails (its statement undone by SQLite) is logged and does not stop the others.
+// Archive writes sharing one storage job (StorageService::write_joined, no savepoint), applied in the order
+// they were queued. One that fails (its statement undone by SQLite) is logged and does not stop the others.
 struct ArchiveBatch {
   std::vector<ArchiveWrite> writes;
   StorageService::Completion run(storage::Storage& db) {
