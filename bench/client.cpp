@@ -540,6 +540,15 @@ bool Conn::on_stanza(const Stanza& s) {
     return false;
   }
   if (state_ == State::kReady || state_ == State::kClosing) {
+    if (sm_on_) {  // XEP-0198 §4: answer requests with the count of stanzas handled
+      std::string_view n = s.name();
+      if (n == "r") {
+        send("<a xmlns='urn:xmpp:sm:3' h='" + std::to_string(sm_h_ & 0xffffffffu) + "'/>");
+        return true;
+      }
+      if (n == "a") return true;
+      if (n == "message" || n == "presence" || n == "iq") ++sm_h_;
+    }
     if (state_ == State::kReady) handler_->on_stanza(*this, s);
     return state_ != State::kDead;
   }
@@ -575,6 +584,12 @@ bool Conn::handle_negotiation(const Stanza& s) {
       state_ = State::kSasl;
       send(std::string("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='") + mech + "'>" +
            b64_encode(initial) + "</auth>");
+      return true;
+    }
+    if (!spec_.resume_id.empty()) {  // XEP-0198 §5: resume instead of binding
+      state_ = State::kResume;
+      send("<resume xmlns='urn:xmpp:sm:3' h='" + std::to_string(spec_.resume_h & 0xffffffffu) + "' previd='" +
+           xml_escape(spec_.resume_id) + "'/>");
       return true;
     }
     state_ = State::kBind;
@@ -631,12 +646,39 @@ bool Conn::handle_negotiation(const Stanza& s) {
     finish_login();
     return state_ != State::kDead;
   }
+  if (state_ == State::kSmEnable && name == "enabled") {
+    sm_id_ = std::string(s.attr("id"));
+    if (sm_id_.empty() || (s.attr("resume") != "true" && s.attr("resume") != "1")) {
+      fail("stream management enabled without resumption");
+      return false;
+    }
+    sm_on_ = true;
+    state_ = State::kReady;
+    handler_->on_ready(*this);
+    return state_ != State::kDead;
+  }
+  if ((state_ == State::kSmEnable || state_ == State::kResume) && name == "failed") {
+    fail(state_ == State::kResume ? "resumption failed" : "stream management refused");
+    return false;
+  }
+  if (state_ == State::kResume && name == "resumed") {
+    sm_id_ = spec_.resume_id;
+    sm_on_ = true;
+    state_ = State::kReady;
+    handler_->on_ready(*this);
+    return state_ != State::kDead;
+  }
   // Anything else during negotiation (e.g. an early presence) is ignored.
   return true;
 }
 
 void Conn::finish_login() {
   if (spec_.presence) send("<presence/>");
+  if (spec_.sm_enable) {
+    state_ = State::kSmEnable;
+    send("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
+    return;
+  }
   state_ = State::kReady;
   handler_->on_ready(*this);
 }
@@ -654,6 +696,15 @@ void Conn::close() {
   send(ws_ ? "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>" : "</stream:stream>");
   state_ = State::kClosing;
   flush();
+}
+
+void Conn::drop() {
+  if (state_ == State::kDead) return;
+  if (fd_ >= 0) {
+    linger l{1, 0};  // RST, no FIN: the server learns of it as of a lost network
+    setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  }
+  fail("dropped by us");
 }
 
 void Conn::fail(std::string why) {

@@ -57,6 +57,11 @@ struct LoginSpec {
   Mech mech = Mech::kScramSha1;
   bool roster = false;    // roster get before going ready
   bool presence = false;  // send initial presence before going ready
+  // XEP-0198: enable stream management with resumption after bind (ready once <enabled/> arrives), or,
+  // with resume_id set, resume that session after SASL instead of binding (ready once <resumed/> arrives).
+  bool sm_enable = false;
+  std::string resume_id;
+  uint64_t resume_h = 0;  // stanzas received on the stream being resumed
 };
 
 class Conn;
@@ -106,6 +111,11 @@ class Conn final : public Pollable, private XmlReader::Handler {
   void flush();
   // Sends </stream:stream> and closes (on_closed is called with why="closed by us").
   void close();
+  // Drops the TCP connection without closing the stream (a reset, as when a phone loses its network);
+  // on_closed is called with why="dropped by us".
+  void drop();
+  const std::string& sm_id() const { return sm_id_; }  // XEP-0198 id once enabled with resumption
+  uint64_t sm_h() const { return sm_h_; }              // stanzas received since enabling (or resuming)
   bool ready() const { return state_ == State::kReady; }
   const std::string& jid() const { return jid_; }  // full JID once bound
   const LoginSpec& spec() const { return spec_; }
@@ -116,7 +126,7 @@ class Conn final : public Pollable, private XmlReader::Handler {
  private:
   friend class Worker;
   friend struct BoshLink;
-  enum class State { kConnecting, kHandshake, kUpgrade, kFeatures, kProceed, kSasl, kBind, kRoster, kReady, kClosing,
+  enum class State { kConnecting, kHandshake, kUpgrade, kFeatures, kProceed, kSasl, kBind, kRoster, kSmEnable, kResume, kReady, kClosing,
                      kDead };
 
   void start(const sockaddr_in& src, const sockaddr_in& dst);
@@ -187,6 +197,9 @@ class Conn final : public Pollable, private XmlReader::Handler {
   std::string bosh_condition_;
   std::unique_ptr<ScramClient> scram_;
   std::string jid_;
+  std::string sm_id_;
+  bool sm_on_ = false;  // XEP-0198 in force: count stanzas, answer <r/>
+  uint64_t sm_h_ = 0;
   int64_t started_ns_ = 0;
 };
 

@@ -2,11 +2,13 @@
 //   causerie-bench run SCENARIO [options]   one scenario, one JSON line on stdout
 //   causerie-bench list                     the scenarios
 //   causerie-bench accounts [options]       writes the accounts for the servers to import
+//   causerie-bench fill-archive [options]   fills one account's archive in Causerie's database
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "accounts.hpp"
+#include "archive_fill.hpp"
 #include "scenario.hpp"
 
 using namespace causerie::bench;
@@ -18,7 +20,7 @@ int main(int argc, char** argv) {
   Options o;
   std::string scenario, tls = "none", mech = "SCRAM-SHA-1", transport = "tcp";
   auto* run = app.add_subcommand("run", "Run one scenario against a server on 127.0.0.1");
-  run->add_option("scenario", scenario, "login | idle | msg | presence | muc | pubsub | s2s-links")->required();
+  run->add_option("scenario", scenario, "login | idle | msg | presence | muc | pubsub | s2s-links | resume | mam-page")->required();
   run->add_option("--server-name", o.server_name, "name put in the JSON line");
   run->add_option("--server-pid", o.server_pid, "server process, for CPU and RSS figures from /proc");
   run->add_option("--port", o.ep.port, "c2s port on 127.0.0.1 (the last one given counts)")
@@ -63,6 +65,9 @@ int main(int argc, char** argv) {
   run->add_option("--service", o.service, "pubsub: the pubsub service's JID, or pep (the first account's bare JID)");
   run->add_option("--node", o.node, "pubsub: node name (default bench, or urn:xmpp:bench:0 for pep)");
   run->add_option("--max-items", o.max_items, "pubsub: the node's pubsub#max_items");
+  run->add_option("--archive-size", o.archive_size, "mam-page: messages in u0's archive (ids m0…, fill-archive)");
+  run->add_option("--page-size", o.page_size, "mam-page: messages per page (RSM max)");
+  run->add_option("--with-jid", o.with_jid, "mam-page: the 'with' filter (default u1@<domain>)");
 
   app.add_subcommand("list", "List the scenarios");
 
@@ -80,6 +85,17 @@ int main(int argc, char** argv) {
   acc->add_option("--roster-users", a.roster_users, "the first N accounts get ring rosters");
   acc->add_option("--roster-size", a.roster_size);
 
+  ArchiveFillSpec f;
+  auto* fill = app.add_subcommand("fill-archive", "Fill one account's message archive in Causerie's database "
+                                                  "(server stopped)");
+  fill->add_option("--database", f.database, "path of causerie.db")->required();
+  fill->add_option("--owner", f.owner);
+  fill->add_option("--domain", f.domain, "domain of the correspondents");
+  fill->add_option("--user-prefix", f.prefix);
+  fill->add_option("--count", f.count);
+  fill->add_option("--correspondents", f.correspondents);
+  fill->add_option("--batch", f.batch, "messages per transaction");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (app.got_subcommand("list")) {
@@ -88,6 +104,10 @@ int main(int argc, char** argv) {
     }
     if (acc->parsed()) {
       write_accounts(a);
+      return 0;
+    }
+    if (fill->parsed()) {
+      std::cout << fill_archive(f) << " messages archived for " << f.owner << "\n";
       return 0;
     }
     auto t = parse_tls_mode(tls);

@@ -29,11 +29,13 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 if [ "$QUICK" = 1 ]; then
   WARM=0.5; DUR=2; IDLE=2000; IDLE_BIG=5000; PAIRS=50; USERS=200; OCC=100; SUBS=100; BOSH_PAIRS=50; TIMEOUT=60
-  S2S_PAIRS=20; S2S_LINKS=20
+  S2S_PAIRS=20; S2S_LINKS=20; MAM_SIZE=100000
 else
   WARM=2; DUR=10; IDLE=10000; IDLE_BIG=100000; PAIRS=500; USERS=1000; OCC=500; SUBS=1000; BOSH_PAIRS=200; TIMEOUT=300
-  S2S_PAIRS=200; S2S_LINKS=400
+  S2S_PAIRS=200; S2S_LINKS=400; MAM_SIZE=1000000
 fi
+# WITH_MAM=1 (set for one `run`): every server archives every 1:1 message (XEP-0313), as a phone user's
+# server does; WITH_SM=1: stream management (XEP-0198) loaded where it is a module (Prosody, ejabberd).
 MERGE=${BENCH_MERGE:-0}
 # Whether any single-server (c2s) scenario is asked for: with BENCH_ONLY="s2s-msg s2s-links" their set-up
 # (accounts, ejabberd imports) is skipped too.
@@ -108,7 +110,7 @@ requests_per_second = 100000
 [limits]
 auth_failures_before_delay = 1000
 [modules.mam]
-default = "${CAUSERIE_MAM_DEFAULT:-never}"
+default = "$([ "${WITH_MAM:-0}" = 1 ] && echo always || echo "${CAUSERIE_MAM_DEFAULT:-never}")"
 [[host]]
 name = "localhost"
 [[listener]]
@@ -171,7 +173,11 @@ password_hash = "$hash"
 storage = "internal"
 certificates = "$WORK"
 ssl = { certificate = "$WORK/cert.pem", key = "$WORK/key.pem" }
-modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "posix", "websocket", "bosh", "pep" }
+modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "posix", "websocket", "bosh", "pep"$(
+  [ "${WITH_MAM:-0}" = 1 ] && printf ', "mam"'; [ "${WITH_SM:-0}" = 1 ] && printf ', "smacks"'; true) }
+-- WITH_MAM: archive every message, keep it (mod_mam with the internal storage, like everything else here).
+default_archive_policy = true
+archive_expires_after = "never"
 -- BOSH on plain HTTP counts as secure here like the plain c2s port (no TLS requirement anywhere).
 consider_bosh_secure = true
 -- mod_pubsub lets only admins create nodes: u0 creates the pubsub scenario's node.
@@ -196,6 +202,7 @@ setup_prosody() {
 }
 
 start_prosody() {  # $1 variant
+  prosody_config "$1"  # again: WITH_MAM / WITH_SM may differ from one scenario to the next
   taskset -c "$SERVER_CPU" prosody --config "$WORK/prosody-$1/prosody.cfg.lua" -F >> "$WORK/prosody-$1/stdout.log" 2>&1 &
   SERVER_PID=$!
   STOP_CMD="kill $SERVER_PID"
@@ -288,6 +295,8 @@ modules:
       mam: false
       max_users: 10000
 YML
+  if [ "${WITH_MAM:-0}" = 1 ]; then printf '  mod_mam:\n    default: always\n' >> "$d/ejabberd.yml"; fi
+  if [ "${WITH_SM:-0}" = 1 ]; then printf '  mod_stream_mgmt:\n    resume_timeout: 300\n' >> "$d/ejabberd.yml"; fi
   chown -R ejabberd "$d"
 }
 
@@ -303,6 +312,7 @@ ejabberd_wait() {  # until the c2s port answers
 
 start_ejabberd() {  # $1 variant
   local v=$1
+  ejabberd_config "$v"  # again: WITH_MAM / WITH_SM may differ from one scenario to the next
   # setpriv, not ejabberdctl's own su: su applies PAM limits and the node would get 1024 descriptors.
   (cd "$WORK/ejabberd-$v" && taskset -c "$SERVER_CPU" setpriv --reuid ejabberd --regid ejabberd --init-groups \
     env HOME=/var/lib/ejabberd ejabberdctl --ctl-config "$WORK/ejabberd-$v/ejabberdctl.cfg" \
@@ -355,12 +365,36 @@ start_server() {  # $1 server $2 variant
   sleep 0.5
 }
 
+# Causerie's archive rows, read from its database (the server stopped, so that every queued write is in).
+archive_rows() {
+  /usr/bin/python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM archive").fetchone()[0])' \
+    "$WORK/causerie/data/causerie.db"
+}
+# The archive-on message run is valid only if every message went into both parties' archives: a run that
+# kept its rate by not archiving would measure nothing.
+check_archive() {  # $1 JSON line, $2 rows before the run
+  /usr/bin/python3 - "$1" "$2" "$(archive_rows)" <<'PY'
+import json, sys
+r, before, after = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+f = r.setdefault("figures", {})
+want = 2 * f.get("sent_total", 0)
+f["archived_rows"], f["archived_expected"] = after - before, want
+if after - before != want:
+    r["ok"] = False
+    p = f"{after - before} archive rows for {want // 2} messages (2 expected per message)"
+    r["problems"] = r["problems"] + "; " + p if r.get("problems") else p
+print(json.dumps(r, separators=(",", ":")))
+PY
+}
+
 # run SERVER VARIANT LABEL SCENARIO ARGS... : restart the server, run one scenario, keep its JSON line.
 run() {
   local server=$1 variant=$2 label=$3 scenario=$4; shift 4
   if [ -n "$ONLY" ] && [[ " $ONLY " != *" $label "* ]]; then return; fi
   local gen_cpus=$GEN_CPU
   [ "$variant" = 2core ] && gen_cpus=$SERVER_CPU,$GEN_CPU
+  local rows_before=""
+  if [ "$server" = causerie ] && [ "${WITH_MAM:-0}" = 1 ] && [ "$scenario" = msg ]; then rows_before=$(archive_rows); fi
   if ! start_server "$server" "$variant"; then
     printf '{"server":"%s","scenario":"%s","label":"%s","ok":false,"problems":"server did not start"}\n' \
       "$server" "$scenario" "$label" >> "$RESULTS"
@@ -373,6 +407,7 @@ run() {
   local line
   line=$("${cmd[@]}" 2>>"$WORK/generator.log") || true
   [ -n "$line" ] || line="{\"server\":\"$server\",\"scenario\":\"$scenario\",\"ok\":false,\"problems\":\"generator failed\"}"
+  if [ -n "$rows_before" ]; then stop_server; line=$(check_archive "$line" "$rows_before"); fi
   echo "${line%\}},\"label\":\"$label\",\"variant\":\"$variant\"}" >> "$RESULTS"
   echo "$line" >&2
   stop_server
@@ -390,6 +425,9 @@ scenarios_for() {  # $1 server
   run "$s" $v1 idle-tls idle --sessions "$IDLE" --concurrency 100 --hold 8 --tls direct "${tlsport[@]}"
   run "$s" $v1 msg msg "${common[@]}" --pairs "$PAIRS" --window 10
   run "$s" $v1 presence presence "${common[@]}" --users "$USERS" --roster-size $ROSTER --window 1 --concurrency 50
+  # The same 1:1 load with every message archived for both parties (XEP-0313), and XEP-0198 resumptions.
+  WITH_MAM=1 run "$s" $v1 msg-mam msg "${common[@]}" --pairs "$PAIRS" --window 10
+  WITH_SM=1 run "$s" $v1 resume resume "${common[@]}" --concurrency 100
   # XMPP over WebSocket (RFC 7395), ws:// on loopback: the same login and 1:1 figures.
   local ws=(--transport websocket --port "$HTTPPORT" --http-path /xmpp-websocket)
   run "$s" $v256 ws-login-scram-sha256 login "${common[@]}" --mech SCRAM-SHA-256 "${ws[@]}" --concurrency 50 --accounts 1000
@@ -423,6 +461,14 @@ for s in $SERVERS; do
       done
     fi
     run causerie 2core msg-2core msg --warmup "$WARM" --duration "$DUR" --pairs "$PAIRS" --window 10
+    # A MAM page out of a big archive: u0's archive filled directly through ArchiveStore (the server is
+    # stopped between scenarios), then pages fetched over XMPP, one query at a time.
+    if [ -z "$ONLY" ] || [[ " $ONLY " == *" mam-page "* ]]; then
+      log "causerie: filling u0's archive with $MAM_SIZE messages"
+      "$GEN" fill-archive --database "$WORK/causerie/data/causerie.db" --owner u0@localhost --count "$MAM_SIZE" >&2
+      WITH_MAM=1 run causerie 1core mam-page mam-page --warmup "$WARM" --duration "$DUR" --window 1 \
+        --archive-size "$MAM_SIZE" --page-size 50
+    fi
     run causerie 1core idle-tls-big idle --sessions "$IDLE_BIG" --concurrency 200 --hold 8 --tls direct --port "$TLSPORT"
   fi
 done

@@ -201,6 +201,10 @@ const std::vector<ScenarioInfo>& scenarios() {
                  "notifications/s", make_pubsub},
       {"s2s-links", "one user pings --remote-domains domains d<i>.<--remote-suffix> served by another server, "
                     "--window in flight: new server-to-server links/s", make_s2s_links},
+      {"resume", "--concurrency sessions with XEP-0198 resumption: drop TCP, reconnect, SASL, resume; "
+                 "resumptions/s", make_resume},
+      {"mam-page", "XEP-0313 pages of --page-size from u0's archive (newest, by before-id/after-id in the middle, "
+                   "with a 'with' filter), --window queries in flight; latency p50/p99", make_mam_page},
   };
   return list;
 }

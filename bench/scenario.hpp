@@ -63,6 +63,9 @@ struct Options {
   unsigned max_items = 10;      // pubsub: the node's max_items
   unsigned remote_domains = 100;         // s2s-links: remote domains d0.<suffix>… pinged once each
   std::string remote_suffix = "b.bench";
+  unsigned archive_size = 1000000;  // mam-page: messages in u0's archive (ids m0…, fill-archive)
+  unsigned page_size = 50;          // mam-page: RSM <max/>
+  std::string with_jid;             // mam-page: the 'with' filter (default u1@<domain>)
 
   std::string user(unsigned i) const { return user_prefix + std::to_string(i); }
   std::string bare(unsigned i) const { return user(i) + "@" + ep.domain; }
@@ -218,5 +221,7 @@ std::unique_ptr<Scenario> make_presence(const Options& o);
 std::unique_ptr<Scenario> make_muc(const Options& o);
 std::unique_ptr<Scenario> make_pubsub(const Options& o);
 std::unique_ptr<Scenario> make_s2s_links(const Options& o);
+std::unique_ptr<Scenario> make_resume(const Options& o);
+std::unique_ptr<Scenario> make_mam_page(const Options& o);
 
 }  // namespace causerie::bench

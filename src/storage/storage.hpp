@@ -45,6 +45,9 @@ class Storage {
   virtual void savepoint() = 0;
   virtual void release_savepoint() = 0;
   virtual void rollback_to_savepoint() = 0;
+  // Called once on the write lane's connection: it may keep more in memory than a reader (a batch's
+  // dirty pages, the index pages every batch touches).
+  virtual void use_as_write_lane() {}
 };
 
 }  // namespace causerie::storage

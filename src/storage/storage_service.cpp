@@ -9,7 +9,10 @@
 namespace causerie::storage {
 
 namespace {
-constexpr size_t kMaxBatch = 512;  // jobs per group commit
+// A group commit takes what is queued, up to this many writes (a joined job counts each of its own). Big
+// batches matter for archives: every row dirties a few index pages (one per account and index), and each
+// dirty page costs a WAL frame per commit, so rows sharing a commit share those frames.
+constexpr size_t kMaxBatch = 8192;
 thread_local uint64_t* t_mark = nullptr;
 }  // namespace
 
@@ -17,6 +20,7 @@ StorageService::MarkScope::MarkScope(uint64_t& mark) : previous_(t_mark) { t_mar
 StorageService::MarkScope::~MarkScope() { t_mark = previous_; }
 
 StorageService::StorageService(Opener open) : write_db_(open()), read_db_(open()) {
+  write_db_->use_as_write_lane();
   wthread_ = std::thread([this] { run_writes(); });
   rthread_ = std::thread([this] { run_reads(); });
 }
@@ -29,6 +33,7 @@ void StorageService::stop() {
     wstop_ = true;
   }
   wcv_.notify_all();
+  space_cv_.notify_all();
   {
     std::lock_guard l(rmutex_);
     rstop_ = true;
@@ -48,22 +53,67 @@ size_t StorageService::read_queue_depth() const {
   return rjobs_.size();
 }
 
+void StorageService::warn_full() {
+  // At most one line a second: under overload a line per refusal would cost more than the work.
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  auto last = last_full_warning_.load(std::memory_order_relaxed);
+  if (now - last < std::chrono::steady_clock::duration(std::chrono::seconds(1)).count()) return;
+  if (!last_full_warning_.compare_exchange_strong(last, now)) return;
+  spdlog::warn("storage write queue full ({} writes queued at most): writes refused", kMaxQueued);
+}
+
 uint64_t StorageService::write(WriteJob job) {
   uint64_t seq = 0;
+  bool refused = false;
   {
     std::lock_guard l(wmutex_);
-    if (wjobs_.size() >= kMaxQueued) {
-      spdlog::warn("storage write queue full ({} jobs): request refused", kMaxQueued);
+    if (queued_parts_ >= kMaxQueued) {
+      refused = true;
     } else {
       seq = next_seq_++;
-      wjobs_.emplace_back(seq, std::move(job));
+      wjobs_.push_back(Queued{seq, std::move(job)});
+      ++queued_parts_;
       job = nullptr;
     }
   }
-  wcv_.notify_one();
+  if (refused) warn_full();
+  else wcv_.notify_one();
   if (seq && t_mark && *t_mark < seq) *t_mark = seq;
   return seq;
   // A refused job is destroyed on return, outside the lock (its responders may route an error).
+}
+
+uint64_t StorageService::join(const void* kind, size_t max_parts, const std::function<void(void*)>& add,
+                              const std::function<std::pair<std::shared_ptr<void>, WriteJob>()>& make) {
+  uint64_t seq = 0;
+  bool fresh = false;
+  {
+    std::unique_lock l(wmutex_);
+    if (queued_parts_ >= kJoinHighWater)
+      space_cv_.wait_for(l, kJoinMaxWait, [this] { return wstop_ || queued_parts_ < kJoinLowWater; });
+    if (queued_parts_ >= kMaxQueued || (queued_parts_ >= kJoinHighWater && !wstop_)) {
+      l.unlock();
+      warn_full();
+      return 0;
+    }
+    if (!wjobs_.empty() && wjobs_.back().kind == kind && wjobs_.back().parts < max_parts) {
+      Queued& tail = wjobs_.back();
+      add(tail.state.get());
+      ++tail.parts;
+      seq = tail.seq;
+    } else {
+      auto [state, job] = make();
+      add(state.get());
+      seq = next_seq_++;
+      wjobs_.push_back(Queued{seq, std::move(job), kind, std::move(state)});
+      fresh = true;
+    }
+    ++queued_parts_;
+  }
+  // A job that was already queued has been signalled; the lane takes the additions with it.
+  if (fresh) wcv_.notify_one();
+  if (t_mark && *t_mark < seq) *t_mark = seq;
+  return seq;
 }
 
 void StorageService::when_committed(uint64_t seq, std::function<void()> fn) {
@@ -112,35 +162,43 @@ void StorageService::read(ReadJob job) {
 void StorageService::run_writes() {
   Storage& db = *write_db_;
   for (;;) {
-    std::vector<WriteJob> batch;
+    std::vector<std::pair<WriteJob, bool>> batch;  // the job, and whether it runs in a savepoint
     uint64_t last = 0;
     {
       std::unique_lock l(wmutex_);
       wcv_.wait(l, [&] { return wstop_ || !wjobs_.empty(); });
       if (wjobs_.empty()) return;  // stopping, and everything is done
-      while (!wjobs_.empty() && batch.size() < kMaxBatch) {
-        last = wjobs_.front().first;
-        batch.push_back(std::move(wjobs_.front().second));
+      size_t parts = 0;
+      while (!wjobs_.empty() && (parts == 0 || parts + wjobs_.front().parts <= kMaxBatch)) {
+        Queued& q = wjobs_.front();
+        last = q.seq;
+        parts += q.parts;
+        queued_parts_ -= q.parts;
+        batch.emplace_back(std::move(q.job), q.kind == nullptr);
         wjobs_.pop_front();
       }
+      if (queued_parts_ < kJoinLowWater) space_cv_.notify_all();
     }
     std::vector<Completion> done;
     done.reserve(batch.size());
     auto started = std::chrono::steady_clock::now();
     try {
       db.begin();
-      for (auto& job : batch) {
-        db.savepoint();
+      for (auto& [job, isolated] : batch) {
+        if (isolated) db.savepoint();
         try {
           Completion c = job(db);
-          db.release_savepoint();
+          if (isolated) db.release_savepoint();
           if (c) done.push_back(std::move(c));
         } catch (const std::exception& e) {
           // This job's writes are undone; the others in the batch still commit. Destroying the job
-          // destroys any IqResponder it captured, which answers internal-server-error.
+          // destroys any IqResponder it captured, which answers internal-server-error. (A joined job has
+          // no savepoint: what it wrote before throwing stays; its writes handle their own failures.)
           spdlog::error("storage write failed: {}", e.what());
-          db.rollback_to_savepoint();
-          db.release_savepoint();
+          if (isolated) {
+            db.rollback_to_savepoint();
+            db.release_savepoint();
+          }
         }
         job = nullptr;
       }

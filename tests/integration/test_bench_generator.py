@@ -105,6 +105,35 @@ async def test_pubsub_and_pep(env):
     check(r["figures"]["per_subscriber_min"] == r["figures"]["items_published"] > 0, f"again: {r['figures']}")
 
 
+async def test_resume(env):
+    # XEP-0198: sessions dropped (TCP reset) and resumed over and over; every resumption must succeed.
+    r = bench(env, "resume", "--concurrency", "4", "--warmup", "0.2", "--duration", "1")
+    f = r["figures"]
+    check(f["resumptions"] > 0 and f["failures"] == 0 and f["resumptions_per_s"] > 0, f"resume {f}")
+    check(0 <= f["resume_ms_p50"] <= f["resume_ms_p99"], f"resume {f}")
+
+
+async def test_mam_page(env):
+    # u0's archive filled directly in the database (the server reads it through its own connection: WAL),
+    # then pages of it fetched over XMPP: each page complete, the after-id pages starting where asked.
+    db = os.path.join(env.server.data_dir, "causerie.db")
+    out = subprocess.run([generator(env), "fill-archive", "--database", db, "--owner", f"u0@{env.host}",
+                          "--domain", env.host, "--count", "400", "--correspondents", "4", "--batch", "150"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    check("400 messages archived" in out, out)
+    r = bench(env, "mam-page", "--archive-size", "400", "--page-size", "20", "--window", "2", "--warmup", "0.2",
+              "--duration", "1")
+    f = r["figures"]
+    check(f["queries"] > 0 and 0 < f["page_ms_p50"] <= f["page_ms_p99"], f"mam-page {f}")
+    check(all(f[k + "_ms_p99"] > 0 for k in ("newest", "before", "after", "with")), f"every kind measured: {f}")
+    # A page size the archive cannot fill is reported as a wrong answer, so the check above can fail.
+    cmd = [generator(env), "run", "mam-page", "--port", str(env.server.c2s_port), "--archive-size", "400",
+           "--page-size", "150", "--threads", "1", "--warmup", "0.1", "--duration", "0.5", "--timeout", "20"]
+    bad = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    result = json.loads(bad.stdout.strip().splitlines()[-1])
+    check(bad.returncode != 0 and not result["ok"] and "answered wrongly" in result["problems"], f"{result}")
+
+
 async def test_wrong_password_is_reported(env):
     # A run that cannot log in must say so (exit code and ok=false), or the checks above could not fail.
     cmd = [generator(env), "run", "login", "--port", str(env.server.c2s_port), "--password", "wrong",

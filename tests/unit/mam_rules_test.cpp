@@ -2,6 +2,8 @@
 // XEP-0441 and XEP-0424 examples as fixtures.
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include "core/xml/fragment.hpp"
 #include "core/xml/serializer.hpp"
 #include "modules/mam/archive_rules.hpp"
@@ -55,6 +57,17 @@ TEST(MamRules, StanzaIdsClaimingUsAreRemoved) {
   add_stanza_id(msg, "juliet@capulet.lit", "28482-98726-73623");
   EXPECT_EQ(msg.children("stanza-id", "urn:xmpp:sid:0").size(), 2u);
   EXPECT_EQ(strip_stanza_ids(msg, ours), "");  // no keep_by: nothing reported
+}
+
+TEST(MamRules, NewArchiveIdsSortByTimeAndDiffer) {
+  std::string a = new_archive_id(1'700'000'000'000), b = new_archive_id(1'700'000'000'000);
+  std::string later = new_archive_id(1'700'000'000'001), much_later = new_archive_id(2'000'000'000'000);
+  EXPECT_NE(a, b);  // same millisecond: the random part tells them apart
+  EXPECT_EQ(a.substr(0, 9), b.substr(0, 9));
+  EXPECT_LT(a.substr(0, 9), later.substr(0, 9));
+  EXPECT_LT(later, much_later);
+  EXPECT_EQ(a.size(), 21u);  // 9 time digits + 12 characters of base64url for 72 random bits
+  for (char c : a) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') << a;
 }
 
 TEST(MamRules, PreferencesDecide) {

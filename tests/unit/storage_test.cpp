@@ -1,9 +1,11 @@
 // The storage interfaces over SQLite (a contract any backend must meet), and the StorageService's group
-// commit: completions run after COMMIT, a failing job is undone alone.
+// commit: completions run after COMMIT, a failing job is undone alone; joined writes and their backpressure.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <future>
+#include <thread>
 
 #include "core/accounts/accounts.hpp"
 #include "storage/account_store.hpp"
@@ -158,6 +160,88 @@ TEST_F(StorageTest, DurabilityMarksFollowTheirThreadAndWaitersRunAfterTheCommit)
   bool ran = false;
   svc.when_committed(second, [&] { ran = true; });
   EXPECT_TRUE(ran);
+}
+
+// Joined writes: while a job of their kind waits last in the queue, writes join it (its sequence number,
+// one run, in order); a plain write queued after it, or a full job, makes the next one start a new job.
+struct JoinedNumbers {
+  std::vector<int> parts;
+  static inline std::vector<std::vector<int>> runs;  // what each job saw, in run order (write lane only)
+  StorageService::Completion run(Storage& db) {
+    for (int p : parts) db.kv().put("a@x", "j", std::to_string(p), "v");
+    runs.push_back(parts);
+    return nullptr;
+  }
+};
+
+TEST_F(StorageTest, JoinedWritesShareTheTailJobAndItsSequenceNumber) {
+  db_.reset();
+  JoinedNumbers::runs.clear();
+  StorageService svc([this] { return sqlite::open_sqlite(path_); });
+  std::promise<void> release, started;
+  std::shared_future<void> gate = release.get_future().share();
+  svc.write([gate, &started](Storage&) -> StorageService::Completion {
+    started.set_value();
+    gate.wait();
+    return nullptr;
+  });
+  started.get_future().wait();  // the lane holds the gate job alone: what follows waits in the queue
+  uint64_t mark = 0;
+  std::vector<uint64_t> seqs;
+  {
+    StorageService::MarkScope scope(mark);
+    for (int i = 0; i < 3; ++i) seqs.push_back(svc.write_joined<JoinedNumbers>(2, [i](JoinedNumbers& j) { j.parts.push_back(i); }));
+  }
+  uint64_t plain = svc.write([](Storage&) -> StorageService::Completion { return nullptr; });
+  seqs.push_back(svc.write_joined<JoinedNumbers>(2, [](JoinedNumbers& j) { j.parts.push_back(3); }));
+  EXPECT_EQ(seqs[0], seqs[1]);  // joined
+  EXPECT_LT(seqs[1], seqs[2]);  // the first job was full (2 parts)
+  EXPECT_LT(seqs[2], plain);
+  EXPECT_LT(plain, seqs[3]);    // not joined across the plain write: order is kept
+  EXPECT_EQ(mark, seqs[2]);
+  std::promise<void> done;
+  svc.when_committed(seqs[3], [&] { done.set_value(); });
+  release.set_value();
+  ASSERT_EQ(done.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(JoinedNumbers::runs, (std::vector<std::vector<int>>{{0, 1}, {2}, {3}}));
+  std::promise<bool> seen;
+  svc.read([&seen](Storage& db) { seen.set_value(db.kv().get("a@x", "j", "3").has_value()); });
+  EXPECT_TRUE(seen.get_future().get());
+}
+
+// Backpressure: over the high-water mark a joined write waits for the lane instead of being refused. The
+// writer can only return after the gate job has run (the queue cannot shrink before), which the flag shows.
+TEST_F(StorageTest, JoinedWritesWaitWhileTheQueueIsOverHighWater) {
+  db_.reset();
+  JoinedNumbers::runs.clear();
+  StorageService svc([this] { return sqlite::open_sqlite(path_); });
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::atomic<bool> gate_passed{false};
+  std::promise<void> started;
+  svc.write([gate, &gate_passed, &started](Storage&) -> StorageService::Completion {
+    started.set_value();
+    gate.wait();
+    gate_passed = true;
+    return nullptr;
+  });
+  started.get_future().wait();  // the lane holds the gate job alone: everything queued next stays queued
+  for (size_t i = 0; i < StorageService::kJoinHighWater; ++i)
+    ASSERT_NE(svc.write([](Storage&) -> StorageService::Completion { return nullptr; }), 0u);
+  std::promise<std::pair<uint64_t, bool>> joined;
+  std::thread writer([&] {
+    uint64_t seq = svc.write_joined<JoinedNumbers>(8, [](JoinedNumbers& j) { j.parts.push_back(7); });
+    joined.set_value({seq, gate_passed.load()});
+  });
+  release.set_value();
+  auto [seq, after_gate] = joined.get_future().get();
+  writer.join();
+  EXPECT_NE(seq, 0u);       // not refused
+  EXPECT_TRUE(after_gate);  // it waited for the lane
+  std::promise<void> done;
+  svc.when_committed(seq, [&] { done.set_value(); });
+  ASSERT_EQ(done.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_EQ(JoinedNumbers::runs, (std::vector<std::vector<int>>{{7}}));
 }
 
 }  // namespace

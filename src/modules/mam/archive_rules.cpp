@@ -55,6 +55,14 @@ std::string strip_stanza_ids(xml::Element& message, const std::function<bool(std
   return kept;
 }
 
+std::string new_archive_id(int64_t now_ms) {
+  static constexpr char kDigits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";  // base32hex: sorts like the number
+  std::string id(9, '0');
+  auto v = static_cast<uint64_t>(std::max<int64_t>(now_ms, 0));
+  for (size_t i = id.size(); i-- > 0; v >>= 5) id[i] = kDigits[v & 31];
+  return id + util::random_id(9);
+}
+
 void add_stanza_id(xml::Element& message, std::string_view by, std::string_view id) {
   message.add_child("stanza-id", ns::kStanzaId).set_attr("by", by).set_attr("id", id);
 }

@@ -42,6 +42,7 @@ using storage::StorageService;
 
 constexpr size_t kRetractWindow = 5000;  // a retraction names one of the conversation's last messages
 constexpr size_t kExpireBatch = 5000;    // rows one retention job deletes
+constexpr size_t kJoinedWrites = 256;    // archive writes one joined storage job holds at most
 constexpr auto kRetentionEvery = std::chrono::minutes(15);  // by the server's clock
 
 // Set while this thread delivers a message the module held back (roster check, re-route check): the
@@ -109,6 +110,45 @@ struct ArchiveWrite {
   std::string retraction_id;  // the retraction's own id, for the tombstone
   std::string with_bare;
   int64_t now_ms = 0;
+};
+
+// XEP-0424 §4: the retracted message keeps its place, id and time; its content becomes a tombstone.
+// Only a message of the same conversation in the same direction qualifies (§5: same bare JID).
+void tombstone(storage::Storage& db, const ArchiveWrite& w) {
+  auto target = db.archive().find_by_message_id(w.owner, w.with_bare, w.outgoing, w.retracts, kRetractWindow);
+  if (!target) return;
+  auto original = xml::parse_fragment(target->xml);
+  if (!original || original->child("retracted", ns::kRetract)) return;
+  xml::Element t = mam::tombstone(*original, w.retraction_id, stamp_of_ms(w.now_ms));
+  db.archive().replace_content(w.owner, target->seq, xml::to_string(t), "");
+}
+
+// On the write lane.
+void apply(storage::Storage& db, ArchiveWrite& w) {
+  // A message for an account that does not exist is bounced, not archived.
+  if (!db.accounts().exists(w.owner)) return;
+  if (w.store && w.roster_check) {
+    auto item = db.roster().item(w.owner, w.with_bare);
+    w.store = item && !item->hidden;
+  }
+  if (w.store) db.archive().append(w.owner, w.message, w.now_ms);
+  if (!w.retracts.empty()) tombstone(db, w);
+}
+
+// Archive writes sharing one storage job (StorageService::write_joined, no savepoint), applied in the order
+// they were queued. One that fails (its statement undone by SQLite) is logged and does not stop the others.
+struct ArchiveBatch {
+  std::vector<ArchiveWrite> writes;
+  StorageService::Completion run(storage::Storage& db) {
+    for (auto& w : writes) {
+      try {
+        apply(db, w);
+      } catch (const std::exception& e) {
+        spdlog::error("archive write for {} failed: {}", w.owner, e.what());
+      }
+    }
+    return nullptr;
+  }
 };
 
 // A message held back until a read decides; delivered when this goes, even if the read never ran (a
@@ -267,7 +307,7 @@ class MamModule final : public Module {
     if (!w.retracts.empty()) w.retraction_id = std::string(el.attr("id"));
     if (!w.store) return;
     storage::ArchivedMessage& m = w.message;
-    m.id = util::random_id(12);  // XEP-0313 §3: unpredictable, unique in the archive
+    m.id = mam::new_archive_id(w.now_ms);  // XEP-0313 §3: unpredictable, unique in the archive
     m.outgoing = outgoing;
     m.with = outgoing ? st.to().str() : st.from().str();
     m.message_id = std::string(el.attr("id"));
@@ -306,28 +346,8 @@ class MamModule final : public Module {
 
   void write(ArchiveWrite w) {
     if (!w.store && w.retracts.empty()) return;  // nothing to archive (preferences said no)
-    ctx_.storage().write([w = std::move(w)](storage::Storage& db) mutable -> StorageService::Completion {
-      // A message for an account that does not exist is bounced, not archived.
-      if (!db.accounts().exists(w.owner)) return nullptr;
-      if (w.store && w.roster_check) {
-        auto item = db.roster().item(w.owner, w.with_bare);
-        w.store = item && !item->hidden;
-      }
-      if (w.store) db.archive().append(w.owner, w.message, w.now_ms);
-      if (!w.retracts.empty()) tombstone(db, w);
-      return nullptr;
-    });
-  }
-
-  // XEP-0424 §4: the retracted message keeps its place, id and time; its content becomes a tombstone.
-  // Only a message of the same conversation in the same direction qualifies (§5: same bare JID).
-  static void tombstone(storage::Storage& db, const ArchiveWrite& w) {
-    auto target = db.archive().find_by_message_id(w.owner, w.with_bare, w.outgoing, w.retracts, kRetractWindow);
-    if (!target) return;
-    auto original = xml::parse_fragment(target->xml);
-    if (!original || original->child("retracted", ns::kRetract)) return;
-    xml::Element t = mam::tombstone(*original, w.retraction_id, stamp_of_ms(w.now_ms));
-    db.archive().replace_content(w.owner, target->seq, xml::to_string(t), "");
+    // Joined: the writes of a burst of messages (both parties' rows of each) share one job, one savepoint.
+    ctx_.storage().write_joined<ArchiveBatch>(kJoinedWrites, [&w](ArchiveBatch& b) { b.writes.push_back(std::move(w)); });
   }
 
   // --- queries ---

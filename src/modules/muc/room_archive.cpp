@@ -28,7 +28,7 @@ int64_t ms_of(util::SystemTime t) {
 
 void Room::archive_message(xml::Element& reflected, const Occupant& from, RoomOutput& out) {
   storage::ArchivedMessage m;
-  m.id = util::random_id(12);  // XEP-0313 §3: unpredictable, unique in the archive
+  m.id = mam::new_archive_id(ms_of(now_));  // XEP-0313 §3: unpredictable, unique in the archive
   // XEP-0359 §4: 'by' is the archive, the room's bare JID; the broadcast and the archived copy carry it.
   mam::add_stanza_id(reflected, jid_.str(), m.id);
   m.with = from.jid.str();  // §4.1.1: a room archive's 'with' matches the publisher, room@service/nick

@@ -60,12 +60,15 @@ class SqliteArchiveStore final : public ArchiveStore {
   explicit SqliteArchiveStore(Db& db) : db_(db) {}
 
   int64_t append(std::string_view owner, ArchivedMessage& m, int64_t now_ms) override {
-    int64_t last = 0;
-    {
+    // The last sequence number is read once per write transaction (the storage lane's batch), then kept:
+    // nobody else writes while the transaction holds the write lock.
+    bool in_txn = db_.in_transaction();
+    if (!in_txn || last_txn_ != db_.write_transaction()) {
       auto q = db_.prepare("SELECT MAX(id) FROM archive");
-      if (q->step()) last = q->column_int(0);
+      last_seq_ = q->step() ? q->column_int(0) : 0;
+      last_txn_ = in_txn ? db_.write_transaction() : 0;
     }
-    m.seq = std::max(now_ms << kSeqTimeShift, last + 1);
+    m.seq = std::max(now_ms << kSeqTimeShift, last_seq_ + 1);
     std::string_view with = m.with;
     size_t slash = with.find('/');
     auto q = db_.prepare(
@@ -76,6 +79,7 @@ class SqliteArchiveStore final : public ArchiveStore {
     std::string resource(slash == std::string_view::npos ? std::string_view() : with.substr(slash + 1));
     q->bind(6, resource);
     q->bind(7, int64_t{m.outgoing}).bind(8, m.message_id).bind(9, m.xml).bind(10, m.body).run();
+    last_seq_ = m.seq;
     return m.seq;
   }
 
@@ -233,6 +237,8 @@ class SqliteArchiveStore final : public ArchiveStore {
   }
 
   Db& db_;
+  int64_t last_seq_ = 0;   // the largest sequence number, as of write transaction last_txn_
+  uint64_t last_txn_ = 0;  // 0: not known
 };
 
 bool has_word_character(std::string_view w) {

@@ -70,9 +70,16 @@ class Db {
   int64_t changes() const;
   int64_t last_insert_id() const;
   sqlite3* handle() { return db_; }
+  // Counts the write transactions begun through begin_write(): a store may keep what it read inside one
+  // (BEGIN IMMEDIATE holds the database's write lock, so no other connection changes it meanwhile) for as
+  // long as the count has not moved and a transaction is open.
+  void begin_write();
+  uint64_t write_transaction() const { return write_transactions_; }
+  bool in_transaction() const;
 
  private:
   sqlite3* db_ = nullptr;
+  uint64_t write_transactions_ = 0;
   std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
 };
 
