@@ -68,6 +68,7 @@ class ModuleContext {
   void hook(StanzaHook point, int priority, StanzaHookFn fn) { s_.router.add_hook(point, priority, std::move(fn)); }
   void on_session(SessionHook point, SessionHookFn fn) { s_.router.add_session_hook(point, std::move(fn)); }
   void on_account_removed(AccountRemovedFn fn) { s_.router.add_account_removed_hook(std::move(fn)); }
+  void on_roster_changed(RosterChangedFn fn) { s_.router.add_roster_changed_hook(std::move(fn)); }
   void on_detached_delivery(DetachedDeliveryFn fn) { s_.router.add_detached_delivery_hook(std::move(fn)); }
   void filter_delivery(DeliveryFilterFn fn) { s_.router.add_delivery_filter(std::move(fn)); }
   void on_tick(TickHookFn fn) { s_.router.add_tick_hook(std::move(fn)); }
