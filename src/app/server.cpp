@@ -188,7 +188,10 @@ void Server::start() {
     spdlog::info("listening for {} on {}:{} ({})", l.type, l.address, l.port, mode);
   }
   std::string hosts;
-  for (const auto& h : s.config.hosts) hosts += (hosts.empty() ? "" : ", ") + h.name + (h.registration_open ? " (open registration)" : "");
+  for (const auto& h : s.config.hosts) hosts += (hosts.empty() ? "" : ", ") + h.name +
+             (h.registration == RegistrationPolicy::kOpen     ? " (open registration)"
+              : h.registration == RegistrationPolicy::kInvite ? " (registration by invitation)"
+                                                              : "");
   spdlog::info("Causerie {} serving {} with {} worker threads, data in {}", CAUSERIE_VERSION, hosts,
                s.config.worker_count(), s.config.data_dir);
 }
