@@ -70,6 +70,7 @@ struct Server::Impl {
   StreamExtensions streams;
   web::Routes http_routes;
   CredentialCache credentials;
+  CommandRegistry commands;
   ServerServices services;
   AuthThrottle throttle;
   std::vector<std::unique_ptr<ModuleContext>> contexts;
@@ -90,7 +91,9 @@ struct Server::Impl {
         sessions(config.limits.max_resources_per_account),
         pool(config.worker_count()),
         router(host_names(config), sessions, pool),
-        services{config, router, sessions, pool, *storage, disco, streams, http_routes, credentials, *clock, resumable},
+        commands(config, *clock),
+        services{config,      router, sessions, pool,      *storage, disco, streams, http_routes,
+                 credentials, *clock, resumable, commands},
         throttle(config.limits.auth_failures_before_delay),
         components(config, router, pool) {}
 
