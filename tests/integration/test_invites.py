@@ -235,6 +235,77 @@ async def test_page_and_form_refuse_bad_input(env):
     check(http(env, url, form)[0] == 410, "used up")
 
 
+CMD = "http://jabber.org/protocol/commands"
+XDATA = "jabber:x:data"
+
+
+async def command(client, node, to, form=None, sessionid=None):
+    """One XEP-0050 stage: returns the <command/> of the result (IqError when refused)."""
+    iq = client.Iq(stype="set", sto=to)
+    attrs = f"node='{node}'" + (f" sessionid='{sessionid}'" if sessionid else " action='execute'")
+    fields = "".join(f"<field var='{k}'><value>{v}</value></field>" for k, v in (form or {}).items())
+    payload = f"<x xmlns='{XDATA}' type='submit'>{fields}</x>" if form is not None else ""
+    iq.append(ET.fromstring(f"<command xmlns='{CMD}' {attrs}>{payload}</command>"))
+    res = await iq.send(timeout=10)
+    return res.xml.find(f"{{{CMD}}}command")
+
+
+def result_fields(cmd):
+    return {f.get("var"): f.findtext(f"{{{XDATA}}}value") for f in cmd.iter(f"{{{XDATA}}}field")}
+
+
+async def test_adhoc_create_account_by_an_admin(env):
+    admin, pw = env.user("admin")  # admins = ["admin@localhost"] (below)
+    a = await env.connect(admin, pw)
+    await a.get_roster()
+    first = await command(a, "urn:xmpp:invite#create-account", env.host)
+    check(first.get("status") == "executing" and first.find(f".//{{{XDATA}}}field[@var='username']") is not None,
+          "XEP-0401 §4.4 form")
+    done = await command(a, "urn:xmpp:invite#create-account", env.host,
+                         {"username": "nurse", "roster-subscription": "1"}, first.get("sessionid"))
+    check(done.get("status") == "completed", f"completed: {ET.tostring(done)}")
+    fields = result_fields(done)
+    check(fields.get("FORM_TYPE") == "urn:xmpp:invite#invitation", fields)
+    m = re.fullmatch(rf"xmpp:nurse@{env.host}\?register;preauth=([a-z2-7]{{26}})", fields.get("uri", ""))
+    check(m, f"register URI with the name: {fields}")
+    check(fields.get("landing-url", "").endswith("/invite/" + m.group(1)) and fields.get("expire"), fields)
+    # The name is reserved for the invitee, who registers with the token and gets the admin as contact.
+    _, other = create_invite(env)
+    raw, _ = raw_stream(env)
+    check("type='result'" in raw_iq(raw, preauth(other), "pa"), "another invitation's token")
+    check("conflict" in raw_iq(raw, register("nurse"), "r"), "XEP-0445 §5: the reserved name is not for others")
+    n = await env.connect(f"nurse@{env.host}", PASSWORD, register=True, preauth=m.group(1))
+    items = (await n.get_roster())["roster"]["items"]
+    check(admin in items and items[admin]["subscription"] == "both", f"roster-subscription: {items}")
+
+
+async def test_adhoc_user_invitation(env):
+    friar, pw = env.user("friar")  # allow_user_invites = true on localhost
+    f = await env.connect(friar, pw)
+    done = await command(f, "urn:xmpp:invite#invite", env.host)
+    check(done.get("status") == "completed", "XEP-0401 §4.1: completed at once")
+    uri = result_fields(done).get("uri", "")
+    m = re.fullmatch(rf"xmpp:{friar}\?roster;preauth=([a-z2-7]{{26}});ibr=y", uri)
+    check(m, f"roster URI with ibr=y: {uri}")
+    p = await env.connect(f"pilgrim@{env.host}", PASSWORD, register=True, preauth=m.group(1))
+    items = (await p.get_roster())["roster"]["items"]
+    check(friar in items and items[friar]["subscription"] == "both", f"contacts: {items}")
+
+
+async def test_adhoc_refused_where_users_may_not_invite(env):
+    env.server.cli("user", "add", f"walker@{OPEN}", "--password", PASSWORD)
+    w = await env.connect(f"walker@{OPEN}", PASSWORD)
+    try:
+        await command(w, "urn:xmpp:invite#invite", OPEN)
+        raise AssertionError("a user of a host without allow_user_invites made an invitation")
+    except IqError as e:
+        check(e.condition == "forbidden", f"forbidden: {e.condition}")
+    iq = w.Iq(stype="get", sto=OPEN)
+    iq.append(ET.fromstring(f"<query xmlns='http://jabber.org/protocol/disco#items' node='{CMD}'/>"))
+    listed = ET.tostring((await iq.send(timeout=10)).xml).decode()
+    check("urn:xmpp:invite" not in listed, f"not listed: {listed}")
+
+
 async def test_open_host_takes_registrations_without_a_token(env):
     raw, _ = raw_stream(env, OPEN)
     check("type='result'" in raw_iq(raw, register("walkin"), "r1", to=OPEN), "open registration")
@@ -242,5 +313,6 @@ async def test_open_host_takes_registrations_without_a_token(env):
 
 harness.main(globals(), hosts=(INVITE_HOST, CLOSED, OPEN),
              registration={INVITE_HOST: "invite", CLOSED: "closed", OPEN: "open"},
+             host_toml={INVITE_HOST: 'admins = ["admin@localhost"]\nallow_user_invites = true'},
              require_encryption=False, extra_toml="[testing]\nmanual_clock = true",
              listeners=[("http", "http", "none")])

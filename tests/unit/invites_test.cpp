@@ -60,6 +60,8 @@ TEST(Invites, UrisOfXep0401) {
   i.add_contact = true;
   EXPECT_EQ(invite_uri(i, true), "xmpp:romeo@example.com?roster;preauth=tok;ibr=y");
   EXPECT_EQ(invite_uri(i, false), "xmpp:romeo@example.com?roster;preauth=tok");
+  i.username = "juliet";  // §4.4 account creation with a contact: the name is fixed, so register
+  EXPECT_EQ(invite_uri(i, true), "xmpp:juliet@example.com?register;preauth=tok");
   EXPECT_EQ(landing_url("https://example.com:5281/", "tok"), "https://example.com:5281/invite/tok");
 }
 

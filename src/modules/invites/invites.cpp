@@ -53,7 +53,7 @@ const char* describe(InviteState state) {
 }
 
 std::string invite_uri(const storage::Invite& invite, bool ibr) {
-  if (!invite.creator.empty() && invite.add_contact)
+  if (!invite.creator.empty() && invite.add_contact && invite.username.empty())
     return "xmpp:" + invite.creator + "?roster;preauth=" + invite.token + (ibr ? ";ibr=y" : "");
   std::string who = invite.username.empty() ? invite.host : invite.username + "@" + invite.host;
   return "xmpp:" + who + "?register;preauth=" + invite.token;

@@ -35,9 +35,9 @@ enum class InviteState { kValid, kUnknown, kExpired, kUsedUp };
 InviteState invite_state(const std::optional<storage::Invite>& invite, int64_t now, bool check_expiry = true);
 const char* describe(InviteState state);
 
-// The XEP-0401 URIs: `xmpp:host?register;preauth=T` (§4.4; `xmpp:user@host?…` with a reserved name)
-// and, for an invitation from a user, `xmpp:inviter?roster;preauth=T;ibr=y` (§4.1; ibr=y only when the
-// host lets invitees register).
+// The XEP-0401 URIs: `xmpp:host?register;preauth=T` (§4.4; `xmpp:user@host?…` with a reserved name,
+// whoever made it) and, for an invitation from a user that leaves the name to the invitee,
+// `xmpp:inviter?roster;preauth=T;ibr=y` (§4.1; ibr=y only when the host lets invitees register).
 std::string invite_uri(const storage::Invite& invite, bool ibr);
 // The landing page: `<base>/invite/<token>`.
 std::string landing_url(std::string_view base_url, std::string_view token);

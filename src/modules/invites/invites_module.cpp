@@ -3,7 +3,9 @@
 //   POST /invite/<token>   the form: creates the account with one use of the invitation
 // The form is CSRF-safe: it carries an HMAC of the token under a key the server draws at start, and a
 // cross-site POST (Origin or Sec-Fetch-Site say so) is refused. Invitations are created by
-// `causerie invite create` (cli.cpp) and, when the ad-hoc framework is there, by XEP-0050 commands.
+// `causerie invite create` (cli.cpp) and by the XEP-0401 ad-hoc commands (XEP-0050) registered here:
+// `urn:xmpp:invite#invite` and `urn:xmpp:invite#create-account`, for a host's admins and, where
+// `allow_user_invites` is set, its users.
 //
 // Threads: requests arrive on the HTTP listener's workers; invitations are read and redeemed on the
 // storage lanes, whose completions answer. The per-address rate limit is under a mutex.
@@ -17,12 +19,14 @@
 
 #include "core/accounts/accounts.hpp"
 #include "core/jid/jid.hpp"
+#include "core/module/command_registry.hpp"
 #include "core/util/encoding.hpp"
 #include "core/util/time.hpp"
 #include "modules/all_modules.hpp"
 #include "modules/registration_limit.hpp"
 #include "modules/invites/invite_page.hpp"
 #include "modules/invites/invites.hpp"
+#include "storage/account_store.hpp"
 #include "storage/invite_store.hpp"
 #include "storage/storage.hpp"
 #include "storage/storage_service.hpp"
@@ -60,9 +64,92 @@ class InvitesModule final : public Module {
                 [this](const web::Request& req, web::Respond respond) { show(req, std::move(respond)); });
     ctx.on_http("POST", std::string(kPrefix.substr(0, kPrefix.size() - 1)),
                 [this](const web::Request& req, web::Respond respond) { submit(req, std::move(respond)); });
+    register_commands();
   }
 
  private:
+  // --- XEP-0401 ad-hoc commands (XEP-0050, through the CommandRegistry) ---
+
+  // Who may create invitations on `host`: its admins, and its own users where `allow_user_invites`;
+  // nobody where the host takes no registrations.
+  bool may_invite(const CommandCaller& caller, const std::string& host) const {
+    if (!invites::host_takes_invites(ctx_.config(), host)) return false;
+    if (ctx_.commands().is_admin(caller, host)) return true;
+    const HostConfig* h = ctx_.config().find_host(host);
+    return h && h->allow_user_invites && caller.jid.has_localpart() && caller.jid.domainpart() == host;
+  }
+
+  void register_commands() {
+    auto allowed = [this](const CommandCaller& c, const std::string& host) { return may_invite(c, host); };
+    // §4.1: a user invitation, at once: the caller becomes the invitee's contact.
+    ctx_.commands().add({.node = "urn:xmpp:invite#invite", .name = "Invite user", .host = "", .allowed = allowed,
+                         .handler = [this](CommandCall& call) { issue(call, "", true); }});
+    // §4.4: account creation, with a username chosen by the caller (or left to the invitee) and
+    // whether the new account gets the caller as a contact.
+    ctx_.commands().add({.node = "urn:xmpp:invite#create-account", .name = "Create account", .host = "",
+                         .allowed = allowed, .handler = [this](CommandCall& call) { create_account(call); }});
+  }
+
+  void create_account(CommandCall& call) {
+    if (call.stage == 0) {
+      xml::DataForm form;
+      form.title = "Create an account invitation";
+      form.instructions = "Leave the username empty to let the invitee choose it.";
+      form.add("username", "text-single", {}, "Username");
+      form.add("roster-subscription", "boolean", {"0"}, "Roster subscription");
+      call.reply.form(std::move(form));
+      return;
+    }
+    std::string name = call.submitted->text("username");
+    if (!name.empty()) {
+      auto prepped = prep_localpart(name);
+      if (!prepped) {
+        call.reply.done({{CommandNote::kError, "'" + name + "' is not a valid username"}});
+        return;
+      }
+      name = *prepped;
+    }
+    issue(call, name, call.submitted->boolean("roster-subscription"));
+  }
+
+  // Stores a new invitation made by the caller and completes the command with the
+  // urn:xmpp:invite#invitation result (uri, landing-url, expire).
+  void issue(CommandCall& call, const std::string& username, bool add_contact) {
+    storage::Invite i;
+    i.token = invites::new_token();
+    i.host = call.host;
+    i.username = username;
+    i.uses_left = 1;
+    i.created = now();
+    auto lifetime = invites::default_lifetime(ctx_.config());
+    i.expires = lifetime.count() ? i.created + lifetime.count() : 0;
+    bool local_caller = call.caller.jid.has_localpart() && ctx_.router().is_local_host(call.caller.jid.domainpart());
+    if (local_caller) i.creator = call.caller.jid.bare().str();
+    i.add_contact = add_contact && local_caller;
+    std::string base = invites::invite_base_url(ctx_.config());
+    ctx_.storage().write([i, base, reply = call.reply](storage::Storage& db) -> storage::StorageService::Completion {
+      std::string taken = i.username.empty() ? "" : i.username + "@" + i.host;
+      if (!taken.empty() && (db.accounts().exists(taken) || invites::reserved_for_another(db, i.host, i.username, "", i.created))) {
+        reply.done({{CommandNote::kError, "the account " + taken + " exists or is reserved already"}});
+        return nullptr;
+      }
+      if (!db.invites().create_invite(i)) {
+        reply.fail(StanzaError(StanzaErrorCondition::kInternalServerError));
+        return nullptr;
+      }
+      return [i, base, reply] {
+        xml::DataForm result;
+        result.type = "result";
+        result.add("FORM_TYPE", "hidden", {"urn:xmpp:invite#invitation"});
+        result.add("uri", "text-single", {invites::invite_uri(i, true)}, "Invitation URI");
+        if (!base.empty()) result.add("landing-url", "text-single", {invites::landing_url(base, i.token)}, "Invitation web page");
+        if (i.expires) result.add("expire", "text-single", {util::format_datetime(util::from_unix_seconds(i.expires))}, "Valid until");
+        reply.done({}, std::move(result));
+      };
+    });
+  }
+
+
   std::string form_token(std::string_view token) const {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
