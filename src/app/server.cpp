@@ -74,6 +74,7 @@ struct Server::Impl {
   StreamExtensions streams;
   web::Routes http_routes;
   CredentialCache credentials;
+  CommandRegistry commands;
   ServerServices services;
   AuthThrottle throttle;
   std::vector<std::unique_ptr<ModuleContext>> contexts;
@@ -96,7 +97,9 @@ struct Server::Impl {
         sessions(config.limits.max_resources_per_account),
         pool(config.worker_count()),
         router(host_names(config), sessions, pool),
-        services{config, router, sessions, pool, *storage, disco, streams, http_routes, credentials, *clock, resumable},
+        commands(config, *clock),
+        services{config,      router, sessions, pool,      *storage, disco, streams, http_routes,
+                 credentials, *clock, resumable, commands},
         throttle(config.limits.auth_failures_before_delay),
         components(config, router, pool) {}
 
@@ -197,7 +200,10 @@ void Server::start() {
     spdlog::info("listening for {} on {}:{} ({})", l.type, l.address, l.port, mode);
   }
   std::string hosts;
-  for (const auto& h : s.config.hosts) hosts += (hosts.empty() ? "" : ", ") + h.name + (h.registration_open ? " (open registration)" : "");
+  for (const auto& h : s.config.hosts) hosts += (hosts.empty() ? "" : ", ") + h.name +
+             (h.registration == RegistrationPolicy::kOpen     ? " (open registration)"
+              : h.registration == RegistrationPolicy::kInvite ? " (registration by invitation)"
+                                                              : "");
   spdlog::info("Causerie {} serving {} with {} worker threads, data in {}", CAUSERIE_VERSION, hosts,
                s.config.worker_count(), s.config.data_dir);
   std::ofstream pid(pid_file(s.config), std::ios::trunc);

@@ -22,7 +22,10 @@
 #include "core/accounts/accounts.hpp"
 #include "core/config/config.hpp"
 #include "core/jid/jid.hpp"
+#include "core/util/time.hpp"
+#include "modules/invites/invites.hpp"
 #include "storage/account_store.hpp"
+#include "storage/invite_store.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 
 namespace causerie {
@@ -87,6 +90,71 @@ void raise_fd_limit() {
   spdlog::debug("open file limit: {}", lim.rlim_cur);
 }
 
+// `causerie invite create`: an invitation (XEP-0401) on a host that takes them, printed as its link.
+struct InviteOptions {
+  int64_t uses = 1;
+  std::string expires;  // a duration; "" = [modules.invites] expire_after
+  std::string host;     // "" = the first host
+  std::string inviter;  // an account that becomes the invitee's contact
+  std::string username; // a reserved name
+};
+
+void invite_create(const Config& c, const InviteOptions& o) {
+  std::string host = o.host.empty() ? c.hosts.front().name : prep_domainpart(o.host).value_or("");
+  if (!c.find_host(host)) throw CliError("host '" + o.host + "' is not served by " + c.source);
+  if (!modules::invites::host_takes_invites(c, host))
+    throw CliError("registration on " + host + " is closed: set registration = \"invite\" (or \"open\") for it");
+  if (o.uses < 1 || o.uses > 1000000) throw CliError("--uses must be between 1 and 1000000");
+  auto lifetime = o.expires.empty() ? modules::invites::default_lifetime(c) : parse_duration(o.expires);
+  if (!lifetime) throw CliError("--expires: expected a duration such as \"7d\", \"12h\" or \"0\" (never)");
+  storage::Invite i;
+  i.token = modules::invites::new_token();
+  i.host = host;
+  i.uses_left = o.uses;
+  i.created = static_cast<int64_t>(std::time(nullptr));
+  i.expires = lifetime->count() ? i.created + lifetime->count() : 0;
+  if (!o.username.empty()) {
+    auto name = prep_localpart(o.username);
+    if (!name) throw CliError("'" + o.username + "' is not a valid username");
+    i.username = *name;
+  }
+  auto db = open_db(c);
+  if (!o.inviter.empty()) {
+    Jid inviter = account_jid(c, o.inviter);
+    if (!db->accounts().exists(inviter.str())) throw CliError("no account " + inviter.str());
+    i.creator = inviter.str();
+    i.add_contact = true;
+  }
+  if (!i.username.empty() && db->accounts().exists(i.username + "@" + host))
+    throw CliError("account " + i.username + "@" + host + " already exists");
+  if (!db->invites().create_invite(i)) throw CliError("could not store the invitation");
+  std::string base = modules::invites::invite_base_url(c);
+  if (base.empty()) {
+    std::cerr << "causerie: warning: no HTTP listener and no [modules.invites] url: the invitation has no web page\n";
+    std::cout << modules::invites::invite_uri(i, true) << "\n";
+  } else {
+    std::cout << modules::invites::landing_url(base, i.token) << "\n";
+  }
+}
+
+void invite_list(const Config& c, const std::string& host_arg) {
+  std::string host;
+  if (!host_arg.empty()) {
+    host = prep_domainpart(host_arg).value_or("");
+    if (!c.find_host(host)) throw CliError("host '" + host_arg + "' is not served by " + c.source);
+  }
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  for (const auto& i : open_db(c)->invites().invites(host)) {
+    std::cout << i.token << " " << i.host << " " << modules::invites::describe(modules::invites::invite_state(i, now))
+              << " uses-left=" << i.uses_left << " expires="
+              << (i.expires ? util::format_datetime(util::from_unix_seconds(i.expires)) : std::string("never"));
+    if (!i.creator.empty()) std::cout << " inviter=" << i.creator;
+    if (!i.username.empty()) std::cout << " username=" << i.username;
+    for (const auto& a : i.accounts) std::cout << " account=" << a;
+    std::cout << "\n";
+  }
+}
+
 int cmd_run(const std::string& config_path) {
   Config c = load(config_path);
   setup_logging(c.log_level);
@@ -130,6 +198,25 @@ int run_cli(int argc, char** argv) {
   auto* list = user->add_subcommand("list", "List the accounts of a host");
   list->add_option("host", host, "host name")->required();
   list->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+
+  auto* invite = app.add_subcommand("invite", "Manage invitations (XEP-0401): links that let someone create an account");
+  invite->require_subcommand(1);
+  InviteOptions io;
+  std::string token;
+  auto* icreate = invite->add_subcommand("create", "Create an invitation and print its link");
+  icreate->add_option("--uses", io.uses, "how many accounts it may create (default 1)");
+  icreate->add_option("--expires", io.expires, "how long it is valid: \"7d\", \"12h\", \"0\" = never "
+                                               "(default [modules.invites] expire_after, 7d)");
+  icreate->add_option("--host", io.host, "the host accounts are created on (default: the first host)");
+  icreate->add_option("--inviter", io.inviter, "an account (user@host) the invitee gets as a contact, both ways");
+  icreate->add_option("--username", io.username, "reserve this username for the invitee");
+  icreate->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* ilist = invite->add_subcommand("list", "List invitations: token, host, state, uses left, expiry, accounts");
+  ilist->add_option("--host", host, "only this host's");
+  ilist->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* irevoke = invite->add_subcommand("revoke", "Revoke an invitation (accounts it created stay)");
+  irevoke->add_option("token", token, "the invitation's token (the end of its link)")->required();
+  irevoke->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
 
   auto* check = app.add_subcommand(
       "check", "Check a configuration: syntax, data directory, free ports, and for each host its certificate "
@@ -213,6 +300,14 @@ int run_cli(int argc, char** argv) {
                 << r.existing << " already existed; " << r.skipped_elements << " element(s) not imported\n";
       for (size_t i = 0; i < r.errors.size() && i < 20; ++i) std::cerr << "causerie: error: " << r.errors[i] << "\n";
       if (!r.errors.empty()) throw CliError(std::to_string(r.errors.size()) + " error(s) in " + import_file);
+    } else if (icreate->parsed()) {
+      invite_create(c, io);
+    } else if (ilist->parsed()) {
+      invite_list(c, host);
+    } else if (irevoke->parsed()) {
+      std::string t = token.substr(token.rfind('/') + 1);  // the whole link is accepted too
+      if (!open_db(c)->invites().revoke_invite(t)) throw CliError("no invitation " + t);
+      std::cout << "revoked " << t << "\n";
     } else if (list->parsed()) {
       auto h = prep_domainpart(host);
       if (!h || !c.find_host(*h)) throw CliError("host '" + host + "' is not served by " + c.source);

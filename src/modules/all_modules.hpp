@@ -32,6 +32,8 @@ std::unique_ptr<Module> make_webapp(ModuleContext& ctx);    // webapp/webapp_mod
 std::unique_ptr<Module> make_guests(ModuleContext& ctx);    // guests.cpp (XEP-0175)
 std::unique_ptr<Module> make_multicast(ModuleContext& ctx); // multicast.cpp (XEP-0033)
 std::unique_ptr<Module> make_directory(ModuleContext& ctx); // directory.cpp (XEP-0055, XEP-0433)
+std::unique_ptr<Module> make_invites(ModuleContext& ctx);   // invites/invites_module.cpp (XEP-0401 page)
+std::unique_ptr<Module> make_adhoc(ModuleContext& ctx);     // adhoc.cpp (XEP-0050)
 
 struct ModuleEntry {
   const char* name;

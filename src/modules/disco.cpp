@@ -57,7 +57,7 @@ class DiscoModule final : public Module {
   void server_info(IqRequest& r) {
     std::string node(r.payload().attr("node"));
     if (!node.empty()) {
-      r.reply.error(StanzaError(StanzaErrorCondition::kItemNotFound));
+      if (!delegate_server(AccountDiscoQuery::kInfo, r)) r.reply.error(StanzaError(StanzaErrorCondition::kItemNotFound));
       return;
     }
     DiscoRegistry& d = ctx_.disco();
@@ -69,7 +69,7 @@ class DiscoModule final : public Module {
   void server_items(IqRequest& r) {
     xml::Element q("query", ns::kDiscoItems);
     if (!r.payload().attr("node").empty()) {
-      r.reply.error(StanzaError(StanzaErrorCondition::kItemNotFound));
+      if (!delegate_server(AccountDiscoQuery::kItems, r)) r.reply.error(StanzaError(StanzaErrorCondition::kItemNotFound));
       return;
     }
     for (const auto& item : ctx_.disco().server_items(host_of(r))) {
@@ -78,6 +78,12 @@ class DiscoModule final : public Module {
       if (!item.name.empty()) i.set_attr("name", item.name);
     }
     r.reply.result(std::move(q));
+  }
+
+  bool delegate_server(AccountDiscoQuery kind, IqRequest& r) {
+    for (const auto& h : ctx_.disco().server_node_handlers())
+      if (h(kind, r)) return true;
+    return false;
   }
 
   bool delegate(AccountDiscoQuery kind, IqRequest& r) {

@@ -208,7 +208,7 @@ class UploadModule final : public Module {
     quota_ = static_cast<uint64_t>(setting(raw, "quota", 100 << 20, 0, int64_t{1} << 40));
     expire_after_ = setting(raw, "expire_after", 7 * 86400, 0, int64_t{10} * 365 * 86400);
     base_url_ = raw.get_string("modules.upload.url").value_or("");
-    if (base_url_.empty()) base_url_ = default_base_url();
+    if (base_url_.empty()) base_url_ = ctx.config().http_base_url();
     while (base_url_.ends_with('/')) base_url_.pop_back();
     if (base_url_.empty()) {
       spdlog::info("upload: no HTTP listener and no modules.upload.url: HTTP File Upload is off");
@@ -235,17 +235,6 @@ class UploadModule final : public Module {
   }
 
  private:
-  std::string default_base_url() const {
-    for (const auto& l : ctx_.config().listeners) {
-      if (l.type != "http") continue;
-      std::string host = l.address;
-      if (host == "0.0.0.0" || host == "::" || host.empty()) host = ctx_.config().hosts.front().name;
-      else if (host.find(':') != std::string::npos) host = "[" + host + "]";
-      return std::string(l.tls == TlsMode::kDirect ? "https://" : "http://") + host + ":" + std::to_string(l.port);
-    }
-    return {};
-  }
-
   std::string data_path(const std::string& id) const { return dir_ + "/" + id + ".data"; }
   std::string meta_path(const std::string& id) const { return dir_ + "/" + id + ".meta"; }
 

@@ -136,7 +136,7 @@ class Server(LogWatch):
     """One causerie process with its own config and data directory."""
 
     def __init__(self, binary, workdir, log_path, hosts=("localhost",), extra_toml="", listeners=None,
-                 require_encryption=True, host_toml="", anonymous_hosts=()):
+                 require_encryption=True, host_toml="", anonymous_hosts=(), registration=None):
         self.binary = binary
         self.workdir = workdir
         self.log_path = log_path
@@ -151,8 +151,12 @@ class Server(LogWatch):
                  "[c2s]", f"require_encryption = {'true' if require_encryption else 'false'}", ""]
         if extra_toml:
             lines += [extra_toml, ""]
+        # Every host's registration policy is "open" unless `registration` ({host: policy}) says otherwise;
+        # `host_toml` goes into every [[host]], or ({host: toml}) into those it names.
         for h in hosts:
-            lines += ["[[host]]", f'name = "{h}"', 'registration = "open"', host_toml, ""]
+            policy = (registration or {}).get(h, "open")
+            extra = host_toml.get(h, "") if isinstance(host_toml, dict) else host_toml
+            lines += ["[[host]]", f'name = "{h}"', f'registration = "{policy}"', extra, ""]
         for h in anonymous_hosts:  # guest hosts (SASL ANONYMOUS): no registration there
             lines += ["[[host]]", f'name = "{h}"', 'authentication = "anonymous"', ""]
         lines += ["[[listener]]", 'type = "c2s"', 'address = "127.0.0.1"', f"port = {self.c2s_port}", 'tls = "starttls"', "",
@@ -336,12 +340,14 @@ class Env:
         return ctx
 
     async def connect(self, jid, password, plugins=(), direct_tls=False, mech=None, presence=True,
-                      expect_failure=False, register=False, timeout=DEFAULT_TIMEOUT, plain=False, setup=None):
+                      expect_failure=False, register=False, timeout=DEFAULT_TIMEOUT, plain=False, setup=None,
+                      preauth=None):
         """A connected, authenticated client with its session started (or, with expect_failure, the reason
         authentication failed). `setup(client)` runs after the plugins are registered, before connecting
-        (e.g. to announce XEP-0163 interests in the first presence's caps)."""
+        (e.g. to announce XEP-0163 interests in the first presence's caps). With `register`, the account is
+        created in-band first (XEP-0077), after presenting the invitation token `preauth` (XEP-0445)."""
         c, started, failed = await self._login(jid, password, timeout, plugins, direct_tls, mech, presence,
-                                               register, plain, setup)
+                                               register, plain, setup, preauth)
         if expect_failure:
             c.disconnect()
             if started.done():
@@ -360,7 +366,7 @@ class Env:
         return c
 
     async def _login(self, jid, password, timeout, plugins=(), direct_tls=False, mech=None, presence=True,
-                     register=False, plain=False, setup=None):
+                     register=False, plain=False, setup=None, preauth=None):
         """Starts a client; returns (client, started, failed) once one of the two futures is done or the
         timeout has passed."""
         c = Client(jid, password, sasl_mech=mech)
@@ -394,6 +400,16 @@ class Env:
         c.add_event_handler("disconnected", lambda _: failed.done() or failed.set_result("disconnected"))
         if register:
             async def do_register(_):
+                if preauth:
+                    # XEP-0445 §4: the token first, in an iq slixmpp has no plugin for.
+                    pa = c.Iq(stype="set")
+                    pa.append(ET.fromstring(f"<preauth xmlns='urn:xmpp:pars:0' token='{preauth}'/>"))
+                    try:
+                        await pa.send()
+                    except IqError as e:
+                        if not failed.done():
+                            failed.set_result(e)
+                        return
                 resp = c.Iq()
                 resp["type"] = "set"
                 resp["register"]["username"] = slixmpp.JID(jid).user

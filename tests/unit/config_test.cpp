@@ -11,7 +11,7 @@ TEST(Config, EmbeddedDefaultServesLocalhostWithOpenRegistration) {
   Config c = embedded_default_config();
   ASSERT_EQ(c.hosts.size(), 1u);
   EXPECT_EQ(c.hosts[0].name, "localhost");
-  EXPECT_TRUE(c.hosts[0].registration_open);
+  EXPECT_EQ(c.hosts[0].registration, RegistrationPolicy::kOpen);
   EXPECT_EQ(c.data_dir, "./data");
   bool starttls = false, direct = false;
   for (const auto& l : c.listeners) {
@@ -25,13 +25,13 @@ TEST(Config, EmbeddedDefaultServesLocalhostWithOpenRegistration) {
 TEST(Config, ExampleFileLoads) {
   Config c = load_config_file(std::string(CAUSERIE_TEST_DATA) + "/../../causerie.example.toml");
   ASSERT_FALSE(c.hosts.empty());
-  EXPECT_FALSE(c.hosts[0].registration_open);  // XEP-0479: closed unless asked
+  EXPECT_EQ(c.hosts[0].registration, RegistrationPolicy::kClosed);  // XEP-0479: closed unless asked
   EXPECT_FALSE(c.hosts[0].contacts.empty());
 }
 
 TEST(Config, RegistrationIsClosedByDefault) {
   Config c = load_config_text("[[host]]\nname = \"example.org\"\n", "t");
-  EXPECT_FALSE(c.hosts[0].registration_open);
+  EXPECT_EQ(c.hosts[0].registration, RegistrationPolicy::kClosed);
   EXPECT_EQ(c.hosts[0].name, "example.org");
   EXPECT_EQ(c.sqlite_cache_kb, 256u);
   EXPECT_EQ(load_config_text("[[host]]\nname = \"a.org\"\n[storage]\ncache_kb = 8192\n", "t").sqlite_cache_kb, 8192u);
@@ -42,12 +42,25 @@ TEST(Config, GuestHostsAndTheirLimits) {
                               "[limits]\nguest_stanzas_per_second = 2\nguest_max_rooms = 7\n", "t");
   EXPECT_FALSE(c.hosts[0].anonymous);  // accounts with passwords unless asked
   EXPECT_TRUE(c.hosts[1].anonymous);
-  EXPECT_FALSE(c.hosts[1].registration_open);
+  EXPECT_EQ(c.hosts[1].registration, RegistrationPolicy::kClosed);
   EXPECT_EQ(c.limits.guest_stanzas_per_second, 2u);
   EXPECT_EQ(c.limits.guest_max_rooms, 7u);
   Config d = load_config_text("[[host]]\nname = \"a.org\"\n", "t");
   EXPECT_EQ(d.limits.guest_stanzas_per_second, 5u);
   EXPECT_EQ(d.limits.guest_max_rooms, 3u);
+}
+
+TEST(Config, RegistrationPolicies) {
+  auto policy = [](const char* value) {
+    return load_config_text(std::string("[[host]]\nname = \"a.org\"\nregistration = \"") + value + "\"\n", "t")
+        .hosts[0].registration;
+  };
+  EXPECT_EQ(policy("open"), RegistrationPolicy::kOpen);
+  EXPECT_EQ(policy("invite"), RegistrationPolicy::kInvite);
+  EXPECT_EQ(policy("closed"), RegistrationPolicy::kClosed);
+  Config c = load_config_text("[[host]]\nname = \"a.org\"\nallow_user_invites = true\n", "t");
+  EXPECT_TRUE(c.hosts[0].allow_user_invites);
+  EXPECT_FALSE(load_config_text("[[host]]\nname = \"a.org\"\n", "t").hosts[0].allow_user_invites);
 }
 
 TEST(Config, ErrorsNameTheKey) {
@@ -58,6 +71,7 @@ TEST(Config, ErrorsNameTheKey) {
       {"[[host]]\nname = \"a.org\"\nauthentication = \"guest\"\n", "host[0].authentication"},
       {"[[host]]\nname = \"a.org\"\nauthentication = \"anonymous\"\nregistration = \"open\"\n", "host[0].registration"},
       {"[[host]]\nname = \"a.org\"\n[limits]\nguest_stanzas_per_second = 0\n", "limits.guest_stanzas_per_second"},
+      {"[[host]]\nname = \"a.org\"\nallow_user_invites = \"yes\"\n", "host[0].allow_user_invites"},
       {"[[host]]\nname = \"a.org\"\n[server]\nworkers = -1\n", "server.workers"},
       {"[[host]]\nname = \"a.org\"\n[limits]\nmax_stanza_size = 10\n", "limits.max_stanza_size"},
       {"[[host]]\nname = \"a.org\"\n[server]\ncolour = \"blue\"\n", "server.colour"},

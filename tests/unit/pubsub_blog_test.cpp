@@ -122,6 +122,7 @@ struct ModuleHarness {
   CredentialCache credentials;
   ManualClock clock;
   SessionDirectory resumable;
+  CommandRegistry commands{config, clock};
   std::unique_ptr<ServerServices> services;
   std::unique_ptr<ModuleContext> ctx;
   std::unique_ptr<PubsubModule> module;
@@ -134,7 +135,7 @@ struct ModuleHarness {
     std::filesystem::create_directories(dir);
     std::string path = (dir / "db.sqlite").string();
     storage = std::make_unique<storage::StorageService>([path] { return storage::sqlite::open_sqlite(path); });
-    services = std::make_unique<ServerServices>(ServerServices{config, router, sessions, dispatcher, *storage, disco, streams, routes, credentials, clock, resumable});
+    services = std::make_unique<ServerServices>(ServerServices{config, router, sessions, dispatcher, *storage, disco, streams, routes, credentials, clock, resumable, commands});
     ctx = std::make_unique<ModuleContext>(*services, "pubsub");
     module = std::make_unique<PubsubModule>(*ctx);
   }

@@ -105,6 +105,17 @@ bool S2sConfig::insecure_allowed(std::string_view domain) const {
   return !secure_auth || within_any(domain, insecure_domains);
 }
 
+std::string Config::http_base_url() const {
+  for (const auto& l : listeners) {
+    if (l.type != "http") continue;
+    std::string host = l.address;
+    if (host == "0.0.0.0" || host == "::" || host.empty()) host = hosts.empty() ? "localhost" : hosts.front().name;
+    else if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    return std::string(l.tls == TlsMode::kDirect ? "https://" : "http://") + host + ":" + std::to_string(l.port);
+  }
+  return {};
+}
+
 const HostConfig* Config::find_host(std::string_view name) const {
   for (const auto& h : hosts)
     if (h.name == name) return &h;
@@ -480,20 +491,24 @@ Config parse(const toml::table& root, const std::string& source) {
     std::string where = "host[" + std::to_string(i) + "]";
     const toml::table* h = hosts->get(i)->as_table();
     if (!h) bad(where, "expected a table");
-    check_known(*h, where, {"name", "registration", "authentication", "certificate", "key", "contact", "admins",
-                           "archive_retention", "external_service"});
+    check_known(*h, where, {"name", "registration", "allow_user_invites", "authentication", "certificate", "key", "contact",
+                           "admins", "archive_retention", "external_service"});
     HostConfig hc;
     hc.name = get_domain((*h)["name"], where + ".name");
     if (c.find_host(hc.name)) bad(where + ".name", "host '" + hc.name + "' is listed twice");
     // XEP-0479 advises against open registration: only the embedded localhost default opens it.
     std::string reg = get<std::string>((*h)["registration"], where + ".registration", "closed");
-    if (reg != "open" && reg != "closed") bad(where + ".registration", "expected \"open\" or \"closed\"");
-    hc.registration_open = reg == "open";
+    if (reg == "open") hc.registration = RegistrationPolicy::kOpen;
+    else if (reg == "invite") hc.registration = RegistrationPolicy::kInvite;
+    else if (reg == "closed") hc.registration = RegistrationPolicy::kClosed;
+    else bad(where + ".registration", "expected \"open\", \"invite\" or \"closed\"");
+    hc.allow_user_invites = get<bool>((*h)["allow_user_invites"], where + ".allow_user_invites", false);
     std::string auth = get<std::string>((*h)["authentication"], where + ".authentication", "internal");
     if (auth != "internal" && auth != "anonymous") bad(where + ".authentication", "expected \"internal\" or \"anonymous\"");
     hc.anonymous = auth == "anonymous";
     // Guests cannot have accounts: an anonymous host has no registration (XEP-0175 §2).
-    if (hc.anonymous && hc.registration_open) bad(where + ".registration", "an anonymous host cannot open registration");
+    if (hc.anonymous && hc.registration != RegistrationPolicy::kClosed)
+      bad(where + ".registration", "an anonymous host cannot take registrations");
     hc.certificate = get<std::string>((*h)["certificate"], where + ".certificate", "");
     hc.key = get<std::string>((*h)["key"], where + ".key", "");
     if (hc.certificate.empty() != hc.key.empty()) bad(where, "certificate and key must be given together");

@@ -39,9 +39,16 @@ struct ExternalService {
   std::chrono::seconds lifetime{86400};  // how long credentials stay valid
 };
 
+// Who may create an account on a host (XEP-0077 in-band, XEP-0445 with a token, or the invitation page):
+// anyone (`open`), only holders of a valid invitation (`invite`, XEP-0401), nobody (`closed`; accounts
+// come from `causerie user add` or an import).
+enum class RegistrationPolicy { kClosed, kInvite, kOpen };
+
 struct HostConfig {
   std::string name;  // prepared domainpart
-  bool registration_open = false;
+  RegistrationPolicy registration = RegistrationPolicy::kClosed;
+  // Whether this host's users (not only its admins) may create invitations for their contacts (XEP-0401).
+  bool allow_user_invites = false;
   // authentication = "anonymous": the host offers only SASL ANONYMOUS (RFC 4505, XEP-0175) and each
   // connection gets a temporary random JID whose data is deleted when its session ends (modules/guests).
   bool anonymous = false;
@@ -198,6 +205,9 @@ struct Config {
   std::shared_ptr<const RawConfig> raw;
 
   const HostConfig* find_host(std::string_view name) const;
+  // The base URL of the first HTTP listener ("http://127.0.0.1:5280"; a wildcard address gives the first
+  // host's name), for links the server hands out when no public URL is configured; "" without one.
+  std::string http_base_url() const;
   const ComponentConfig* find_component(std::string_view domain) const;
   std::string database_path() const;
   unsigned worker_count() const;
@@ -214,8 +224,9 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text);
 
 // Parses TOML text (tests, embedded default); throws ConfigError.
 Config load_config_text(std::string_view toml, const std::string& source_name);
-// What `causerie run` uses without --config: host localhost, open registration, data in ./data,
-// c2s on 5222 (STARTTLS) and 5223 (direct TLS), HTTP on 5280 (plain) and 5281 (TLS), admin on 127.0.0.1:5282.
+// What `causerie run` uses without --config: host localhost, open registration (also by invitation),
+// data in ./data, c2s on 5222 (STARTTLS) and 5223 (direct TLS), HTTP on 5280 (plain) and 5281 (TLS),
+// admin on 127.0.0.1:5282.
 Config embedded_default_config();
 extern const char* const kEmbeddedDefaultToml;
 

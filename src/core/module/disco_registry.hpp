@@ -57,6 +57,9 @@ class DiscoRegistry {
   void add_server_extension(DiscoExtension ext) { extensions_.push_back(std::move(ext)); }
   void add_account_handler(AccountDiscoHandler h) { account_handlers_.push_back(std::move(h)); }
   void add_channel_lister(ChannelLister l) { channel_listers_.push_back(std::move(l)); }
+  // Answers queries to a host that name a node (XEP-0050 command lists and command nodes), like an
+  // AccountDiscoHandler: false leaves the query to the default answer (item-not-found).
+  void add_server_node_handler(AccountDiscoHandler h) { server_node_handlers_.push_back(std::move(h)); }
 
   const std::vector<DiscoIdentity>& server_identities() const { return server_identities_; }
   const std::vector<std::string>& server_features() const { return server_features_; }
@@ -66,6 +69,7 @@ class DiscoRegistry {
   std::vector<xml::Element> server_extensions(const std::string& host) const;
   const std::vector<AccountDiscoHandler>& account_handlers() const { return account_handlers_; }
   const std::vector<ChannelLister>& channel_listers() const { return channel_listers_; }
+  const std::vector<AccountDiscoHandler>& server_node_handlers() const { return server_node_handlers_; }
 
   // Builds <query xmlns='…disco#info'> with identities and features (sorted, as XEP-0115 hashing wants).
   static xml::Element info_query(const std::vector<DiscoIdentity>& ids, std::vector<std::string> features,
@@ -79,6 +83,7 @@ class DiscoRegistry {
   std::vector<DiscoExtension> extensions_;
   std::vector<AccountDiscoHandler> account_handlers_;
   std::vector<ChannelLister> channel_listers_;
+  std::vector<AccountDiscoHandler> server_node_handlers_;
 };
 
 }  // namespace causerie

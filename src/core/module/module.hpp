@@ -12,6 +12,7 @@
 
 #include "core/accounts/credential_cache.hpp"
 #include "core/config/config.hpp"
+#include "core/module/command_registry.hpp"
 #include "core/module/disco_registry.hpp"
 #include "core/module/stream_extensions.hpp"
 #include "core/router/router.hpp"
@@ -39,6 +40,7 @@ struct ServerServices {
   CredentialCache& credentials;
   const Clock& clock;
   SessionDirectory& resumable;  // XEP-0198 sessions that may be resumed
+  CommandRegistry& commands;    // XEP-0050 ad-hoc commands of the hosts
 };
 
 enum class IqScope { kServer, kAccount };
@@ -59,6 +61,8 @@ class ModuleContext {
   web::Routes& http() { return s_.http; }
   CredentialCache& credentials() { return s_.credentials; }
   const Clock& clock() const { return s_.clock; }
+  // XEP-0050 ad-hoc commands: register at startup (see command_registry.hpp).
+  CommandRegistry& commands() { return s_.commands; }
 
   void on_iq(IqScope scope, bool set, std::string ns, IqHandler h, std::string element = {}) {
     (scope == IqScope::kServer ? s_.router.server_iq() : s_.router.account_iq())
@@ -68,6 +72,7 @@ class ModuleContext {
   void hook(StanzaHook point, int priority, StanzaHookFn fn) { s_.router.add_hook(point, priority, std::move(fn)); }
   void on_session(SessionHook point, SessionHookFn fn) { s_.router.add_session_hook(point, std::move(fn)); }
   void on_account_removed(AccountRemovedFn fn) { s_.router.add_account_removed_hook(std::move(fn)); }
+  void on_roster_changed(RosterChangedFn fn) { s_.router.add_roster_changed_hook(std::move(fn)); }
   void on_detached_delivery(DetachedDeliveryFn fn) { s_.router.add_detached_delivery_hook(std::move(fn)); }
   void filter_delivery(DeliveryFilterFn fn) { s_.router.add_delivery_filter(std::move(fn)); }
   void on_tick(TickHookFn fn) { s_.router.add_tick_hook(std::move(fn)); }

@@ -22,6 +22,10 @@
 #include "core/router/iq.hpp"
 #include "core/router/session_registry.hpp"
 
+namespace causerie::storage {
+struct RosterItem;  // storage/roster_store.hpp
+}
+
 namespace causerie {
 
 enum class HookResult { kContinue, kHandled };
@@ -61,6 +65,9 @@ using TickHookFn = std::function<void()>;
 using DetachedDeliveryFn = std::function<void(ClientSession&, const OutStanza&)>;
 // An account of this server was removed by this process (XEP-0077 cancellation); gets its bare JID.
 using AccountRemovedFn = std::function<void(const std::string& bare)>;
+// A roster item was written outside the roster module's own handlers (XEP-0401: an invitation made two
+// accounts contacts), already committed: the roster module pushes it (RFC 6121 §2.1.6). Any thread.
+using RosterChangedFn = std::function<void(const std::string& owner, const storage::RosterItem& item, int64_t version)>;
 // A veto over what a module delivers straight to local sessions, past the stanza hooks (fan-outs such
 // as PEP notifications): false when a stanza from `from` must not reach the local account `to_bare`.
 using DeliveryFilterFn = std::function<bool(const Jid& from, std::string_view to_bare)>;
@@ -81,6 +88,7 @@ class Router {
   void add_hook(StanzaHook point, int priority, StanzaHookFn fn);
   void add_session_hook(SessionHook point, SessionHookFn fn);
   void add_account_removed_hook(AccountRemovedFn fn) { account_removed_hooks_.push_back(std::move(fn)); }
+  void add_roster_changed_hook(RosterChangedFn fn) { roster_changed_hooks_.push_back(std::move(fn)); }
   void add_detached_delivery_hook(DetachedDeliveryFn fn) { detached_hooks_.push_back(std::move(fn)); }
   void add_delivery_filter(DeliveryFilterFn fn) { delivery_filters_.push_back(std::move(fn)); }
   void add_tick_hook(TickHookFn fn) { tick_hooks_.push_back(std::move(fn)); }
@@ -116,6 +124,10 @@ class Router {
   void account_removed(const std::string& bare) const {
     for (const auto& fn : account_removed_hooks_) fn(bare);
   }
+  // Tells the roster module of a committed roster change it did not make (see RosterChangedFn).
+  void roster_changed(const std::string& owner, const storage::RosterItem& item, int64_t version) const {
+    for (const auto& fn : roster_changed_hooks_) fn(owner, item, version);
+  }
   // Runs the periodic hooks (the network layer calls it from one worker's sweep).
   void run_tick_hooks() const {
     for (const auto& fn : tick_hooks_) fn();
@@ -145,6 +157,7 @@ class Router {
   std::vector<Hook> hooks_[static_cast<size_t>(StanzaHook::kCount)];
   std::vector<SessionHookFn> session_hooks_[static_cast<size_t>(SessionHook::kCount)];
   std::vector<AccountRemovedFn> account_removed_hooks_;
+  std::vector<RosterChangedFn> roster_changed_hooks_;
   std::vector<DetachedDeliveryFn> detached_hooks_;
   std::vector<DeliveryFilterFn> delivery_filters_;
   std::vector<TickHookFn> tick_hooks_;

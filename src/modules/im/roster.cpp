@@ -39,6 +39,9 @@ ImModule::ImModule(ModuleContext& ctx)
     return HookResult::kContinue;
   });
   ctx.on_session(SessionHook::kClosed, [this](ClientSession& s) { session_closed(s); });
+  ctx.on_roster_changed([this](const std::string& owner, const storage::RosterItem& item, int64_t version) {
+    push(owner, item, false, version);
+  });
 }
 
 xml::Element ImModule::item_element(const storage::RosterItem& it, bool removed) {

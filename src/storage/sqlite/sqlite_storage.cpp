@@ -11,6 +11,8 @@
 #include "storage/sqlite/sqlite_archive_store.hpp"
 #include "storage/sqlite/sqlite_blocking_store.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
+#include "storage/sqlite/sqlite_invite_store.hpp"
+#include "storage/invite_store.hpp"
 #include "storage/sqlite/sqlite_migrations.hpp"
 #include "storage/sqlite/sqlite_muc_store.hpp"
 #include "storage/sqlite/sqlite_pubsub_store.hpp"
@@ -53,7 +55,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
  public:
   SqliteStorage(const std::string& path, unsigned cache_kb)
       : cache_kb_(cache_kb), db_(path, cache_kb), muc_(make_sqlite_muc_store(db_)), pubsub_(db_), blocking_(make_sqlite_blocking_store(db_)),
-        archive_(make_sqlite_archive_store(db_)) {
+        archive_(make_sqlite_archive_store(db_)), invites_(make_sqlite_invite_store(db_)) {
     migrate();
   }
 
@@ -65,6 +67,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   PubsubStore& pubsub() override { return pubsub_; }
   BlockingStore& blocking() override { return *blocking_; }
   ArchiveStore& archive() override { return *archive_; }
+  InviteStore& invites() override { return *invites_; }
 
   void begin() override { db_.begin_write(); }
   void commit() override { db_.exec("COMMIT"); }
@@ -138,6 +141,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
     pubsub_.remove_affiliations_of(jid);
     blocking_->unblock_all(jid);
     archive_->remove_owner(jid);
+    invites_->revoke_invites_of(jid);
     auto q = db_.prepare("DELETE FROM accounts WHERE jid = ?1");
     q->bind(1, jid).run();
     return db_.changes() == 1;
@@ -329,6 +333,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   SqlitePubsubStore pubsub_;
   std::unique_ptr<BlockingStore> blocking_;
   std::unique_ptr<ArchiveStore> archive_;
+  std::unique_ptr<InviteStore> invites_;
 };
 
 }  // namespace
