@@ -10,6 +10,7 @@
 #include "storage/sqlite/sqlite_archive_store.hpp"
 #include "storage/sqlite/sqlite_blocking_store.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
+#include "storage/sqlite/sqlite_fast_token_store.hpp"
 #include "storage/sqlite/sqlite_migrations.hpp"
 #include "storage/sqlite/sqlite_muc_store.hpp"
 #include "storage/sqlite/sqlite_pubsub_store.hpp"
@@ -52,7 +53,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
  public:
   SqliteStorage(const std::string& path, unsigned cache_kb)
       : db_(path, cache_kb), muc_(make_sqlite_muc_store(db_)), pubsub_(db_), blocking_(make_sqlite_blocking_store(db_)),
-        archive_(make_sqlite_archive_store(db_)) {
+        archive_(make_sqlite_archive_store(db_)), fast_tokens_(make_sqlite_fast_token_store(db_)) {
     migrate();
   }
 
@@ -64,6 +65,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   PubsubStore& pubsub() override { return pubsub_; }
   BlockingStore& blocking() override { return *blocking_; }
   ArchiveStore& archive() override { return *archive_; }
+  FastTokenStore& fast_tokens() override { return *fast_tokens_; }
 
   void begin() override { db_.exec("BEGIN IMMEDIATE"); }
   void commit() override { db_.exec("COMMIT"); }
@@ -311,6 +313,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   SqlitePubsubStore pubsub_;
   std::unique_ptr<BlockingStore> blocking_;
   std::unique_ptr<ArchiveStore> archive_;
+  std::unique_ptr<FastTokenStore> fast_tokens_;
 };
 
 }  // namespace
