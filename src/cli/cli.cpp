@@ -26,6 +26,8 @@
 #include "modules/invites/invites.hpp"
 #include "storage/account_store.hpp"
 #include "storage/invite_store.hpp"
+#include "storage/fast_token_store.hpp"
+#include "core/util/time.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 
 namespace causerie {
@@ -195,6 +197,13 @@ int run_cli(int argc, char** argv) {
   auto* import = user->add_subcommand("import", "Import accounts and rosters from a XEP-0227 file");
   import->add_option("file", import_file, "XEP-0227 XML ('-' reads stdin)")->required();
   import->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  std::string revoke_id;
+  bool revoke_all = false;
+  auto* tokens = user->add_subcommand("tokens", "List an account's FAST login tokens (XEP-0484), or revoke them");
+  tokens->add_option("jid", jid, "user@host")->required();
+  tokens->add_option("--revoke", revoke_id, "revoke the token with this id");
+  tokens->add_flag("--revoke-all", revoke_all, "revoke every token of the account");
+  tokens->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
   auto* list = user->add_subcommand("list", "List the accounts of a host");
   list->add_option("host", host, "host name")->required();
   list->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
@@ -308,6 +317,25 @@ int run_cli(int argc, char** argv) {
       std::string t = token.substr(token.rfind('/') + 1);  // the whole link is accepted too
       if (!open_db(c)->invites().revoke_invite(t)) throw CliError("no invitation " + t);
       std::cout << "revoked " << t << "\n";
+    } else if (tokens->parsed()) {
+      Jid j = account_jid(c, jid);
+      auto db = open_db(c);
+      if (!db->accounts().exists(j.str())) throw CliError("no account " + j.str());
+      storage::FastTokenStore& store = db->fast_tokens();
+      if (revoke_all) {
+        std::cout << "revoked " << store.revoke_all(j.str()) << " token(s) of " << j.str() << "\n";
+      } else if (!revoke_id.empty()) {
+        if (!store.revoke(j.str(), revoke_id)) throw CliError("no token " + revoke_id + " for " + j.str());
+        std::cout << "revoked " << revoke_id << "\n";
+      } else {
+        // One line a token: id, mechanism, state, created, expiry, client software and device. The
+        // user-agent id and the token itself are never shown (the token is not even stored).
+        auto at = [](int64_t s) { return util::format_datetime(std::chrono::system_clock::time_point(std::chrono::seconds(s))); };
+        for (const auto& t : store.list(j.str()))
+          std::cout << t.id << " " << t.mechanism << " " << (t.fresh ? "unused" : "in-use") << " created " << at(t.created)
+                    << " expires " << at(t.expiry) << " " << (t.software.empty() ? "-" : t.software) << " "
+                    << (t.device.empty() ? "-" : t.device) << "\n";
+      }
     } else if (list->parsed()) {
       auto h = prep_domainpart(host);
       if (!h || !c.find_host(*h)) throw CliError("host '" + host + "' is not served by " + c.source);

@@ -1,6 +1,7 @@
 // XEP-0280 v1.0 Message Carbons (urn:xmpp:carbons:2), with XEP-0334's <no-copy/> hint.
 //
-//   enable / disable     iq set from the client (§§4–5), repeatable (§10.1); a registry flag per session
+//   enable / disable     iq set from the client (§§4–5), repeatable (§10.1); a registry flag per session;
+//                        or <enable/> inline in a XEP-0386 Bind 2 request
 //   received copies      a router message observer: a message that reached the account (from a local
 //                        client, a remote server, a component or a module) is copied to every
 //                        carbons-enabled resource that the §8.5 rules did not deliver it to (§7)
@@ -11,6 +12,7 @@
 #include "modules/carbons.hpp"
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -98,6 +100,12 @@ class CarbonsModule final : public Module {
     ctx.disco().add_account_feature(ns::kCarbons);
     ctx.on_iq(IqScope::kAccount, true, ns::kCarbons, [this](IqRequest& r) { toggle(r, true); }, "enable");
     ctx.on_iq(IqScope::kAccount, true, ns::kCarbons, [this](IqRequest& r) { toggle(r, false); }, "disable");
+    // XEP-0386: "Message Carbons MUST be enabled at this point. As this operation MUST succeed, no
+    // response is necessary."
+    ctx.on_bind2(ns::kCarbons, [this](ClientSession& s, const xml::Element& el) -> std::optional<xml::Element> {
+      if (el.name() == "enable") set(s, true);
+      return std::nullopt;
+    });
     ctx.on_session(SessionHook::kClosed, [this](ClientSession& s) {
       if (s.extension(slot_)) enabled_.fetch_sub(1, std::memory_order_relaxed);
     });
@@ -116,15 +124,19 @@ class CarbonsModule final : public Module {
       r.reply.error(StanzaError(StanzaErrorCondition::kNotAllowed));
       return;
     }
-    bool was = s->extension(slot_) != nullptr;
-    if (on != was) {
-      // The flag first: a message routed on another thread meanwhile sees either state, both correct.
-      ctx_.sessions().set_flag(s->jid(), flag_, on);
-      s->set_extension(slot_, on ? std::make_unique<Enabled>() : nullptr);
-      if (on) enabled_.fetch_add(1, std::memory_order_relaxed);
-      else enabled_.fetch_sub(1, std::memory_order_relaxed);
-    }
+    set(*s, on);
     r.reply.result();  // §10.1: enabling twice, or disabling twice, is no error
+  }
+
+  // On a bound session, on its thread.
+  void set(ClientSession& s, bool on) {
+    bool was = s.extension(slot_) != nullptr;
+    if (on == was) return;
+    // The flag first: a message routed on another thread meanwhile sees either state, both correct.
+    ctx_.sessions().set_flag(s.jid(), flag_, on);
+    s.set_extension(slot_, on ? std::make_unique<Enabled>() : nullptr);
+    if (on) enabled_.fetch_add(1, std::memory_order_relaxed);
+    else enabled_.fetch_sub(1, std::memory_order_relaxed);
   }
 
   // The account's carbons-enabled sessions, except those in `skip` and the resource `skip_resource`.

@@ -1,5 +1,6 @@
 // XEP-0352 v1.0 Client State Indication (urn:xmpp:csi:0): the <csi/> stream feature after
-// authentication (§3.1), <active/> and <inactive/> per session (§3.2), and an output filter that holds
+// authentication (§3.1), <active/> and <inactive/> per session (§3.2) or inline in a XEP-0386 Bind 2
+// request, and an output filter that holds
 // back presence updates and standalone chat states (§2.2's examples) while the client is inactive.
 //
 // The held queue belongs to the session, not to its connection: a session waiting for XEP-0198
@@ -113,6 +114,12 @@ class CsiModule final : public Module {
     ctx.on_nonza(ns::kCsi, [this](ClientSession& s, xml::Element&& el) { indicate(s, el); });
     ctx.filter_output([this](ClientSession& s, OutStanza& out) { return filter(s, out); });
     ctx.on_session(SessionHook::kResumed, [this](ClientSession& s) { activate(s); });
+    // XEP-0386: "If the client included a XEP-0352 <active/> or <inactive/> element, the session must
+    // begin in that state" (a new session is active already).
+    ctx.on_bind2(ns::kCsi, [this](ClientSession& s, const xml::Element& el) -> std::optional<xml::Element> {
+      if (el.name() == "inactive" && !s.extension(slot_)) s.set_extension(slot_, std::make_unique<Inactive>());
+      return std::nullopt;
+    });
   }
 
  private:

@@ -526,11 +526,13 @@ class RawClient:
     """A byte-level XMPP client for sending what no well-behaved library would: malformed XML, huge
     stanzas, stanzas before authentication. Blocking sockets, run in a thread by the async helpers."""
 
-    def __init__(self, server, host="localhost", direct_tls=False):
+    def __init__(self, server, host="localhost", direct_tls=False, source=None):
+        """`source`: a loopback address to connect from (127.0.0.0/8), for per-address limits."""
         self.server = server
         self.host = host
         port = server.tls_port if direct_tls else server.c2s_port
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                             source_address=(source, 0) if source else None)
         if direct_tls:
             self._wrap()
         self.buffer = b""

@@ -435,7 +435,7 @@ Config parse(const toml::table& root, const std::string& source) {
   if (c.certificate.empty() != c.key.empty()) bad("tls", "certificate and key must be given together");
 
   auto c2s = root["c2s"];
-  if (auto* t = c2s.as_table()) check_known(*t, "c2s", {"require_encryption", "resumption_timeout", "max_unacked"});
+  if (auto* t = c2s.as_table()) check_known(*t, "c2s", {"require_encryption", "resumption_timeout", "max_unacked", "fast_token_lifetime"});
   c.require_encryption = get<bool>(c2s["require_encryption"], "c2s.require_encryption", true);
   {
     int64_t t = get<int64_t>(c2s["resumption_timeout"], "c2s.resumption_timeout", 300);
@@ -444,6 +444,9 @@ Config parse(const toml::table& root, const std::string& source) {
     int64_t n = get<int64_t>(c2s["max_unacked"], "c2s.max_unacked", 10000);
     if (n < 10 || n > 1000000) bad("c2s.max_unacked", "expected 10 to 1000000");
     c.max_unacked = static_cast<size_t>(n);
+    int64_t days = get<int64_t>(c2s["fast_token_lifetime"], "c2s.fast_token_lifetime", 30);
+    if (days < 1 || days > 3650) bad("c2s.fast_token_lifetime", "expected 1 to 3650 days");
+    c.fast_token_lifetime = std::chrono::hours(24 * days);
   }
   auto testing = root["testing"];
   if (auto* t = testing.as_table()) check_known(*t, "testing", {"manual_clock"});

@@ -185,6 +185,9 @@ struct Config {
   // many stanzas a client may leave unacknowledged.
   std::chrono::seconds resumption_timeout{300};
   size_t max_unacked = 10000;
+  // XEP-0484 FAST tokens live this long (c2s.fast_token_lifetime, in days); past half of it a login with
+  // the token gets a new one (rotation).
+  std::chrono::seconds fast_token_lifetime{std::chrono::hours(24 * 30)};
   // Tests only: the server's clock moves when an admin tells it to (urn:causerie:testing:clock).
   bool manual_clock = false;
   bool hide_os_version = false;

@@ -81,6 +81,7 @@ class ModuleContext {
   void add_stream_feature(FeatureStage stage, FeatureFn fn) { s_.streams.add_feature(stage, std::move(fn)); }
   void on_nonza(std::string ns, NonzaHandler h) { s_.streams.add_nonza_handler(std::move(ns), std::move(h)); }
   void filter_output(OutputFilter f) { s_.streams.add_output_filter(std::move(f)); }
+  void on_bind2(std::string ns, Bind2Handler h) { s_.streams.add_bind2_feature(std::move(ns), std::move(h)); }
   void on_http(std::string method, std::string path_prefix, web::Handler h, size_t max_body = 0) {
     s_.http.add(std::move(method), std::move(path_prefix), std::move(h), max_body);
   }

@@ -190,6 +190,8 @@ std::string ScramServer::server_first(const std::optional<ScramCredentials>& cre
   std::string salt = creds ? creds->salt : util::random_bytes(16);
   uint32_t iterations = creds ? creds->iterations : default_iterations;
   server_first_ = "r=" + nonce_ + ",s=" + util::base64_encode(salt) + ",i=" + std::to_string(iterations);
+  // RFC 5802 §5.1 allows extensions after i; XEP-0474 puts its hash there, inside the AuthMessage.
+  if (!ssdp_hash_.empty()) server_first_ += ",h=" + ssdp_hash_;
   return server_first_;
 }
 

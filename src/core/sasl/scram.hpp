@@ -54,6 +54,8 @@ class ScramServer {
   tl::expected<std::string, SaslError> receive_client_final(std::string_view message);
 
   const std::string& authzid() const { return authzid_; }
+  // XEP-0474: the base64 hash to send as the "h" attribute of the server-first-message (before step 2).
+  void set_downgrade_protection(std::string hash) { ssdp_hash_ = std::move(hash); }
 
  private:
   ScramHash hash_;
@@ -67,6 +69,7 @@ class ScramServer {
   std::string authzid_;
   std::string cb_data_;  // binding data the client committed to (empty unless p=…)
   std::optional<ScramCredentials> creds_;
+  std::string ssdp_hash_;
   int step_ = 0;
 };
 

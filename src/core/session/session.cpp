@@ -82,7 +82,8 @@ bool Session::bind(const Jid& full, const std::string& iq_id) {
   auto res = services_.sessions.bind(full, ref_);
   if (res.status == SessionRegistry::BindStatus::kTooMany) {
     // RFC 6120 §7.6.2.1
-    reply_error(StanzaError(StanzaErrorCondition::kResourceConstraint, "too many sessions for this account"));
+    if (!iq_id.empty())
+      reply_error(StanzaError(StanzaErrorCondition::kResourceConstraint, "too many sessions for this account"));
     return false;
   }
   if (res.status == SessionRegistry::BindStatus::kReplaced) {
@@ -183,6 +184,16 @@ xml::Element Session::enable_sm(bool resume, std::chrono::seconds requested_max)
   return enabled;
 }
 
+xml::Element Session::enable_sm(const xml::Element& enable) {
+  bool resume = enable.attr("resume") == "true" || enable.attr("resume") == "1";
+  int64_t max = 0;
+  try {
+    if (enable.has_attr("max")) max = std::stoll(std::string(enable.attr("max")));
+  } catch (...) {
+  }
+  return enable_sm(resume, std::chrono::seconds(std::max<int64_t>(0, max)));
+}
+
 bool Session::acknowledge(uint32_t h) {
   // XEP-0198 §4: h counts modulo 2^32; what it acknowledges beyond the last ack must have been sent.
   uint32_t newly = h - sm_.acked;
@@ -200,7 +211,7 @@ bool Session::acknowledge(uint32_t h) {
   return true;
 }
 
-bool Session::resume(SessionPort* port, bool secure, std::string peer, uint32_t h) {
+bool Session::resume(SessionPort* port, bool secure, std::string peer, uint32_t h, const ResumedFrame& frame) {
   if (ended_ || !sm_.resumable) return false;
   if (h - sm_.acked > sm_.unacked.size()) return false;
   if (port_ && port_ != port) {
@@ -211,6 +222,7 @@ bool Session::resume(SessionPort* port, bool secure, std::string peer, uint32_t 
   attach(port, secure, std::move(peer));
   sm_.detached_at = {};
   if (bound_) count_as(metrics::sessions_counter(port->transport()));
+  resumed_frame_ = frame;
   // <resumed h='…'/> acknowledges every stanza handled so far, like <a/>: it goes out only once what they
   // queued is stored, and it must count the stanzas still held behind that storage (which the client
   // would otherwise send again, and we would handle twice). Until then what is sent to the client stays
@@ -230,7 +242,9 @@ void Session::answer_resumed() {
   std::string resumed = "<resumed xmlns='urn:xmpp:sm:3' h='" + std::to_string(sm_.received) + "' previd='";
   xml::append_escaped(resumed, sm_.resume_id, true);
   resumed += "'/>";
-  port_->write(nonza(std::move(resumed)));
+  ResumedFrame frame = std::move(resumed_frame_);
+  resumed_frame_ = {};
+  port_->write(nonza(frame ? frame(*this, resumed) : std::move(resumed)));
   // Everything not acknowledged goes again, in order; it stays queued until acknowledged.
   for (const auto& out : sm_.unacked) port_->write(out);
   spdlog::info("c2s {}: {} resumed ({} stanzas sent again)", peer_, jid_.str(), sm_.unacked.size());
@@ -242,9 +256,9 @@ void Session::answer_resumed() {
 }
 
 bool Session::resume_from(SessionRef connection, metrics::Transport transport, bool secure, std::string peer,
-                          uint32_t h) {
+                          uint32_t h, const ResumedFrame& frame) {
   auto port = std::make_unique<RemotePort>(services_.dispatcher, connection, transport);
-  if (!resume(port.get(), secure, std::move(peer), h)) return false;
+  if (!resume(port.get(), secure, std::move(peer), h, frame)) return false;
   remote_port_ = std::move(port);  // the one before, if any, was closed by resume()
   remote_connection_ = connection;
   return true;
@@ -339,13 +353,7 @@ void Session::process(xml::Element&& el) {
   if (el.ns() == kSm) {
     if (!sm_.enabled) {
       if (el.name() == "enable") {
-        bool resume = el.attr("resume") == "true" || el.attr("resume") == "1";
-        int64_t max = 0;
-        try {
-          if (el.has_attr("max")) max = std::stoll(std::string(el.attr("max")));
-        } catch (...) {
-        }
-        xml::Element answer = enable_sm(resume, std::chrono::seconds(std::max<int64_t>(0, max)));
+        xml::Element answer = enable_sm(el);
         if (port_) port_->write(nonza(xml::to_string(answer)));
         return;
       }

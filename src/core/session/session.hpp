@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -76,7 +77,8 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   // `port` stays valid until detach(port); `secure` and `peer` describe its connection.
   void attach(SessionPort* port, bool secure, std::string peer);
   void set_authenticated(Jid bare);
-  // Binds the full JID in the registry (RFC 6120 §7); false (with the reply sent) when refused.
+  // Binds the full JID in the registry (RFC 6120 §7); false when refused, with the iq error reply sent
+  // when `iq_id` is not empty (XEP-0386 binds without an iq).
   bool bind(const Jid& full, const std::string& iq_id);
   bool attached() const { return port_ != nullptr; }
   // The connection of `port` is gone: the session ends, or waits to be resumed (XEP-0198 §5) when it
@@ -107,15 +109,22 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   const Sm& sm() const { return sm_; }
   // <enable/>: returns the element to answer with (<enabled/> or <failed/>).
   xml::Element enable_sm(bool resume, std::chrono::seconds requested_max);
+  // The same for the client's <enable resume max/> element (XEP-0198 §3).
+  xml::Element enable_sm(const xml::Element& enable);
   // <a h='…'/> from the client; false when h acknowledges more than was sent (the stream must end).
   bool acknowledge(uint32_t h);
-  // XEP-0198 §5: a new stream takes this session over; answers <resumed/> and sends again what the
-  // client did not acknowledge (after h). False (nothing changed) when h is impossible. <resumed/>
-  // counts the stanzas held behind storage, so it waits for them like an <a/> would.
-  bool resume(SessionPort* port, bool secure, std::string peer, uint32_t h);
+  // What is written instead of the bare <resumed/> when resumption is inline in a XEP-0388 <success/>
+  // (XEP-0198 §"SASL2 And BIND2 Interaction"): given the session and the <resumed/> bytes.
+  using ResumedFrame = std::function<std::string(const Session&, const std::string& resumed)>;
+  // XEP-0198 §5: a new stream takes this session over; answers <resumed/> (framed by `frame` if given)
+  // and sends again what the client did not acknowledge (after h). False (nothing changed) when h is
+  // impossible. <resumed/> counts the stanzas held behind storage, so it waits for them like an <a/>
+  // would (the frame waits with it).
+  bool resume(SessionPort* port, bool secure, std::string peer, uint32_t h, const ResumedFrame& frame = {});
   // The same, for a stream on another worker: this session writes to its `connection` through the
   // SessionDispatcher from now on.
-  bool resume_from(SessionRef connection, metrics::Transport transport, bool secure, std::string peer, uint32_t h);
+  bool resume_from(SessionRef connection, metrics::Transport transport, bool secure, std::string peer, uint32_t h,
+                   const ResumedFrame& frame = {});
   // That connection is gone.
   void detach_connection(SessionRef connection, bool resumable = true);
 
@@ -155,7 +164,8 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   std::deque<xml::Element> held_;
   bool waiting_for_storage_ = false;
   metrics::Counter counted_as_ = metrics::Counter::kCount;
-  bool resuming_ = false;  // resumed by a stream, <resumed/> waiting for storage (see resume())
+  bool resuming_ = false;
+  ResumedFrame resumed_frame_;  // how the waiting <resumed/> is to be written (SASL2 inline), see resume()  // resumed by a stream, <resumed/> waiting for storage (see resume())
 };
 
 }  // namespace causerie

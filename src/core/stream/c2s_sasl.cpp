@@ -3,6 +3,7 @@
 // (RFC 4505, XEP-0175) alone on hosts whose authentication is "anonymous".
 #include <spdlog/spdlog.h>
 
+#include "core/sasl/downgrade_protection.hpp"
 #include "core/stream/c2s_stream.hpp"
 #include "core/util/encoding.hpp"
 #include "core/xml/namespaces.hpp"
@@ -20,6 +21,16 @@ constexpr unsigned kMaxAttemptsPerStream = 5;
 void C2sStream::send_sasl(const char* name, std::string_view payload, bool always_text) {
   std::string bytes = "<";
   bytes += name;
+  if (sasl2_) {
+    // XEP-0388 §"Challenges and Responses": no "=" special case, an empty element is empty data.
+    bytes += " xmlns='urn:xmpp:sasl:2'>";
+    bytes += payload;
+    bytes += "</";
+    bytes += name;
+    bytes += '>';
+    t_.send(OutStanza{std::make_shared<const std::string>(std::move(bytes)), {}, StanzaKind::kOther});
+    return;
+  }
   bytes += " xmlns='urn:ietf:params:xml:ns:xmpp-sasl'";
   if (payload.empty() && !always_text) {
     bytes += "/>";
@@ -37,15 +48,19 @@ void C2sStream::sasl_failure(sasl::SaslError error, std::string_view text, bool 
   scram_.reset();
   mechanism_.clear();
   state_ = State::kAuthWait;
-  std::string bytes = "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><";
+  // XEP-0388 §"Failure": the RFC 6120 §6.5 condition, in its namespace, inside SASL2's <failure/>.
+  std::string bytes = sasl2_ ? "<failure xmlns='urn:xmpp:sasl:2'><" : "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><";
   bytes += sasl::to_string(error);
-  bytes += "/>";
+  bytes += sasl2_ ? " xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>" : "/>";
   if (!text.empty()) {
     bytes += "<text xml:lang='en'>";
     bytes += xml::escape(text);
     bytes += "</text>";
   }
   bytes += "</failure>";
+  // The inline requests of a failed attempt are never processed (XEP-0388, XEP-0386).
+  sasl2_.reset();
+  fast_used_.reset();
   std::chrono::milliseconds delay{0};
   if (count) delay = throttle_.record_failure(t_.peer_address());
   bool give_up = ++sasl_attempts_ >= kMaxAttemptsPerStream;
@@ -105,9 +120,16 @@ void C2sStream::sasl_response(const xml::Element& el) {
     return;
   }
   std::string text = el.text();
+  // Whitespace around the base64 (XEP-0388's examples indent it) is no data.
+  size_t first = text.find_first_not_of(" \t\r\n");
+  text = first == std::string::npos ? std::string() : text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
   auto data = text == "=" || text.empty() ? std::optional<std::string>("") : util::base64_decode(text);
   if (!data) {
     sasl_failure(sasl::SaslError::kMalformedRequest, "invalid base64");
+    return;
+  }
+  if (mechanism_.starts_with("HT-")) {
+    sasl_ht(*data);
     return;
   }
   // The credentials of `username` for `hash`, from the cache of recent logins or from storage; `then`
@@ -177,6 +199,7 @@ void C2sStream::sasl_response(const xml::Element& el) {
       for (auto& b : t_.compat_channel_bindings()) bindings.push_back(std::move(b));
     }
     scram_ = std::make_unique<sasl::ScramServer>(hash, plus, std::move(bindings));
+    scram_->set_downgrade_protection(downgrade_protection(hash));
     auto user = scram_->receive_client_first(*data);
     if (!user) {
       sasl_failure(user.error());
@@ -282,6 +305,10 @@ void C2sStream::sasl_success(std::string mechanism, const std::string& additiona
       return;
     }
   }
+  if (sasl2_) {
+    sasl2_succeeded(additional);
+    return;
+  }
   scram_.reset();
   mechanism_.clear();
   authenticated_ = true;
@@ -290,6 +317,18 @@ void C2sStream::sasl_success(std::string mechanism, const std::string& additiona
   spdlog::info("c2s {}: authenticated {} with {}", t_.peer_address(), jid_.str(), mechanism);
   send_sasl("success", additional.empty() ? std::string() : util::base64_encode(additional));
   t_.restart();
+}
+
+std::string C2sStream::downgrade_protection(sasl::ScramHash hash) const {
+  // Both profiles advertise the same SCRAM and PLAIN list here (FAST's HT mechanisms are listed apart,
+  // in SASL2's <inline/>), and XEP-0440 bindings exactly when the transport is secure and has some.
+  std::optional<std::vector<std::string>> types;
+  auto bindings = t_.channel_bindings();
+  if (t_.secure() && !bindings.empty()) {
+    types.emplace();
+    for (const auto& [type, data] : bindings) types->push_back(type);
+  }
+  return sasl::downgrade_protection_hash(hash, offered_mechanisms(), std::move(types));
 }
 
 void C2sStream::sasl_abort() {

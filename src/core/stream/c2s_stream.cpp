@@ -116,6 +116,8 @@ void C2sStream::send_features() {
         xml::Element& cb = features.add_child("sasl-channel-binding", ns::kSaslCb);
         for (const auto& [type, data] : bindings) cb.add_child("channel-binding").set_attr("type", type);
       }
+      // XEP-0388 §"Security Considerations": SASL2 only once TLS is up.
+      if (t_.secure()) add_sasl2_feature(features, mechs);
     }
     services_.streams.append_features(FeatureStage::kPreAuth, *session_, features);
   } else {
@@ -158,8 +160,17 @@ void C2sStream::handle_negotiation_element(xml::Element&& el) {
     handle_starttls(el);
     return;
   }
+  if (ns == ns::kSasl2) {
+    // One profile per attempt: a SASL1 exchange is not continued with SASL2 elements.
+    if (el.name() == "authenticate") sasl2_authenticate(el);
+    else if (el.name() == "response" && (sasl2_ || mechanism_.empty())) sasl_response(el);
+    else if (el.name() == "abort" && (sasl2_ || mechanism_.empty())) sasl_abort();
+    else fail_stream(StreamErrorCondition::kPolicyViolation, "not part of this authentication");
+    return;
+  }
   if (ns == ns::kSasl) {
-    if (el.name() == "auth") sasl_auth(el);
+    if (!mechanism_.empty() && sasl2_) fail_stream(StreamErrorCondition::kPolicyViolation, "not part of this authentication");
+    else if (el.name() == "auth") sasl_auth(el);
     else if (el.name() == "response") sasl_response(el);
     else if (el.name() == "abort") sasl_abort();
     else fail_stream(StreamErrorCondition::kUnsupportedStanzaType);
@@ -299,23 +310,7 @@ void C2sStream::handle_resume(const xml::Element& el) {
   bool secure = t_.secure();
   std::string peer = t_.peer_address();
   if (entry->ref.worker == host_worker_.index()) {
-    bool done = false;
-    services_.dispatcher.with_session(entry->ref, [&](ClientSession& s) {
-      auto& old = static_cast<Session&>(s);
-      if (!old.resume(this, secure, peer, h)) return;
-      done = true;
-      // The fresh session of this stream never bound anything: it just goes.
-      std::shared_ptr<Session> fresh = std::move(session_);
-      fresh->detach(this);
-      session_ = old.shared_from_this();
-      jid_ = session_->jid();
-    });
-    if (!done) {
-      failed("item-not-found");
-      return;
-    }
-    state_ = State::kEstablished;
-    t_.set_established();
+    if (!resume_here(entry->ref, h, {})) failed("item-not-found");
     return;
   }
   // The session lives on another worker: it takes this stream over there, writing to this connection.
@@ -336,6 +331,24 @@ void C2sStream::handle_resume(const xml::Element& el) {
           }
         });
       });
+}
+
+bool C2sStream::resume_here(SessionRef ref, uint32_t h, const Session::ResumedFrame& frame) {
+  bool done = false;
+  services_.dispatcher.with_session(ref, [&](ClientSession& s) {
+    auto& old = static_cast<Session&>(s);
+    if (!old.resume(this, t_.secure(), t_.peer_address(), h, frame)) return;
+    done = true;
+    // The fresh session of this stream never bound anything: it just goes.
+    std::shared_ptr<Session> fresh = std::move(session_);
+    fresh->detach(this);
+    session_ = old.shared_from_this();
+    jid_ = session_->jid();
+  });
+  if (!done) return false;
+  state_ = State::kEstablished;
+  t_.set_established();
+  return true;
 }
 
 void C2sStream::resumed_elsewhere(SessionRef session) {

@@ -1,7 +1,9 @@
 // C2sStream: the client-to-server stream protocol of RFC 6120, whatever carries it (TCP with STARTTLS or
 // direct TLS, WebSocket, BOSH): stream headers and features, STARTTLS, SASL (SCRAM-SHA-1/-256 and -PLUS,
-// PLAIN over TLS; ANONYMOUS alone on anonymous hosts), resource binding or XEP-0198 resumption; then it hands what the client sends to its
-// Session and writes what the session sends.
+// PLAIN over TLS; ANONYMOUS alone on anonymous hosts) as RFC 6120 profiles it or as XEP-0388 SASL2 does
+// (with XEP-0484 FAST tokens, XEP-0386 Bind 2 and XEP-0198 resumption inline, and no restart), resource
+// binding or XEP-0198 resumption; then it hands what the client sends to its Session and writes what the
+// session sends.
 //
 // It is the StreamHandler of one StreamTransport, which owns it. Its Session is created with it, on the
 // same worker, and outlives it when stream management allows resumption; a stream that resumes a session
@@ -17,11 +19,13 @@
 #include <vector>
 
 #include "core/module/module.hpp"
+#include "core/sasl/ht.hpp"
 #include "core/sasl/scram.hpp"
 #include "core/stream/auth_throttle.hpp"
 #include "core/session/session.hpp"
 #include "core/stream/stream_transport.hpp"
 #include "core/xml/stream_parser.hpp"
+#include "storage/fast_token_store.hpp"
 
 namespace causerie {
 
@@ -66,6 +70,8 @@ class C2sStream final : public StreamHandler, private SessionPort {
   void handle_preauth_iq(xml::Element&& el);
   void handle_bind(xml::Element&& el);
   void handle_resume(const xml::Element& el);
+  // Resumes the session `ref` of this worker on this stream (XEP-0198 §5); false when it cannot be.
+  bool resume_here(SessionRef ref, uint32_t h, const Session::ResumedFrame& frame);
   void resumed_elsewhere(SessionRef session);
   // Hands a client element to the session, here or on its worker.
   void to_session(xml::Element&& el);
@@ -86,6 +92,35 @@ class C2sStream final : public StreamHandler, private SessionPort {
   void sasl_success(std::string mechanism, const std::string& additional);
   void sasl_failure(sasl::SaslError error, std::string_view text = {}, bool count = true);
   void send_sasl(const char* name, std::string_view payload_base64, bool always_text = false);
+  // XEP-0474: the hash of what this stream advertised, for the SCRAM server-first-message.
+  std::string downgrade_protection(sasl::ScramHash hash) const;
+
+  // SASL2, Bind 2 and FAST (c2s_sasl2.cpp)
+  struct Sasl2Request {
+    std::string user_agent_id, software, device;
+    std::optional<xml::Element> bind;    // XEP-0386 <bind/>
+    std::optional<xml::Element> resume;  // XEP-0198 <resume/>
+    std::string request_token;           // XEP-0484 <request-token mechanism/>
+    bool invalidate = false;             // XEP-0484 <fast invalidate='true'/>
+  };
+  struct UsedToken {  // the FAST token that authenticated this attempt
+    std::string id, mechanism;
+    bool fresh = false;
+    int64_t expiry = 0;
+  };
+  std::vector<std::string> offered_fast_mechanisms() const;
+  void add_sasl2_feature(xml::Element& features, const std::vector<std::string>& mechanisms) const;
+  void sasl2_authenticate(const xml::Element& el);
+  void sasl_ht(const std::string& message);
+  void sasl_check_ht(sasl::HtInitialResponse msg, std::string username, std::vector<storage::FastToken> tokens);
+  void sasl2_succeeded(const std::string& additional);
+  void sasl2_finish(const std::string& additional_base64, const std::string& token_xml);
+  bool sasl2_resume(const xml::Element& resume, const std::string& head, const std::string& tail,
+                    std::optional<xml::Element> bind, const std::string& user_agent_id);
+  void sasl2_bind(const std::string& head, const std::string& sm_failed, const std::string& tail,
+                  const std::optional<xml::Element>& bind, const std::string& user_agent_id);
+  std::string bind2_resource(const xml::Element& bind, const std::string& user_agent_id) const;
+  std::string sasl2_features_xml(bool bound);
 
   ServerServices& services_;
   AuthThrottle& throttle_;
@@ -108,6 +143,8 @@ class C2sStream final : public StreamHandler, private SessionPort {
   bool lookup_pending_ = false;  // a credential lookup is on its way back from storage
   std::unique_ptr<sasl::ScramServer> scram_;
   std::string mechanism_;
+  std::optional<Sasl2Request> sasl2_;  // a SASL2 <authenticate/> in progress
+  std::optional<UsedToken> fast_used_;
 };
 
 }  // namespace causerie

@@ -13,6 +13,7 @@
 #include "storage/sqlite/sqlite_db.hpp"
 #include "storage/sqlite/sqlite_invite_store.hpp"
 #include "storage/invite_store.hpp"
+#include "storage/sqlite/sqlite_fast_token_store.hpp"
 #include "storage/sqlite/sqlite_migrations.hpp"
 #include "storage/sqlite/sqlite_muc_store.hpp"
 #include "storage/sqlite/sqlite_pubsub_store.hpp"
@@ -55,7 +56,8 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
  public:
   SqliteStorage(const std::string& path, unsigned cache_kb)
       : cache_kb_(cache_kb), db_(path, cache_kb), muc_(make_sqlite_muc_store(db_)), pubsub_(db_), blocking_(make_sqlite_blocking_store(db_)),
-        archive_(make_sqlite_archive_store(db_)), invites_(make_sqlite_invite_store(db_)) {
+        archive_(make_sqlite_archive_store(db_)), invites_(make_sqlite_invite_store(db_)),
+        fast_tokens_(make_sqlite_fast_token_store(db_)) {
     migrate();
   }
 
@@ -68,6 +70,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   BlockingStore& blocking() override { return *blocking_; }
   ArchiveStore& archive() override { return *archive_; }
   InviteStore& invites() override { return *invites_; }
+  FastTokenStore& fast_tokens() override { return *fast_tokens_; }
 
   void begin() override { db_.begin_write(); }
   void commit() override { db_.exec("COMMIT"); }
@@ -334,6 +337,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   std::unique_ptr<BlockingStore> blocking_;
   std::unique_ptr<ArchiveStore> archive_;
   std::unique_ptr<InviteStore> invites_;
+  std::unique_ptr<FastTokenStore> fast_tokens_;
 };
 
 }  // namespace
