@@ -50,10 +50,13 @@ export async function startServer({ binary, workdir, output, extra = [] }) {
   await waitFor(() => new Promise((resolve) => {
     const s = net.connect(web, '127.0.0.1', () => { s.end(); resolve(true); }).once('error', () => resolve(false));
   }), 'causerie to listen');
-  const user = (jid, pw) => {
-    const r = spawnSync(binary, ['user', 'add', jid, '--password', pw, '--config', config], { encoding: 'utf8' });
-    check(r.status === 0, `user add ${jid}: ${r.stderr}`);
+  // `causerie <args…>` on this server's configuration; its standard output.
+  const cli = (...cliArgs) => {
+    const r = spawnSync(binary, [...cliArgs, '--config', config], { encoding: 'utf8' });
+    check(r.status === 0, `causerie ${cliArgs.join(' ')}: ${r.stderr}`);
+    return r.stdout;
   };
+  const user = (jid, pw) => cli('user', 'add', jid, '--password', pw);
   // Stops the server and waits for it; one that ignores SIGTERM for 10 s is killed and reported.
   const stop = async () => {
     const exited = proc.exitCode !== null || proc.signalCode !== null
@@ -65,7 +68,7 @@ export async function startServer({ binary, workdir, output, extra = [] }) {
     clearTimeout(deadline);
     return clean;
   };
-  return { proc, c2s, web, config, user, stop };
+  return { proc, c2s, web, config, user, cli, stop };
 }
 
 export async function launchBrowser(profile, { output, name, viewport = { width: 1200, height: 800 }, locale = 'en-US' }) {

@@ -327,6 +327,28 @@ async function main() {
     check(shown.includes('Alice: A new message'), `the push became a notification: ${shown}`);
     console.log('PASS webapp: the service worker turns a push message into a notification');
 
+    // Sign-up by invitation: Alice's invitation (made with the CLI) opens the server's page, Dave creates
+    // his account there and continues in the web app, where Alice is already his contact.
+    const link = server.cli('invite', 'create', '--inviter', a.jid).trim();
+    check(link.startsWith(base + '/invite/'), `an invitation link on this origin: ${link}`);
+    const D = await launchBrowser(path.join(workdir, 'profile-d'), { output, name: 'dave' });
+    browsers.push(D);
+    await D.page.goto(link);
+    await D.page.fill('input[name=username]', 'dave');
+    await D.page.fill('input[name=password]', 'dave-secret-4444');
+    await D.page.fill('input[name=password2]', 'dave-secret-4444');
+    await D.page.click('button[type=submit]');
+    await D.page.getByRole('link', { name: 'Continue in your browser' }).click();
+    check(await D.page.getByLabel(/Address/).inputValue() === 'dave@localhost', 'the address is filled in');
+    await D.page.getByLabel(/^Password$/).fill('dave-secret-4444');
+    await D.page.getByRole('button', { name: 'Sign in' }).click();
+    await D.page.getByRole('link', { name: /Contacts/ }).click();
+    await D.page.locator(`.contact[data-jid="${a.jid}"]`).waitFor(T);
+    await A.page.getByRole('link', { name: /Contacts/ }).click();
+    await A.page.locator('.contact[data-jid="dave@localhost"] .dot.online').waitFor(T);
+    await D.page.screenshot({ path: path.join(output, 'invited.png') });
+    console.log('PASS webapp: signed up from an invitation, then in the web app with the inviter as a contact');
+
     // Alice changes her password and signs in with the new one; a third user deletes her account, after
     // which her password no longer opens anything.
     await A.page.getByRole('link', { name: /Settings/ }).click();

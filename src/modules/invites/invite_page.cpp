@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <cctype>
 #include <cstdlib>
 
 #include "core/util/encoding.hpp"
@@ -208,12 +209,28 @@ std::string render_invite(const InvitePage& p) {
   return page(p.lang, title, b);
 }
 
-std::string render_created(Lang lang, std::string_view jid, std::string_view inviter) {
+// RFC 3986 §2.1: everything but unreserved characters percent-encoded (a query parameter's value).
+static std::string query_value(std::string_view v) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : v) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out += static_cast<char>(c);
+    else out += {'%', kHex[c >> 4], kHex[c & 15]};
+  }
+  return out;
+}
+
+std::string render_created(Lang lang, std::string_view jid, std::string_view inviter, std::string_view web_app) {
   const Text& t = text(lang);
   std::string b = "<h1>" + std::string(t.created_title) + "</h1><p>" +
                   fill(t.created_body, "<strong id='jid'>" + esc(jid) + "</strong>") + "</p>";
   if (!inviter.empty()) b += "<p>" + fill(t.created_contact, esc(inviter)) + "</p>";
   b += "<p><a class='app' href='xmpp:" + esc(jid) + "'>" + t.open_app + "</a></p>";
+  if (!web_app.empty()) {
+    // The web app signs in with the address filled in (?jid=), the password typed again there.
+    const char* label = lang == Lang::kFr ? "Continuer dans le navigateur" : "Continue in your browser";
+    b += "<p><a class='web' href='" + esc(std::string(web_app) + "?jid=" + query_value(jid)) + "'>" + label + "</a></p>";
+  }
   b += "<p>" + std::string(t.what_is_xmpp) + "</p>";
   return page(lang, t.created_title, b);
 }

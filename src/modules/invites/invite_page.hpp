@@ -36,8 +36,9 @@ struct InvitePage {
 };
 
 std::string render_invite(const InvitePage& page);
-// After the account was created: its address and how to log in.
-std::string render_created(Lang lang, std::string_view jid, std::string_view inviter);
+// After the account was created: its address and how to log in, in an app or, when `web_app` is the path
+// of the server's web app (not empty), in the browser right away.
+std::string render_created(Lang lang, std::string_view jid, std::string_view inviter, std::string_view web_app = {});
 // An invitation that cannot be used (unknown, expired, used up) or a host that takes no registrations.
 std::string render_unusable(Lang lang, InviteState state);
 // The Content-Security-Policy of these pages: nothing but the inline style (by hash) and the form posting

@@ -60,6 +60,8 @@ class InvitesModule final : public Module {
  public:
   explicit InvitesModule(ModuleContext& ctx) : ctx_(ctx), form_key_(util::random_bytes(32)) {
     invites::default_lifetime(ctx.config());  // a bad [modules.invites] expire_after fails at startup
+    // The web app (modules/webapp) is served at "/" unless turned off: the page after sign-up links to it.
+    if (ctx.raw_config().get_bool("modules.webapp.enabled").value_or(true)) web_app_ = "/";
     ctx.on_http("GET", std::string(kPrefix.substr(0, kPrefix.size() - 1)),
                 [this](const web::Request& req, web::Respond respond) { show(req, std::move(respond)); });
     ctx.on_http("POST", std::string(kPrefix.substr(0, kPrefix.size() - 1)),
@@ -266,13 +268,14 @@ class InvitesModule final : public Module {
           ctx_.router().roster_changed(done.creator, done.creator_item, done.creator_version);
           ctx_.router().roster_changed(bare, done.invitee_item, done.invitee_version);
         }
-        respond(html(201, invites::render_created(lang, bare, done.creator)));
+        respond(html(201, invites::render_created(lang, bare, done.creator, web_app_)));
       };
     });
   }
 
   ModuleContext& ctx_;
   const std::string form_key_;
+  std::string web_app_;  // path of the web app, "" when it is off
   RegistrationLimit limit_;
 };
 

@@ -5,7 +5,8 @@ import { useStore } from "../store";
 
 export function Login() {
   const st = useStore();
-  const [address, setAddress] = useState(localStorage.getItem("causerie.jid") ?? "");
+  // ?jid= comes from the page that created the account (an invitation), else the last address used here.
+  const [address, setAddress] = useState(new URLSearchParams(location.search).get("jid") ?? localStorage.getItem("causerie.jid") ?? "");
   const [password, setPassword] = useState("");
   const submit = (e: Event) => {
     e.preventDefault();
