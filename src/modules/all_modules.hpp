@@ -29,6 +29,7 @@ std::unique_ptr<Module> make_csi(ModuleContext& ctx);       // csi.cpp (XEP-0352
 std::unique_ptr<Module> make_extdisco(ModuleContext& ctx);  // extdisco.cpp (XEP-0215)
 std::unique_ptr<Module> make_upload(ModuleContext& ctx);    // upload.cpp (XEP-0363)
 std::unique_ptr<Module> make_adhoc(ModuleContext& ctx);     // adhoc.cpp (XEP-0050)
+std::unique_ptr<Module> make_admin(ModuleContext& ctx);     // admin/admin_module.cpp (XEP-0133)
 
 struct ModuleEntry {
   const char* name;

@@ -7,6 +7,7 @@
 
 #include "core/accounts/accounts.hpp"
 #include "core/xml/namespaces.hpp"
+#include "modules/account_actions.hpp"
 #include "modules/all_modules.hpp"
 #include "storage/account_store.hpp"
 #include "storage/roster_store.hpp"
@@ -154,8 +155,9 @@ class RegisterModule final : public Module {
         }
         return [this, reply, owner, roster] {
           ctx_.credentials().invalidate(owner);
-          ctx_.router().account_removed(owner);
-          removed(reply, owner, roster);
+          spdlog::info("register: {} removed", owner);
+          reply.result();
+          after_account_removed(ctx_, owner, roster);
         };
       });
       return;
@@ -183,27 +185,6 @@ class RegisterModule final : public Module {
         reply.result();
       };
     });
-  }
-
-  void removed(const IqResponder& reply, const std::string& owner, const std::vector<storage::RosterItem>& roster) {
-    spdlog::info("register: {} removed", owner);
-    reply.result();
-    Jid from = *Jid::parse(owner);
-    // XEP-0077 §3.2: cancel the account's subscriptions, then end its sessions with <not-authorized/>.
-    for (const auto& it : roster) {
-      auto contact = Jid::parse(it.jid);
-      if (!contact) continue;
-      for (const char* type : {"unsubscribe", "unsubscribed"}) {
-        xml::Element p("presence", ns::kClient);
-        p.set_attr("type", type);
-        ctx_.router().route(Stanza(std::move(p), from, *contact));
-      }
-    }
-    for (const auto& r : ctx_.sessions().resources(owner)) {
-      ctx_.dispatcher().with_session(r.ref, [](ClientSession& s) {
-        s.close(StreamErrorCondition::kNotAuthorized, "the account was removed");
-      });
-    }
   }
 
   ModuleContext& ctx_;

@@ -6,7 +6,8 @@ namespace causerie::storage::sqlite {
 
 const std::vector<SchemaComponent>& schema_components() {
   static const std::vector<SchemaComponent> kComponents = {core_schema(), muc_schema(), pubsub_schema(),
-                                                             blocking_schema(), archive_schema()};
+                                                             blocking_schema(), archive_schema(),
+                                                             admin_schema()};
   return kComponents;
 }
 
