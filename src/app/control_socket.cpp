@@ -34,12 +34,12 @@ sockaddr_un address_of(const std::string& path) {
   return a;
 }
 
-// Reads exactly n bytes, waiting at most kIdleMs for each chunk; false on EOF, error, silence, or when
+// Reads exactly n bytes, waiting at most idle_ms for each chunk; false on EOF, error, silence, or when
 // `wake` (the server stopping) becomes readable.
-bool read_exact(int fd, int wake, char* buf, size_t n) {
+bool read_exact(int fd, int wake, int idle_ms, char* buf, size_t n) {
   while (n > 0) {
     pollfd p[2] = {{fd, POLLIN, 0}, {wake, POLLIN, 0}};
-    if (::poll(p, 2, kIdleMs) <= 0 || p[1].revents) return false;
+    if (::poll(p, 2, idle_ms) <= 0 || p[1].revents) return false;
     ssize_t got = ::read(fd, buf, n);
     if (got <= 0) {
       if (got < 0 && errno == EINTR) continue;
@@ -51,7 +51,12 @@ bool read_exact(int fd, int wake, char* buf, size_t n) {
   return true;
 }
 
-bool write_all(int fd, const std::string& data) {
+}  // namespace
+
+std::string control_socket_path(const std::string& data_dir) { return data_dir + "/control.sock"; }
+
+bool write_control_frame(int fd, const std::string& body) {
+  std::string data = std::to_string(body.size()) + "\n" + body;
   size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
@@ -62,12 +67,11 @@ bool write_all(int fd, const std::string& data) {
   return true;
 }
 
-// One frame: "<length>\n<element>". nullopt at the end of the connection or on a malformed frame.
-std::optional<std::string> read_frame(int fd, int wake) {
+std::optional<std::string> read_control_frame(int fd, int wake_fd, int idle_ms) {
   std::string len;
   char c = 0;
   while (true) {
-    if (!read_exact(fd, wake, &c, 1)) return std::nullopt;
+    if (!read_exact(fd, wake_fd, idle_ms, &c, 1)) return std::nullopt;
     if (c == '\n') break;
     if (c < '0' || c > '9' || len.size() > 8) return std::nullopt;
     len += c;
@@ -76,18 +80,9 @@ std::optional<std::string> read_frame(int fd, int wake) {
   size_t n = std::stoul(len);
   if (n > kMaxFrame) return std::nullopt;
   std::string body(n, '\0');
-  if (!read_exact(fd, wake, body.data(), n)) return std::nullopt;
+  if (!read_exact(fd, wake_fd, idle_ms, body.data(), n)) return std::nullopt;
   return body;
 }
-
-std::string frame(const xml::Element& el) {
-  std::string body = xml::to_string(el);
-  return std::to_string(body.size()) + "\n" + body;
-}
-
-}  // namespace
-
-std::string control_socket_path(const std::string& data_dir) { return data_dir + "/control.sock"; }
 
 ControlSocket::ControlSocket(const Config& config, CommandRegistry& commands)
     : config_(config), commands_(commands), path_(control_socket_path(config.data_dir)) {}
@@ -160,7 +155,7 @@ void ControlSocket::run() {
 }
 
 void ControlSocket::serve(int fd, unsigned long connection) {
-  while (auto body = read_frame(fd, wake_[0])) {
+  while (auto body = read_control_frame(fd, wake_[0], kIdleMs)) {
     auto req = xml::parse_fragment(*body, kMaxFrame);
     xml::Element answer("control", kControlNs);
     const xml::Element* command = req ? req->child("command", adhoc::kNs) : nullptr;
@@ -182,7 +177,7 @@ void ControlSocket::serve(int fd, unsigned long connection) {
       auto out = future.get();
       answer.add(out ? std::move(*out) : out.error().to_element());
     }
-    if (!write_all(fd, frame(answer))) return;
+    if (!write_control_frame(fd, xml::to_string(answer))) return;
   }
 }
 

@@ -15,7 +15,7 @@
 // milliseconds); commands run from it as from any thread. start()/stop() from the main thread.
 #pragma once
 
-#include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -27,6 +27,11 @@ struct Config;
 inline constexpr const char* kControlNs = "urn:causerie:control";
 // Path of the control socket for a data directory.
 std::string control_socket_path(const std::string& data_dir);
+// The framing, for both ends: one frame holding `body`; false when the peer is gone.
+bool write_control_frame(int fd, const std::string& body);
+// The next frame's body; nullopt at the end of the connection, on a malformed or oversized frame, when
+// nothing arrives for `idle_ms` (-1: no limit) or when `wake_fd` (-1: none) becomes readable.
+std::optional<std::string> read_control_frame(int fd, int wake_fd = -1, int idle_ms = -1);
 
 class ControlSocket {
  public:

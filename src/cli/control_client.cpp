@@ -34,28 +34,6 @@ StanzaError error_from(const xml::Element& e) {
   return out;
 }
 
-bool write_all(int fd, const std::string& data) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-bool read_exact(int fd, char* buf, size_t n) {
-  while (n > 0) {
-    ssize_t got = ::read(fd, buf, n);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return false;
-    buf += got;
-    n -= static_cast<size_t>(got);
-  }
-  return true;
-}
-
 }  // namespace
 
 bool CommandOutcome::has_error_note() const {
@@ -99,16 +77,10 @@ tl::expected<xml::Element, StanzaError> ControlClient::send(const std::string& h
   xml::Element req("control", kControlNs);
   req.set_attr("host", host);
   req.add(command);
-  std::string body = xml::to_string(req);
-  if (!write_all(fd_, std::to_string(body.size()) + "\n" + body))
-    throw std::runtime_error("the server closed its control socket");
-  std::string len;
-  char c = 0;
-  while (read_exact(fd_, &c, 1) && c != '\n') len += c;
-  if (c != '\n' || len.empty() || len.size() > 9) throw std::runtime_error("the server closed its control socket");
-  std::string answer(std::stoul(len), '\0');
-  if (!read_exact(fd_, answer.data(), answer.size())) throw std::runtime_error("the server closed its control socket");
-  auto el = xml::parse_fragment(answer);
+  if (!write_control_frame(fd_, xml::to_string(req))) throw std::runtime_error("the server closed its control socket");
+  auto answer = read_control_frame(fd_);
+  if (!answer) throw std::runtime_error("the server closed its control socket");
+  auto el = xml::parse_fragment(*answer);
   if (!el) throw std::runtime_error("the server's answer is not XML");
   if (const xml::Element* cmd = el->child("command", adhoc::kNs)) return *cmd;
   if (const xml::Element* err = el->child("error", kControlNs)) return tl::unexpected(error_from(*err));
