@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "app/metrics_page.hpp"
+#include "app/control_socket.hpp"
 #include "core/component/component_registry.hpp"
 #include "core/component/component_stream.hpp"
 #include "core/module/module.hpp"
@@ -85,6 +86,7 @@ struct Server::Impl {
   component::ComponentRegistry components;
   std::vector<std::unique_ptr<net::Listener>> listeners;
   std::unique_ptr<http::HttpService> http;
+  std::unique_ptr<ControlSocket> control;  // the CLI's way in (XEP-0050 commands as the operator)
   bool running = false;
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   std::atomic<uint64_t> reloads_ok{0}, reloads_failed{0};
@@ -194,6 +196,8 @@ void Server::start() {
   s.pool.start(*s.clock, [&s] { s.router.run_tick_hooks(); });
   for (auto& l : s.listeners) l->start();
   s.http->start();
+  s.control = std::make_unique<ControlSocket>(s.config, s.commands);
+  s.control->start();
   s.running = true;
   for (const auto& l : s.config.listeners) {
     const char* mode = l.tls == TlsMode::kDirect ? "direct TLS" : l.tls == TlsMode::kStartTls ? "STARTTLS" : "no TLS";
@@ -262,6 +266,7 @@ void Server::stop() {
   if (!s.running) return;
   s.running = false;
   spdlog::info("shutting down");
+  if (s.control) s.control->stop();
   for (auto& l : s.listeners) l->stop();
   s.http->stop();
   for (auto& m : s.modules) m->stop();

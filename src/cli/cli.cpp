@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -18,12 +19,15 @@
 #include "cli/cert_import.hpp"
 #include "cli/check_command.hpp"
 #include "cli/status_command.hpp"
+#include "cli/control_client.hpp"
 #include "cli/pie_import.hpp"
 #include "core/accounts/accounts.hpp"
 #include "core/config/config.hpp"
 #include "core/jid/jid.hpp"
 #include "core/util/time.hpp"
 #include "modules/invites/invites.hpp"
+#include "core/util/encoding.hpp"
+#include "modules/admin/motd.hpp"
 #include "storage/account_store.hpp"
 #include "storage/invite_store.hpp"
 #include "storage/fast_token_store.hpp"
@@ -63,6 +67,53 @@ std::string read_password(const std::string& given) {
   std::string line;
   std::getline(std::cin, line);
   return line;
+}
+
+// A host this config serves, prepared.
+std::string served_host(const Config& c, const std::string& text) {
+  auto h = prep_domainpart(text);
+  if (!h || !c.find_host(*h)) throw CliError("host '" + text + "' is not served by " + c.source);
+  return *h;
+}
+
+// Text given on the command line, or read from stdin for '-' (every line).
+std::string read_text(const std::string& given) {
+  if (given != "-") return given;
+  std::string all, line;
+  while (std::getline(std::cin, line)) all += (all.empty() ? "" : "\n") + line;
+  return all;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t nl = text.find('\n', start);
+    out.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) return out;
+    start = nl + 1;
+  }
+}
+
+constexpr const char* kAdminNode = "http://jabber.org/protocol/admin#";
+
+// Runs an ad-hoc command (a XEP-0133 name like "announce", or a full node) on the running server through
+// its control socket. A failed command (a stanza error, or a note of type error) is a CliError.
+cli::CommandOutcome run_live(cli::ControlClient& server, const std::string& host, const std::string& name,
+                             const std::map<std::string, std::vector<std::string>>& values) {
+  std::string node = name.find(':') == std::string::npos ? kAdminNode + name : name;
+  auto r = server.run(host, node, values);
+  if (!r) throw CliError(cli::describe(r.error()));
+  for (const auto& [type, text] : r->notes)
+    if (type == "error") throw CliError(text);
+  return *r;
+}
+
+// The running server, which every live-only operation needs.
+std::unique_ptr<cli::ControlClient> require_live(const Config& c) {
+  auto server = cli::ControlClient::connect(c.data_dir);
+  if (!server) throw CliError("no server is running on " + c.data_dir + " (this needs the running server)");
+  return server;
 }
 
 std::unique_ptr<storage::Storage> open_db(const Config& c) {
@@ -207,6 +258,49 @@ int run_cli(int argc, char** argv) {
   auto* list = user->add_subcommand("list", "List the accounts of a host");
   list->add_option("host", host, "host name")->required();
   list->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* disable = user->add_subcommand("disable", "Disable an account: its sessions end and it cannot log in");
+  disable->add_option("jid", jid, "user@host")->required();
+  disable->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* enable = user->add_subcommand("enable", "Re-enable a disabled account");
+  enable->add_option("jid", jid, "user@host")->required();
+  enable->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* kick = user->add_subcommand("kick", "End the sessions of an account (user@host) or of one resource "
+                                            "(user@host/resource); needs the running server");
+  kick->add_option("jid", jid, "user@host or user@host/resource")->required();
+  kick->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* online = user->add_subcommand("online", "List the accounts of a host that are online; needs the running server");
+  online->add_option("host", host, "host name")->required();
+  online->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* stats = user->add_subcommand("stats", "An account's roster size, online resources and their addresses; "
+                                              "needs the running server");
+  stats->add_option("jid", jid, "user@host")->required();
+  stats->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+
+  std::string text;
+  auto* announce = app.add_subcommand("announce", "Send a message to every online user of a host; needs the running server");
+  announce->add_option("host", host, "host name")->required();
+  announce->add_option("text", text, "the message ('-' reads stdin)")->required();
+  announce->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* motd = app.add_subcommand("motd", "The message of the day of a host (each user gets it once, at login or at once if online)");
+  motd->require_subcommand(1);
+  auto* motd_set = motd->add_subcommand("set", "Set a new message of the day");
+  motd_set->add_option("host", host, "host name")->required();
+  motd_set->add_option("text", text, "the message ('-' reads stdin)")->required();
+  motd_set->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* motd_show = motd->add_subcommand("show", "Print the message of the day");
+  motd_show->add_option("host", host, "host name")->required();
+  motd_show->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* motd_del = motd->add_subcommand("delete", "Delete the message of the day");
+  motd_del->add_option("host", host, "host name")->required();
+  motd_del->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  std::string node;
+  std::vector<std::string> assignments;
+  auto* adhoc_cmd = app.add_subcommand("adhoc", "Run any ad-hoc command of the running server as its operator, answering its "
+                                            "form with var=value pairs (repeat a var for several values)");
+  adhoc_cmd->add_option("host", host, "host name")->required();
+  adhoc_cmd->add_option("node", node, "the command's node, or a XEP-0133 name such as get-online-users-num")->required();
+  adhoc_cmd->add_option("values", assignments, "var=value");
+  adhoc_cmd->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
 
   auto* invite = app.add_subcommand("invite", "Manage invitations (XEP-0401): links that let someone create an account");
   invite->require_subcommand(1);
@@ -279,24 +373,100 @@ int run_cli(int argc, char** argv) {
     if (cert_import->parsed()) return cert::run_import(load(config_path), cert_dir, std::cout, std::cerr);
     Config c = load(config_path);
     spdlog::set_level(spdlog::level::warn);
+    // Beside a running server, account changes go through it (its control socket), so that they take
+    // effect at once: sessions of a removed or disabled account end, cached credentials are dropped.
     if (add->parsed()) {
       Jid j = account_jid(c, jid);
       std::string pw = read_password(password);
       if (auto problem = password_problem(pw)) throw CliError(*problem);
-      if (!open_db(c)->accounts().create(make_account(j.str(), pw, c.scram_iterations)))
+      if (auto server = cli::ControlClient::connect(c.data_dir)) {
+        run_live(*server, std::string(j.domainpart()), "add-user",
+                 {{"accountjid", {j.str()}}, {"password", {pw}}, {"password-verify", {pw}}});
+      } else if (!open_db(c)->accounts().create(make_account(j.str(), pw, c.scram_iterations))) {
         throw CliError("account " + j.str() + " already exists");
+      }
       std::cout << "created " << j.str() << "\n";
     } else if (del->parsed()) {
       Jid j = account_jid(c, jid);
-      if (!open_db(c)->accounts().remove(j.str())) throw CliError("no account " + j.str());
+      if (auto server = cli::ControlClient::connect(c.data_dir))
+        run_live(*server, std::string(j.domainpart()), "delete-user", {{"accountjids", {j.str()}}});
+      else if (!open_db(c)->accounts().remove(j.str()))
+        throw CliError("no account " + j.str());
       std::cout << "deleted " << j.str() << "\n";
     } else if (passwd->parsed()) {
       Jid j = account_jid(c, jid);
       std::string pw = read_password(password);
       if (auto problem = password_problem(pw)) throw CliError(*problem);
-      storage::Account a = make_account(j.str(), pw, c.scram_iterations);
-      if (!open_db(c)->accounts().set_credentials(j.str(), a.sha1, a.sha256)) throw CliError("no account " + j.str());
+      if (auto server = cli::ControlClient::connect(c.data_dir)) {
+        run_live(*server, std::string(j.domainpart()), "change-user-password", {{"accountjid", {j.str()}}, {"password", {pw}}});
+      } else {
+        storage::Account a = make_account(j.str(), pw, c.scram_iterations);
+        if (!open_db(c)->accounts().set_credentials(j.str(), a.sha1, a.sha256)) throw CliError("no account " + j.str());
+      }
       std::cout << "password changed for " << j.str() << "\n";
+    } else if (disable->parsed() || enable->parsed()) {
+      Jid j = account_jid(c, jid);
+      bool off = disable->parsed();
+      if (auto server = cli::ControlClient::connect(c.data_dir))
+        run_live(*server, std::string(j.domainpart()), off ? "disable-user" : "reenable-user", {{"accountjids", {j.str()}}});
+      else if (!open_db(c)->accounts().set_disabled(j.str(), off))
+        throw CliError("no account " + j.str());
+      std::cout << (off ? "disabled " : "re-enabled ") << j.str() << "\n";
+    } else if (kick->parsed()) {
+      auto j = Jid::parse(jid);
+      if (!j || !j->has_localpart()) throw CliError("'" + jid + "' is not a valid account address (user@host)");
+      served_host(c, std::string(j->domainpart()));
+      auto r = run_live(*require_live(c), std::string(j->domainpart()), "end-user-session", {{"accountjids", {j->str()}}});
+      for (const auto& [type, note] : r.notes) std::cout << note << "\n";
+    } else if (online->parsed()) {
+      std::string h = served_host(c, host);
+      auto r = run_live(*require_live(c), h, "get-online-users-list", {{"max_items", {"none"}}});
+      for (const auto& u : r.values("onlineuserjids")) std::cout << u << "\n";
+    } else if (stats->parsed()) {
+      Jid j = account_jid(c, jid);
+      auto r = run_live(*require_live(c), std::string(j.domainpart()), "user-stats", {{"accountjid", {j.str()}}});
+      for (const auto& [var, values] : r.fields) {
+        std::string joined;
+        for (const auto& v : values) joined += (joined.empty() ? "" : " ") + v;
+        std::cout << var << ": " << joined << "\n";
+      }
+    } else if (announce->parsed()) {
+      std::string h = served_host(c, host);
+      std::string body = read_text(text);
+      if (body.empty()) throw CliError("the announcement is empty");
+      auto r = run_live(*require_live(c), h, "announce", {{"announcement", lines_of(body)}});
+      for (const auto& [type, note] : r.notes) std::cout << note << "\n";
+    } else if (motd_set->parsed()) {
+      std::string h = served_host(c, host);
+      std::string body = read_text(text);
+      if (body.empty()) throw CliError("the message of the day is empty");
+      if (auto server = cli::ControlClient::connect(c.data_dir)) {
+        auto r = run_live(*server, h, "set-motd", {{"motd", lines_of(body)}});
+        for (const auto& [type, note] : r.notes) std::cout << note << "\n";
+      } else {
+        modules::admin::Motd::store(*open_db(c), h, body, util::random_id(9));
+        std::cout << "message of the day set\n";
+      }
+    } else if (motd_show->parsed()) {
+      std::string h = served_host(c, host);
+      if (auto m = modules::admin::Motd::stored(*open_db(c), h)) std::cout << *m << "\n";
+    } else if (motd_del->parsed()) {
+      std::string h = served_host(c, host);
+      if (auto server = cli::ControlClient::connect(c.data_dir)) run_live(*server, h, "delete-motd", {});
+      else modules::admin::Motd::erase(*open_db(c), h);
+      std::cout << "message of the day deleted\n";
+    } else if (adhoc_cmd->parsed()) {
+      std::string h = served_host(c, host);
+      std::map<std::string, std::vector<std::string>> values;
+      for (const auto& a : assignments) {
+        auto eq = a.find('=');
+        if (eq == std::string::npos || eq == 0) throw CliError("'" + a + "' is not var=value");
+        values[a.substr(0, eq)].push_back(a.substr(eq + 1));
+      }
+      auto r = run_live(*require_live(c), h, node, values);
+      for (const auto& [type, note] : r.notes) std::cout << type << ": " << note << "\n";
+      for (const auto& [var, vals] : r.fields)
+        for (const auto& v : vals) std::cout << var << ": " << v << "\n";
     } else if (import->parsed()) {
       std::ifstream file;
       if (import_file != "-") {
@@ -337,9 +507,13 @@ int run_cli(int argc, char** argv) {
                     << (t.device.empty() ? "-" : t.device) << "\n";
       }
     } else if (list->parsed()) {
-      auto h = prep_domainpart(host);
-      if (!h || !c.find_host(*h)) throw CliError("host '" + host + "' is not served by " + c.source);
-      for (const auto& a : open_db(c)->accounts().list(*h)) std::cout << a << "\n";
+      std::string h = served_host(c, host);
+      if (auto server = cli::ControlClient::connect(c.data_dir)) {
+        auto r = run_live(*server, h, "get-registered-users-list", {{"max_items", {"none"}}});
+        for (const auto& a : r.values("registereduserjids")) std::cout << a << "\n";
+      } else {
+        for (const auto& a : open_db(c)->accounts().list(h)) std::cout << a << "\n";
+      }
     }
     return 0;
   } catch (const std::exception& e) {

@@ -18,7 +18,7 @@ const std::vector<ModuleEntry>& all_modules() {
       {"webapp", make_webapp},
       {"guests", make_guests}, {"multicast", make_multicast},
       {"directory", make_directory},
-      {"adhoc", make_adhoc},
+      {"adhoc", make_adhoc},     {"admin", make_admin},
   };
   return kModules;
 }

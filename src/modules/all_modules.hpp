@@ -34,6 +34,7 @@ std::unique_ptr<Module> make_multicast(ModuleContext& ctx); // multicast.cpp (XE
 std::unique_ptr<Module> make_directory(ModuleContext& ctx); // directory.cpp (XEP-0055, XEP-0433)
 std::unique_ptr<Module> make_invites(ModuleContext& ctx);   // invites/invites_module.cpp (XEP-0401 page)
 std::unique_ptr<Module> make_adhoc(ModuleContext& ctx);     // adhoc.cpp (XEP-0050)
+std::unique_ptr<Module> make_admin(ModuleContext& ctx);     // admin/admin_module.cpp (XEP-0133)
 
 struct ModuleEntry {
   const char* name;

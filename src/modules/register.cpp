@@ -10,6 +10,7 @@
 #include "core/accounts/accounts.hpp"
 #include "core/util/time.hpp"
 #include "core/xml/namespaces.hpp"
+#include "modules/account_actions.hpp"
 #include "modules/all_modules.hpp"
 #include "modules/registration_limit.hpp"
 #include "modules/invites/invites.hpp"
@@ -232,8 +233,9 @@ class RegisterModule final : public Module {
         }
         return [this, reply, owner, roster] {
           ctx_.credentials().invalidate(owner);
-          ctx_.router().account_removed(owner);
-          removed(reply, owner, roster);
+          spdlog::info("register: {} removed", owner);
+          reply.result();
+          after_account_removed(ctx_, owner, roster);
         };
       });
       return;
@@ -261,27 +263,6 @@ class RegisterModule final : public Module {
         reply.result();
       };
     });
-  }
-
-  void removed(const IqResponder& reply, const std::string& owner, const std::vector<storage::RosterItem>& roster) {
-    spdlog::info("register: {} removed", owner);
-    reply.result();
-    Jid from = *Jid::parse(owner);
-    // XEP-0077 §3.2: cancel the account's subscriptions, then end its sessions with <not-authorized/>.
-    for (const auto& it : roster) {
-      auto contact = Jid::parse(it.jid);
-      if (!contact) continue;
-      for (const char* type : {"unsubscribe", "unsubscribed"}) {
-        xml::Element p("presence", ns::kClient);
-        p.set_attr("type", type);
-        ctx_.router().route(Stanza(std::move(p), from, *contact));
-      }
-    }
-    for (const auto& r : ctx_.sessions().resources(owner)) {
-      ctx_.dispatcher().with_session(r.ref, [](ClientSession& s) {
-        s.close(StreamErrorCondition::kNotAuthorized, "the account was removed");
-      });
-    }
   }
 
   ModuleContext& ctx_;

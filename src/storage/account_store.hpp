@@ -1,6 +1,6 @@
 // AccountStore: the server's accounts, one row per bare JID with its SCRAM credentials (never a
 // password), plus a generation counter that lets the login credential cache notice changes made by
-// another process (`causerie user`).
+// another process (`causerie user`). Disabled accounts (XEP-0133) are listed apart.
 //
 // Thread rules: as every store, used only on a storage lane (see storage.hpp). Failures throw StorageError.
 #pragma once
@@ -19,6 +19,7 @@ struct Account {
   std::string jid;  // bare JID, prepared
   sasl::ScramCredentials sha1, sha256;
   int64_t created = 0;  // unix seconds
+  bool disabled = false;  // XEP-0133 §4.3: kept, but cannot log in
 };
 
 class AccountStore {
@@ -33,6 +34,10 @@ class AccountStore {
   // Removes the account and every piece of data stored for it. False when it did not exist.
   virtual bool remove(std::string_view jid) = 0;
   virtual std::vector<std::string> list(std::string_view host) = 0;
+  virtual size_t count_accounts(std::string_view host) = 0;
+  // Disables or re-enables an account (XEP-0133 §§4.3–4.4). False when it does not exist.
+  virtual bool set_disabled(std::string_view jid, bool disabled) = 0;
+  virtual std::vector<std::string> list_disabled(std::string_view host) = 0;
   // A number that changes whenever any account is created, changed or removed, by any process.
   virtual int64_t generation() = 0;
 };

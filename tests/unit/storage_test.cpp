@@ -65,6 +65,31 @@ TEST_F(StorageTest, Accounts) {
   EXPECT_EQ(db_->offline().count("alice@example.org"), 0u);
 }
 
+// XEP-0133 disable/re-enable: kept with its data, listed and counted per host, forgotten with the account,
+// and every change moves the generation a running server's login cache watches.
+TEST_F(StorageTest, DisabledAccounts) {
+  db_->accounts().create(make_account("dan@example.org", "x", 4096));
+  db_->accounts().create(make_account("eve@example.org", "x", 4096));
+  EXPECT_EQ(db_->accounts().count_accounts("example.org"), 2u);
+  EXPECT_FALSE(db_->accounts().get("dan@example.org")->disabled);
+  int64_t g = db_->accounts().generation();
+  EXPECT_TRUE(db_->accounts().set_disabled("dan@example.org", true));
+  EXPECT_GT(db_->accounts().generation(), g);
+  EXPECT_TRUE(db_->accounts().get("dan@example.org")->disabled);
+  EXPECT_TRUE(db_->accounts().set_disabled("dan@example.org", true));  // already: still fine
+  EXPECT_FALSE(db_->accounts().set_disabled("nobody@example.org", true));
+  EXPECT_EQ(db_->accounts().list_disabled("example.org"), (std::vector<std::string>{"dan@example.org"}));
+  EXPECT_TRUE(db_->accounts().list_disabled("other.org").empty());
+  g = db_->accounts().generation();
+  EXPECT_TRUE(db_->accounts().set_disabled("dan@example.org", false));
+  EXPECT_GT(db_->accounts().generation(), g);
+  EXPECT_FALSE(db_->accounts().get("dan@example.org")->disabled);
+  db_->accounts().set_disabled("eve@example.org", true);
+  db_->accounts().remove("eve@example.org");
+  EXPECT_TRUE(db_->accounts().list_disabled("example.org").empty());
+  EXPECT_EQ(db_->accounts().count_accounts("example.org"), 1u);
+}
+
 TEST_F(StorageTest, RosterItemsAndVersions) {
   RosterStore& r = db_->roster();
   EXPECT_EQ(r.version("a@x"), 0);

@@ -161,7 +161,9 @@ void C2sStream::sasl_response(const xml::Element& el) {
       // not cached; one committed before it is what the read sees.
       uint64_t epoch = cache.epoch();
       std::optional<sasl::ScramCredentials> creds;
-      if (auto account = db.accounts().get(bare)) {
+      // A disabled account (XEP-0133 §4.3) logs in like an unknown one: it fails at the proof, and
+      // nobody learns from the failure whether the account exists.
+      if (auto account = db.accounts().get(bare); account && !account->disabled) {
         creds = hash == sasl::ScramHash::kSha256 ? std::move(account->sha256) : std::move(account->sha1);
         cache.put(bare, hash, *creds, epoch);
       }

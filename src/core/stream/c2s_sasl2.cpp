@@ -16,6 +16,7 @@
 #include "core/util/time.hpp"
 #include "core/xml/namespaces.hpp"
 #include "core/xml/serializer.hpp"
+#include "storage/account_store.hpp"
 #include "storage/fast_token_store.hpp"
 #include "storage/storage.hpp"
 #include "storage/storage_service.hpp"
@@ -172,7 +173,10 @@ void C2sStream::sasl_ht(const std::string& message) {
   SessionDispatcher& dispatcher = services_.dispatcher;
   services_.storage.read([bare, client = sasl2_->user_agent_id, ref, &dispatcher, alive = alive_, this,
                           m = std::move(*msg), username = *local](storage::Storage& db) mutable {
-    auto tokens = db.fast_tokens().for_client(bare, client);
+    // A disabled account (XEP-0133 §4.3) has no usable token, as if it had none: the login fails like
+    // any wrong token, and nobody learns whether the account exists.
+    std::vector<storage::FastToken> tokens;
+    if (auto account = db.accounts().get(bare); account && !account->disabled) tokens = db.fast_tokens().for_client(bare, client);
     dispatcher.with_session(ref, [this, alive, m = std::move(m), username, tokens = std::move(tokens)](ClientSession&) mutable {
       if (!*alive) return;
       lookup_pending_ = false;

@@ -103,7 +103,8 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   std::optional<Account> get(std::string_view jid) override {
     auto q = db_.prepare(
         "SELECT jid, created, sha1_salt, sha1_iterations, sha1_stored_key, sha1_server_key, sha256_salt, "
-        "sha256_iterations, sha256_stored_key, sha256_server_key FROM accounts WHERE jid = ?1");
+        "sha256_iterations, sha256_stored_key, sha256_server_key, "
+        "EXISTS (SELECT 1 FROM disabled_accounts d WHERE d.jid = accounts.jid) FROM accounts WHERE jid = ?1");
     q->bind(1, jid);
     if (!q->step()) return std::nullopt;
     Account a;
@@ -111,6 +112,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
     a.created = q->column_int(1);
     a.sha1 = read_creds(*q, 2);
     a.sha256 = read_creds(*q, 6);
+    a.disabled = q->column_int(10) != 0;
     return a;
   }
 
@@ -134,7 +136,8 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
 
   bool remove(std::string_view jid) override {
     for (const char* sql : {"DELETE FROM roster WHERE owner = ?1", "DELETE FROM roster_versions WHERE owner = ?1",
-                            "DELETE FROM offline WHERE owner = ?1", "DELETE FROM kv WHERE owner = ?1"}) {
+                            "DELETE FROM offline WHERE owner = ?1", "DELETE FROM kv WHERE owner = ?1",
+                            "DELETE FROM disabled_accounts WHERE jid = ?1"}) {
       auto q = db_.prepare(sql);
       q->bind(1, jid).run();
     }
@@ -152,6 +155,30 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
 
   std::vector<std::string> list(std::string_view host) override {
     auto q = db_.prepare("SELECT jid FROM accounts WHERE host = ?1 ORDER BY jid");
+    q->bind(1, host);
+    std::vector<std::string> out;
+    while (q->step()) out.push_back(q->column_text(0));
+    return out;
+  }
+
+  size_t count_accounts(std::string_view host) override {
+    auto q = db_.prepare("SELECT COUNT(*) FROM accounts WHERE host = ?1");
+    q->bind(1, host);
+    return q->step() ? static_cast<size_t>(q->column_int(0)) : 0;
+  }
+
+  bool set_disabled(std::string_view jid, bool disabled) override {
+    if (!exists(jid)) return false;
+    auto q = db_.prepare(disabled ? "INSERT OR IGNORE INTO disabled_accounts (jid, host) VALUES (?1, ?2)"
+                                  : "DELETE FROM disabled_accounts WHERE jid = ?1");
+    q->bind(1, jid);
+    if (disabled) q->bind(2, host_of(jid));
+    q->run();
+    return true;
+  }
+
+  std::vector<std::string> list_disabled(std::string_view host) override {
+    auto q = db_.prepare("SELECT jid FROM disabled_accounts WHERE host = ?1 ORDER BY jid");
     q->bind(1, host);
     std::vector<std::string> out;
     while (q->step()) out.push_back(q->column_text(0));
