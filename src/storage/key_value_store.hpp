@@ -7,8 +7,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace causerie::storage {
+
+struct KeyValueEntry {
+  std::string store, key, value;
+};
 
 class KeyValueStore {
  public:
@@ -16,6 +21,8 @@ class KeyValueStore {
   virtual std::optional<std::string> get(std::string_view owner, std::string_view store, std::string_view key) = 0;
   virtual void put(std::string_view owner, std::string_view store, std::string_view key, std::string_view value) = 0;
   virtual void remove(std::string_view owner, std::string_view store, std::string_view key) = 0;
+  // Every document of an account, ordered by store then key (XEP-0227 export).
+  virtual std::vector<KeyValueEntry> entries(std::string_view owner) = 0;
 };
 
 }  // namespace causerie::storage
