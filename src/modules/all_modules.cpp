@@ -15,6 +15,7 @@ const std::vector<ModuleEntry>& all_modules() {
       {"private", make_private}, {"muc", make_muc}, {"pubsub", make_pubsub},
       {"blocking", make_blocking}, {"mam", make_mam}, {"carbons", make_carbons}, {"csi", make_csi},
       {"push", make_push}, {"extdisco", make_extdisco}, {"upload", make_upload},
+      {"account_download", make_account_download},
   };
   return kModules;
 }

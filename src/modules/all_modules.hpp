@@ -28,6 +28,7 @@ std::unique_ptr<Module> make_carbons(ModuleContext& ctx);   // carbons.cpp (XEP-
 std::unique_ptr<Module> make_csi(ModuleContext& ctx);       // csi.cpp (XEP-0352)
 std::unique_ptr<Module> make_extdisco(ModuleContext& ctx);  // extdisco.cpp (XEP-0215)
 std::unique_ptr<Module> make_upload(ModuleContext& ctx);    // upload.cpp (XEP-0363)
+std::unique_ptr<Module> make_account_download(ModuleContext& ctx);  // portability/account_download.cpp (XEP-0227)
 
 struct ModuleEntry {
   const char* name;
