@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "app/server.hpp"
 #include "cli/cert_import.hpp"
@@ -21,6 +22,8 @@
 #include "cli/status_command.hpp"
 #include "cli/control_client.hpp"
 #include "cli/pie_import.hpp"
+#include "cli/prosody_data.hpp"
+#include "modules/portability/pie_export.hpp"
 #include "core/accounts/accounts.hpp"
 #include "core/config/config.hpp"
 #include "core/jid/jid.hpp"
@@ -244,10 +247,11 @@ int run_cli(int argc, char** argv) {
   passwd->add_option("jid", jid, "user@host")->required();
   passwd->add_option("--password,-p", password, "the new password ('-' reads a line from stdin)")->required();
   passwd->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
-  std::string import_file;
-  auto* import = user->add_subcommand("import", "Import accounts and rosters from a XEP-0227 file");
-  import->add_option("file", import_file, "XEP-0227 XML ('-' reads stdin)")->required();
-  import->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  std::string import_file, import_from = "xep0227";
+  uint64_t import_max = PieLimits{}.max_total_bytes;
+  auto* user_import = user->add_subcommand("import", "Same as `causerie import FILE` (XEP-0227)");
+  user_import->add_option("file", import_file, "XEP-0227 XML ('-' reads stdin)")->required();
+  user_import->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
   std::string revoke_id;
   bool revoke_all = false;
   auto* tokens = user->add_subcommand("tokens", "List an account's FAST login tokens (XEP-0484), or revoke them");
@@ -320,6 +324,21 @@ int run_cli(int argc, char** argv) {
   auto* irevoke = invite->add_subcommand("revoke", "Revoke an invitation (accounts it created stay)");
   irevoke->add_option("token", token, "the invitation's token (the end of its link)")->required();
   irevoke->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+
+  std::string export_host, export_user, export_out = "-";
+  auto* exp = app.add_subcommand("export", "Export the server, a host or one account as a XEP-0227 document");
+  exp->add_option("--host", export_host, "only this host (and its services)");
+  exp->add_option("--user", export_user, "only this account (user@host)");
+  exp->add_option("--output,-o", export_out, "file to write ('-': stdout, the default)");
+  exp->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
+  auto* import = app.add_subcommand(
+      "import", "Import a XEP-0227 document (ours, ejabberd's export_piefxis) or a Prosody data directory, all or "
+                "nothing");
+  import->add_option("source", import_file, "XEP-0227 file ('-' reads stdin), or Prosody's data_path")->required();
+  import->add_option("--from", import_from, "xep0227 (the default) or prosody")
+      ->check(CLI::IsMember({"xep0227", "prosody"}));
+  import->add_option("--max-size", import_max, "refuse input larger than this many bytes");
+  import->add_option("--config,-c", config_path, "TOML configuration file")->check(CLI::ExistingFile);
 
   auto* check = app.add_subcommand(
       "check", "Check a configuration: syntax, data directory, free ports, and for each host its certificate "
@@ -467,18 +486,6 @@ int run_cli(int argc, char** argv) {
       for (const auto& [type, note] : r.notes) std::cout << type << ": " << note << "\n";
       for (const auto& [var, vals] : r.fields)
         for (const auto& v : vals) std::cout << var << ": " << v << "\n";
-    } else if (import->parsed()) {
-      std::ifstream file;
-      if (import_file != "-") {
-        file.open(import_file, std::ios::binary);
-        if (!file) throw CliError("cannot read " + import_file);
-      }
-      auto db = open_db(c);
-      PieImportResult r = import_pie(import_file == "-" ? std::cin : file, *db, c);
-      std::cout << "imported " << r.imported << " account(s) with " << r.roster_items << " roster item(s); "
-                << r.existing << " already existed; " << r.skipped_elements << " element(s) not imported\n";
-      for (size_t i = 0; i < r.errors.size() && i < 20; ++i) std::cerr << "causerie: error: " << r.errors[i] << "\n";
-      if (!r.errors.empty()) throw CliError(std::to_string(r.errors.size()) + " error(s) in " + import_file);
     } else if (icreate->parsed()) {
       invite_create(c, io);
     } else if (ilist->parsed()) {
@@ -505,6 +512,55 @@ int run_cli(int argc, char** argv) {
           std::cout << t.id << " " << t.mechanism << " " << (t.fresh ? "unused" : "in-use") << " created " << at(t.created)
                     << " expires " << at(t.expiry) << " " << (t.software.empty() ? "-" : t.software) << " "
                     << (t.device.empty() ? "-" : t.device) << "\n";
+    } else if (import->parsed() || user_import->parsed()) {
+      PieLimits limits;
+      limits.max_total_bytes = import_max;
+      auto db = open_db(c);
+      PieImportResult r;
+      if (import_from == "prosody") {
+        auto doc = prosody::pie_from_data_dir(import_file);
+        if (!doc) throw CliError(doc.error() + " — nothing was imported");
+        std::istringstream in(*doc);
+        r = import_pie(in, *db, c, PieImportOptions{limits, ".", import_file});
+      } else if (import_file == "-") {
+        r = import_pie(std::cin, *db, c, PieImportOptions{limits, ".", "<stdin>"});
+      } else {
+        r = import_pie_file(import_file, *db, c, limits);
+      }
+      if (!r.ok) throw CliError(r.error);
+      std::cout << r.summary() << "\n";
+    } else if (exp->parsed()) {
+      portability::ExportScope scope;
+      if (!export_user.empty()) {
+        Jid j = account_jid(c, export_user);
+        scope.user = j.str();
+        scope.hosts = {std::string(j.domainpart())};
+      } else if (!export_host.empty()) {
+        auto h = prep_domainpart(export_host);
+        if (!h || !c.find_host(*h)) throw CliError("host '" + export_host + "' is not served by " + c.source);
+        scope.hosts = {*h};
+      } else {
+        for (const auto& h : c.hosts) scope.hosts.push_back(h.name);
+      }
+      auto db = open_db(c);
+      if (!scope.user.empty() && !db->accounts().exists(scope.user)) throw CliError("no account " + scope.user);
+      if (export_out == "-") {
+        portability::export_pie(*db, scope, std::cout);
+        std::cout.flush();
+      } else {
+        // Written beside the target and renamed, so a failed export never leaves a partial file behind.
+        std::string tmp = export_out + ".part";
+        size_t n = 0;
+        {
+          std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+          if (!out) throw CliError("cannot write " + tmp);
+          std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+          n = portability::export_pie(*db, scope, out);
+          out.flush();
+          if (!out) throw CliError("writing " + tmp + " failed");
+        }
+        std::filesystem::rename(tmp, export_out);
+        std::cerr << "exported " << n << " account(s) to " << export_out << "\n";
       }
     } else if (list->parsed()) {
       std::string h = served_host(c, host);

@@ -1,4 +1,4 @@
-// The `causerie` command line (CLI11): run, user add/del/passwd/list, check, version. Every error is
+// The `causerie` command line (CLI11): run, user add/del/passwd/list/import, export, import, check, version. Every error is
 // one clear line on stderr and a non-zero exit code.
 #pragma once
 

@@ -19,6 +19,7 @@ const std::vector<ModuleEntry>& all_modules() {
       {"guests", make_guests}, {"multicast", make_multicast},
       {"directory", make_directory},
       {"adhoc", make_adhoc},     {"admin", make_admin},
+      {"account_download", make_account_download},
   };
   return kModules;
 }

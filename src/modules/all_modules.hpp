@@ -35,6 +35,7 @@ std::unique_ptr<Module> make_directory(ModuleContext& ctx); // directory.cpp (XE
 std::unique_ptr<Module> make_invites(ModuleContext& ctx);   // invites/invites_module.cpp (XEP-0401 page)
 std::unique_ptr<Module> make_adhoc(ModuleContext& ctx);     // adhoc.cpp (XEP-0050)
 std::unique_ptr<Module> make_admin(ModuleContext& ctx);     // admin/admin_module.cpp (XEP-0133)
+std::unique_ptr<Module> make_account_download(ModuleContext& ctx);  // portability/account_download.cpp (XEP-0227)
 
 struct ModuleEntry {
   const char* name;

@@ -68,6 +68,10 @@ class ArchiveStore {
   // Appends to `owner`'s archive, at time `now_ms`; sets and returns m.seq. Throws when the stanza id
   // is already used in this archive.
   virtual int64_t append(std::string_view owner, ArchivedMessage& m, int64_t now_ms) = 0;
+  // Imports a message archived at `time_ms` (XEP-0227): its seq carries exactly that time, after every
+  // message of the same millisecond, whatever newer messages the store holds. Sets and returns m.seq.
+  // Throws when the stanza id is already used in this archive.
+  virtual int64_t insert_at(std::string_view owner, ArchivedMessage& m, int64_t time_ms) = 0;
   // nullopt when an id the query names (after, before, ids) is not in the archive.
   virtual std::optional<ArchivePage> query(std::string_view owner, const ArchiveQuery& q) = 0;
   virtual std::optional<ArchivedMessage> first(std::string_view owner) = 0;

@@ -12,6 +12,10 @@
 
 namespace causerie::storage {
 
+struct KeyValueEntry {
+  std::string store, key, value;
+};
+
 class KeyValueStore {
  public:
   virtual ~KeyValueStore() = default;
@@ -22,6 +26,8 @@ class KeyValueStore {
   // opt-in list, XEP-0055).
   virtual std::vector<std::pair<std::string, std::string>> all(std::string_view store, std::string_view key,
                                                                size_t limit) = 0;
+  // Every document of an account, ordered by store then key (XEP-0227 export).
+  virtual std::vector<KeyValueEntry> entries(std::string_view owner) = 0;
 };
 
 }  // namespace causerie::storage

@@ -63,6 +63,9 @@ class MucStore {
   // Public rooms of a service ordered by JID, strictly after `after`, at most `limit`.
   virtual std::vector<MucListing> public_rooms(std::string_view service, std::string_view after, size_t limit) = 0;
   virtual size_t count_public_rooms(std::string_view service) = 0;
+  // Every stored room of a service (public or not), ordered by JID; every service with stored rooms.
+  virtual std::vector<std::string> rooms(std::string_view service) = 0;
+  virtual std::vector<std::string> services() = 0;
   // A random secret of the service (XEP-0421 occupant ids), created on first use and stable afterwards.
   virtual std::string service_secret(std::string_view service) = 0;
 };

@@ -78,6 +78,8 @@ class PubsubStore {
   virtual std::vector<PubsubNode> nodes(std::string_view service, size_t limit = 0) = 0;
   // How many nodes a service has (created by `creator`, when given).
   virtual size_t count_nodes(std::string_view service, std::string_view creator = {}) = 0;
+  // Every service that has nodes (service domains and accounts' bare JIDs), sorted.
+  virtual std::vector<std::string> services() = 0;
   // Returns the new node's id, or 0 when a node of that name exists.
   virtual int64_t create_node(const PubsubNode& node) = 0;
   virtual void set_node_config(int64_t node_id, std::string_view config) = 0;

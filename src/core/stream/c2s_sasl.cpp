@@ -165,7 +165,10 @@ void C2sStream::sasl_response(const xml::Element& el) {
       // nobody learns from the failure whether the account exists.
       if (auto account = db.accounts().get(bare); account && !account->disabled) {
         creds = hash == sasl::ScramHash::kSha256 ? std::move(account->sha256) : std::move(account->sha1);
-        cache.put(bare, hash, *creds, epoch);
+        // An account imported with one hash only (Prosody keeps SCRAM-SHA-1 keys alone) has no
+        // credentials for the other: that mechanism fails at the proof, as for an unknown user.
+        if (creds->iterations == 0) creds.reset();
+        else cache.put(bare, hash, *creds, epoch);
       }
       dispatcher.with_session(ref, [then, username, creds](ClientSession&) { then(username, creds); });
     });

@@ -112,5 +112,10 @@ inline constexpr const char* kPepVcardConversion = "urn:xmpp:pep-vcard-conversio
 inline constexpr const char* kVcard4 = "urn:xmpp:vcard4";                              // XEP-0292 node
 inline constexpr const char* kVcard4Payload = "urn:ietf:params:xml:ns:vcard-4.0";
 inline constexpr const char* kMdsDisplayed = "urn:xmpp:mds:displayed:0";  // XEP-0490
+inline constexpr const char* kPie = "urn:xmpp:pie:0";                    // XEP-0227
+inline constexpr const char* kPieScram = "urn:xmpp:pie:0#scram";
+inline constexpr const char* kPieMam = "urn:xmpp:pie:0#mam";
+inline constexpr const char* kCauseriePie = "urn:causerie:pie:0";        // our XEP-0227 extensions
+inline constexpr const char* kXInclude = "http://www.w3.org/2001/XInclude";
 
 }  // namespace causerie::ns

@@ -69,6 +69,25 @@ class SqliteArchiveStore final : public ArchiveStore {
       last_txn_ = in_txn ? db_.write_transaction() : 0;
     }
     m.seq = std::max(now_ms << kSeqTimeShift, last_seq_ + 1);
+    insert(owner, m);
+    last_seq_ = m.seq;
+    return m.seq;
+  }
+
+  int64_t insert_at(std::string_view owner, ArchivedMessage& m, int64_t time_ms) override {
+    int64_t lo = time_ms << kSeqTimeShift, hi = (time_ms + 1) << kSeqTimeShift;
+    auto q = db_.prepare("SELECT MAX(id) FROM archive WHERE id >= ?1 AND id < ?2");
+    q->bind(1, lo).bind(2, hi);
+    int64_t last = q->step() ? q->column_int(0) : 0;  // NULL reads as 0
+    m.seq = std::max(lo, last + 1);
+    if (m.seq >= hi) throw StorageError("more than 2^20 archived messages in one millisecond");
+    insert(owner, m);
+    last_txn_ = 0;  // append's cached highest id may be behind this one: read it again
+    return m.seq;
+  }
+
+ private:
+  void insert(std::string_view owner, const ArchivedMessage& m) {
     std::string_view with = m.with;
     size_t slash = with.find('/');
     auto q = db_.prepare(
@@ -79,9 +98,9 @@ class SqliteArchiveStore final : public ArchiveStore {
     std::string resource(slash == std::string_view::npos ? std::string_view() : with.substr(slash + 1));
     q->bind(6, resource);
     q->bind(7, int64_t{m.outgoing}).bind(8, m.message_id).bind(9, m.xml).bind(10, m.body).run();
-    last_seq_ = m.seq;
-    return m.seq;
   }
+
+ public:
 
   std::optional<ArchivePage> query(std::string_view owner, const ArchiveQuery& q) override {
     // Everything becomes an open interval of sequence numbers (lo, hi).

@@ -103,6 +103,21 @@ class SqliteMucStore final : public MucStore {
     return q->step() ? static_cast<size_t>(q->column_int(0)) : 0;
   }
 
+  std::vector<std::string> rooms(std::string_view service) override {
+    auto q = db_.prepare("SELECT jid FROM muc_rooms WHERE service = ?1 ORDER BY jid");
+    q->bind(1, service);
+    std::vector<std::string> out;
+    while (q->step()) out.push_back(q->column_text(0));
+    return out;
+  }
+
+  std::vector<std::string> services() override {
+    auto q = db_.prepare("SELECT DISTINCT service FROM muc_rooms ORDER BY service");
+    std::vector<std::string> out;
+    while (q->step()) out.push_back(q->column_text(0));
+    return out;
+  }
+
   std::string service_secret(std::string_view service) override {
     {
       auto q = db_.prepare("SELECT secret FROM muc_services WHERE service = ?1");

@@ -89,6 +89,13 @@ std::vector<PubsubNode> SqlitePubsubStore::nodes(std::string_view service, size_
   return out;
 }
 
+std::vector<std::string> SqlitePubsubStore::services() {
+  auto q = db_.prepare("SELECT DISTINCT service FROM pubsub_nodes ORDER BY service");
+  std::vector<std::string> out;
+  while (q->step()) out.push_back(q->column_text(0));
+  return out;
+}
+
 size_t SqlitePubsubStore::count_nodes(std::string_view service, std::string_view creator) {
   auto q = db_.prepare(creator.empty() ? "SELECT COUNT(*) FROM pubsub_nodes WHERE service = ?1"
                                        : "SELECT COUNT(*) FROM pubsub_nodes WHERE service = ?1 AND creator = ?2");

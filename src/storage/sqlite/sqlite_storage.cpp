@@ -283,6 +283,14 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
     q->bind(1, owner).bind(2, store).bind(3, key).run();
   }
 
+  std::vector<KeyValueEntry> entries(std::string_view owner) override {
+    auto q = db_.prepare("SELECT store, key, value FROM kv WHERE owner = ?1 ORDER BY store, key");
+    q->bind(1, owner);
+    std::vector<KeyValueEntry> out;
+    while (q->step()) out.push_back(KeyValueEntry{q->column_text(0), q->column_text(1), q->column_text(2)});
+    return out;
+  }
+
  private:
   static constexpr const char* kRosterSelect =
       "SELECT contact, name, subscription, ask, pending_in, approved, hidden, groups, pending_in_stanza FROM roster";
