@@ -512,6 +512,7 @@ int run_cli(int argc, char** argv) {
           std::cout << t.id << " " << t.mechanism << " " << (t.fresh ? "unused" : "in-use") << " created " << at(t.created)
                     << " expires " << at(t.expiry) << " " << (t.software.empty() ? "-" : t.software) << " "
                     << (t.device.empty() ? "-" : t.device) << "\n";
+      }
     } else if (import->parsed() || user_import->parsed()) {
       PieLimits limits;
       limits.max_total_bytes = import_max;
