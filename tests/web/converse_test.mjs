@@ -13,15 +13,12 @@
 // message archive (XEP-0313) and shows the whole conversation again, the picture included.
 //
 // node tests/web/converse_test.mjs --binary build/causerie [--output DIR]
-import { chromium } from 'playwright-core';
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import zlib from 'node:zlib';
+import { check, freePort, launchBrowser, png, startServer, waitFor, within } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -29,64 +26,6 @@ const arg = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[
 const binary = path.resolve(arg('--binary', path.join(here, '../../build/causerie')));
 const output = path.resolve(arg('--output', path.join(os.tmpdir(), 'causerie-test-output', 'converse')));
 fs.mkdirSync(output, { recursive: true });
-
-async function freePort() {
-  for (let i = 0; i < 100; i++) {
-    const port = 12000 + Math.floor(Math.random() * 20000);
-    const ok = await new Promise((resolve) => {
-      const s = net.createServer().once('error', () => resolve(false))
-        .listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    if (ok) return port;
-  }
-  throw new Error('no free port');
-}
-
-function check(cond, what) { if (!cond) throw new Error(what); }
-
-// Polls a condition nothing announces (a port accepting, the page's state) until it holds; the interval only
-// spaces the attempts, the deadline fails the test.
-async function waitFor(fn, what, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last})`);
-}
-
-// A bound on something that should complete (a failure after `ms`, never a wait standing in for an event).
-async function within(promise, ms, what) {
-  let timer;
-  const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not complete within ${ms} ms`)), ms);
-  });
-  try { return await Promise.race([promise, limit]); } finally { clearTimeout(timer); }
-}
-
-async function startServer(workdir) {
-  const c2s = await freePort();
-  const web = await freePort();
-  const config = path.join(workdir, 'causerie.toml');
-  fs.writeFileSync(config, [
-    '[server]', `data_dir = "${workdir}/data"`, 'log_level = "debug"', 'workers = 2', '',
-    '[http]', 'cors_origins = ["*"]', '',
-    '[[host]]', 'name = "localhost"', '',
-    '[[listener]]', 'type = "c2s"', 'address = "127.0.0.1"', `port = ${c2s}`, '',
-    '[[listener]]', 'type = "http"', 'address = "127.0.0.1"', `port = ${web}`, 'tls = "none"', '',
-  ].join('\n'));
-  const log = fs.openSync(path.join(output, 'server.log'), 'w');
-  const proc = spawn(binary, ['run', '--config', config], { stdio: ['ignore', log, log] });
-  await waitFor(() => new Promise((resolve) => {
-    const s = net.connect(web, '127.0.0.1', () => { s.end(); resolve(true); }).once('error', () => resolve(false));
-  }), 'causerie to listen');
-  const user = (jid, pw) => {
-    const r = spawnSync(binary, ['user', 'add', jid, '--password', pw, '--config', config], { encoding: 'utf8' });
-    check(r.status === 0, `user add ${jid}: ${r.stderr}`);
-  };
-  return { proc, web, user };
-}
 
 // Serves the test page and Converse's dist/ on its own port: another origin than the XMPP endpoints.
 async function startPages() {
@@ -112,39 +51,13 @@ async function startPages() {
 }
 
 async function openUser(name, profile, pageUrl) {
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1200, height: 800 },
-  });
-  const page = context.pages()[0] || await context.newPage();
-  const logFile = fs.createWriteStream(path.join(output, `${name}-console.log`));
-  page.on('console', (m) => logFile.write(`${m.type()}: ${m.text()}\n`));
-  page.on('pageerror', (e) => logFile.write(`pageerror: ${e}\n`));
-  await page.goto(pageUrl);
-  return { context, page };
+  const user = await launchBrowser(profile, { output, name });
+  await user.page.goto(pageUrl);
+  return user;
 }
 
-// A 24x16 RGB PNG (rows of colour), so that the browser has a real picture to decode.
-function picture() {
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4); crc.writeUInt32BE(zlib.crc32(Buffer.concat([Buffer.from(type), data])));
-    return Buffer.concat([len, Buffer.from(type), data, crc]);
-  };
-  const [w, h] = [24, 16];
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;  // 8-bit RGB
-  const rows = [];
-  for (let y = 0; y < h; y++) {
-    rows.push(0);  // filter: none
-    for (let x = 0; x < w; x++) rows.push((x * 10) & 255, (y * 16) & 255, 160);
-  }
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
-                        chunk('IDAT', zlib.deflateSync(Buffer.from(rows))), chunk('IEND', Buffer.alloc(0))]);
-}
+// A 24x16 PNG (rows of colour), so that the browser has a real picture to decode.
+const picture = () => png(24, 16, (x, y) => [(x * 10) & 255, (y * 16) & 255, 160]);
 
 // Leaves Converse's page, empties what it cached for this origin (IndexedDB, local and session storage),
 // and loads the page again: a reload after which nothing of the conversation is known to the browser.
@@ -182,7 +95,7 @@ async function main() {
   const users = [];
   let failed = 0;
   try {
-    server = await startServer(workdir);
+    server = await startServer({ binary, workdir, output, extra: ['[http]', 'cors_origins = ["*"]', ''] });
     pages = await startPages();
     const a = { jid: 'alice@localhost', pw: 'alice-secret-1' };
     const b = { jid: 'bob@localhost', pw: 'bob-secret-22' };
@@ -323,15 +236,9 @@ async function main() {
   } finally {
     for (const u of users) await u.context.close().catch(() => {});
     if (pages) pages.server.close();
-    if (server) {
-      // Wait for the server to exit; one that has not within 10 s of SIGTERM is killed (and awaited).
-      const proc = server.proc;
-      const exited = proc.exitCode !== null || proc.signalCode !== null
-        ? Promise.resolve() : new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      const deadline = setTimeout(() => { failed = 1; console.log('FAIL the server ignored SIGTERM'); proc.kill('SIGKILL'); }, 10000);
-      await exited;
-      clearTimeout(deadline);
+    if (server && !(await server.stop())) {
+      failed = 1;
+      console.log('FAIL the server ignored SIGTERM');
     }
     fs.rmSync(workdir, { recursive: true, force: true });
   }

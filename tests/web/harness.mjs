@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import zlib from 'node:zlib';
 
 export async function freePort() {
   for (let i = 0; i < 100; i++) {
@@ -30,6 +31,41 @@ export async function waitFor(fn, what, timeoutMs = 20000) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+// A bound on something that should complete (a failure after `ms`, never a wait standing in for an event).
+export async function within(promise, ms, what) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not complete within ${ms} ms`)), ms);
+  });
+  try { return await Promise.race([promise, limit]); } finally { clearTimeout(timer); }
+}
+
+// A width×height 8-bit RGB PNG whose pixel (x, y) is colour(x, y) = [r, g, b]: a real picture for the
+// browser to decode (signature, IHDR, one zlib IDAT, IEND, each chunk with its CRC-32).
+export function png(width, height, colour) {
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = table[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4); ihdr[8] = 8; ihdr[9] = 2;
+  const rows = [];
+  for (let y = 0; y < height; y++) {
+    rows.push(0); // filter: none
+    for (let x = 0; x < width; x++) rows.push(...colour(x, y));
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.from(rows))), chunk('IEND', Buffer.alloc(0))]);
 }
 
 // A Causerie with one virtual host "localhost", a c2s and a plain HTTP listener; `extra` lines are added

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { check, freePort, launchBrowser, waitFor } from './harness.mjs';
+import { becomeContacts, firstMessage, signIn } from './webapp_flows.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -71,13 +72,6 @@ Component "conference.localhost" "muc"
   return { port, user, stop };
 }
 
-async function signIn(page, jid, pw) {
-  await page.getByLabel('Address (user@server)').fill(jid);
-  await page.getByLabel('Password', { exact: true }).fill(pw);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation').waitFor(T);
-}
-
 async function main() {
   const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'causerie-webapp-prosody-'));
   let prosody;
@@ -102,24 +96,11 @@ async function main() {
     await signIn(B.page, b.jid, b.pw);
     console.log('PASS webapp on Prosody: sign-in');
 
-    await A.page.getByRole('link', { name: /Contacts/ }).click();
-    await A.page.getByLabel('Their address').fill(b.jid);
-    await A.page.getByRole('button', { name: 'Add', exact: true }).click();
-    await B.page.getByRole('link', { name: /Contacts/ }).click();
-    const req = B.page.locator(`.request[data-jid="${a.jid}"]`);
-    await req.waitFor(T);
-    await req.getByRole('button', { name: 'Accept' }).click();
-    await A.page.locator(`.contact[data-jid="${b.jid}"] .dot.online`).waitFor(T);
-    await B.page.locator(`.contact[data-jid="${a.jid}"] .dot.online`).waitFor(T);
+    await becomeContacts(A, B, a, b);
     console.log('PASS webapp on Prosody: contacts');
 
-    await A.page.locator(`.contact[data-jid="${b.jid}"]`).getByRole('link', { name: 'Chat' }).click();
     const hello = `Hello Bob, via Prosody (${Date.now()})`;
-    await A.page.getByLabel('Message').fill(hello);
-    await A.page.getByRole('button', { name: 'Send', exact: true }).click();
-    await B.page.getByRole('link', { name: /Chats/ }).click();
-    await B.page.getByRole('link', { name: new RegExp(a.jid) }).click();
-    await B.page.locator('.messages li.in', { hasText: hello }).waitFor(T);
+    await firstMessage(A, B, a, b, hello);
     await A.page.reload();
     await signIn(A.page, a.jid, a.pw);
     await A.page.locator('.messages li.out', { hasText: hello }).waitFor(T);

@@ -7,12 +7,12 @@
 //
 // node tests/web/webapp_test.mjs --binary build/causerie [--output DIR]
 import fs from 'node:fs';
-import zlib from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { check, launchBrowser, startServer } from './harness.mjs';
+import { check, launchBrowser, png, startServer } from './harness.mjs';
+import { becomeContacts, firstMessage, signIn } from './webapp_flows.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -36,34 +36,7 @@ async function accessibility(page, what) {
   check(bad.length === 0, `accessibility of ${what}: ${JSON.stringify(bad)}`);
 }
 
-// A size×size red PNG, encoded here (signature, IHDR, one zlib IDAT, IEND, each chunk with its CRC-32).
-function redSquarePng(size) {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
-    return Buffer.concat([len, td, c]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(size, 0); ihdr.writeUInt32BE(size, 4); ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
-  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(size * 3, Buffer.from([220, 30, 30]))]);
-  const raw = Buffer.concat(Array.from({ length: size }, () => row));
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
-
-async function signIn(page, jid, pw) {
-  await page.getByLabel(/Address|Adresse/).fill(jid);
-  await page.getByLabel(/^(Password|Mot de passe)$/).fill(pw);
-  await page.getByRole('button', { name: /Sign in|Se connecter/ }).click();
-  await page.getByRole('navigation').waitFor(T);
-}
+const redSquarePng = (size) => png(size, size, () => [220, 30, 30]);
 
 async function checkHeaders(base) {
   const index = await fetch(base + '/', { headers: { 'Accept-Encoding': 'gzip' } });
@@ -119,26 +92,13 @@ async function main() {
     console.log('PASS webapp: sign-in (a wrong password refused first)');
 
     // Alice asks Bob; Bob accepts, which also asks Alice back; both show as contacts.
-    await A.page.getByRole('link', { name: /Contacts/ }).click();
-    await A.page.getByLabel('Their address').fill(b.jid);
-    await A.page.getByRole('button', { name: 'Add', exact: true }).click();
-    await B.page.getByRole('link', { name: /Contacts/ }).click();
-    const req = B.page.locator(`.request[data-jid="${a.jid}"]`);
-    await req.waitFor(T);
-    await req.getByRole('button', { name: 'Accept' }).click();
-    await A.page.locator(`.contact[data-jid="${b.jid}"] .dot.online`).waitFor(T);
-    await B.page.locator(`.contact[data-jid="${a.jid}"] .dot.online`).waitFor(T);
+    await becomeContacts(A, B, a, b);
     await B.page.screenshot({ path: path.join(output, 'contacts.png') });
     console.log('PASS webapp: contact request accepted, presence shown both ways');
 
     // A chat, both ways.
-    await A.page.locator(`.contact[data-jid="${b.jid}"]`).getByRole('link', { name: 'Chat' }).click();
     const hello = `Hello Bob (${Date.now()})`;
-    await A.page.getByLabel('Message').fill(hello);
-    await A.page.getByRole('button', { name: 'Send', exact: true }).click();
-    await B.page.getByRole('link', { name: /Chats/ }).click();
-    await B.page.getByRole('link', { name: new RegExp(a.jid) }).click();
-    await B.page.locator('.messages li.in', { hasText: hello }).waitFor(T);
+    await firstMessage(A, B, a, b, hello);
     const reply = `Hi Alice! (${Date.now()})`;
     await B.page.getByLabel('Message').fill(reply);
     await B.page.getByRole('button', { name: 'Send', exact: true }).click();

@@ -1,0 +1,34 @@
+// Steps of the web app's browser tests that run the same against Causerie and against Prosody: signing
+// in, two users becoming contacts through a request, and a first message. Each waits for what the page
+// shows, with the tests' usual 20 s bound.
+const T = { timeout: 20000 };
+
+export async function signIn(page, jid, pw) {
+  await page.getByLabel(/Address|Adresse/).fill(jid);
+  await page.getByLabel(/^(Password|Mot de passe)$/).fill(pw);
+  await page.getByRole('button', { name: /Sign in|Se connecter/ }).click();
+  await page.getByRole('navigation').waitFor(T);
+}
+
+// A asks B; B accepts (which asks back); both see the other online.
+export async function becomeContacts(A, B, a, b) {
+  await A.page.getByRole('link', { name: /Contacts/ }).click();
+  await A.page.getByLabel('Their address').fill(b.jid);
+  await A.page.getByRole('button', { name: 'Add', exact: true }).click();
+  await B.page.getByRole('link', { name: /Contacts/ }).click();
+  const req = B.page.locator(`.request[data-jid="${a.jid}"]`);
+  await req.waitFor(T);
+  await req.getByRole('button', { name: 'Accept' }).click();
+  await A.page.locator(`.contact[data-jid="${b.jid}"] .dot.online`).waitFor(T);
+  await B.page.locator(`.contact[data-jid="${a.jid}"] .dot.online`).waitFor(T);
+}
+
+// A opens the chat with B from the contacts and sends `text`; B finds it under Chats.
+export async function firstMessage(A, B, a, b, text) {
+  await A.page.locator(`.contact[data-jid="${b.jid}"]`).getByRole('link', { name: 'Chat' }).click();
+  await A.page.getByLabel('Message').fill(text);
+  await A.page.getByRole('button', { name: 'Send', exact: true }).click();
+  await B.page.getByRole('link', { name: /Chats/ }).click();
+  await B.page.getByRole('link', { name: new RegExp(a.jid) }).click();
+  await B.page.locator('.messages li.in', { hasText: text }).waitFor(T);
+}
