@@ -68,7 +68,7 @@ export function png(width, height, colour) {
     chunk('IDAT', zlib.deflateSync(Buffer.from(rows))), chunk('IEND', Buffer.alloc(0))]);
 }
 
-// A Causerie with one virtual host "localhost", a c2s and a plain HTTP listener; `extra` lines are added
+// A Causerie with one virtual host "localhost" (registration by invitation), a c2s and a plain HTTP listener; `extra` lines are added
 // to its configuration.
 export async function startServer({ binary, workdir, output, extra = [] }) {
   const c2s = await freePort();
@@ -76,7 +76,8 @@ export async function startServer({ binary, workdir, output, extra = [] }) {
   const config = path.join(workdir, 'causerie.toml');
   fs.writeFileSync(config, [
     '[server]', `data_dir = "${workdir}/data"`, 'log_level = "debug"', 'workers = 2', '',
-    '[[host]]', 'name = "localhost"', '',
+    // Registration by invitation: the web app test signs a newcomer up from one.
+    '[[host]]', 'name = "localhost"', 'registration = "invite"', '',
     '[[listener]]', 'type = "c2s"', 'address = "127.0.0.1"', `port = ${c2s}`, '',
     '[[listener]]', 'type = "http"', 'address = "127.0.0.1"', `port = ${web}`, 'tls = "none"', '',
     ...extra,

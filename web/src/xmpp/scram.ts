@@ -55,7 +55,7 @@ class Scram {
   private step = 0;
   private clientFirstBare = "";
   private cnonce = "";
-  private final = "";
+  private finalMessage = "";
   private expectedServerSignature = "";
 
   // Computes the proof; xmpp.js awaits both calls.
@@ -64,9 +64,14 @@ class Scram {
       await this.prepareFinal(serverFirst);
       return;
     }
-    // RFC 5802 §5.1 "v=": the server proves it knew the password's keys too.
-    const v = attributes(serverFirst).get("v");
-    if (v !== undefined && v !== this.expectedServerSignature) throw new Error("SCRAM: the server's signature is wrong");
+    await this.final(serverFirst);
+  }
+
+  // The server's final message (XEP-0388 additional data; SASL1 success data when given): RFC 5802 §5.1
+  // "v=" proves the server knew the password's keys too.
+  async final(serverFinal: string): Promise<void> {
+    const v = attributes(serverFinal).get("v");
+    if (v !== this.expectedServerSignature) throw new Error("SCRAM: the server's signature is wrong");
   }
 
   async response(creds: { username: string; password: string }): Promise<string> {
@@ -79,7 +84,7 @@ class Scram {
       this.clientFirstBare = `n=${saslname(creds.username)},r=${this.cnonce}`;
       return `n,,${this.clientFirstBare}`;
     }
-    return this.final;
+    return this.finalMessage;
   }
 
   private password = "";
@@ -104,7 +109,7 @@ class Scram {
     const proof = clientKey.map((b, i) => b ^ signature[i]);
     const serverKey = await hmac(h, salted, "Server Key");
     this.expectedServerSignature = b64(await hmac(h, serverKey, authMessage));
-    this.final = `${withoutProof},p=${b64(proof)}`;
+    this.finalMessage = `${withoutProof},p=${b64(proof)}`;
     this.step = 2;
   }
 }

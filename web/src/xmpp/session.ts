@@ -35,7 +35,7 @@ export class Session {
       credentials: async (authenticate, mechanisms) => {
         // SCRAM first: the password is never sent, even where the transport is not TLS (localhost).
         const mech = ["SCRAM-SHA-256", "SCRAM-SHA-1"].find((m) => mechanisms.includes(m)) ?? mechanisms[0];
-        await authenticate({ username, password }, mech);
+        await authenticate({ username, password }, mech, userAgent());
       },
     });
     x.saslFactory.use("SCRAM-SHA-256", ScramSha256);
@@ -52,6 +52,7 @@ export class Session {
     } catch (e) {
       x.reconnect.stop();
       await x.stop().catch(() => {});
+      console.error("sign-in failed:", e);
       const msg = String((e as Error)?.message ?? e);
       throw new Error(/not-authorized|SASL|credentials/i.test(msg) ? "not-authorized" : "unreachable");
     }
@@ -114,6 +115,17 @@ export class Session {
       ...FEATURES.map((v) => xml("feature", { var: v })),
     );
   }
+}
+
+// XEP-0388 §4: who is logging in, the same id every time from this browser (so that the server's
+// Bind 2 gives it the same resource, and FAST tokens are tied to it).
+function userAgent(): Element {
+  let id = localStorage.getItem("causerie.ua");
+  if (!id) {
+    id = crypto.randomUUID();
+    localStorage.setItem("causerie.ua", id);
+  }
+  return xml("user-agent", { id }, xml("software", {}, "Causerie web"), xml("device", {}, navigator.platform || "browser"));
 }
 
 export function bareOf(j: string): string {
