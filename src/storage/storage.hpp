@@ -1,7 +1,7 @@
 // Storage: one backend connection seen as the set of stores it implements, each an interface shaped by
 // the data rather than by a backend (DESIGN §5), in its own header (account_store.hpp, roster_store.hpp,
 // offline_store.hpp, key_value_store.hpp, muc_store.hpp, pubsub_store.hpp,
-// blocking_store.hpp, archive_store.hpp). A backend (SQLite now)
+// blocking_store.hpp, archive_store.hpp, feed_store.hpp). A backend (SQLite now)
 // implements them all over one connection. This header only names the stores: a unit includes the
 // header of each store it uses.
 //
@@ -26,6 +26,7 @@ class MucStore;
 class PubsubStore;
 class BlockingStore;
 class ArchiveStore;
+class FeedStore;
 
 class Storage {
  public:
@@ -38,6 +39,7 @@ class Storage {
   virtual PubsubStore& pubsub() = 0;
   virtual BlockingStore& blocking() = 0;
   virtual ArchiveStore& archive() = 0;
+  virtual FeedStore& feed() = 0;
   // Group commit: the service brackets a batch of jobs; each job runs in a savepoint inside it.
   virtual void begin() = 0;
   virtual void commit() = 0;

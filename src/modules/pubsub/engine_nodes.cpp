@@ -4,6 +4,7 @@
 #include "core/util/time.hpp"
 #include "core/xml/namespaces.hpp"
 #include "modules/pubsub/engine.hpp"
+#include "modules/pubsub/attachments.hpp"
 #include "modules/pubsub/microblog.hpp"
 #include "modules/pubsub/pubsub_errors.hpp"
 #include "storage/account_store.hpp"
@@ -66,6 +67,9 @@ void Engine::create(IqRequest& req, const Service& svc) {
   if (!may_create(svc, req.from()))
     return req.reply.error(forbidden(svc.pep ? "only the account itself may create nodes on its PEP service"
                                              : "you may not create nodes on this service"));
+  // XEP-0470 §"Manual Node Creation Rejection".
+  if (is_attachments_node(node) || is_summary_node(node))
+    return req.reply.error(StanzaError(StanzaErrorCondition::kNotAllowed, "attachments and summary nodes are created by the service"));
   if (node.empty()) node = util::random_id(12);  // §8.1.2: an instant node
   NodeConfig config = defaults_for(svc, node);
   if (const xml::Element* x = form_in(conf)) {
@@ -266,6 +270,7 @@ std::vector<std::string> pubsub_features() {
   std::vector<std::string> out = {ns::kPubsub, ns::kPubsubOwner, ns::kDiscoInfo, ns::kDiscoItems};
   for (const char* f : kServiceFeatures) out.push_back(std::string(ns::kPubsub) + "#" + f);
   out.push_back(ns::kSocialFeed);  // XEP-0472 §3
+  out.emplace_back(kAttachmentsNs);  // XEP-0470: fully compliant (checks, automatic and summary nodes)
   return out;
 }
 

@@ -138,6 +138,8 @@ void Engine::subscribe(IqRequest& req, const Service& svc) {
       s.options = serialize_options(opts);
       db.pubsub().put_subscription(n->row.id, s);
       fresh = true;
+      if (s.state == "subscribed")
+        for (const auto& observer : sub_observers_) observer(db, svc, *n, bare_string(jid));
     }
     std::vector<std::string> owners;
     if (svc.pep) owners.push_back(svc.jid);
@@ -451,6 +453,8 @@ void Engine::authorization_answer(const Service& svc, const Jid& from, const xml
       sub.state = "subscribed";
       db.pubsub().put_subscription(n->row.id, sub);
       auto j = Jid::parse(sub.jid);
+      if (j)
+        for (const auto& observer : sub_observers_) observer(db, svc, *n, bare_string(*j));
       if (j && n->config.send_last_published_item != SendLastItem::kNever)
         last = last_item_message(db, *n, facts(db, svc, *n, *j));
     } else {

@@ -26,5 +26,6 @@ SchemaComponent muc_schema();  // sqlite_muc_schema.cpp
 SchemaComponent pubsub_schema();  // sqlite_pubsub_schema.cpp
 SchemaComponent blocking_schema();  // sqlite_blocking_schema.cpp
 SchemaComponent archive_schema();  // sqlite_archive_schema.cpp
+SchemaComponent feed_schema();  // sqlite_feed_schema.cpp
 
 }  // namespace causerie::storage::sqlite

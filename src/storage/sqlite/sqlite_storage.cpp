@@ -10,6 +10,8 @@
 #include "storage/sqlite/sqlite_archive_store.hpp"
 #include "storage/sqlite/sqlite_blocking_store.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
+#include "storage/sqlite/sqlite_feed_store.hpp"
+#include "storage/feed_store.hpp"
 #include "storage/sqlite/sqlite_migrations.hpp"
 #include "storage/sqlite/sqlite_muc_store.hpp"
 #include "storage/sqlite/sqlite_pubsub_store.hpp"
@@ -52,7 +54,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
  public:
   SqliteStorage(const std::string& path, unsigned cache_kb)
       : db_(path, cache_kb), muc_(make_sqlite_muc_store(db_)), pubsub_(db_), blocking_(make_sqlite_blocking_store(db_)),
-        archive_(make_sqlite_archive_store(db_)) {
+        archive_(make_sqlite_archive_store(db_)), feed_(make_sqlite_feed_store(db_)) {
     migrate();
   }
 
@@ -64,6 +66,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   PubsubStore& pubsub() override { return pubsub_; }
   BlockingStore& blocking() override { return *blocking_; }
   ArchiveStore& archive() override { return *archive_; }
+  FeedStore& feed() override { return *feed_; }
 
   void begin() override { db_.exec("BEGIN IMMEDIATE"); }
   void commit() override { db_.exec("COMMIT"); }
@@ -127,6 +130,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
     // The account's PEP service, and what it held on other nodes.
     pubsub_.delete_service(jid);
     pubsub_.remove_subscriptions_of(jid);
+    feed_->remove_reader(jid);
     pubsub_.remove_affiliations_of(jid);
     blocking_->unblock_all(jid);
     archive_->remove_owner(jid);
@@ -311,6 +315,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   SqlitePubsubStore pubsub_;
   std::unique_ptr<BlockingStore> blocking_;
   std::unique_ptr<ArchiveStore> archive_;
+  std::unique_ptr<FeedStore> feed_;
 };
 
 }  // namespace
