@@ -437,6 +437,12 @@ if [ -z "$ONLY" ] || [[ " $ONLY " == *" s2s-"* ]]; then
     --server-cpu "$SERVER_CPU" --gen-cpu "$GEN_CPU" > /dev/null || true
 fi
 
+# The news feed's storage path (bench/feed_store_bench.cpp): no server, no network; on core 0.
+if [ -z "$ONLY" ] || [[ " $ONLY " == *" feed "* ]]; then
+  log "news feed storage (causerie-feed-bench)"
+  taskset -c 0 "$BUILD/causerie-feed-bench" --dir "$WORK" > "$WORK/feed_store.json" || true
+fi
+
 log "writing $OUT/RESULTS.md"
 mkdir -p "$OUT"
 PREVIOUS=()
@@ -449,3 +455,4 @@ fi
   --quick "$QUICK" --causerie "$CAUSERIE" --nofile "$NOFILE" --idle-cut "$IDLE_CUT" --load-start "$LOAD_START" \
   "${PREVIOUS[@]}"
 [ "$MERGE" = 1 ] || cp "$RESULTS" "$OUT/results.jsonl"
+if [ -s "$WORK/feed_store.json" ]; then cp "$WORK/feed_store.json" "$OUT/feed_store.json"; fi
