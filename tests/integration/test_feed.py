@@ -203,6 +203,36 @@ async def test_likes(env):
                                f"<item>{attachments()}</item></publish>"), "forbidden")
 
 
+async def test_public_subscriptions(env):
+    """XEP-0465: a subscription with <public/> is listed on both sides, a plain one nowhere."""
+    fan = await connect(env, "pps_fan", interests=())
+    star = await connect(env, "pps_star", interests=())
+    quiet = await connect(env, "pps_quiet", interests=())
+    nosy = await connect(env, "pps_nosy", interests=())
+    f, st = fan.boundjid.bare, star.boundjid.bare
+    for p in (star, quiet):
+        await post(p, "hello", "Hello", access="open")
+    await send(fan, st, ps(f"<subscribe node='{MICROBLOG}' jid='{f}'><public xmlns='urn:xmpp:pps:0'/></subscribe>"))
+    await send(fan, quiet.boundjid.bare, ps(f"<subscribe node='{MICROBLOG}' jid='{f}'/>"))
+
+    async def listed(service, node, tag):
+        r = await get(nosy, service, ps(f"<items node='{node}'/>"))
+        items = r.find(q(pubsub_util.PUBSUB, "items")).findall(q(pubsub_util.PUBSUB, "item"))
+        return [(el.get("jid"), el.get("node")) for i in items for el in i.findall(q("urn:xmpp:pps:0", tag))]
+    check(await listed(f, "urn:xmpp:pps:subscriptions:0", "subscription") == [(st, MICROBLOG)],
+          "the fan's public subscriptions: the star's blog only")
+    check(await listed(st, "urn:xmpp:pps:subscribers:0/" + MICROBLOG, "subscriber") == [(f, None)],
+          "the star's public subscribers")
+    await fails(fan, f, ps(f"<publish node='urn:xmpp:pps:subscriptions:0'><item><subscription xmlns='urn:xmpp:pps:0' "
+                           f"node='x' jid='{st}'/></item></publish>"), "forbidden")
+    await fails(star, st, ps(f"<retract node='urn:xmpp:pps:subscribers:0/{MICROBLOG}'><item id='{f}'/></retract>"), "forbidden")
+    await fails(star, st, ps("<create node='urn:xmpp:pps:subscribers:0/x'/>"), "forbidden")
+    await fails(star, st, ps(f"<delete node='urn:xmpp:pps:subscribers:0/{MICROBLOG}'/>", pubsub_util.OWNER), "forbidden")
+    await send(fan, st, ps(f"<unsubscribe node='{MICROBLOG}' jid='{f}'/>"))
+    check(await listed(f, "urn:xmpp:pps:subscriptions:0", "subscription") == [], "unsubscribed: no longer listed")
+    check(await listed(st, "urn:xmpp:pps:subscribers:0/" + MICROBLOG, "subscriber") == [], "on either side")
+
+
 async def test_bad_input(env):
     alice = await connect(env, "bad_alice", interests=())
     bob = await connect(env, "bad_bob", interests=())

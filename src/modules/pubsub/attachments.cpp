@@ -3,6 +3,10 @@
 
 namespace causerie::modules::pubsub {
 
+bool is_service_kept_node(std::string_view node) {
+  return node == kPpsSubscriptions || node.starts_with(kPpsSubscribersPrefix) || is_summary_node(node);
+}
+
 bool is_attachments_node(std::string_view node) { return node.starts_with(kAttachmentsPrefix); }
 bool is_summary_node(std::string_view node) { return node.starts_with(kSummaryPrefix); }
 

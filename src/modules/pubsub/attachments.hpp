@@ -32,6 +32,14 @@ inline constexpr std::string_view kAttachmentsPrefix = "urn:xmpp:pubsub-attachme
 inline constexpr std::string_view kSummaryPrefix = "urn:xmpp:pubsub-attachments:summary:1/";
 inline constexpr std::string_view kMovimLike = "\xE2\x99\xA5";  // U+2665 BLACK HEART SUIT
 
+// XEP-0465 v0.5.0 public subscriptions: the PEP node listing an account's public subscriptions, and the
+// node beside each node listing its public subscribers; both kept by the service.
+inline constexpr std::string_view kPpsNs = "urn:xmpp:pps:0";
+inline constexpr std::string_view kPpsSubscriptions = "urn:xmpp:pps:subscriptions:0";
+inline constexpr std::string_view kPpsSubscribersPrefix = "urn:xmpp:pps:subscribers:0/";
+// Nodes only the service writes (XEP-0465 §"Security", XEP-0470 summary nodes).
+bool is_service_kept_node(std::string_view node);
+
 bool is_attachments_node(std::string_view node);
 bool is_summary_node(std::string_view node);
 // The target an attachments node name points at (service, node, item), or nullopt.

@@ -203,6 +203,16 @@ class Engine {
   std::optional<Notification> like_comment_summary(storage::Storage& db, const Service& svc, const NodeState& comments,
                                                    const storage::PubsubItem& comment) const;
 
+  // engine_public_subscriptions.cpp (XEP-0465)
+  // Records (or, `add` false, removes) `bare`'s public subscription to `node` of `svc`: an item in its
+  // own PEP node urn:xmpp:pps:subscriptions:0 and one in the node's public subscribers node.
+  void set_public_subscription(storage::Storage& db, const Service& svc, const NodeState& n, const std::string& bare,
+                               bool add) const;
+  // Stores `payload` as item `id` of a node the service keeps (created with `config` if missing,
+  // owned by `owner`), or removes the item when `payload` is null.
+  void put_kept_item(storage::Storage& db, const std::string& service, const std::string& node, const NodeConfig& config,
+                     const std::string& owner, const std::string& id, const xml::Element* payload) const;
+
   // engine_nodes.cpp
   void create(IqRequest& req, const Service& svc);
   void configure_get(IqRequest& req, const Service& svc);

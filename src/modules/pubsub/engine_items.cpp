@@ -92,6 +92,8 @@ tl::expected<Engine::Published, StanzaError> Engine::publish_in(storage::Storage
   // XEP-0470: summary nodes are the service's; attachments are checked against their target.
   if (is_summary_node(node))
     return fail(StanzaError(StanzaErrorCondition::kNotAllowed, "summary nodes are maintained by the service (XEP-0470)"));
+  if (is_service_kept_node(node))
+    return fail(forbidden("public subscription nodes are maintained by the service (XEP-0465)"));
   std::optional<AttachmentTarget> target;
   NodeConfig attachments_config;
   if (is_attachments_node(node)) {
@@ -234,6 +236,7 @@ void Engine::retract(IqRequest& req, const Service& svc) {
   if (items.size() != 1 || items.front()->attr("id").empty())
     return req.reply.error(pubsub_error(StanzaErrorCondition::kBadRequest, "item-required", "name one item to retract"));
   std::string item_id(items.front()->attr("id"));
+  if (is_service_kept_node(node)) return req.reply.error(forbidden("this node is maintained by the service"));
   std::optional<bool> notify;
   if (rt->has_attr("notify")) notify = xml::parse_form_bool(rt->attr("notify"));
   ctx_.storage().write([this, svc, node, item_id, notify, from = req.from(), reply = req.reply](storage::Storage& db) mutable -> Completion {
