@@ -4,7 +4,8 @@
 // in one transaction as the write lane's group commit does). The database is filled directly through
 // the stores, in large transactions. Prints one JSON line with measured figures.
 //
-// Usage: causerie-feed-bench [--posts N] [--authors N] [--follow N] [--queries N] [--fanout N] [--dir D]
+// Usage: causerie-feed-bench [--posts N] [--authors N] [--follow N] [--queries N] [--fanout N]
+//                            [--per-commit N] [--dir D]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -37,7 +38,7 @@ double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t posts = 1'000'000, authors = 2000, follow = 500, queries = 2000, fanout = 1000, fan_posts = 200;
+  size_t posts = 1'000'000, authors = 2000, follow = 500, queries = 2000, fanout = 1000, fan_posts = 200, per_commit = 1;
   std::string dir = "/tmp";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
     else if (k == "--follow") follow = v;
     else if (k == "--queries") queries = v;
     else if (k == "--fanout") fanout = v;
+    else if (k == "--per-commit") per_commit = std::max<size_t>(1, v);
     else if (k == "--dir") dir = argv[i + 1];
   }
   std::string path = dir + "/causerie-feed-bench-" + std::to_string(::getpid()) + ".db";
@@ -102,28 +104,29 @@ int main(int argc, char** argv) {
     got += page.size() + (more ? 0 : 1);
   }
 
-  // (2) Fan-out: one post stored, then its row for each of `fanout` followers, one transaction per post.
+  // (2) Fan-out: one post stored, then its row for each of `fanout` followers; `per_commit` posts per
+  // transaction (1: a commit, so an fsync, per post; the write lane's group commit batches more under load).
   std::vector<FeedRow> fan;
   for (size_t f = 0; f < fanout; ++f) fan.push_back(FeedRow{"follower" + std::to_string(f) + "@localhost", 0, kFeedPeople});
   auto tf = Clock::now();
   double c0 = cpu_seconds();
   for (size_t i = 0; i < fan_posts; ++i) {
-    db->begin();
+    if (i % per_commit == 0) db->begin();
     PubsubItem it{"fan" + std::to_string(i), "author0@localhost", payload, "", 1, 0};
     db->pubsub().put_item(node_ids[0], it);
     auto stored = db->pubsub().item(node_ids[0], it.id);
     for (auto& r : fan) r.seq = stored->seq;
     db->feed().add(fan);
-    db->commit();
+    if (i % per_commit == per_commit - 1 || i + 1 == fan_posts) db->commit();
   }
   double fan_wall = ms_since(tf) / 1000, fan_cpu = cpu_seconds() - c0;
 
   std::printf("{\"bench\":\"feed_store\",\"posts\":%zu,\"authors\":%zu,\"followed\":%zu,\"fill_s\":%.1f,"
               "\"first_page_p50_ms\":%.3f,\"first_page_p99_ms\":%.3f,\"first_page_max_ms\":%.3f,\"queries\":%zu,"
-              "\"entries_seen\":%zu,\"fanout\":%zu,\"fanout_posts\":%zu,\"fanout_rows_per_s\":%.0f,"
+              "\"entries_seen\":%zu,\"fanout\":%zu,\"fanout_posts\":%zu,\"posts_per_commit\":%zu,\"fanout_rows_per_s\":%.0f,"
               "\"fanout_rows_per_cpu_s\":%.0f,\"fanout_post_ms\":%.3f}\n",
               posts, authors, follow, fill_s, percentile(lat, 0.5), percentile(lat, 0.99), percentile(lat, 1.0), queries,
-              got, fanout, fan_posts, fan_posts * fanout / fan_wall, fan_posts * fanout / fan_cpu,
+              got, fanout, fan_posts, per_commit, fan_posts * fanout / fan_wall, fan_posts * fanout / fan_cpu,
               fan_wall * 1000 / fan_posts);
   db.reset();
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);

@@ -440,7 +440,9 @@ fi
 # The news feed's storage path (bench/feed_store_bench.cpp): no server, no network; on core 0.
 if [ -z "$ONLY" ] || [[ " $ONLY " == *" feed "* ]]; then
   log "news feed storage (causerie-feed-bench)"
-  taskset -c 0 "$BUILD/causerie-feed-bench" --dir "$WORK" > "$WORK/feed_store.json" || true
+  for per_commit in 1 20; do
+    taskset -c 0 "$BUILD/causerie-feed-bench" --dir "$WORK" --per-commit "$per_commit" >> "$WORK/feed_store.json" || true
+  done
 fi
 
 log "writing $OUT/RESULTS.md"
