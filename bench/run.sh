@@ -483,6 +483,14 @@ if [ -z "$ONLY" ] || [[ " $ONLY " == *" s2s-"* ]]; then
     --server-cpu "$SERVER_CPU" --gen-cpu "$GEN_CPU" > /dev/null || true
 fi
 
+# The news feed's storage path (bench/feed_store_bench.cpp): no server, no network; on core 0.
+if [ -z "$ONLY" ] || [[ " $ONLY " == *" feed "* ]]; then
+  log "news feed storage (causerie-feed-bench)"
+  for per_commit in 1 20; do
+    taskset -c 0 "$BUILD/causerie-feed-bench" --dir "$WORK" --per-commit "$per_commit" >> "$WORK/feed_store.json" || true
+  done
+fi
+
 log "writing $OUT/RESULTS.md"
 mkdir -p "$OUT"
 PREVIOUS=()
@@ -495,3 +503,4 @@ fi
   --quick "$QUICK" --causerie "$CAUSERIE" --nofile "$NOFILE" --idle-cut "$IDLE_CUT" --load-start "$LOAD_START" \
   "${PREVIOUS[@]}"
 [ "$MERGE" = 1 ] || cp "$RESULTS" "$OUT/results.jsonl"
+if [ -s "$WORK/feed_store.json" ]; then cp "$WORK/feed_store.json" "$OUT/feed_store.json"; fi

@@ -76,6 +76,8 @@ class PubsubStore {
   virtual std::optional<PubsubNode> node(std::string_view service, std::string_view node) = 0;
   // Nodes of a service, by name, at most `limit` (0: all).
   virtual std::vector<PubsubNode> nodes(std::string_view service, size_t limit = 0) = 0;
+  // Nodes of a service whose names start with `prefix` (one index range), at most `limit`.
+  virtual std::vector<PubsubNode> nodes_with_prefix(std::string_view service, std::string_view prefix, size_t limit = 100) = 0;
   // How many nodes a service has (created by `creator`, when given).
   virtual size_t count_nodes(std::string_view service, std::string_view creator = {}) = 0;
   // Every service that has nodes (service domains and accounts' bare JIDs), sorted.

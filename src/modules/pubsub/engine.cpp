@@ -306,6 +306,15 @@ std::vector<std::string> Engine::visible_access(const NodeState& n, const Reques
   return out;
 }
 
+bool Engine::may_read(storage::Storage& db, const Service& svc, const NodeState& n, const storage::PubsubItem& item,
+                      const std::string& reader) const {
+  auto who = Jid::parse(reader);
+  if (!who) return false;
+  Requester r = facts(db, svc, n, *who);
+  if (n.social) return may_see(item_access_of(n, item), n.config, r);
+  return !check_retrieve(n.config, r);
+}
+
 AccessModel Engine::item_access_of(const NodeState& n, const storage::PubsubItem& item) const {
   if (!item.access.empty())
     if (auto m = parse_access_model(item.access)) return *m;

@@ -116,8 +116,10 @@ class Engine {
   };
   struct Published {
     std::string node;
-    storage::PubsubItem item;
+    storage::PubsubItem item;  // seq set when the node keeps items
     Notification event;
+    NodeState state;           // the node as the publication left it
+    std::vector<Notification> more;  // other events it caused (an XEP-0470 summary item)
   };
   // §7.1 for `from` (its checks, auto-create, preconditions, max_items), stored in `db`.
   tl::expected<Published, StanzaError> publish_in(storage::Storage& db, const Service& svc, const Jid& from,
@@ -128,10 +130,23 @@ class Engine {
                                                      std::optional<bool> notify) const;
   // Hands a committed event to the Notifier. Any thread.
   void send_event(Notification ev) const;
-  // Called in the job of every publish a client requested, after it is stored: may change other data
-  // in the same transaction and return what to do once it is committed (or nullptr).
+  // Called in the job of every publish a client requested, after it is stored, in the order added: may
+  // change other data in the same transaction and return what to do once it is committed (or nullptr).
+  // Added while the module is built, before any request.
   using PublishObserver = std::function<std::function<void()>(storage::Storage&, const Service&, const Published&)>;
-  void set_publish_observer(PublishObserver fn) { observer_ = std::move(fn); }
+  void add_publish_observer(PublishObserver fn) { observers_.push_back(std::move(fn)); }
+  // Called in the job of a subscription that became "subscribed" (§6.1), with the node and subscriber.
+  using SubscribeObserver = std::function<void(storage::Storage&, const Service&, const NodeState&, const std::string& bare)>;
+  void add_subscribe_observer(SubscribeObserver fn) { sub_observers_.push_back(std::move(fn)); }
+  // XEP-0470: the item an attachments node of `svc` is about, when it exists on `svc`.
+  struct AttachmentTarget {
+    NodeState node;
+    storage::PubsubItem item;
+  };
+  std::optional<AttachmentTarget> attachment_target(storage::Storage& db, const Service& svc, std::string_view node) const;
+  // Whether `reader` (a bare JID) may see `item` of node `n` (the node's and the item's access models).
+  bool may_read(storage::Storage& db, const Service& svc, const NodeState& n, const storage::PubsubItem& item,
+                const std::string& reader) const;
 
   // --- helpers for storage jobs (storage threads only) ---
   std::optional<NodeState> load(storage::Storage& db, const Service& svc, std::string_view node) const;
@@ -178,6 +193,29 @@ class Engine {
   // <item id='…' publisher='…'>payload</item> in namespace `ns` (pubsub, or pubsub#event in events).
   xml::Element item_element(const storage::PubsubItem& item, bool with_payload, const char* ns) const;
 
+  // engine_attachments.cpp (XEP-0470, attachments.hpp)
+  // The checks of a publication to an attachments node (§"Checking Validity"); sets the item id to the
+  // publisher's bare JID when none was given, and the configuration of a node to create.
+  std::optional<StanzaError> check_attachment(storage::Storage& db, const Service& svc, const std::string& publisher,
+                                              Publication& p, const AttachmentTarget& target, NodeConfig& config) const;
+  // Recounts the summary item of `item_id` on the target node (attachments of everyone, Movim "♥"
+  // comments) and stores it; the event to send once committed.
+  std::optional<Notification> update_summary(storage::Storage& db, const Service& svc, const NodeState& target,
+                                             const std::string& item_id) const;
+  // A Movim "♥" comment on a comments node: the summary of the post it comments.
+  std::optional<Notification> like_comment_summary(storage::Storage& db, const Service& svc, const NodeState& comments,
+                                                   const storage::PubsubItem& comment) const;
+
+  // engine_public_subscriptions.cpp (XEP-0465)
+  // Records (or, `add` false, removes) `bare`'s public subscription to `node` of `svc`: an item in its
+  // own PEP node urn:xmpp:pps:subscriptions:0 and one in the node's public subscribers node.
+  void set_public_subscription(storage::Storage& db, const Service& svc, const NodeState& n, const std::string& bare,
+                               bool add) const;
+  // Stores `payload` as item `id` of a node the service keeps (created with `config` if missing,
+  // owned by `owner`), or removes the item when `payload` is null.
+  void put_kept_item(storage::Storage& db, const std::string& service, const std::string& node, const NodeConfig& config,
+                     const std::string& owner, const std::string& id, const xml::Element* payload) const;
+
   // engine_nodes.cpp
   void create(IqRequest& req, const Service& svc);
   void configure_get(IqRequest& req, const Service& svc);
@@ -219,7 +257,8 @@ class Engine {
 
   CapsTracker& caps_;
   Notifier& notifier_;
-  PublishObserver observer_;
+  std::vector<PublishObserver> observers_;
+  std::vector<SubscribeObserver> sub_observers_;
 };
 
 // The features the pubsub service and PEP advertise (§10), XEP-0060 names prefixed with the namespace.

@@ -7,6 +7,7 @@
 #include "core/xml/namespaces.hpp"
 #include "core/xml/serializer.hpp"
 #include "modules/pubsub/engine.hpp"
+#include "modules/pubsub/attachments.hpp"
 #include "modules/pubsub/microblog.hpp"
 #include "modules/pubsub/pubsub_errors.hpp"
 #include "storage/account_store.hpp"
@@ -64,16 +65,18 @@ void Engine::publish(IqRequest& req, const Service& svc) {
       return nullptr;
     }
     // Conversions to the legacy forms of the same data (pep_compat.hpp), in the same transaction.
-    std::function<void()> converted;
-    if (observer_) converted = observer_(db, svc, *done);
+    std::vector<std::function<void()>> converted;
+    for (const auto& observer : observers_)
+      if (auto after = observer(db, svc, *done)) converted.push_back(std::move(after));
     return [this, reply, done = std::move(*done), converted = std::move(converted)]() mutable {
       xml::Element ps("pubsub", ns::kPubsub);
       xml::Element& p = ps.add_child("publish");
       p.set_attr("node", done.node);
       p.add_child("item").set_attr("id", done.item.id);
       reply.result(std::move(ps));
-      if (converted) converted();
+      for (const auto& after : converted) after();
       send_event(std::move(done.event));
+      for (auto& more : done.more) send_event(std::move(more));
     };
   });
 }
@@ -86,10 +89,30 @@ tl::expected<Engine::Published, StanzaError> Engine::publish_in(storage::Storage
   const std::optional<xml::DataForm>& options = p.options;
   std::string publisher = bare_string(from);
   auto fail = [](StanzaError e) { return tl::unexpected<StanzaError>(std::move(e)); };
+  // XEP-0470: summary nodes are the service's; attachments are checked against their target.
+  if (is_summary_node(node))
+    return fail(StanzaError(StanzaErrorCondition::kNotAllowed, "summary nodes are maintained by the service (XEP-0470)"));
+  if (is_service_kept_node(node))
+    return fail(forbidden("public subscription nodes are maintained by the service (XEP-0465)"));
+  std::optional<AttachmentTarget> target;
+  NodeConfig attachments_config;
+  if (is_attachments_node(node)) {
+    target = attachment_target(db, svc, node);
+    if (!target) return fail(item_not_found("the item these attachments are about does not exist here"));
+    if (auto err = check_attachment(db, svc, publisher, p, *target, attachments_config)) return fail(*err);
+  }
   std::optional<NodeState> loaded = load(db, svc, node);
   NodeState n;
   bool social_option = false;  // publish-options pubsub#access_model sets a post's visibility
-  if (!loaded) {
+  if (!loaded && target) {
+    // §"Automatic Node Creation": the target's access model; owned by the target node's owner.
+    n.config = attachments_config;
+    n.social = is_social_feed(node, n.config);
+    n.row = storage::PubsubNode{0, svc.jid, node, serialize_config(n.config, settings_.limits), target->node.row.creator, now_ms(), 0};
+    n.row.id = db.pubsub().create_node(n.row);
+    if (!n.row.id) return fail(StanzaError(StanzaErrorCondition::kInternalServerError));
+    db.pubsub().set_affiliation(n.row.id, target->node.row.creator, "owner");
+  } else if (!loaded) {
     if (!may_create(svc, from)) {
       if (svc.pep && !db.accounts().exists(svc.jid)) return fail(StanzaError(StanzaErrorCondition::kServiceUnavailable));
       if (svc.pep) return fail(forbidden("only the account itself may publish to nodes of its PEP service that do not exist yet"));
@@ -134,6 +157,8 @@ tl::expected<Engine::Published, StanzaError> Engine::publish_in(storage::Storage
       }
     }
   }
+  // An attachment is as visible as the item it is about.
+  if (target && n.social) visibility = item_access_of(target->node, target->item);
   // §7.1.3.6: the node's event type decides what a request must carry.
   if (n.config.persist_items && !has_item)
     return fail(pubsub_error(StanzaErrorCondition::kBadRequest, "item-required", "this node keeps items: publish one"));
@@ -163,6 +188,7 @@ tl::expected<Engine::Published, StanzaError> Engine::publish_in(storage::Storage
         static_cast<int64_t>(db.pubsub().count_items(n.row.id, {})) >= max)
       return fail(pubsub_error(StanzaErrorCondition::kConflict, "node-full", "the node holds its maximum of items"));
     db.pubsub().put_item(n.row.id, stored);
+    if (auto kept = db.pubsub().item(n.row.id, stored.id)) stored.seq = kept->seq;
     db.pubsub().trim_items(n.row.id, static_cast<size_t>(max));
     if (n.social && payload && payload->is("entry", ns::kAtom))
       sync_comments_access(db, publisher, *visibility, *payload);
@@ -187,6 +213,14 @@ tl::expected<Engine::Published, StanzaError> Engine::publish_in(storage::Storage
       ev.with_body = std::move(with_body);
     }
   }
+  if (has_item && n.config.persist_items) {
+    if (target) {
+      if (auto ev = update_summary(db, svc, target->node, target->item.id)) out.more.push_back(std::move(*ev));
+    } else if (is_comments_node(node) && payload && payload->is("entry", ns::kAtom) && entry_title(*payload) == kMovimLike) {
+      if (auto ev = like_comment_summary(db, svc, n, stored)) out.more.push_back(std::move(*ev));
+    }
+  }
+  out.state = std::move(n);
   return out;
 }
 
@@ -202,17 +236,28 @@ void Engine::retract(IqRequest& req, const Service& svc) {
   if (items.size() != 1 || items.front()->attr("id").empty())
     return req.reply.error(pubsub_error(StanzaErrorCondition::kBadRequest, "item-required", "name one item to retract"));
   std::string item_id(items.front()->attr("id"));
+  if (is_service_kept_node(node)) return req.reply.error(forbidden("this node is maintained by the service"));
   std::optional<bool> notify;
   if (rt->has_attr("notify")) notify = xml::parse_form_bool(rt->attr("notify"));
   ctx_.storage().write([this, svc, node, item_id, notify, from = req.from(), reply = req.reply](storage::Storage& db) mutable -> Completion {
+    std::optional<storage::PubsubItem> before;
+    std::optional<NodeState> comments;
+    if (is_comments_node(node) && (comments = load(db, svc, node))) before = db.pubsub().item(comments->row.id, item_id);
     auto done = retract_in(db, svc, from, node, item_id, notify);
     if (!done) {
       reply.error(done.error());
       return nullptr;
     }
-    return [this, reply, ev = std::move(*done)]() mutable {
+    // XEP-0470: a retracted attachment or "♥" comment no longer counts.
+    std::optional<Notification> summary;
+    if (auto target = is_attachments_node(node) ? attachment_target(db, svc, node) : std::nullopt)
+      summary = update_summary(db, svc, target->node, target->item.id);
+    else if (before && before->payload.find(kMovimLike) != std::string::npos)
+      summary = like_comment_summary(db, svc, *comments, *before);
+    return [this, reply, ev = std::move(*done), summary = std::move(summary)]() mutable {
       reply.result();
       send_event(std::move(ev));
+      if (summary) send_event(std::move(*summary));
     };
   });
 }

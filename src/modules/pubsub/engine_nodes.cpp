@@ -4,6 +4,7 @@
 #include "core/util/time.hpp"
 #include "core/xml/namespaces.hpp"
 #include "modules/pubsub/engine.hpp"
+#include "modules/pubsub/attachments.hpp"
 #include "modules/pubsub/microblog.hpp"
 #include "modules/pubsub/pubsub_errors.hpp"
 #include "storage/account_store.hpp"
@@ -66,6 +67,10 @@ void Engine::create(IqRequest& req, const Service& svc) {
   if (!may_create(svc, req.from()))
     return req.reply.error(forbidden(svc.pep ? "only the account itself may create nodes on its PEP service"
                                              : "you may not create nodes on this service"));
+  // XEP-0470 §"Manual Node Creation Rejection".
+  if (is_attachments_node(node) || is_summary_node(node))
+    return req.reply.error(StanzaError(StanzaErrorCondition::kNotAllowed, "attachments and summary nodes are created by the service"));
+  if (is_service_kept_node(node)) return req.reply.error(forbidden("public subscription nodes are created by the service"));
   if (node.empty()) node = util::random_id(12);  // §8.1.2: an instant node
   NodeConfig config = defaults_for(svc, node);
   if (const xml::Element* x = form_in(conf)) {
@@ -199,6 +204,7 @@ void Engine::delete_node(IqRequest& req, const Service& svc) {
   const xml::Element* d = req.payload().child("delete", ns::kPubsubOwner);
   std::string node(d->attr("node"));
   if (node.empty()) return req.reply.error(pubsub_error(StanzaErrorCondition::kBadRequest, "nodeid-required"));
+  if (is_service_kept_node(node)) return req.reply.error(forbidden("this node is maintained by the service"));
   std::string redirect;
   if (const xml::Element* r = d->child("redirect", ns::kPubsubOwner)) redirect = std::string(r->attr("uri"));
   ctx_.storage().write([this, svc, node, redirect, from = req.from(), reply = req.reply](storage::Storage& db) mutable -> Completion {
@@ -227,6 +233,7 @@ void Engine::delete_node(IqRequest& req, const Service& svc) {
 void Engine::purge(IqRequest& req, const Service& svc) {
   std::string node(req.payload().child("purge", ns::kPubsubOwner)->attr("node"));
   if (node.empty()) return req.reply.error(pubsub_error(StanzaErrorCondition::kBadRequest, "nodeid-required"));
+  if (is_service_kept_node(node)) return req.reply.error(forbidden("this node is maintained by the service"));
   ctx_.storage().write([this, svc, node, from = req.from(), reply = req.reply](storage::Storage& db) mutable -> Completion {
     auto n = load_for(db, svc, node, from, check_purge, reply);
     if (!n) return nullptr;
@@ -266,6 +273,8 @@ std::vector<std::string> pubsub_features() {
   std::vector<std::string> out = {ns::kPubsub, ns::kPubsubOwner, ns::kDiscoInfo, ns::kDiscoItems};
   for (const char* f : kServiceFeatures) out.push_back(std::string(ns::kPubsub) + "#" + f);
   out.push_back(ns::kSocialFeed);  // XEP-0472 §3
+  out.emplace_back(kAttachmentsNs);
+  out.emplace_back(kPpsNs);  // XEP-0465 (subscriptions made directly to our services, no XEP-0376 PAM)  // XEP-0470: fully compliant (checks, automatic and summary nodes)
   return out;
 }
 

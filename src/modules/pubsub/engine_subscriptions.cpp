@@ -8,6 +8,7 @@
 #include "core/util/encoding.hpp"
 #include "core/util/time.hpp"
 #include "core/xml/namespaces.hpp"
+#include "modules/pubsub/attachments.hpp"
 #include "modules/pubsub/engine.hpp"
 #include "modules/pubsub/microblog.hpp"
 #include "modules/pubsub/pubsub_errors.hpp"
@@ -102,6 +103,9 @@ void Engine::subscribe(IqRequest& req, const Service& svc) {
   if (jid->bare() != req.from().bare())
     return req.reply.error(pubsub_error(StanzaErrorCondition::kBadRequest, "invalid-jid",
                                         "you may subscribe only your own JID"));  // §6.1.3.1
+  // XEP-0465: <public/> makes the subscription public (recorded once it is "subscribed").
+  const bool make_public = sub->child("public", kPpsNs) != nullptr;
+  if (make_public && is_service_kept_node(node)) return req.reply.error(bad_request("this node cannot be followed publicly"));
   // §6.3.7: subscribe and configure in one request.
   SubscriptionOptions opts;
   if (const xml::Element* o = ps.child("options", ns::kPubsub)) {
@@ -114,7 +118,7 @@ void Engine::subscribe(IqRequest& req, const Service& svc) {
       opts = *applied;
     }
   }
-  ctx_.storage().write([this, svc, node, jid = *jid, opts, reply = req.reply](storage::Storage& db) mutable -> Completion {
+  ctx_.storage().write([this, svc, node, jid = *jid, opts, make_public, reply = req.reply](storage::Storage& db) mutable -> Completion {
     auto n = load(db, svc, node);
     if (!n) {
       reply.error(no_node(db, svc));  // §6.1.3.12
@@ -138,7 +142,10 @@ void Engine::subscribe(IqRequest& req, const Service& svc) {
       s.options = serialize_options(opts);
       db.pubsub().put_subscription(n->row.id, s);
       fresh = true;
+      if (s.state == "subscribed")
+        for (const auto& observer : sub_observers_) observer(db, svc, *n, bare_string(jid));
     }
+    if (make_public && s.state == "subscribed") set_public_subscription(db, svc, *n, bare_string(jid), true);
     std::vector<std::string> owners;
     if (svc.pep) owners.push_back(svc.jid);
     else
@@ -189,6 +196,12 @@ void Engine::unsubscribe(IqRequest& req, const Service& svc) {
     const auto* s = pick(subs, subid);
     if (!s) return fail(pubsub_error(StanzaErrorCondition::kNotAcceptable, "invalid-subid"));  // §6.2.3.5
     db.pubsub().remove_subscription(n->row.id, s->jid, s->subid);
+    // XEP-0465: a public subscription ends with the last subscription of that bare JID to the node.
+    std::string bare = bare_string(jid);
+    bool still = false;
+    for (const auto& other : db.pubsub().subscriptions(n->row.id))
+      if (other.state == "subscribed" && other.jid.substr(0, other.jid.find('/')) == bare) still = true;
+    if (!still) set_public_subscription(db, svc, *n, bare, false);
     return [reply] { reply.result(); };
   });
 }
@@ -451,6 +464,8 @@ void Engine::authorization_answer(const Service& svc, const Jid& from, const xml
       sub.state = "subscribed";
       db.pubsub().put_subscription(n->row.id, sub);
       auto j = Jid::parse(sub.jid);
+      if (j)
+        for (const auto& observer : sub_observers_) observer(db, svc, *n, bare_string(*j));
       if (j && n->config.send_last_published_item != SendLastItem::kNever)
         last = last_item_message(db, *n, facts(db, svc, *n, *j));
     } else {

@@ -153,7 +153,7 @@ PepCompat::PepCompat(ModuleContext& ctx, Engine& engine) : ctx_(ctx), engine_(en
   ctx.disco().add_account_feature(ns::kPepVcardConversion);
   // Above the IM module's presence broadcast (100) and MUC joins (90), so both carry the hash.
   ctx.hook(StanzaHook::kFromClient, 120, [this](StanzaEvent& ev) { return on_client_stanza(ev); });
-  engine_.set_publish_observer([this](storage::Storage& db, const Service& svc, const Engine::Published& p) {
+  engine_.add_publish_observer([this](storage::Storage& db, const Service& svc, const Engine::Published& p) {
     return after_publish(db, svc, p);
   });
   // The hash of an account's vCard photo, known while it has a session; legacy bookmarks stored before

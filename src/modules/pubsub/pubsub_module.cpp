@@ -61,12 +61,22 @@ Settings load_settings(const RawConfig& raw) {
   return s;
 }
 
+FeedSettings load_feed_settings(const RawConfig& raw) {
+  FeedSettings f;
+  f.default_page = static_cast<size_t>(positive(raw, "feed_page", 20, 1, 1000));
+  f.max_page = static_cast<size_t>(positive(raw, "feed_max_page", 100, 1, 1000));
+  if (f.default_page > f.max_page) throw ConfigError("config key 'modules.pubsub.feed_page': larger than feed_max_page");
+  f.backfill = static_cast<size_t>(positive(raw, "feed_backfill", 50, 0, 1000));
+  return f;
+}
+
 PubsubModule::PubsubModule(ModuleContext& ctx)
     : ctx_(ctx),
       settings_(load_settings(ctx.raw_config())),
       notifier_(ctx, caps_),
       engine_(ctx, settings_, caps_, notifier_),
-      compat_(ctx, engine_) {
+      compat_(ctx, engine_),
+      feed_(ctx, engine_, load_feed_settings(ctx.raw_config())) {
   blog_page_size_ = static_cast<size_t>(positive(ctx.raw_config(), "blog_page_size", 20, 1, 200));
   if (static_cast<size_t>(settings_.limits.max_payload_size) + 1024 > ctx.config().limits.max_stanza_bytes)
     spdlog::warn("modules.pubsub.max_payload_size ({}) is not below limits.max_stanza_size ({}): a publish near "

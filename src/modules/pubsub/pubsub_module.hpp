@@ -16,6 +16,7 @@
 #include "core/module/module.hpp"
 #include "modules/pubsub/caps.hpp"
 #include "modules/pubsub/engine.hpp"
+#include "modules/pubsub/feed.hpp"
 #include "modules/pubsub/notifier.hpp"
 #include "modules/pubsub/pep_compat.hpp"
 
@@ -44,6 +45,7 @@ class PubsubModule final : public Module {
   Notifier notifier_;
   Engine engine_;
   PepCompat compat_;
+  Feed feed_;
   IqTable service_iq_;
   size_t blog_page_size_ = 20;
 };

@@ -29,5 +29,6 @@ SchemaComponent archive_schema();  // sqlite_archive_schema.cpp
 SchemaComponent invite_schema();  // sqlite_invite_schema.cpp
 SchemaComponent fast_schema();  // sqlite_fast_schema.cpp
 SchemaComponent admin_schema();  // sqlite_admin_schema.cpp
+SchemaComponent feed_schema();  // sqlite_feed_schema.cpp
 
 }  // namespace causerie::storage::sqlite

@@ -96,6 +96,19 @@ std::vector<std::string> SqlitePubsubStore::services() {
   return out;
 }
 
+std::vector<PubsubNode> SqlitePubsubStore::nodes_with_prefix(std::string_view service, std::string_view prefix, size_t limit) {
+  std::vector<PubsubNode> out;
+  if (prefix.empty() || static_cast<unsigned char>(prefix.back()) == 0xFF) return out;
+  // The names in [prefix, prefix with its last byte raised): a range of the (service, node) index.
+  std::string upper(prefix);
+  upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
+  auto q = db_.prepare(std::string("SELECT ") + kNodeColumns +
+                       " FROM pubsub_nodes WHERE service = ?1 AND node >= ?2 AND node < ?3 ORDER BY node LIMIT ?4");
+  q->bind(1, service).bind(2, prefix).bind(3, upper).bind(4, static_cast<int64_t>(limit));
+  while (q->step()) out.push_back(read_node(*q));
+  return out;
+}
+
 size_t SqlitePubsubStore::count_nodes(std::string_view service, std::string_view creator) {
   auto q = db_.prepare(creator.empty() ? "SELECT COUNT(*) FROM pubsub_nodes WHERE service = ?1"
                                        : "SELECT COUNT(*) FROM pubsub_nodes WHERE service = ?1 AND creator = ?2");

@@ -14,6 +14,7 @@ class SqlitePubsubStore final : public PubsubStore {
 
   std::optional<PubsubNode> node(std::string_view service, std::string_view node) override;
   std::vector<PubsubNode> nodes(std::string_view service, size_t limit) override;
+  std::vector<PubsubNode> nodes_with_prefix(std::string_view service, std::string_view prefix, size_t limit) override;
   size_t count_nodes(std::string_view service, std::string_view creator) override;
   std::vector<std::string> services() override;
   int64_t create_node(const PubsubNode& node) override;

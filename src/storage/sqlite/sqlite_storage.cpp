@@ -14,6 +14,8 @@
 #include "storage/sqlite/sqlite_invite_store.hpp"
 #include "storage/invite_store.hpp"
 #include "storage/sqlite/sqlite_fast_token_store.hpp"
+#include "storage/sqlite/sqlite_feed_store.hpp"
+#include "storage/feed_store.hpp"
 #include "storage/sqlite/sqlite_migrations.hpp"
 #include "storage/sqlite/sqlite_muc_store.hpp"
 #include "storage/sqlite/sqlite_pubsub_store.hpp"
@@ -57,7 +59,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   SqliteStorage(const std::string& path, unsigned cache_kb)
       : cache_kb_(cache_kb), db_(path, cache_kb), muc_(make_sqlite_muc_store(db_)), pubsub_(db_), blocking_(make_sqlite_blocking_store(db_)),
         archive_(make_sqlite_archive_store(db_)), invites_(make_sqlite_invite_store(db_)),
-        fast_tokens_(make_sqlite_fast_token_store(db_)) {
+        fast_tokens_(make_sqlite_fast_token_store(db_)), feed_(make_sqlite_feed_store(db_)) {
     migrate();
   }
 
@@ -71,6 +73,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   ArchiveStore& archive() override { return *archive_; }
   InviteStore& invites() override { return *invites_; }
   FastTokenStore& fast_tokens() override { return *fast_tokens_; }
+  FeedStore& feed() override { return *feed_; }
 
   void begin() override { db_.begin_write(); }
   void commit() override { db_.exec("COMMIT"); }
@@ -144,6 +147,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
     // The account's PEP service, and what it held on other nodes.
     pubsub_.delete_service(jid);
     pubsub_.remove_subscriptions_of(jid);
+    feed_->remove_reader(jid);
     pubsub_.remove_affiliations_of(jid);
     blocking_->unblock_all(jid);
     archive_->remove_owner(jid);
@@ -373,6 +377,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   std::unique_ptr<ArchiveStore> archive_;
   std::unique_ptr<InviteStore> invites_;
   std::unique_ptr<FastTokenStore> fast_tokens_;
+  std::unique_ptr<FeedStore> feed_;
 };
 
 }  // namespace
