@@ -21,7 +21,7 @@ export async function freePort() {
 
 export function check(cond, what) { if (!cond) throw new Error(what); }
 
-// Polls a condition nothing announces (a port accepting) until it holds; the interval only spaces the
+// Polls a condition nothing announces (Converse.js state read through its API) until it holds; the interval only spaces the
 // attempts, the deadline fails the test.
 export async function waitFor(fn, what, timeoutMs = 20000) {
   const deadline = Date.now() + timeoutMs;
@@ -68,6 +68,23 @@ export function png(width, height, colour) {
     chunk('IDAT', zlib.deflateSync(Buffer.from(rows))), chunk('IEND', Buffer.alloc(0))]);
 }
 
+// Copies a child's output to `logPath` and resolves once a line containing `text` went by (the child
+// says it is ready); fails if the child exits first.
+export function untilOutput(proc, logPath, text, what) {
+  const log = fs.createWriteStream(logPath);
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk) => {
+      log.write(chunk);
+      if (seen === null) return;
+      seen = (seen + chunk.toString()).slice(-4096);
+      if (seen.includes(text)) { seen = null; resolve(); }
+    };
+    for (const stream of [proc.stdout, proc.stderr]) stream?.on('data', onData);
+    proc.once('exit', (code) => { if (seen !== null) reject(new Error(`${what}: exited (${code}) before saying "${text}"`)); });
+  });
+}
+
 // A Causerie with one virtual host "localhost" (registration by invitation), a c2s and a plain HTTP listener; `extra` lines are added
 // to its configuration.
 export async function startServer({ binary, workdir, output, extra = [] }) {
@@ -82,11 +99,8 @@ export async function startServer({ binary, workdir, output, extra = [] }) {
     '[[listener]]', 'type = "http"', 'address = "127.0.0.1"', `port = ${web}`, 'tls = "none"', '',
     ...extra,
   ].join('\n'));
-  const log = fs.openSync(path.join(output, 'server.log'), 'w');
-  const proc = spawn(binary, ['run', '--config', config], { stdio: ['ignore', log, log] });
-  await waitFor(() => new Promise((resolve) => {
-    const s = net.connect(web, '127.0.0.1', () => { s.end(); resolve(true); }).once('error', () => resolve(false));
-  }), 'causerie to listen');
+  const proc = spawn(binary, ['run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await untilOutput(proc, path.join(output, 'server.log'), `listening for http on 127.0.0.1:${web} `, 'causerie to listen');
   // `causerie <args…>` on this server's configuration; its standard output.
   const cli = (...cliArgs) => {
     const r = spawnSync(binary, [...cliArgs, '--config', config], { encoding: 'utf8' });

@@ -7,11 +7,10 @@
 // node tests/web/webapp_prosody_test.mjs --webroot build/web [--output DIR]
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check, freePort, launchBrowser, waitFor } from './harness.mjs';
+import { check, freePort, launchBrowser, untilOutput } from './harness.mjs';
 import { becomeContacts, firstMessage, signIn } from './webapp_flows.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -30,7 +29,7 @@ async function startProsody(workdir) {
 run_as_root = true
 pidfile = "${workdir}/prosody.pid"
 data_path = "${workdir}/data"
-log = { debug = "${output}/prosody.log" }
+log = { debug = "*console" }
 c2s_ports = {}
 c2s_direct_tls_ports = {}
 s2s_ports = {}
@@ -54,10 +53,8 @@ VirtualHost "localhost"
 Component "conference.localhost" "muc"
   restrict_room_creation = false
 `);
-  const proc = spawn('prosody', ['--config', config, '-F'], { stdio: ['ignore', 'ignore', fs.openSync(path.join(output, 'prosody.err'), 'w')] });
-  await waitFor(() => new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); }).once('error', () => resolve(false));
-  }), 'prosody to listen');
+  const proc = spawn('prosody', ['--config', config, '-F'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await untilOutput(proc, path.join(output, 'prosody.log'), `Activated service 'http' on [127.0.0.1]:${port}`, 'prosody to listen');
   const user = (name, pw) => {
     const r = spawnSync('prosodyctl', ['--config', config, 'register', name, 'localhost', pw], { encoding: 'utf8' });
     check(r.status === 0, `prosodyctl register ${name}: ${r.stdout} ${r.stderr}`);
