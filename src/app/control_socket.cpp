@@ -1,5 +1,7 @@
 #include "app/control_socket.hpp"
 
+#include "core/config/live_config.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -84,8 +86,8 @@ std::optional<std::string> read_control_frame(int fd, int wake_fd, int idle_ms) 
   return body;
 }
 
-ControlSocket::ControlSocket(const Config& config, CommandRegistry& commands)
-    : config_(config), commands_(commands), path_(control_socket_path(config.data_dir)) {}
+ControlSocket::ControlSocket(const LiveConfig& config, CommandRegistry& commands)
+    : config_(config), commands_(commands), path_(control_socket_path(config.current().data_dir)) {}
 
 ControlSocket::~ControlSocket() { stop(); }
 
@@ -101,7 +103,7 @@ void ControlSocket::start() {
   if (probe >= 0) {
     bool live = ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
     ::close(probe);
-    if (live) throw ConfigError("another server is running on " + config_.data_dir + " (" + path_ + " answers)");
+    if (live) throw ConfigError("another server is running on " + config_.current().data_dir + " (" + path_ + " answers)");
   }
   ::unlink(path_.c_str());
   listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -162,7 +164,7 @@ void ControlSocket::serve(int fd, unsigned long connection) {
     std::string host = req ? std::string(req->attr("host")) : "";
     if (!req || !req->is("control", kControlNs) || !command) {
       answer.add(StanzaError(StanzaErrorCondition::kBadRequest, "expected <control host='…'><command/></control>").to_element());
-    } else if (!config_.find_host(host)) {
+    } else if (!config_.current().find_host(host)) {
       answer.add(StanzaError(StanzaErrorCondition::kItemNotFound, "this server does not serve '" + host + "'").to_element());
     } else {
       auto caller = Jid::from_parts("", host, "control-" + std::to_string(connection));

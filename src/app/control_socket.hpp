@@ -23,6 +23,7 @@ namespace causerie {
 
 class CommandRegistry;
 struct Config;
+class LiveConfig;
 
 inline constexpr const char* kControlNs = "urn:causerie:control";
 // Path of the control socket for a data directory.
@@ -35,7 +36,7 @@ std::optional<std::string> read_control_frame(int fd, int wake_fd = -1, int idle
 
 class ControlSocket {
  public:
-  ControlSocket(const Config& config, CommandRegistry& commands);
+  ControlSocket(const LiveConfig& config, CommandRegistry& commands);
   ~ControlSocket();
   ControlSocket(const ControlSocket&) = delete;
   ControlSocket& operator=(const ControlSocket&) = delete;
@@ -49,7 +50,7 @@ class ControlSocket {
   void run();
   void serve(int fd, unsigned long connection);
 
-  const Config& config_;
+  const LiveConfig& config_;  // hosts as the configuration in force says (reloads add and remove them)
   CommandRegistry& commands_;
   std::string path_;
   int listen_fd_ = -1;

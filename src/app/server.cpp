@@ -62,7 +62,10 @@ bool federates(const Config& c) {
 }  // namespace
 
 struct Server::Impl {
-  Config config;
+  LiveConfig live;
+  // The configuration as started: listeners, data_dir, storage and the other keys that only a restart
+  // changes. Hosts, their settings and [limits] are read from `live`, which reloads replace.
+  const Config& config;
   std::unique_ptr<Clock> clock;
   SessionDirectory resumable;
   std::unique_ptr<storage::StorageService> storage;
@@ -92,15 +95,16 @@ struct Server::Impl {
   std::atomic<uint64_t> reloads_ok{0}, reloads_failed{0};
 
   explicit Impl(Config c)
-      : config(std::move(c)),
+      : live(std::move(c)),
+        config(live.current()),
         clock(config.manual_clock ? std::unique_ptr<Clock>(std::make_unique<ManualClock>())
                                   : std::unique_ptr<Clock>(std::make_unique<SystemClock>())),
         storage(open_storage(config)),
         sessions(config.limits.max_resources_per_account),
         pool(config.worker_count()),
         router(host_names(config), sessions, pool),
-        commands(config, *clock),
-        services{config,      router, sessions, pool,      *storage, disco, streams, http_routes,
+        commands(live, *clock),
+        services{live,        router, sessions, pool,      *storage, disco, streams, http_routes,
                  credentials, *clock, resumable, commands},
         throttle(config.limits.auth_failures_before_delay),
         components(config, router, pool) {}
@@ -161,7 +165,8 @@ Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config)))
             net::TlsSetup tls;
             tls.direct = l.tls == TlsMode::kDirect;
             if (l.tls != TlsMode::kNone) tls.make_ssl = [ctx = s.tls.get()] { return ctx->new_ssl(); };
-            auto conn = std::make_shared<net::TcpTransport>(worker, s.config.limits, std::move(socket),
+            // The limits in force when the connection arrives (a reload may have changed them since).
+            auto conn = std::make_shared<net::TcpTransport>(worker, s.live.current().limits, std::move(socket),
                                                             std::move(peer), std::move(tls));
             conn->set_handler(std::make_unique<C2sStream>(s.services, s.throttle, *conn, worker,
                                                           SessionRef{worker.index(), conn->id()}),
@@ -196,7 +201,7 @@ void Server::start() {
   s.pool.start(*s.clock, [&s] { s.router.run_tick_hooks(); });
   for (auto& l : s.listeners) l->start();
   s.http->start();
-  s.control = std::make_unique<ControlSocket>(s.config, s.commands);
+  s.control = std::make_unique<ControlSocket>(s.live, s.commands);
   s.control->start();
   s.running = true;
   for (const auto& l : s.config.listeners) {
@@ -217,47 +222,100 @@ void Server::start() {
 
 std::string pid_file(const Config& config) { return config.data_dir + "/causerie.pid"; }
 
+namespace {
+// What a reload changes live: the hosts (added, removed, their settings), [limits] and the certificates,
+// taken from `fresh`; everything else stays as running (and is reported as waiting for a restart).
+// A host that is or stops being anonymous keeps its running form: guests are set up at startup.
+struct ReloadPlan {
+  Config next;
+  std::vector<std::string> added, removed, restart;
+};
+
+ReloadPlan plan_reload(const Config& running, const Config& fresh, const Router& router) {
+  ReloadPlan p{running, {}, {}, {}};
+  p.next.limits = fresh.limits;
+  p.next.certificate = fresh.certificate;
+  p.next.key = fresh.key;
+  p.next.hosts.clear();
+  for (const auto& h : fresh.hosts) {
+    const HostConfig* old = running.find_host(h.name);
+    if (old && old->anonymous != h.anonymous) {
+      p.next.hosts.push_back(*old);
+      p.restart.push_back("host[" + h.name + "].authentication");
+      continue;
+    }
+    if (!old) {
+      if (h.anonymous) {
+        p.restart.push_back("host[" + h.name + "]");
+        continue;
+      }
+      if (router.is_service(h.name) || running.find_component(h.name))
+        throw ConfigError("host '" + h.name + "' is already the domain of a service or component");
+      p.added.push_back(h.name);
+    }
+    p.next.hosts.push_back(h);
+  }
+  for (const auto& h : running.hosts)
+    if (!fresh.find_host(h.name)) p.removed.push_back(h.name);
+  if (p.next.hosts.empty()) throw ConfigError("no host would be left to serve");
+  for (const auto& key : running.raw->differences(*fresh.raw)) {
+    bool live = key.starts_with("limits.") || key == "limits" || key == "tls.certificate" || key == "tls.key" ||
+                key.starts_with("host[");
+    if (!live && std::find(p.restart.begin(), p.restart.end(), key) == p.restart.end()) p.restart.push_back(key);
+  }
+  return p;
+}
+}  // namespace
+
 bool Server::reload() {
   Impl& s = *impl_;
-  const Config& running = s.config;
+  const Config& running = s.live.current();
   spdlog::info("SIGHUP: reloading {}", running.source);
-  Config fresh;
+  ReloadPlan plan;
   try {
-    fresh = running.source == "<embedded default>" ? embedded_default_config() : load_config_file(running.source);
+    Config fresh = running.source == "<embedded default>" ? embedded_default_config() : load_config_file(running.source);
+    plan = plan_reload(running, fresh, s.router);
   } catch (const std::exception& e) {
     ++s.reloads_failed;
     spdlog::error("reload: {}; nothing changed", e.what());
     return false;
   }
-  // The certificates of the hosts being served, as the new file names them ([tls] and each [[host]]'s
-  // certificate and key), plus whatever `causerie cert import` put in data_dir/certs.
-  Config tls = running;
-  tls.certificate = fresh.certificate;
-  tls.key = fresh.key;
-  for (auto& h : tls.hosts) {
-    if (const HostConfig* n = fresh.find_host(h.name)) {
-      h.certificate = n->certificate;
-      h.key = n->key;
-    }
-  }
+  // The certificates of the hosts to be served, as the new file names them ([tls] and each [[host]]'s
+  // certificate and key), plus whatever `causerie cert import` put in data_dir/certs. First, so that a
+  // broken certificate leaves everything as it was.
   try {
-    for (const auto& line : s.tls->reload(tls)) spdlog::info("reload: certificate for {}", line);
+    for (const auto& line : s.tls->reload(plan.next)) spdlog::info("reload: certificate for {}", line);
   } catch (const std::exception& e) {
     ++s.reloads_failed;
-    spdlog::error("reload: {}; the certificates in use are kept", e.what());
+    spdlog::error("reload: {}; nothing changed", e.what());
     return false;
   }
-  std::vector<std::string> restart;
-  for (const auto& key : running.raw->differences(*fresh.raw)) {
-    bool applied = key == "tls.certificate" || key == "tls.key" ||
-                   (key.starts_with("host[") && (key.ends_with("].certificate") || key.ends_with("].key")));
-    // A host added or removed: its certificate is not loaded before the restart that starts serving it.
-    if (!applied) restart.push_back(key);
+  const Config& now = s.live.publish(std::move(plan.next));
+  s.router.set_local_hosts(host_names(now));
+  s.sessions.set_max_resources(now.limits.max_resources_per_account);
+  s.throttle.set_free_failures(now.limits.auth_failures_before_delay);
+  for (const auto& name : plan.added) {
+    try {
+      s.router.host_added(*now.find_host(name));  // the modules start its services (muc.<host>, …)
+      spdlog::info("reload: now serving {}", name);
+    } catch (const std::exception& e) {
+      spdlog::error("reload: {} is served, but not all its services: {}", name, e.what());
+    }
   }
-  for (const auto& key : restart) spdlog::warn("reload: '{}' changed: takes effect after a restart", key);
+  // RFC 6120 §4.9.3.6: the sessions of a host no longer served end with <host-gone/>; others stay.
+  for (const auto& name : plan.removed) {
+    std::vector<SessionRef> gone;
+    s.sessions.for_each([&](std::string_view bare, const BoundResource& r) {
+      if (bare.ends_with("@" + name)) gone.push_back(r.ref);
+    });
+    for (const auto& ref : gone)
+      s.pool.with_session(ref, [](ClientSession& cs) { cs.close(StreamErrorCondition::kHostGone, "this host is no longer served here"); });
+    spdlog::info("reload: no longer serving {} ({} session(s) ended)", name, gone.size());
+  }
+  for (const auto& key : plan.restart) spdlog::warn("reload: '{}' changed: takes effect after a restart", key);
   ++s.reloads_ok;
-  spdlog::info("reload done: certificates in use for new connections; {} other change(s) wait for a restart",
-               restart.size());
+  spdlog::info("reload done: hosts, limits and certificates in use; {} other change(s) wait for a restart",
+               plan.restart.size());
   return true;
 }
 

@@ -25,9 +25,9 @@ BoshSession::BoshSession(net::Worker& worker, ServerServices& services, AuthThro
       registry_(registry),
       peer_(std::move(peer)),
       secure_(secure),
-      guard_(services.config.limits, Clock::now()),
+      guard_(services.config().limits, Clock::now()),
       stream_(std::make_unique<C2sStream>(services, throttle, *this, worker, SessionRef{worker.index(), id_})),
-      inactivity_(services.config.http.bosh_inactivity),
+      inactivity_(services.config().http.bosh_inactivity),
       last_activity_(services.clock.now()),
       timer_(worker.io()) {}
 
@@ -37,7 +37,7 @@ BoshSession::~BoshSession() {
 
 void BoshSession::create(const xml::Element& body, BoshResponder reply) {
   worker_.add(shared_from_this());
-  BoshGrant grant = negotiate_bosh(body, services_.config.http);
+  BoshGrant grant = negotiate_bosh(body, services_.config().http);
   auto rid = parse_rid(body.attr("rid"));
   if (!grant.condition.empty() || !rid) {
     gone_ = true;

@@ -147,14 +147,14 @@ Reply HttpDispatch::preflight(const HttpRequest& req, const std::string& origin)
 
 Reply HttpDispatch::host_meta(const HttpRequest& req, bool json) const {
   std::string host = safe_host(sv(req[bhttp::field::host]));
-  if (host.empty()) host = ctx_.services.config.hosts.front().name + ":" + std::to_string(port_);
+  if (host.empty()) host = ctx_.services.config().hosts.front().name + ":" + std::to_string(port_);
   Endpoints e = endpoints_for(tls_, host, ctx_.config.bosh_path, ctx_.config.websocket_path);
   if (json) return Reply::make(200, host_meta_json(e), "application/json");
   return Reply::make(200, host_meta_xrd(e), "application/xrd+xml; charset=utf-8");
 }
 
 awaitable<Reply> HttpDispatch::bosh(const std::string& text) {
-  const auto& lim = ctx_.services.config.limits;
+  const auto& lim = ctx_.services.config().limits;
   BoshBody parsed = parse_bosh_body(text, xml::StreamLimits{lim.max_stanza_bytes, lim.max_depth});
   if (!parsed.body && (parsed.sid.empty() || parsed.condition != "policy-violation")) {
     // XEP-0124 §17.2: a malformed wrapper is bad-request, reported with 200 to modern clients.

@@ -18,7 +18,7 @@ struct HttpService::Impl {
 HttpService::HttpService(net::WorkerPool& pool, ServerServices& services, AuthThrottle& throttle,
                          const net::TlsContext& tls, BoshRegistry& bosh) {
   auto https = std::make_shared<detail::HttpsContext>(tls);
-  detail::HttpContext ctx{pool, services, throttle, services.config.http, bosh, https};
+  detail::HttpContext ctx{pool, services, throttle, services.config().http, bosh, https};
   detail::HttpContext admin = ctx;
   admin.admin = true;
   impl_ = std::make_unique<Impl>(Impl{std::move(ctx), std::move(admin), {}});

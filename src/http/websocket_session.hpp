@@ -46,13 +46,13 @@ class WsSession final : public StreamTransport,
   WsSession(ServerServices& services, AuthThrottle& throttle, net::Worker& worker, Stream&& stream, std::string peer,
             bool secure)
       : services_(services),
-        cfg_(services.config.http),
+        cfg_(services.config().http),
         worker_(worker),
         id_(worker.next_id()),
         ws_(std::move(stream)),
         peer_(std::move(peer)),
         secure_(secure),
-        guard_(services.config.limits, std::chrono::steady_clock::now()),
+        guard_(services.config().limits, std::chrono::steady_clock::now()),
         stream_(std::make_unique<C2sStream>(services, throttle, *this, worker, SessionRef{worker.index(), id_})) {
     cork().set_owner(this);
   }
@@ -168,7 +168,7 @@ class WsSession final : public StreamTransport,
     }
     cork().set_corked();  // the 101 response went straight out; from now on output waits for flush()
     worker_.add(self);
-    const auto& lim = services_.config.limits;
+    const auto& lim = services_.config().limits;
     parser_ = std::make_unique<xml::StreamParser>(static_cast<xml::StreamParser::Handler&>(*this),
                                                   xml::StreamLimits{lim.max_stanza_bytes, lim.max_depth});
     parser_->set_fragment_mode(true);
@@ -179,7 +179,7 @@ class WsSession final : public StreamTransport,
   awaitable<void> read_loop() {
     beast::flat_buffer buf;
     boost::system::error_code ec;
-    const size_t max_message = services_.config.limits.max_stanza_bytes;
+    const size_t max_message = services_.config().limits.max_stanza_bytes;
     while (!torn_down_) {
       // Beast hands over each message it already holds one loop turn later, behind the worker's flush.
       // Holding the flush until Beast goes back to the socket (cork_reading) lets every message of one

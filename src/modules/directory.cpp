@@ -168,20 +168,24 @@ class DirectoryModule final : public Module {
     max_results_ = static_cast<size_t>(max);
     if (pattern.find("{host}") == std::string::npos)
       throw ConfigError("config key 'modules.directory.domain': every host needs its own service ('{host}' in the name)");
-    for (const auto& h : ctx.config().hosts) {
-      if (h.anonymous) continue;  // guests have nobody to find
-      std::string domain = pattern;
-      domain.replace(domain.find("{host}"), 6, h.name);
-      auto prepared = prep_domainpart(domain);
-      if (!prepared || *prepared != domain)
-        throw ConfigError("config key 'modules.directory.domain': '" + domain + "' is not a usable service domain");
-      std::string host = h.name;
-      ctx.add_service(domain, [this, host](Stanza&& st, ClientSession*) { on_stanza(host, std::move(st)); });
-      ctx.disco().add_server_item({h.name, domain, "User directory and channel search"});
-    }
+    pattern_ = pattern;
+    for (const auto& h : ctx.config().hosts) serve_host(h);
+    ctx.on_host_added([this](const HostConfig& h) { serve_host(h); });
   }
 
- private:
+  // The directory service of one host (at startup, and when a reload adds a host).
+  void serve_host(const HostConfig& h) {
+    if (h.anonymous) return;  // guests have nobody to find
+    std::string domain = pattern_;
+    domain.replace(domain.find("{host}"), 6, h.name);
+    auto prepared = prep_domainpart(domain);
+    if (!prepared || *prepared != domain)
+      throw ConfigError("config key 'modules.directory.domain': '" + domain + "' is not a usable service domain");
+    std::string host = h.name;
+    ctx_.add_service(domain, [this, host](Stanza&& st, ClientSession*) { on_stanza(host, std::move(st)); });
+    ctx_.disco().add_server_item({h.name, domain, "User directory and channel search"});
+  }
+
   void on_stanza(const std::string& host, Stanza&& st) {
     std::string_view type = st.type();
     if (!st.is_iq() || (type != "get" && type != "set")) return;
@@ -322,6 +326,7 @@ class DirectoryModule final : public Module {
 
   ModuleContext& ctx_;
   size_t max_results_ = 50;
+  std::string pattern_;  // modules.directory.domain, "{host}" standing for each host
 };
 
 }  // namespace

@@ -223,11 +223,13 @@ class UploadModule final : public Module {
     service_iq_.add(false, ns::kDiscoInfo, [this](IqRequest& r) { disco_info(r); });
     service_iq_.add(false, ns::kDiscoItems, [](IqRequest& r) { r.reply.result(xml::Element("query", ns::kDiscoItems)); });
     service_iq_.add(false, kNsUpload, [this](IqRequest& r) { request_slot(r); }, "request");
-    for (const auto& host : ctx.router().local_hosts()) {
+    auto serve_host = [this, &ctx](const std::string& host) {
       std::string domain = "upload." + host;
       ctx.add_service(domain, [this](Stanza&& st, ClientSession* origin) { on_stanza(std::move(st), origin); });
       ctx.disco().add_server_item({host, domain, "HTTP File Upload"});
-    }
+    };
+    for (const auto& host : ctx.router().local_hosts()) serve_host(host);
+    ctx.on_host_added([serve_host](const HostConfig& h) { serve_host(h.name); });
     ctx.on_http("PUT", "/upload", [this](const web::Request& req, web::Respond respond) { put(req, std::move(respond)); },
                 static_cast<size_t>(max_file_size_));
     ctx.on_http("GET", "/upload", [this](const web::Request& req, web::Respond respond) { get(req, std::move(respond)); });

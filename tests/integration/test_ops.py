@@ -177,10 +177,10 @@ async def test_sighup_reports_what_needs_a_restart_and_refuses_a_broken_file(env
         original = f.read()
     try:
         with open(path, "a") as f:
-            f.write("\n[limits]\nmax_stanza_size = 100000\n")
+            f.write("\n[http]\nrequests_per_second = 40\n")
         mark = env.server.log_mark()
         env.server.proc.send_signal(signal.SIGHUP)
-        await env.server.wait_log("'limits.max_stanza_size' changed: takes effect after a restart", since=mark)
+        await env.server.wait_log("'http.requests_per_second' changed: takes effect after a restart", since=mark)
         await env.server.wait_log("reload done", since=mark)
         with open(path, "w") as f:
             f.write(original + "\n[limits\n")

@@ -38,7 +38,7 @@ struct Outcome {
 };
 
 struct AdhocCommands : ::testing::Test {
-  Config config = load_config_text(kConfig, "test");
+  LiveConfig config{load_config_text(kConfig, "test")};
   ManualClock clock;
   CommandRegistry reg{config, clock};
   CommandCaller boss{*Jid::parse("boss@example.org/desk")};
@@ -244,6 +244,17 @@ TEST_F(AdhocCommands, TooManySessionsPerCaller) {
   Outcome over = run(boss, cmd("wizard"));
   ASSERT_TRUE(over.error);
   EXPECT_EQ(over.error->condition, StanzaErrorCondition::kResourceConstraint);
+}
+
+TEST_F(AdhocCommands, AdminsFollowTheConfigurationInForce) {
+  CommandCaller newcomer{*Jid::parse("newcomer@example.org/laptop")};
+  EXPECT_TRUE(reg.is_admin(boss, "example.org"));
+  EXPECT_FALSE(reg.is_admin(newcomer, "example.org"));
+  // A reload (SIGHUP) publishes a configuration where the admins changed: the next check follows it.
+  config.publish(load_config_text("[[host]]\nname = \"example.org\"\nadmins = [\"newcomer@example.org\"]\n", "test"));
+  EXPECT_FALSE(reg.is_admin(boss, "example.org"));
+  EXPECT_TRUE(reg.is_admin(newcomer, "example.org"));
+  EXPECT_FALSE(reg.is_admin(newcomer, "other.example"));
 }
 
 }  // namespace

@@ -111,7 +111,8 @@ class InlineDispatcher final : public SessionDispatcher {
 
 struct ModuleHarness {
   std::filesystem::path dir;
-  Config config;
+  LiveConfig live;
+  const Config& config;
   SessionRegistry sessions;
   InlineDispatcher dispatcher;
   Router router;
@@ -122,7 +123,7 @@ struct ModuleHarness {
   CredentialCache credentials;
   ManualClock clock;
   SessionDirectory resumable;
-  CommandRegistry commands{config, clock};
+  CommandRegistry commands{live, clock};
   std::unique_ptr<ServerServices> services;
   std::unique_ptr<ModuleContext> ctx;
   std::unique_ptr<PubsubModule> module;
@@ -130,12 +131,13 @@ struct ModuleHarness {
   ModuleHarness()
       : dir(std::filesystem::temp_directory_path() / ("causerie-blog-" + std::to_string(::getpid()) + "-" +
                                                       std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()))),
-        config(load_config_text("[[host]]\nname = \"example.org\"\n", "test")),
+        live(load_config_text("[[host]]\nname = \"example.org\"\n", "test")),
+        config(live.current()),
         router({"example.org"}, sessions, dispatcher) {
     std::filesystem::create_directories(dir);
     std::string path = (dir / "db.sqlite").string();
     storage = std::make_unique<storage::StorageService>([path] { return storage::sqlite::open_sqlite(path); });
-    services = std::make_unique<ServerServices>(ServerServices{config, router, sessions, dispatcher, *storage, disco, streams, routes, credentials, clock, resumable, commands});
+    services = std::make_unique<ServerServices>(ServerServices{live, router, sessions, dispatcher, *storage, disco, streams, routes, credentials, clock, resumable, commands});
     ctx = std::make_unique<ModuleContext>(*services, "pubsub");
     module = std::make_unique<PubsubModule>(*ctx);
   }

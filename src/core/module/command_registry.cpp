@@ -153,13 +153,7 @@ void CommandReply::fail(StanzaError error) const {
   s_->finish(State::Kind::kFail, {}, {}, {}, std::nullopt, std::move(error));
 }
 
-CommandRegistry::CommandRegistry(const Config& config, const Clock& clock) : config_(config), clock_(clock) {
-  for (const auto& h : config.hosts) {
-    auto& list = admins_[h.name];
-    for (const auto& a : h.admins)
-      if (auto j = Jid::parse(a)) list.emplace_back(j->bare_view());
-  }
-}
+CommandRegistry::CommandRegistry(const LiveConfig& config, const Clock& clock) : config_(config), clock_(clock) {}
 
 CommandRegistry::~CommandRegistry() = default;
 
@@ -187,9 +181,12 @@ CommandPermission CommandRegistry::host_admins() const {
 
 bool CommandRegistry::is_admin(const CommandCaller& caller, const std::string& host) const {
   if (caller.local_operator) return true;
-  auto it = admins_.find(host);
-  if (it == admins_.end() || !caller.jid.has_localpart()) return false;
-  return std::find(it->second.begin(), it->second.end(), caller.jid.bare_view()) != it->second.end();
+  // The host's admins as the configuration in force says (a reload may have changed them).
+  const HostConfig* h = config_.current().find_host(host);
+  if (!h || !caller.jid.has_localpart()) return false;
+  for (const auto& a : h->admins)
+    if (auto j = Jid::parse(a); j && j->bare_view() == caller.jid.bare_view()) return true;
+  return false;
 }
 
 const CommandSpec* CommandRegistry::find(const std::string& host, const std::string& node) const {

@@ -48,6 +48,7 @@
 #include <tl/expected.hpp>
 
 #include "core/config/config.hpp"
+#include "core/config/live_config.hpp"
 #include "core/jid/jid.hpp"
 #include "core/module/submitted_form.hpp"
 #include "core/stanza/errors.hpp"
@@ -139,7 +140,7 @@ class CommandRegistry {
   static constexpr size_t kMaxSessionsPerCaller = 16;
   static constexpr size_t kMaxSessions = 10000;
 
-  CommandRegistry(const Config& config, const Clock& clock);
+  CommandRegistry(const LiveConfig& config, const Clock& clock);
   ~CommandRegistry();
 
   // Startup only. Throws ConfigError when a node is registered twice for a host.
@@ -179,10 +180,9 @@ class CommandRegistry {
   const CommandSpec* find(const std::string& host, const std::string& node) const;
   void answer_stage(const std::string& id, const std::string& node, std::shared_ptr<CommandReply::State> st);
 
-  const Config& config_;
+  const LiveConfig& config_;
   const Clock& clock_;
   std::vector<CommandSpec> commands_;
-  std::map<std::string, std::vector<std::string>> admins_;  // host -> prepared bare JIDs
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;  // by session id
 };

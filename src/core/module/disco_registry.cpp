@@ -12,7 +12,7 @@ void DiscoRegistry::add_unique(std::vector<std::string>& v, std::string s) {
 
 std::vector<DiscoItem> DiscoRegistry::server_items(const std::string& host) const {
   std::vector<DiscoItem> out;
-  for (const auto& i : items_)
+  for (const auto& i : items_.get())
     if (i.host == host) out.push_back(i);
   return out;
 }

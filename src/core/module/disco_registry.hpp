@@ -2,7 +2,8 @@
 // service discovery. Modules add identities, features, items and XEP-0128 extension forms at startup;
 // the disco module answers queries from it. It also holds the channel listers: how the modules that host
 // public channels (MUC rooms, open pubsub communities) describe them to searches (XEP-0433). Read-only
-// once workers run, so any thread may read it.
+// once workers run, so any thread may read it — except the server items, which a reload that adds a host
+// extends (main thread) while workers read them.
 #pragma once
 
 #include <functional>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/util/published.hpp"
 #include "core/xml/element.hpp"
 
 namespace causerie {
@@ -53,7 +55,9 @@ class DiscoRegistry {
   void add_server_feature(std::string var) { add_unique(server_features_, std::move(var)); }
   void add_account_identity(DiscoIdentity id) { account_identities_.push_back(std::move(id)); }
   void add_account_feature(std::string var) { add_unique(account_features_, std::move(var)); }
-  void add_server_item(DiscoItem item) { items_.push_back(std::move(item)); }
+  void add_server_item(DiscoItem item) {
+    items_.update([&item](std::vector<DiscoItem>& all) { all.push_back(std::move(item)); });
+  }
   void add_server_extension(DiscoExtension ext) { extensions_.push_back(std::move(ext)); }
   void add_account_handler(AccountDiscoHandler h) { account_handlers_.push_back(std::move(h)); }
   void add_channel_lister(ChannelLister l) { channel_listers_.push_back(std::move(l)); }
@@ -79,7 +83,7 @@ class DiscoRegistry {
   static void add_unique(std::vector<std::string>& v, std::string s);
   std::vector<DiscoIdentity> server_identities_, account_identities_;
   std::vector<std::string> server_features_, account_features_;
-  std::vector<DiscoItem> items_;
+  Published<std::vector<DiscoItem>> items_;
   std::vector<DiscoExtension> extensions_;
   std::vector<AccountDiscoHandler> account_handlers_;
   std::vector<ChannelLister> channel_listers_;

@@ -12,6 +12,7 @@
 
 #include "core/accounts/credential_cache.hpp"
 #include "core/config/config.hpp"
+#include "core/config/live_config.hpp"
 #include "core/module/command_registry.hpp"
 #include "core/module/disco_registry.hpp"
 #include "core/module/stream_extensions.hpp"
@@ -29,7 +30,7 @@ class StorageService;  // storage/storage_service.hpp: included by the modules t
 
 // Everything the server shares between modules; built once in app/server.cpp.
 struct ServerServices {
-  const Config& config;
+  LiveConfig& live_config;
   Router& router;
   SessionRegistry& sessions;
   SessionDispatcher& dispatcher;
@@ -41,6 +42,10 @@ struct ServerServices {
   const Clock& clock;
   SessionDirectory& resumable;  // XEP-0198 sessions that may be resumed
   CommandRegistry& commands;    // XEP-0050 ad-hoc commands of the hosts
+
+  // The configuration in force (a reload may publish a newer one; see live_config.hpp): ask again
+  // rather than keep what hosts and [limits] said.
+  const Config& config() const { return live_config.current(); }
 };
 
 enum class IqScope { kServer, kAccount };
@@ -50,8 +55,10 @@ class ModuleContext {
   ModuleContext(ServerServices& s, std::string module_name) : s_(s), name_(std::move(module_name)) {}
 
   const std::string& name() const { return name_; }
-  const Config& config() const { return s_.config; }
-  const RawConfig& raw_config() const { return *s_.config.raw; }
+  // The configuration in force: a reload (SIGHUP) may change hosts, their settings and [limits], so
+  // read them here when needed rather than copying them at startup (other keys never change live).
+  const Config& config() const { return s_.config(); }
+  const RawConfig& raw_config() const { return *s_.config().raw; }
   Router& router() { return s_.router; }
   SessionRegistry& sessions() { return s_.sessions; }
   SessionDispatcher& dispatcher() { return s_.dispatcher; }
@@ -78,6 +85,9 @@ class ModuleContext {
   void on_tick(TickHookFn fn) { s_.router.add_tick_hook(std::move(fn)); }
   void observe_messages(MessageObserverFn fn) { s_.router.add_message_observer(std::move(fn)); }
   void add_service(std::string domain, ServiceHandler h) { s_.router.add_service(std::move(domain), std::move(h)); }
+  // Called on the main thread when a reload adds a host, after the router serves it: a module that runs
+  // a service per host (muc.<host>, …) starts the new host's here, as it did for the others at startup.
+  void on_host_added(HostAddedFn fn) { s_.router.add_host_added_hook(std::move(fn)); }
   void add_stream_feature(FeatureStage stage, FeatureFn fn) { s_.streams.add_feature(stage, std::move(fn)); }
   void on_nonza(std::string ns, NonzaHandler h) { s_.streams.add_nonza_handler(std::move(ns), std::move(h)); }
   void filter_output(OutputFilter f) { s_.streams.add_output_filter(std::move(f)); }

@@ -10,7 +10,24 @@
 namespace causerie {
 
 Router::Router(std::vector<std::string> local_hosts, SessionRegistry& registry, SessionDispatcher& dispatcher)
-    : hosts_(std::move(local_hosts)), registry_(registry), dispatcher_(dispatcher) {}
+    : domains_(Domains{std::move(local_hosts), {}}), registry_(registry), dispatcher_(dispatcher) {}
+
+namespace {
+// Whether `domain` is a subdomain of one of `hosts` (muc.example.org under example.org).
+bool under_any(const std::string& domain, const std::vector<std::string>& hosts) {
+  for (const auto& h : hosts)
+    if (domain.size() > h.size() && domain.ends_with(h) && domain[domain.size() - h.size() - 1] == '.') return true;
+  return false;
+}
+}  // namespace
+
+void Router::set_local_hosts(std::vector<std::string> hosts) {
+  domains_.update([&hosts](Domains& d) {
+    // A service stays when it is under a host still served, or under none (a name configured apart).
+    std::erase_if(d.services, [&](const auto& s) { return under_any(s.first, d.hosts) && !under_any(s.first, hosts); });
+    d.hosts = std::move(hosts);
+  });
+}
 
 void Router::add_hook(StanzaHook point, int priority, StanzaHookFn fn) {
   auto& list = hooks_[static_cast<size_t>(point)];
@@ -26,12 +43,12 @@ void Router::add_service(std::string domain, ServiceHandler handler) {
   // Two services on one domain (a component named like the MUC service, two pubsub names alike) would
   // leave one of them unreachable: a configuration error, said at startup.
   if (is_local_host(domain)) throw ConfigError("'" + domain + "' is a host; it cannot also be a service");
-  if (!services_.try_emplace(domain, std::move(handler)).second)
-    throw ConfigError("two services are configured on the domain '" + domain + "'");
+  if (is_service(domain)) throw ConfigError("two services are configured on the domain '" + domain + "'");
+  domains_.update([&](Domains& d) { d.services.emplace(std::move(domain), std::move(handler)); });
 }
 
 bool Router::is_local_host(std::string_view domain) const {
-  for (const auto& h : hosts_)
+  for (const auto& h : domains().hosts)
     if (h == domain) return true;
   return false;
 }
@@ -110,7 +127,8 @@ void Router::route(Stanza stanza, ClientSession* origin) {
     }
     return;
   }
-  if (auto it = services_.find(std::string(domain)); it != services_.end()) {
+  const auto& services = domains().services;
+  if (auto it = services.find(std::string(domain)); it != services.end()) {
     it->second(std::move(stanza), origin);
     return;
   }

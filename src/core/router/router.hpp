@@ -21,6 +21,7 @@
 #include "core/module/client_session.hpp"
 #include "core/router/iq.hpp"
 #include "core/router/session_registry.hpp"
+#include "core/util/published.hpp"
 
 namespace causerie::storage {
 struct RosterItem;  // storage/roster_store.hpp
@@ -77,6 +78,10 @@ using DeliveryFilterFn = std::function<bool(const Jid& from, std::string_view to
 using MessageObserverFn = std::function<void(const Stanza& message, std::span<const SessionRef> delivered)>;
 
 using ServiceHandler = std::function<void(Stanza&&, ClientSession* origin)>;
+
+struct HostConfig;
+// A reload added a host (main thread; see ModuleContext::on_host_added).
+using HostAddedFn = std::function<void(const HostConfig&)>;
 // Takes (moves from) a stanza for a domain that is not ours; returns false, leaving it, when it cannot.
 using RemoteHandler = std::function<bool(Stanza&)>;
 
@@ -99,6 +104,15 @@ class Router {
   // a host or already a service.
   void add_service(std::string domain, ServiceHandler handler);
   void set_remote_handler(RemoteHandler handler) { remote_ = std::move(handler); }
+  void add_host_added_hook(HostAddedFn fn) { host_added_hooks_.push_back(std::move(fn)); }
+
+  // --- reload (main thread) ---
+  // The hosts served from now on. The services under a host no longer served (muc.<host>, …) go with it;
+  // its sessions are the caller's to end. Stanzas being routed meanwhile see the old set or the new one.
+  void set_local_hosts(std::vector<std::string> hosts);
+  void host_added(const HostConfig& host) const {
+    for (const auto& fn : host_added_hooks_) fn(host);
+  }
 
   // --- any thread ---
   void from_client(Stanza stanza, ClientSession& origin);
@@ -136,8 +150,9 @@ class Router {
   IqResponder responder_for(const Stanza& iq);
 
   bool is_local_host(std::string_view domain) const;
-  bool is_service(std::string_view domain) const { return services_.count(std::string(domain)) != 0; }
-  const std::vector<std::string>& local_hosts() const { return hosts_; }
+  bool is_service(std::string_view domain) const { return domains().services.count(std::string(domain)) != 0; }
+  // Stays valid after a reload (it is then the previous set).
+  const std::vector<std::string>& local_hosts() const { return domains().hosts; }
   SessionRegistry& registry() { return registry_; }
   SessionDispatcher& dispatcher() { return dispatcher_; }
 
@@ -151,7 +166,15 @@ class Router {
     int priority;
     StanzaHookFn fn;
   };
-  std::vector<std::string> hosts_;
+  // The domains served here: the hosts and the modules' services. Read on every stanza from any thread,
+  // changed at startup and by reloads (Published: no lock for readers, no table freed under them).
+  struct Domains {
+    std::vector<std::string> hosts;
+    std::unordered_map<std::string, ServiceHandler> services;
+  };
+  const Domains& domains() const { return domains_.get(); }
+  Published<Domains> domains_;
+  std::vector<HostAddedFn> host_added_hooks_;
   SessionRegistry& registry_;
   SessionDispatcher& dispatcher_;
   std::vector<Hook> hooks_[static_cast<size_t>(StanzaHook::kCount)];
@@ -163,7 +186,6 @@ class Router {
   std::vector<TickHookFn> tick_hooks_;
   std::vector<MessageObserverFn> message_observers_;
   IqTable server_iq_, account_iq_;
-  std::unordered_map<std::string, ServiceHandler> services_;
   RemoteHandler remote_;
 };
 

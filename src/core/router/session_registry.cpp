@@ -26,7 +26,7 @@ SessionRegistry::BindResult SessionRegistry::bind(const Jid& full, SessionRef re
       return res;
     }
   }
-  if (list.size() >= max_resources_) return {BindStatus::kTooMany, {}};
+  if (list.size() >= max_resources_.load(std::memory_order_relaxed)) return {BindStatus::kTooMany, {}};
   list.push_back(BoundResource{std::string(full.resourcepart()), ref});
   return {};
 }

@@ -5,6 +5,8 @@
 // entries (never while calling out), so there is no global lock on the stanza path. Any thread.
 #pragma once
 
+#include <atomic>
+
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -42,6 +44,8 @@ struct BoundResource {
 class SessionRegistry {
  public:
   explicit SessionRegistry(size_t max_resources_per_account = 32) : max_resources_(max_resources_per_account) {}
+  // A reload's new limit: later binds are held to it; sessions already bound stay.
+  void set_max_resources(size_t n) { max_resources_.store(n, std::memory_order_relaxed); }
 
   enum class BindStatus { kOk, kReplaced, kTooMany };
   struct BindResult {
@@ -87,7 +91,7 @@ class SessionRegistry {
   Shard& shard(std::string_view bare) const { return shards_[Hash()(bare) % kShards]; }
   BoundResource* locate(Shard& s, const Jid& full) const;
 
-  size_t max_resources_;
+  std::atomic<size_t> max_resources_;
   mutable std::array<Shard, kShards> shards_;
 };
 

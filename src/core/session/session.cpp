@@ -127,8 +127,8 @@ void Session::transmit(OutStanza out) {
     sm_.unacked_bytes += out.size();
     sm_.unacked.push_back(out);
     sm_.queued_at.push_back(services_.clock.wall());
-    if (sm_.unacked.size() > services_.config.max_unacked ||
-        sm_.unacked_bytes > services_.config.limits.max_output_queue_bytes) {
+    if (sm_.unacked.size() > services_.config().max_unacked ||
+        sm_.unacked_bytes > services_.config().limits.max_output_queue_bytes) {
       // DESIGN §1 back-pressure: a client that never acknowledges (or stays away) cannot grow our memory.
       spdlog::warn("c2s {}: {} unacknowledged stanzas ({} bytes), ending the session", jid_.str(), sm_.unacked.size(),
                    sm_.unacked_bytes);
@@ -172,7 +172,7 @@ xml::Element Session::enable_sm(bool resume, std::chrono::seconds requested_max)
   if (!bound_ || sm_.enabled) return failed("unexpected-request");
   sm_.enabled = true;
   xml::Element enabled("enabled", kSm);
-  std::chrono::seconds window = services_.config.resumption_timeout;
+  std::chrono::seconds window = services_.config().resumption_timeout;
   if (resume && window.count() > 0) {
     if (requested_max.count() > 0 && requested_max < window) window = requested_max;
     sm_.resumable = true;

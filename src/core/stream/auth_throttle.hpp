@@ -14,6 +14,11 @@ class AuthThrottle {
  public:
   using Clock = std::chrono::steady_clock;
   explicit AuthThrottle(unsigned free_failures = 3) : free_failures_(free_failures) {}
+  // A reload's new [limits] auth_failures_before_delay.
+  void set_free_failures(unsigned n) {
+    std::lock_guard lock(mutex_);
+    free_failures_ = n;
+  }
 
   // Records a failure and returns how long to wait before answering it.
   std::chrono::milliseconds record_failure(const std::string& address, Clock::time_point now = Clock::now());

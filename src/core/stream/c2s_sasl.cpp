@@ -85,7 +85,7 @@ void C2sStream::sasl_auth(const xml::Element& el) {
   }
   std::string mech(el.attr("mechanism"));
   auto offered = offered_mechanisms();
-  if (!t_.secure() && services_.config.require_encryption) {
+  if (!t_.secure() && services_.config().require_encryption) {
     sasl_failure(sasl::SaslError::kEncryptionRequired, "use STARTTLS first", false);
     return;
   }
@@ -278,7 +278,7 @@ void C2sStream::sasl_continue_scram(std::string username, std::optional<sasl::Sc
   // Unknown users get a made-up salt and fail only at the proof, so that usernames cannot be probed.
   if (!username.empty()) jid_ = *Jid::from_parts(username, host_);
   else jid_ = Jid();
-  send_sasl("challenge", util::base64_encode(scram_->server_first(creds, services_.config.scram_iterations)));
+  send_sasl("challenge", util::base64_encode(scram_->server_first(creds, services_.config().scram_iterations)));
 }
 
 void C2sStream::sasl_check_plain(sasl::PlainMessage msg, std::optional<sasl::ScramCredentials> creds) {

@@ -237,7 +237,7 @@ void C2sStream::sasl2_succeeded(const std::string& additional) {
   // XEP-0484: a token asked for, or a used one due for rotation (past half its life), gives a new one;
   // using a fresh token makes it the client's current one; invalidation revokes the one used.
   auto now = services_.clock.wall();
-  int64_t lifetime = services_.config.fast_token_lifetime.count();
+  int64_t lifetime = services_.config().fast_token_lifetime.count();
   bool rotate = fast_used_ && !req.invalidate && fast_used_->expiry - unix_seconds(now) < lifetime / 2;
   std::optional<storage::FastToken> issue;
   std::string token_xml;

@@ -33,7 +33,7 @@ void C2sStream::fail_stream(StreamErrorCondition c, std::string_view text) {
   if (!header_sent_) {
     // RFC 6120 §4.9.1.1: even an error needs our stream header first.
     stream_id_ = util::random_id();
-    open_header(host_.empty() ? services_.config.hosts.front().name : host_, {});
+    open_header(host_.empty() ? services_.config().hosts.front().name : host_, {});
   }
   state_ = State::kClosing;
   t_.close(stream_error_xml(c, text));
@@ -57,7 +57,7 @@ void C2sStream::on_stream_open(const xml::Element& header, std::string_view cont
   auto domain = prep_domainpart(to);
   std::string requested = domain ? *domain : std::string(to);
   // RFC 6120 §4.7.2: a restarted stream must be for the same host.
-  bool ok_host = domain && services_.config.find_host(*domain) && (host_.empty() || host_ == *domain);
+  bool ok_host = domain && services_.config().find_host(*domain) && (host_.empty() || host_ == *domain);
   if (ok_host) {
     host_ = *domain;
     if (session_) session_->set_stream_host(host_);
@@ -65,7 +65,7 @@ void C2sStream::on_stream_open(const xml::Element& header, std::string_view cont
   stream_id_ = util::random_id();
   std::string client_from;
   if (auto f = Jid::parse(header.attr("from")); f && f->has_localpart()) client_from = f->str();
-  open_header(ok_host ? host_ : services_.config.hosts.front().name, client_from);
+  open_header(ok_host ? host_ : services_.config().hosts.front().name, client_from);
   if (!ok_host) {
     fail_stream(StreamErrorCondition::kHostUnknown, "this server does not serve '" + requested + "'");
     return;
@@ -83,8 +83,8 @@ void C2sStream::on_stream_open(const xml::Element& header, std::string_view cont
 std::vector<std::string> C2sStream::offered_mechanisms() const {
   std::vector<std::string> mechs;
   bool tls = t_.secure();
-  if (!tls && services_.config.require_encryption) return mechs;
-  if (const HostConfig* h = services_.config.find_host(host_); h && h->anonymous) {
+  if (!tls && services_.config().require_encryption) return mechs;
+  if (const HostConfig* h = services_.config().find_host(host_); h && h->anonymous) {
     mechs.push_back("ANONYMOUS");  // XEP-0175 §2: a guest host has nothing else to offer
     return mechs;
   }
@@ -104,7 +104,7 @@ void C2sStream::send_features() {
     // XEP-0170 order: TLS, then SASL.
     if (!t_.secure() && t_.can_starttls()) {
       xml::Element& st = features.add_child("starttls", ns::kTls);
-      if (services_.config.require_encryption) st.add_child("required");
+      if (services_.config().require_encryption) st.add_child("required");
     }
     auto mechs = offered_mechanisms();
     if (!mechs.empty()) {

@@ -16,17 +16,20 @@ constexpr const char* kStore = "motd";
 }
 
 Motd::Motd(ModuleContext& ctx) : ctx_(ctx) {
-  for (const auto& h : ctx.config().hosts) {
-    std::string host = h.name;
-    ctx.storage().read([this, host](storage::Storage& db) {
-      auto text = db.kv().get(host, kStore, "text");
-      auto version = db.kv().get(host, kStore, "version");
-      if (!text || !version) return;
-      std::lock_guard lock(mutex_);
-      current_.try_emplace(host, Current{*version, *text});  // unless one was set meanwhile
-    });
-  }
+  for (const auto& h : ctx.config().hosts) load(h.name);
+  // A host a reload adds may have a message stored from when it was served before.
+  ctx.on_host_added([this](const HostConfig& h) { load(h.name); });
   ctx.on_session(SessionHook::kAvailable, [this](ClientSession& s) { available(s); });
+}
+
+void Motd::load(const std::string& host) {
+  ctx_.storage().read([this, host](storage::Storage& db) {
+    auto text = db.kv().get(host, kStore, "text");
+    auto version = db.kv().get(host, kStore, "version");
+    if (!text || !version) return;
+    std::lock_guard lock(mutex_);
+    current_.try_emplace(host, Current{*version, *text});  // unless one was set meanwhile
+  });
 }
 
 std::optional<std::string> Motd::text(const std::string& host) const {

@@ -47,6 +47,7 @@ class Motd {
     std::string version, text;
   };
   void available(ClientSession& session);
+  void load(const std::string& host);  // the stored message of a host, into current_
 
   ModuleContext& ctx_;
   mutable std::mutex mutex_;

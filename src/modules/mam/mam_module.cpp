@@ -169,15 +169,10 @@ class MamModule final : public Module {
     default_page_ = static_cast<size_t>(bounded(raw, "default_page", 50, 1, 1000));
     max_page_ = static_cast<size_t>(bounded(raw, "max_page", 250, 1, 5000));
     if (default_page_ > max_page_) throw ConfigError("config key 'modules.mam.default_page': larger than max_page");
-    std::chrono::seconds retention(0);
     if (auto text = raw.get_string("modules.mam.retention")) {
       auto d = parse_duration(*text);
       if (!d) throw ConfigError("config key 'modules.mam.retention': expected a duration such as \"30d\" or \"0\" (kept)");
-      retention = *d;
-    }
-    for (const auto& h : ctx.config().hosts) {
-      auto r = h.archive_retention.value_or(retention);
-      if (r.count() > 0) retention_.emplace_back(h.name, r);
+      default_retention_ = *d;
     }
     load_prefs();
 
@@ -193,7 +188,7 @@ class MamModule final : public Module {
     ctx.hook(StanzaHook::kFromAccount, 500, [this](StanzaEvent& ev) { return outgoing(ev); });
     ctx.hook(StanzaHook::kToAccount, 500, [this](StanzaEvent& ev) { return incoming(ev); });
     ctx.on_account_removed([this](const std::string& bare) { prefs_.erase(bare); });
-    if (!retention_.empty()) ctx.on_tick([this] { tick(); });
+    ctx.on_tick([this] { tick(); });
   }
 
  private:
@@ -471,7 +466,11 @@ class MamModule final : public Module {
     // Every job and completion of this round holds `round`; when the last one goes (done, or refused by
     // a full lane), the next round may start.
     std::shared_ptr<void> round(nullptr, [this](void*) { retention_running_ = false; });
-    for (const auto& [host, keep] : retention_) {
+    // Each host's retention as the configuration in force says (a reload may add hosts or change it).
+    for (const auto& h : ctx_.config().hosts) {
+      auto keep = h.archive_retention.value_or(default_retention_);
+      if (keep.count() <= 0) continue;
+      const std::string& host = h.name;
       int64_t cutoff = wall - std::chrono::duration_cast<std::chrono::milliseconds>(keep).count();
       expire(host, cutoff, 0, round);
     }
@@ -496,7 +495,7 @@ class MamModule final : public Module {
   ModuleContext& ctx_;
   PrefsCache prefs_;
   size_t default_page_ = 50, max_page_ = 250;
-  std::vector<std::pair<std::string, std::chrono::seconds>> retention_;
+  std::chrono::seconds default_retention_{0};  // [modules.mam] retention, for hosts that set none
   std::chrono::steady_clock::time_point next_retention_{};
   std::atomic<bool> retention_running_{false};
 };

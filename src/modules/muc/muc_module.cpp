@@ -31,30 +31,8 @@ int64_t ranged(const RawConfig& raw, const std::string& key, int64_t def, int64_
 MucModule::MucModule(ModuleContext& ctx) : ctx_(ctx), slot_(ctx.allocate_session_slot()) {
   const RawConfig& raw = ctx.raw_config();
   if (!raw.get_bool("modules.muc.enabled").value_or(true)) return;
-  std::vector<std::string> hosts;
-  for (const auto& h : ctx.config().hosts) hosts.push_back(h.name);
-  for (const auto& h : ctx.config().hosts) {
-    auto svc = std::make_unique<Service>();
-    svc->host = h.name;
-    svc->settings = read_settings(h.name, hosts);
-    // XEP-0421 §5.1: the occupant-id secret is stored, so ids stay stable across restarts. Startup may
-    // wait for the disk: no client is connected yet.
-    auto secret = std::make_shared<std::promise<std::string>>();
-    auto done = secret->get_future();
-    std::string domain = svc->settings.domain;
-    ctx.storage().write([secret, domain](storage::Storage& db) -> storage::StorageService::Completion {
-      std::string s = db.muc().service_secret(domain);
-      return [secret, s] { secret->set_value(s); };
-    });
-    if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
-      throw storage::StorageError("cannot read the MUC service secret for " + domain);
-    svc->settings.secret = done.get();
-    svc->rooms = std::make_unique<RoomRegistry>(ctx, svc->settings);
-    Service* s = svc.get();
-    ctx.add_service(domain, [this, s](Stanza&& st, ClientSession* origin) { on_stanza(*s, std::move(st), origin); });
-    ctx.disco().add_server_item({h.name, domain, "Chatrooms"});  // §6.1
-    services_.push_back(std::move(svc));
-  }
+  for (const auto& h : ctx.config().hosts) serve_host(h);
+  ctx.on_host_added([this](const HostConfig& h) { serve_host(h); });
   ctx.disco().add_channel_lister([this](const std::string& host, std::function<void(std::vector<ChannelInfo>)> done) {
     list_channels(host, std::move(done));
   });
@@ -97,6 +75,31 @@ MucModule::MucModule(ModuleContext& ctx) : ctx_(ctx), slot_(ctx.allocate_session
   });
 }
 
+void MucModule::serve_host(const HostConfig& h) {
+  const std::vector<std::string>& hosts = ctx_.router().local_hosts();
+  auto svc = std::make_unique<Service>();
+  svc->host = h.name;
+  svc->settings = read_settings(h.name, hosts);
+  // XEP-0421 §5.1: the occupant-id secret is stored, so ids stay stable across restarts. Startup (or a
+  // reload, on the main thread) may wait for the disk.
+  auto secret = std::make_shared<std::promise<std::string>>();
+  auto done = secret->get_future();
+  std::string domain = svc->settings.domain;
+  ctx_.storage().write([secret, domain](storage::Storage& db) -> storage::StorageService::Completion {
+    std::string s = db.muc().service_secret(domain);
+    return [secret, s] { secret->set_value(s); };
+  });
+  if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+    throw storage::StorageError("cannot read the MUC service secret for " + domain);
+  svc->settings.secret = done.get();
+  svc->rooms = std::make_unique<RoomRegistry>(ctx_, svc->settings);
+  Service* s = svc.get();
+  owned_.push_back(std::move(svc));
+  services_.update([s](std::vector<Service*>& all) { all.push_back(s); });
+  ctx_.add_service(domain, [this, s](Stanza&& st, ClientSession* origin) { on_stanza(*s, std::move(st), origin); });
+  ctx_.disco().add_server_item({h.name, domain, "Chatrooms"});  // §6.1
+}
+
 ServiceSettings MucModule::read_settings(const std::string& host, std::vector<std::string> hosts) {
   const RawConfig& raw = ctx_.raw_config();
   ServiceSettings s;
@@ -132,8 +135,8 @@ ServiceSettings MucModule::read_settings(const std::string& host, std::vector<st
 }
 
 MucModule::Service* MucModule::service_for(std::string_view domain) {
-  for (auto& s : services_)
-    if (s->settings.domain == domain) return s.get();
+  for (Service* s : services_.get())
+    if (s->settings.domain == domain) return s;
   return nullptr;
 }
 
@@ -251,8 +254,8 @@ void MucModule::list_rooms(Service& svc, const Stanza& st, IqResponder reply) {
 
 void MucModule::list_channels(const std::string& host, std::function<void(std::vector<ChannelInfo>)> done) {
   Service* svc = nullptr;
-  for (auto& s : services_)
-    if (s->host == host) svc = s.get();
+  for (Service* s : services_.get())
+    if (s->host == host) svc = s;
   if (!svc) return done({});
   // Stored public rooms (loaded or not), then what the loaded ones say now: occupants, temporary rooms.
   ctx_.storage().read([svc, done = std::move(done)](storage::Storage& db) {
@@ -295,7 +298,7 @@ void MucModule::list_channels(const std::string& host, std::function<void(std::v
 
 void MucModule::stop() {
   stopping_.store(true);
-  for (auto& s : services_) s->rooms->shutdown_all(std::chrono::seconds(2));
+  for (Service* s : services_.get()) s->rooms->shutdown_all(std::chrono::seconds(2));
 }
 
 }  // namespace causerie::modules::muc

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/module/module.hpp"
+#include "core/util/published.hpp"
 #include "modules/muc/room_registry.hpp"
 
 namespace causerie::modules::muc {
@@ -44,9 +45,14 @@ class MucModule final : public Module {
   // XEP-0433: the public rooms of a host's service, for the channel search (modules/directory.cpp).
   void list_channels(const std::string& host, std::function<void(std::vector<ChannelInfo>)> done);
   Service* service_for(std::string_view domain);
+  // Starts the service of one host (at startup, and when a reload adds a host).
+  void serve_host(const HostConfig& host);
 
   ModuleContext& ctx_;
-  std::vector<std::unique_ptr<Service>> services_;
+  // The services, read by workers on every presence to a room and extended by reloads (main thread):
+  // owned by `owned_` (touched only by serve_host), looked up through `services_`.
+  std::vector<std::unique_ptr<Service>> owned_;
+  Published<std::vector<Service*>> services_;
   size_t slot_;
   std::atomic<bool> stopping_{false};
 };

@@ -95,12 +95,14 @@ PubsubModule::PubsubModule(ModuleContext& ctx)
       service_iq_.add(set, n, [this](IqRequest& r) {
         if (auto svc = engine_.service_at(r.to().domainpart())) engine_.handle(r, *svc);
       });
-  for (const auto& host : ctx.router().local_hosts()) {
+  auto serve_host = [this, &ctx](const std::string& host) {
     auto domains = engine_.service_domains(host);
     for (const auto& d : domains)
       ctx.add_service(d, [this](Stanza&& st, ClientSession* origin) { on_service_stanza(std::move(st), origin); });
     ctx.disco().add_server_item({host, domains.front(), "Publish-Subscribe"});
-  }
+  };
+  for (const auto& host : ctx.router().local_hosts()) serve_host(host);
+  ctx.on_host_added([serve_host](const HostConfig& h) { serve_host(h.name); });
   ctx.disco().add_channel_lister([this](const std::string& host, std::function<void(std::vector<ChannelInfo>)> done) {
     engine_.list_channels(host, std::move(done));
   });
