@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package Causerie needs to build, run and test, and nothing already present.
 # Idempotent: a fresh Debian 12 machine and a warm one both end in the same state.
-# Usage: scripts/deps.sh [build|test|bench]   (default: test, which includes build)
+# Usage: scripts/deps.sh [run|build|test|bench]   (default: test, which includes build; run: only the shared
+# libraries the built binary needs, for a machine that runs a binary built elsewhere)
 set -euo pipefail
 what=${1:-test}
 
@@ -9,7 +10,11 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
   libexpat1-dev libidn-dev libsqlite3-dev libssl-dev libboost1.74-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
   libcmark-dev libjemalloc-dev libc-ares-dev libgtest-dev libgmock-dev nodejs
-  libqrencode-dev)
+  libqrencode-dev libvips-dev)
+# libvips-dev: thumbnails and web-sized copies of uploaded pictures (modules/media). Its runtime library,
+# libvips42, is in run_pkgs with the other shared libraries the binary links.
+run_pkgs=(libexpat1 libidn12 libsqlite3-0 libssl3 libfmt9 libspdlog1.10 libcmark0.30.2 libjemalloc2 libc-ares2
+  libqrencode4 libvips42)
 # nodejs (+ npm, below): the web app in web/ is bundled by esbuild at build time and embedded in the binary.
 # chromium + node: the browser test (Converse.js driven by playwright-core, which never downloads browsers).
 # go-sendxmpp and python3-aioxmpp: third-party clients the regression tests of issue 10 drive.
@@ -24,16 +29,20 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
 # coturn: the TURN server (turnserver, turnutils_uclient, turnutils_peer) test_extdisco.py starts on loopback
 # from its own command line; its packaged service is not started either.
 # poezio: the curses client test_guests.py runs in a pseudo-terminal to join a room as an anonymous guest.
+# libvips-tools (vips) and libimage-exiftool-perl (exiftool): test_media.py makes a JPEG with GPS tags and
+# checks that the served original and its copies carry no location.
 test_pkgs=(python3-slixmpp python3-aiodns python3-aioxmpp go-sendxmpp dnsmasq-base chromium
-  prosody lua-unbound ejabberd biboumi ngircd coturn python3-prometheus-client systemd poezio)
+  prosody lua-unbound ejabberd biboumi ngircd coturn python3-prometheus-client systemd poezio
+  libvips-tools libimage-exiftool-perl)
 bench_pkgs=(gnuplot-nox util-linux procps linux-perf)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
+  run) pkgs=("${run_pkgs[@]}") ;;
   build) ;;
   test) pkgs+=("${test_pkgs[@]}") ;;
   bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "deps.sh: unknown set '$what' (build|test|bench)" >&2; exit 2 ;;
+  *) echo "deps.sh: unknown set '$what' (run|build|test|bench)" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -41,7 +50,7 @@ for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 # Debian's nodejs comes without npm (a separate package); other builds of nodejs bundle it.
-if ! command -v npm >/dev/null; then missing+=(npm); fi
+if [ "$what" != run ] && ! command -v npm >/dev/null; then missing+=(npm); fi
 
 # npm packages, pinned by each package-lock.json and reinstalled when the lock changes: the web app's
 # (web/, needed to build) and the browser tests' (tests/web).
@@ -54,6 +63,7 @@ npm_ci() {
   fi
 }
 npm_install() {
+  [ "$what" = run ] && return 0
   npm_ci web
   [ "$what" = build ] && return 0
   npm_ci tests/web
