@@ -72,6 +72,11 @@ class ArchiveStore {
   // message of the same millisecond, whatever newer messages the store holds. Sets and returns m.seq.
   // Throws when the stanza id is already used in this archive.
   virtual int64_t insert_at(std::string_view owner, ArchivedMessage& m, int64_t time_ms) = 0;
+  // Brings the full-text index up to date with up to `max_rows` of the messages stored since it last
+  // was (append leaves that to this, run in batches when the write lane is idle); returns how many it
+  // took, 0 when the index is up to date. Queries never depend on it: a search also matches the
+  // messages not indexed yet.
+  virtual size_t index_pending(size_t max_rows) = 0;
   // nullopt when an id the query names (after, before, ids) is not in the archive.
   virtual std::optional<ArchivePage> query(std::string_view owner, const ArchiveQuery& q) = 0;
   virtual std::optional<ArchivedMessage> first(std::string_view owner) = 0;

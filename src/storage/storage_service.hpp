@@ -32,6 +32,7 @@
 #include <mutex>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "storage/storage.hpp"
 
@@ -73,6 +74,13 @@ class StorageService {
     });
   }
 
+  // Work for the write lane when no write is queued, at the lowest priority (e.g. indexing what earlier
+  // writes stored, behind them): `fn` does one bounded chunk in a transaction of its own and returns
+  // whether more remains. Idle work runs in the order it was added, each until it says it is done, while
+  // no write is queued; it resumes after the next batch of writes. It runs at startup too, to finish what
+  // the last run left. The lane itself adds the archive's full-text indexing (ArchiveStore::index_pending).
+  void add_idle_write(std::function<bool(Storage&)> fn);
+
   // True when every write up to `seq` is finished (0 always is).
   bool committed(uint64_t seq) const { return seq <= finished_.load(std::memory_order_acquire); }
   // Runs fn once `seq` is finished: at once on this thread if it is, else on the storage thread.
@@ -107,6 +115,7 @@ class StorageService {
                 const std::function<std::pair<std::shared_ptr<void>, WriteJob>()>& make);
   void warn_full();
   void run_writes();
+  bool run_idle(Storage& db);
   void run_reads();
   void finish(uint64_t seq);
 
@@ -122,6 +131,7 @@ class StorageService {
     size_t parts = 1;             // writes it holds
   };
   std::deque<Queued> wjobs_;
+  std::vector<std::function<bool(Storage&)>> idle_;  // under wmutex_
   size_t queued_parts_ = 0;
   uint64_t next_seq_ = 1;
   std::atomic<uint64_t> finished_{0};

@@ -143,7 +143,7 @@ def db_rows(env, bare):
             "roster": "SELECT COUNT(*) FROM roster WHERE owner = ?",
             "kv (vCard, private XML)": "SELECT COUNT(*) FROM kv WHERE owner = ?",
             "offline": "SELECT COUNT(*) FROM offline WHERE owner = ?",
-            "archive": "SELECT COUNT(*) FROM archive WHERE owner = ?",
+            "archive": "SELECT COUNT(*) FROM archive WHERE owner = (SELECT id FROM archive_jids WHERE jid = ?)",
             "PEP nodes": "SELECT COUNT(*) FROM pubsub_nodes WHERE service = ?",
         }
         return {k: db.execute(sql, (bare,)).fetchone()[0] for k, sql in q.items()}

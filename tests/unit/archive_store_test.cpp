@@ -5,11 +5,14 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <future>
 
 #include "storage/archive_store.hpp"
 #include "storage/sqlite/sqlite_archive_store.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
+#include "storage/sqlite/sqlite_migrations.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
+#include "storage/storage_service.hpp"
 
 using namespace causerie;
 using namespace causerie::storage;
@@ -158,6 +161,8 @@ TEST_F(ArchiveStoreTest, OrderAndTimeSurviveAClockGoingBack) {
   EXPECT_NO_THROW(add("bob@b.test", "late", "alice@a.test", "z", kT0 + 6000));
 }
 
+// Searched twice: with every message above the index's mark (matched through the temporary index of
+// the not yet indexed rows), then indexed (matched through FTS5); both must give the same answers.
 TEST_F(ArchiveStoreTest, FullTextSearchIsPerAccountAndFollowsChanges) {
   add("alice@a.test", "1", "bob@b.test", "Meet me at the Café tomorrow", kT0);
   add("alice@a.test", "2", "bob@b.test", "the cafe is closed", kT0 + 1);
@@ -171,20 +176,29 @@ TEST_F(ArchiveStoreTest, FullTextSearchIsPerAccountAndFollowsChanges) {
     q.with = with;
     return ids(*a().query("alice@a.test", q));
   };
-  EXPECT_EQ(search("cafe"), (Ids{"1", "2"}));  // diacritics folded, bob's archive not searched
-  EXPECT_EQ(search("CAFE tomorrow"), (Ids{"1"}));  // every word
-  EXPECT_EQ(search("tomor*"), (Ids{"1", "3"}));    // prefix
-  EXPECT_EQ(search("tomorrow", "carol@c.test"), (Ids{"3"}));
-  EXPECT_EQ(search("\"the\" OR NOT cafe*"), Ids{});  // user text is words, never FTS syntax
-  EXPECT_EQ(search("?!"), Ids{});
+  for (bool indexed : {false, true}) {
+    SCOPED_TRACE(indexed ? "indexed" : "not indexed yet");
+    if (indexed) {
+      EXPECT_EQ(a().index_pending(3), 3u);  // in batches
+      EXPECT_EQ(a().index_pending(100), 2u);
+      EXPECT_EQ(a().index_pending(100), 0u);
+    }
+    EXPECT_EQ(search("cafe"), (Ids{"1", "2"}));  // diacritics folded, bob's archive not searched
+    EXPECT_EQ(search("CAFE tomorrow"), (Ids{"1"}));  // every word
+    EXPECT_EQ(search("tomor*"), (Ids{"1", "3"}));    // prefix
+    EXPECT_EQ(search("tomorrow", "carol@c.test"), (Ids{"3"}));
+    EXPECT_EQ(search("tomorrow", "nobody@c.test"), Ids{});
+    EXPECT_EQ(search("\"the\" OR NOT cafe*"), Ids{});  // user text is words, never FTS syntax
+    EXPECT_EQ(search("?!"), Ids{});
 
-  ArchiveQuery paged;
-  paged.fulltext = "cafe";
-  paged.limit = 1;
-  paged.from_end = true;
-  auto p = a().query("alice@a.test", paged);
-  EXPECT_EQ(ids(*p), (Ids{"2"}));
-  EXPECT_FALSE(p->complete);
+    ArchiveQuery paged;
+    paged.fulltext = "cafe";
+    paged.limit = 1;
+    paged.from_end = true;
+    auto p = a().query("alice@a.test", paged);
+    EXPECT_EQ(ids(*p), (Ids{"2"}));
+    EXPECT_FALSE(p->complete);
+  }
 
   // A tombstone leaves the index; retention takes the rest.
   auto first = a().query("alice@a.test", ArchiveQuery{})->messages[0];
@@ -195,9 +209,54 @@ TEST_F(ArchiveStoreTest, FullTextSearchIsPerAccountAndFollowsChanges) {
   EXPECT_EQ(kept.xml, "<message><retracted/></message>");
   a().replace_content("alice@a.test", first.seq, "<message/>", "a new cafe");
   EXPECT_EQ(search("cafe"), (Ids{"1", "2"}));
+
+  // Newer messages, not indexed yet, follow the indexed ones, in both directions and across pages.
+  add("alice@a.test", "5", "bob@b.test", "cafe again", kT0 + 5);
+  add("alice@a.test", "6", "bob@b.test", "cafe at last", kT0 + 6);
+  a().replace_content("alice@a.test", a().last("alice@a.test")->seq, "<message/>", "the last cafe");
+  EXPECT_EQ(search("cafe"), (Ids{"1", "2", "5", "6"}));
+  EXPECT_EQ(search("last"), (Ids{"6"}));
+  ArchiveQuery middle;
+  middle.fulltext = "cafe";
+  middle.limit = 2;
+  middle.from_end = true;
+  auto p = a().query("alice@a.test", middle);
+  EXPECT_EQ(ids(*p), (Ids{"5", "6"}));
+  EXPECT_FALSE(p->complete);
+  middle.before = {"5"};
+  p = a().query("alice@a.test", middle);
+  EXPECT_EQ(ids(*p), (Ids{"1", "2"}));
+  EXPECT_TRUE(p->complete);
+  middle.before.clear();
+  middle.from_end = false;
+  middle.after = {"1"};
+  p = a().query("alice@a.test", middle);
+  EXPECT_EQ(ids(*p), (Ids{"2", "5"}));
+  EXPECT_FALSE(p->complete);
+
   EXPECT_EQ(a().expire("a.test", kT0 + 2, 100), 2u);
-  EXPECT_EQ(search("cafe"), Ids{});
+  EXPECT_EQ(search("cafe"), (Ids{"5", "6"}));
   EXPECT_EQ(search("tomorrow"), (Ids{"3"}));
+  EXPECT_EQ(a().index_pending(100), 2u);
+  EXPECT_EQ(search("cafe"), (Ids{"5", "6"}));
+  EXPECT_EQ(search("again"), (Ids{"5"}));
+}
+
+// XEP-0227 imports land in the past, below the index's mark: indexed at once.
+TEST_F(ArchiveStoreTest, ImportedMessagesAreSearchable) {
+  add("alice@a.test", "1", "bob@b.test", "first", kT0 + 10);
+  EXPECT_EQ(a().index_pending(100), 1u);
+  ArchivedMessage old;
+  old.id = "old";
+  old.with = "bob@b.test";
+  old.body = "imported words";
+  old.xml = "<message/>";
+  a().insert_at("alice@a.test", old, kT0);
+  EXPECT_EQ(a().index_pending(100), 0u);
+  ArchiveQuery q;
+  q.fulltext = "imported";
+  EXPECT_EQ(ids(*a().query("alice@a.test", q)), (Ids{"old"}));
+  EXPECT_EQ(ids(*a().query("alice@a.test", ArchiveQuery{})), (Ids{"old", "1"}));
 }
 
 TEST_F(ArchiveStoreTest, FindsARetractionTargetInTheConversation) {
@@ -260,13 +319,18 @@ TEST_F(ArchiveStoreTest, MillionMessageAccountPagesCorrectly) {
     sqlite::Db raw((dir_ / "t.db").string());
     raw.exec(
         "BEGIN;"
+        "INSERT INTO archive_jids (id, jid) VALUES (101, 'big@a.test'), (102, 'a.test'), (103, 'rare@r.test'), "
+        "(104, 'bob@b.test');"
         "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 999999) "
         "INSERT INTO archive (id, owner, host, sid, with_bare, with_resource, outgoing, xml, body) "
-        "SELECT ((" + std::to_string(kT0) + " + i / 10) << 20) + i % 10, 'big@a.test', 'a.test', printf('s%07d', i), "
-        "CASE WHEN i % 100000 = 7 THEN 'rare@r.test' ELSE 'bob@b.test' END, 'x', i % 2, '<message/>', "
+        "SELECT ((" + std::to_string(kT0) + " + i / 10) << 20) + i % 10, 101, 102, printf('s%07d', i), "
+        "CASE WHEN i % 100000 = 7 THEN 103 ELSE 104 END, 'x', i % 2, '<message/>', "
         "CASE WHEN i % 250000 = 3 THEN 'needle' ELSE '' END FROM n;"
         "COMMIT;");
   }
+  // The full-text index holds the first 600 000: one needle is found through it, the next through the
+  // rows not indexed yet.
+  EXPECT_EQ(a().index_pending(600000), 600000u);
   auto sid = [](int i) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "s%07d", i);
@@ -321,6 +385,9 @@ TEST_F(ArchiveStoreTest, MillionMessageAccountPagesCorrectly) {
   p = a().query("big@a.test", text);
   EXPECT_EQ(ids(*p), (Ids{sid(500003), sid(750003)}));
   EXPECT_FALSE(p->complete);
+  EXPECT_EQ(a().index_pending(1000000), 400011u);  // the rest, and the 11 appended
+  p = a().query("big@a.test", text);
+  EXPECT_EQ(ids(*p), (Ids{sid(500003), sid(750003)}));
 
   ArchiveQuery timed;
   timed.start_ms = kT0 + 50000;  // messages 500000..500009 share this millisecond
@@ -337,9 +404,115 @@ TEST_F(ArchiveStoreTest, MillionMessageAccountPagesCorrectly) {
   EXPECT_EQ(a().last("big@a.test")->id, "tail");
 }
 
+// A database written by a build before the archive's version 2 (JIDs as text in every row, the index
+// filled by triggers): every message, its place, ids, correspondent, text and preferences come through,
+// and the store goes on from there.
+TEST_F(ArchiveStoreTest, MigrationFromTextJidsKeepsEveryMessage) {
+  auto path = (dir_ / "old.db").string();
+  {
+    sqlite::Db raw(path);
+    raw.exec("CREATE TABLE schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL);"
+             "INSERT INTO schema_versions (component, version) VALUES ('archive', 1);");
+    raw.exec(sqlite::archive_schema().migrations.at(0).sql);
+    auto seq = [](int64_t ms, int n) { return std::to_string((ms << kSeqTimeShift) + n); };
+    raw.exec(
+        "INSERT INTO archive (id, owner, host, sid, with_bare, with_resource, outgoing, msg_id, xml, body) VALUES "
+        "(" + seq(kT0, 0) + ", 'alice@a.test', 'a.test', 's1', 'bob@b.test', 'phone', 1, 'm1', '<message id=\"m1\"/>', 'hello bob'),"
+        "(" + seq(kT0, 1) + ", 'bob@b.test', 'b.test', 'r1', 'alice@a.test', 'pc', 0, 'm1', '<message id=\"m1\"/>', 'hello bob'),"
+        "(" + seq(kT0 + 5, 0) + ", 'alice@a.test', 'a.test', 's2', 'carol@c.test', '', 0, '', '<message/>', 'hi alice'),"
+        "(" + seq(kT0 + 9, 0) + ", 'alice@a.test', 'a.test', 's3', 'bob@b.test', '', 1, '', '<message/>', '');"
+        "INSERT INTO archive_prefs (owner, default_mode, always, never) VALUES ('alice@a.test', 'roster', 'bob@b.test', '');");
+  }
+  auto db = sqlite::open_sqlite(path);
+  ArchiveStore& m = db->archive();
+  auto all = m.query("alice@a.test", ArchiveQuery{});
+  ASSERT_TRUE(all);
+  ASSERT_EQ(ids(*all), (Ids{"s1", "s2", "s3"}));
+  EXPECT_EQ(all->messages[0].seq, kT0 << kSeqTimeShift);
+  EXPECT_EQ(all->messages[0].with, "bob@b.test/phone");
+  EXPECT_TRUE(all->messages[0].outgoing);
+  EXPECT_EQ(all->messages[0].message_id, "m1");
+  EXPECT_EQ(all->messages[0].xml, "<message id=\"m1\"/>");
+  EXPECT_EQ(all->messages[0].body, "hello bob");
+  EXPECT_EQ(all->messages[1].time_ms(), kT0 + 5);
+  EXPECT_EQ(m.last("bob@b.test")->with, "alice@a.test/pc");
+  ArchiveQuery with;
+  with.with = "bob@b.test";
+  EXPECT_EQ(ids(*m.query("alice@a.test", with)), (Ids{"s1", "s3"}));
+  ArchiveQuery after;
+  after.after = {"s1"};
+  EXPECT_EQ(ids(*m.query("alice@a.test", after)), (Ids{"s2", "s3"}));
+  // The index was carried over: nothing left to index, and searches find the old messages.
+  EXPECT_EQ(m.index_pending(100), 0u);
+  ArchiveQuery text;
+  text.fulltext = "hello";
+  EXPECT_EQ(ids(*m.query("alice@a.test", text)), (Ids{"s1"}));
+  EXPECT_EQ(ids(*m.query("bob@b.test", text)), (Ids{"r1"}));
+  EXPECT_EQ(m.find_by_message_id("alice@a.test", "bob@b.test", true, "m1", 10)->id, "s1");
+  auto prefs = m.prefs("alice@a.test");
+  ASSERT_TRUE(prefs);
+  EXPECT_EQ(prefs->default_mode, "roster");
+  EXPECT_EQ(prefs->always, (std::vector<std::string>{"bob@b.test"}));
+
+  // Changes after the migration: a tombstone leaves the index, stanza ids stay unique, new messages go last.
+  m.replace_content("bob@b.test", all->messages[0].seq + 1, "<message/>", "");
+  EXPECT_TRUE(m.query("bob@b.test", text)->messages.empty());
+  ArchivedMessage dup;
+  dup.id = "s2";
+  dup.with = "bob@b.test";
+  dup.xml = "<message/>";
+  EXPECT_THROW(m.append("alice@a.test", dup, kT0 + 20), StorageError);
+  dup.id = "s4";
+  dup.body = "hello again";
+  m.append("alice@a.test", dup, kT0 + 20);
+  EXPECT_EQ(ids(*m.query("alice@a.test", text)), (Ids{"s1", "s4"}));
+  EXPECT_EQ(m.expire("a.test", kT0 + 6, 100), 2u);
+  EXPECT_EQ(ids(*m.query("alice@a.test", ArchiveQuery{})), (Ids{"s3", "s4"}));
+  EXPECT_EQ(ids(*m.query("alice@a.test", text)), (Ids{"s4"}));
+  EXPECT_EQ(m.first("bob@b.test")->id, "r1");  // another host
+}
+
+// The write lane indexes what it archived once it has nothing else to do.
+TEST_F(ArchiveStoreTest, TheWriteLaneIndexesWhenIdle) {
+  db_.reset();
+  auto path = (dir_ / "t.db").string();
+  // Idle work runs in the order it was added, each until done: when this one runs after the writes,
+  // the lane's own indexer has caught up. (Lane thread only: no lock needed for `written`, `once`.)
+  // Declared before the service, which its lane outlives.
+  bool written = false, once = false;
+  std::promise<size_t> left;
+  StorageService svc([&] { return sqlite::open_sqlite(path); });
+  svc.add_idle_write([&](Storage& db) {
+    if (written && !once) {
+      once = true;
+      left.set_value(db.archive().index_pending(100));
+    }
+    return false;
+  });
+  svc.write([&](Storage& db) -> StorageService::Completion {
+    for (int i = 0; i < 5000; ++i) {  // more than one idle chunk
+      ArchivedMessage m;
+      m.id = "m" + std::to_string(i);
+      m.with = "bob@b.test";
+      m.xml = "<message/>";
+      m.body = i == 4321 ? "findme" : "word " + std::to_string(i);
+      db.archive().append("alice@a.test", m, kT0 + i);
+    }
+    return [&] { written = true; };
+  });
+  EXPECT_EQ(left.get_future().get(), 0u);
+  std::promise<Ids> found;
+  svc.read([&](Storage& db) {
+    ArchiveQuery q;
+    q.fulltext = "findme";
+    found.set_value(ids(*db.archive().query("alice@a.test", q)));
+  });
+  EXPECT_EQ(found.get_future().get(), (Ids{"m4321"}));
+}
+
 TEST(FulltextMatch, QuotesEveryWord) {
-  EXPECT_EQ(sqlite::fulltext_match("a@b", "hi  th\"ere*"), "okey:\"614062\" AND body:(\"hi\" \"th\"\"ere\"*)");
-  EXPECT_EQ(sqlite::fulltext_match("a@b", " * !? "), "");
+  EXPECT_EQ(sqlite::fulltext_match(7, "hi  th\"ere*"), "okey:\"o7\" AND body:(\"hi\" \"th\"\"ere\"*)");
+  EXPECT_EQ(sqlite::fulltext_match(7, " * !? "), "");
 }
 
 }  // namespace

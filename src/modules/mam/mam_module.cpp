@@ -123,10 +123,12 @@ void tombstone(storage::Storage& db, const ArchiveWrite& w) {
   db.archive().replace_content(w.owner, target->seq, xml::to_string(t), "");
 }
 
-// On the write lane.
-void apply(storage::Storage& db, ArchiveWrite& w) {
+// On the write lane. `accounts` remembers which owners exist, for the writes of one batch.
+void apply(storage::Storage& db, ArchiveWrite& w, std::unordered_map<std::string, bool>& accounts) {
   // A message for an account that does not exist is bounced, not archived.
-  if (!db.accounts().exists(w.owner)) return;
+  auto known = accounts.find(w.owner);
+  if (known == accounts.end()) known = accounts.emplace(w.owner, db.accounts().exists(w.owner)).first;
+  if (!known->second) return;
   if (w.store && w.roster_check) {
     auto item = db.roster().item(w.owner, w.with_bare);
     w.store = item && !item->hidden;
@@ -140,9 +142,11 @@ void apply(storage::Storage& db, ArchiveWrite& w) {
 struct ArchiveBatch {
   std::vector<ArchiveWrite> writes;
   StorageService::Completion run(storage::Storage& db) {
+    // Within one job (one transaction, on the write lane) an account cannot appear or go between writes.
+    std::unordered_map<std::string, bool> accounts;
     for (auto& w : writes) {
       try {
-        apply(db, w);
+        apply(db, w, accounts);
       } catch (const std::exception& e) {
         spdlog::error("archive write for {} failed: {}", w.owner, e.what());
       }

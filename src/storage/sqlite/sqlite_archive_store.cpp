@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <unordered_map>
 
-#include "core/util/encoding.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
 #include "storage/storage.hpp"
 
@@ -12,7 +12,10 @@ namespace causerie::storage::sqlite {
 
 namespace {
 
-constexpr const char* kColumns = "a.id, a.sid, a.with_bare, a.with_resource, a.outgoing, a.msg_id, a.xml, a.body";
+// With the correspondent's JID looked up by its interned id (a rowid lookup per row of a page).
+constexpr const char* kColumns =
+    "a.id, a.sid, (SELECT jid FROM archive_jids WHERE id = a.with_bare), a.with_resource, a.outgoing, a.msg_id, "
+    "a.xml, a.body";
 constexpr char kListSep = '\n';  // JIDs never contain a line break
 
 ArchivedMessage read_message(Statement& q) {
@@ -28,6 +31,11 @@ ArchivedMessage read_message(Statement& q) {
   m.body = q.column_text(7);
   return m;
 }
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 
 std::string_view host_of(std::string_view bare) {
   size_t at = bare.find('@');
@@ -55,6 +63,14 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+// The full-text index's token for an owner's messages (okey column): 'o' and the owner's interned id.
+std::string owner_key(int64_t owner) { return "o" + std::to_string(owner); }
+
+// Quoted words of `text` for an FTS5 query ("" when it has no word): every word is quoted, a trailing
+// '*' makes it a prefix; the user's text is never FTS syntax.
+std::string fulltext_words(std::string_view text);
+bool has_word_character(std::string_view w);
+
 class SqliteArchiveStore final : public ArchiveStore {
  public:
   explicit SqliteArchiveStore(Db& db) : db_(db) {}
@@ -69,6 +85,7 @@ class SqliteArchiveStore final : public ArchiveStore {
       last_txn_ = in_txn ? db_.write_transaction() : 0;
     }
     m.seq = std::max(now_ms << kSeqTimeShift, last_seq_ + 1);
+    // Above every row, so above the index's mark: index_pending takes it later.
     insert(owner, m);
     last_seq_ = m.seq;
     return m.seq;
@@ -81,37 +98,102 @@ class SqliteArchiveStore final : public ArchiveStore {
     int64_t last = q->step() ? q->column_int(0) : 0;  // NULL reads as 0
     m.seq = std::max(lo, last + 1);
     if (m.seq >= hi) throw StorageError("more than 2^20 archived messages in one millisecond");
-    insert(owner, m);
+    int64_t owner_id = insert(owner, m);
+    // Below the mark, the index must hold it now (the indexer only walks forward from the mark).
+    if (!m.body.empty() && m.seq <= fts_mark()) {
+      auto f = db_.prepare("INSERT INTO archive_fts (rowid, okey, body) VALUES (?1, ?2, ?3)");
+      f->bind(1, m.seq).bind(2, owner_key(owner_id)).bind(3, m.body).run();
+    }
     last_txn_ = 0;  // append's cached highest id may be behind this one: read it again
     return m.seq;
   }
 
+  size_t index_pending(size_t max_rows) override {
+    int64_t mark = fts_mark(), upto = 0;
+    size_t n = 0;
+    {
+      auto q = db_.prepare("SELECT MAX(id), COUNT(*) FROM (SELECT id FROM archive WHERE id > ?1 ORDER BY id LIMIT ?2)");
+      q->bind(1, mark).bind(2, static_cast<int64_t>(max_rows));
+      if (!q->step() || q->column_int(1) == 0) return 0;
+      upto = q->column_int(0);
+      n = static_cast<size_t>(q->column_int(1));
+    }
+    auto f = db_.prepare(
+        "INSERT INTO archive_fts (rowid, okey, body) SELECT id, 'o' || owner, body FROM archive "
+        "WHERE id > ?1 AND id <= ?2 AND body != ''");
+    f->bind(1, mark).bind(2, upto).run();
+    auto u = db_.prepare("UPDATE archive_fts_state SET mark = ?1");
+    u->bind(1, upto).run();
+    return n;
+  }
+
  private:
-  void insert(std::string_view owner, const ArchivedMessage& m) {
+  // Returns the owner's id.
+  int64_t insert(std::string_view owner, const ArchivedMessage& m) {
     std::string_view with = m.with;
     size_t slash = with.find('/');
+    int64_t owner_id = intern(owner), host_id = intern(host_of(owner)), with_id = intern(with.substr(0, slash));
     auto q = db_.prepare(
         "INSERT INTO archive (id, owner, host, sid, with_bare, with_resource, outgoing, msg_id, xml, body) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-    q->bind(1, m.seq).bind(2, owner).bind(3, host_of(owner)).bind(4, m.id).bind(5, with.substr(0, slash));
+    q->bind(1, m.seq).bind(2, owner_id).bind(3, host_id).bind(4, m.id).bind(5, with_id);
     // A std::string, never a null string_view: SQLite would bind NULL for an empty one without data.
     std::string resource(slash == std::string_view::npos ? std::string_view() : with.substr(slash + 1));
     q->bind(6, resource);
     q->bind(7, int64_t{m.outgoing}).bind(8, m.message_id).bind(9, m.xml).bind(10, m.body).run();
+    return owner_id;
+  }
+
+  int64_t fts_mark() {
+    auto q = db_.prepare("SELECT mark FROM archive_fts_state");
+    return q->step() ? q->column_int(0) : 0;
+  }
+
+  // The interned id of a JID, from the cache or the database; nullopt when it has none (nothing archived
+  // names it). Ids are never deleted or reused, so cached ones stay true, except ids created by a
+  // transaction that was then rolled back: the cache is dropped whenever the connection rolls back.
+  std::optional<int64_t> find_jid(std::string_view jid) {
+    if (cache_rollbacks_ != db_.rollbacks()) {
+      ids_.clear();
+      cache_rollbacks_ = db_.rollbacks();
+    }
+    if (auto it = ids_.find(jid); it != ids_.end()) return it->second;
+    std::string key(jid);  // never a null view: SQLite would bind NULL
+    auto q = db_.prepare("SELECT id FROM archive_jids WHERE jid = ?1");
+    q->bind(1, key);
+    if (!q->step()) return std::nullopt;
+    remember(jid, q->column_int(0));
+    return q->column_int(0);
+  }
+
+  int64_t intern(std::string_view jid) {
+    if (auto id = find_jid(jid)) return *id;
+    std::string key(jid);
+    auto q = db_.prepare("INSERT INTO archive_jids (jid) VALUES (?1)");
+    q->bind(1, key).run();
+    int64_t id = db_.last_insert_id();
+    remember(jid, id);
+    return id;
+  }
+
+  void remember(std::string_view jid, int64_t id) {
+    if (ids_.size() >= kMaxCachedJids) ids_.clear();  // a bound, not an LRU: refilled from the table
+    ids_.emplace(std::string(jid), id);
   }
 
  public:
-
   std::optional<ArchivePage> query(std::string_view owner, const ArchiveQuery& q) override {
     // Everything becomes an open interval of sequence numbers (lo, hi).
     int64_t lo = 0, hi = std::numeric_limits<int64_t>::max();
+    auto owner_id = find_jid(owner);
+    auto seq = [&](const std::string& id) { return owner_id ? seq_of(*owner_id, id) : std::nullopt; };
     for (const auto& id : q.after) {
-      auto s = seq_of(owner, id);
+      auto s = seq(id);
       if (!s) return std::nullopt;
       lo = std::max(lo, *s);
     }
     for (const auto& id : q.before) {
-      auto s = seq_of(owner, id);
+      auto s = seq(id);
       if (!s) return std::nullopt;
       hi = std::min(hi, *s);
     }
@@ -124,7 +206,7 @@ class SqliteArchiveStore final : public ArchiveStore {
     if (!q.ids.empty()) {
       ids_json = "[";
       for (const auto& id : q.ids) {
-        auto s = seq_of(owner, id);
+        auto s = seq(id);
         if (!s) return std::nullopt;
         if (ids_json.size() > 1) ids_json += ",";
         ids_json += std::to_string(*s);
@@ -132,86 +214,148 @@ class SqliteArchiveStore final : public ArchiveStore {
       ids_json += "]";
     }
     ArchivePage page;
-    if (lo >= hi - 1) return page;
+    if (lo >= hi - 1 || !owner_id) return page;
 
-    std::string match;
+    std::string words;
     if (!q.fulltext.empty()) {
-      match = fulltext_match(owner, q.fulltext);
-      if (match.empty()) return page;  // no word to look for: nothing matches
+      words = fulltext_words(q.fulltext);
+      if (words.empty()) return page;  // no word to look for: nothing matches
     }
     std::string_view with = q.with;
     size_t slash = with.find('/');
-    std::string_view with_bare = with.substr(0, slash);
     std::string_view with_res = slash == std::string_view::npos ? std::string_view() : with.substr(slash + 1);
-
-    // ?1 owner, ?2 lo, ?3 hi, ?4 limit, then the optional filters in a fixed order, so the SQL text (and
-    // the statement cache) depends only on which filters are present.
-    std::string sql = "SELECT ";
-    sql += kColumns;
-    if (!match.empty()) {
-      // The FTS index walks its own rowids (one account's, through okey) in order; the archive row is a
-      // rowid lookup. CROSS JOIN keeps that order.
-      sql += " FROM archive_fts f CROSS JOIN archive a ON a.id = f.rowid WHERE archive_fts MATCH ?5"
-             " AND f.rowid > ?2 AND f.rowid < ?3 AND a.owner = ?1";
-    } else {
-      sql += " FROM archive a WHERE a.owner = ?1 AND a.id > ?2 AND a.id < ?3";
+    int64_t with_id = 0;
+    if (!with.empty()) {
+      auto w = find_jid(with.substr(0, slash));
+      if (!w) return page;  // nothing archived names this correspondent
+      with_id = *w;
     }
-    if (!with.empty()) sql += " AND a.with_bare = ?6";
-    if (!with_res.empty()) sql += " AND a.with_resource = ?7";
-    if (!ids_json.empty()) sql += " AND a.id IN (SELECT value FROM json_each(?8))";
-    // With FTS, order by the index's own rowid: SQLite then lets FTS5 walk in that order and stops at the
-    // LIMIT; ordering by a.id (the same values) made it sort every match (seconds for a common word in a
-    // million-message archive).
-    sql += match.empty() ? " ORDER BY a.id" : " ORDER BY f.rowid";
-    sql += q.from_end ? " DESC" : " ASC";
-    sql += " LIMIT ?4";
-    auto s = db_.prepare(sql);
-    s->bind(1, owner).bind(2, lo).bind(3, hi).bind(4, static_cast<int64_t>(q.limit) + 1);
-    if (!match.empty()) s->bind(5, match);
-    if (!with.empty()) s->bind(6, with_bare);
-    if (!with_res.empty()) s->bind(7, with_res);
-    if (!ids_json.empty()) s->bind(8, ids_json);
-    while (s->step()) page.messages.push_back(read_message(*s));
+    Filter f{*owner_id, lo, hi, with_id, with_res, ids_json};
+    size_t want = q.limit + 1;
+    if (words.empty()) {
+      run_page(page, "FROM archive a WHERE a.owner = ?1 AND a.id > ?2 AND a.id < ?3", "a.id", f, q.from_end, want, {});
+    } else {
+      // The index holds the rows up to its mark; the rows above it (the newest) are matched through a
+      // temporary index of their own, with the same tokenizer: the two parts, concatenated in archive
+      // order, are the answer an up-to-date index would give.
+      int64_t mark = fts_mark();
+      Filter indexed = f, tail = f;
+      indexed.hi = std::min(f.hi, mark + 1);
+      tail.lo = std::max(f.lo, mark);
+      auto run_indexed = [&] {
+        if (indexed.lo >= indexed.hi - 1) return;
+        // The FTS index walks its own rowids (one account's, through okey) in order; the archive row is
+        // a rowid lookup. CROSS JOIN keeps that order; ordering by the index's own rowid lets FTS5 stop
+        // at the LIMIT (ordering by a.id, the same values, made it sort every match).
+        run_page(page, "FROM archive_fts f CROSS JOIN archive a ON a.id = f.rowid WHERE archive_fts MATCH ?5"
+                 " AND f.rowid > ?2 AND f.rowid < ?3 AND a.owner = ?1", "f.rowid", indexed, q.from_end,
+                 want - std::min(want, page.messages.size()), fulltext_match(*owner_id, q.fulltext));
+      };
+      auto run_tail = [&] {
+        if (tail.lo >= tail.hi - 1 || page.messages.size() >= want) return;
+        fill_tail(tail);
+        run_page(page, "FROM temp.archive_tail t CROSS JOIN archive a ON a.id = t.rowid WHERE archive_tail MATCH ?5"
+                 " AND a.owner = ?1 AND a.id > ?2 AND a.id < ?3", "t.rowid", tail, q.from_end,
+                 want - page.messages.size(), words);
+      };
+      if (q.from_end) {
+        run_tail();
+        if (page.messages.size() < want) run_indexed();
+      } else {
+        run_indexed();
+        run_tail();
+      }
+    }
     page.complete = page.messages.size() <= q.limit;
     if (!page.complete) page.messages.pop_back();
     if (q.from_end) std::reverse(page.messages.begin(), page.messages.end());
     return page;
   }
 
+ private:
+  struct Filter {
+    int64_t owner, lo, hi, with;  // with: 0 = any correspondent
+    std::string_view with_res;
+    const std::string& ids_json;
+  };
+
+  // Appends to page up to `limit` rows of `from` (which binds ?1 owner, ?2 lo, ?3 hi, and ?5 match if
+  // given), with the filter's optional conditions, in `order` (ascending, or descending from the end).
+  void run_page(ArchivePage& page, const char* from, const char* order, const Filter& f, bool from_end, size_t limit,
+                const std::string& match) {
+    if (limit == 0) return;
+    // ?4 limit, then the optional filters in a fixed order, so the SQL text (and the statement cache)
+    // depends only on which filters are present.
+    std::string sql = std::string("SELECT ") + kColumns + " " + from;
+    if (f.with) sql += " AND a.with_bare = ?6";
+    if (!f.with_res.empty()) sql += " AND a.with_resource = ?7";
+    if (!f.ids_json.empty()) sql += " AND a.id IN (SELECT value FROM json_each(?8))";
+    sql += std::string(" ORDER BY ") + order + (from_end ? " DESC" : " ASC") + " LIMIT ?4";
+    auto s = db_.prepare(sql);
+    s->bind(1, f.owner).bind(2, f.lo).bind(3, f.hi).bind(4, static_cast<int64_t>(limit));
+    if (!match.empty()) s->bind(5, match);
+    if (f.with) s->bind(6, f.with);
+    if (!f.with_res.empty()) s->bind(7, f.with_res);
+    if (!f.ids_json.empty()) s->bind(8, f.ids_json);
+    while (s->step()) page.messages.push_back(read_message(*s));
+  }
+
+  // Fills this connection's temporary index with the owner's messages in (f.lo, f.hi) that the
+  // full-text index does not hold yet (the caller puts f.lo at or above its mark).
+  void fill_tail(const Filter& f) {
+    if (!tail_created_) {
+      db_.exec("CREATE VIRTUAL TABLE IF NOT EXISTS temp.archive_tail USING fts5(body, content='', "
+               "tokenize='unicode61 remove_diacritics 2')");
+      tail_created_ = true;
+    }
+    db_.prepare("INSERT INTO temp.archive_tail (archive_tail) VALUES ('delete-all')")->run();
+    auto s = db_.prepare(
+        "INSERT INTO temp.archive_tail (rowid, body) SELECT id, body FROM archive "
+        "WHERE owner = ?1 AND id > ?2 AND id < ?3 AND body != ''");
+    s->bind(1, f.owner).bind(2, f.lo).bind(3, f.hi).run();
+  }
+
+ public:
   std::optional<ArchivedMessage> first(std::string_view owner) override { return edge(owner, true); }
   std::optional<ArchivedMessage> last(std::string_view owner) override { return edge(owner, false); }
 
   std::optional<ArchivedMessage> find_by_message_id(std::string_view owner, std::string_view with_bare, bool outgoing,
                                                     std::string_view message_id, size_t window) override {
+    auto owner_id = find_jid(owner), with_id = find_jid(with_bare);
+    if (!owner_id || !with_id) return std::nullopt;
     auto q = db_.prepare(std::string("SELECT ") + kColumns +
                          " FROM (SELECT * FROM archive WHERE owner = ?1 AND with_bare = ?2 ORDER BY id DESC LIMIT ?5) a"
                          " WHERE a.outgoing = ?3 AND a.msg_id = ?4 ORDER BY a.id DESC LIMIT 1");
-    q->bind(1, owner).bind(2, with_bare).bind(3, int64_t{outgoing}).bind(4, message_id);
+    q->bind(1, *owner_id).bind(2, *with_id).bind(3, int64_t{outgoing}).bind(4, message_id);
     q->bind(5, static_cast<int64_t>(window));
     if (!q->step()) return std::nullopt;
     return read_message(*q);
   }
 
   void replace_content(std::string_view owner, int64_t seq, std::string_view xml, std::string_view body) override {
+    auto owner_id = find_jid(owner);
+    if (!owner_id) return;
     auto q = db_.prepare("UPDATE archive SET xml = ?3, body = ?4 WHERE owner = ?1 AND id = ?2");
-    q->bind(1, owner).bind(2, seq).bind(3, xml).bind(4, body).run();
+    q->bind(1, *owner_id).bind(2, seq).bind(3, xml).bind(4, body).run();
   }
 
   size_t expire(std::string_view host, int64_t cutoff_ms, size_t max_rows) override {
-    if (cutoff_ms <= 0) return 0;
+    auto host_id = find_jid(host);
+    if (cutoff_ms <= 0 || !host_id) return 0;
     auto q = db_.prepare(
         "DELETE FROM archive WHERE id IN (SELECT id FROM archive WHERE host = ?1 AND id < ?2 ORDER BY id LIMIT ?3)");
-    q->bind(1, host).bind(2, cutoff_ms << kSeqTimeShift).bind(3, static_cast<int64_t>(max_rows)).run();
+    q->bind(1, *host_id).bind(2, cutoff_ms << kSeqTimeShift).bind(3, static_cast<int64_t>(max_rows)).run();
     return static_cast<size_t>(db_.changes());
   }
 
   void remove_owner(std::string_view owner) override {
-    for (const char* sql : {"DELETE FROM archive WHERE owner = ?1", "DELETE FROM archive_prefs WHERE owner = ?1"}) {
-      auto q = db_.prepare(sql);
-      q->bind(1, owner).run();
+    if (auto owner_id = find_jid(owner)) {
+      auto q = db_.prepare("DELETE FROM archive WHERE owner = ?1");
+      q->bind(1, *owner_id).run();
     }
+    auto q = db_.prepare("DELETE FROM archive_prefs WHERE owner = ?1");
+    q->bind(1, owner).run();
   }
-
   std::optional<ArchivePrefs> prefs(std::string_view owner) override {
     auto q = db_.prepare("SELECT default_mode, always, never FROM archive_prefs WHERE owner = ?1");
     q->bind(1, owner);
@@ -240,7 +384,7 @@ class SqliteArchiveStore final : public ArchiveStore {
     return p;
   }
 
-  std::optional<int64_t> seq_of(std::string_view owner, std::string_view sid) {
+  std::optional<int64_t> seq_of(int64_t owner, std::string_view sid) {
     auto q = db_.prepare("SELECT id FROM archive WHERE owner = ?1 AND sid = ?2");
     q->bind(1, owner).bind(2, sid);
     if (!q->step()) return std::nullopt;
@@ -248,14 +392,20 @@ class SqliteArchiveStore final : public ArchiveStore {
   }
 
   std::optional<ArchivedMessage> edge(std::string_view owner, bool oldest) {
+    auto owner_id = find_jid(owner);
+    if (!owner_id) return std::nullopt;
     auto q = db_.prepare(std::string("SELECT ") + kColumns + " FROM archive a WHERE a.owner = ?1 ORDER BY a.id " +
                          (oldest ? "ASC" : "DESC") + " LIMIT 1");
-    q->bind(1, owner);
+    q->bind(1, *owner_id);
     if (!q->step()) return std::nullopt;
     return read_message(*q);
   }
 
+  static constexpr size_t kMaxCachedJids = 100000;
   Db& db_;
+  std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> ids_;  // interned JIDs
+  uint64_t cache_rollbacks_ = 0;  // db_.rollbacks() when ids_ was last known true
+  bool tail_created_ = false;
   int64_t last_seq_ = 0;   // the largest sequence number, as of write transaction last_txn_
   uint64_t last_txn_ = 0;  // 0: not known
 };
@@ -268,7 +418,9 @@ bool has_word_character(std::string_view w) {
 
 }  // namespace
 
-std::string fulltext_match(std::string_view owner, std::string_view text) {
+namespace {
+
+std::string fulltext_words(std::string_view text) {
   std::string words;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -289,9 +441,15 @@ std::string fulltext_match(std::string_view owner, std::string_view text) {
     words += '"';
     if (prefix) words += '*';
   }
+  return words;
+}
+
+}  // namespace
+
+std::string fulltext_match(int64_t owner_id, std::string_view text) {
+  std::string words = fulltext_words(text);
   if (words.empty()) return {};
-  // SQLite's hex() in the triggers writes upper case; the tokenizer folds case, so the tokens are equal.
-  return "okey:\"" + util::hex_encode(owner) + "\" AND body:(" + words + ")";
+  return "okey:\"" + owner_key(owner_id) + "\" AND body:(" + words + ")";
 }
 
 std::unique_ptr<ArchiveStore> make_sqlite_archive_store(Db& db) { return std::make_unique<SqliteArchiveStore>(db); }

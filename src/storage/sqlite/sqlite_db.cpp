@@ -71,6 +71,7 @@ Db::Db(const std::string& path, unsigned cache_kb) {
     throw StorageError("cannot open database " + path + ": " + msg);
   }
   sqlite3_busy_timeout(db_, 10000);
+  sqlite3_rollback_hook(db_, [](void* self) { static_cast<Db*>(self)->note_rollback(); }, this);
   // WAL: readers never block the writer. synchronous=FULL: a COMMIT is on disk when it returns, which
   // is what lets us tell a client its data is stored (DESIGN §5).
   exec("PRAGMA journal_mode=WAL");

@@ -76,10 +76,16 @@ class Db {
   void begin_write();
   uint64_t write_transaction() const { return write_transactions_; }
   bool in_transaction() const;
+  // Counts the rollbacks of this connection (whole transactions, counted by SQLite's rollback hook
+  // whatever caused them, and ROLLBACK TO a savepoint, noted by whoever issues it): a store that caches
+  // what its own writes created (interned ids) drops the cache when the count moves.
+  uint64_t rollbacks() const { return rollbacks_; }
+  void note_rollback() { ++rollbacks_; }
 
  private:
   sqlite3* db_ = nullptr;
   uint64_t write_transactions_ = 0;
+  uint64_t rollbacks_ = 0;
   std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
 };
 

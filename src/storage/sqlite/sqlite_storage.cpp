@@ -81,7 +81,10 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   // Prepared once and reused: every job of a batch runs in one, and parsing them showed in profiles.
   void savepoint() override { db_.prepare("SAVEPOINT job")->run(); }
   void release_savepoint() override { db_.prepare("RELEASE job")->run(); }
-  void rollback_to_savepoint() override { db_.exec("ROLLBACK TO job"); }
+  void rollback_to_savepoint() override {
+    db_.exec("ROLLBACK TO job");
+    db_.note_rollback();  // SQLite's rollback hook sees whole transactions only
+  }
   // Readers keep the small cache (storage.cache_kb, memory of a quiet server); the writer may hold up to
   // kWriteLaneCacheKb: a group commit of archive rows touches a few index pages per account, and with
   // 256 KiB each of them was read back (and, dirty, spilled to the WAL) several times per commit. Pages
