@@ -7,7 +7,8 @@ is as absent as an id that never existed (the same empty answer, §6.5.9.11), an
 unknown as a missing one — and they can neither like nor comment it. The public HTML page and Atom feed
 never show it. Moving Bob out of Family hides it from him at once, in queries and in his feed. Also: the
 empty audience (the publisher alone), an edit without options keeps the audience, a disagreeing request
-is refused, and `causerie export` keeps the audience (and `import` reads it back)."""
+is refused, the last item sent on a new +notify is the newest the reader may see, and `causerie export`
+keeps the audience (and `import` reads it back)."""
 import http.client
 import os
 import shutil
@@ -20,7 +21,7 @@ import harness
 import pubsub_util
 from harness import check
 from pubsub_util import (ps, PUBSUB, ATOM, MICROBLOG, RSM, q, node_config, publish_options, send, get, fails,
-                         next_event, no_event, drain, is_event, item_ids, make_contacts, set_groups)
+                         next_event, no_event, drain, is_event, event_items, item_ids, make_contacts, set_groups)
 
 FEED = "urn:causerie:feed:0"
 EVENT = "http://jabber.org/protocol/pubsub#event"
@@ -216,6 +217,16 @@ async def test_audience_edges(env):
     r = await get(alice, a, ps(f"<configure node='{MICROBLOG}'/>", pubsub_util.OWNER))
     model = [f for f in r.iter("{jabber:x:data}field") if f.get("var") == "pubsub#access_model"][0]
     check(model.findtext("{jabber:x:data}value") == "presence", "the microblog node keeps its access model")
+    # The last item sent on a new "+notify" is the newest post that reader may see.
+    await send(alice, a, ps(f"<configure node='{MICROBLOG}'>" + node_config(send_last_published_item="on_sub_and_presence") +
+                            "</configure>", pubsub_util.OWNER))
+    await publish(alice, entry("me2", "Another note", groups=[]))
+    bob2 = await pubsub_util.connect(env, "edge_bob", (MICROBLOG,), resource="second", create=False)
+    m = await next_event(bob2, is_event("item", MICROBLOG), refuse=is_event("item", MICROBLOG, "me2"))
+    check(event_items(m, MICROBLOG)[0][1] == "fam2", f"Bob's new resource gets the newest post he may see: {event_items(m)}")
+    alice2 = await pubsub_util.connect(env, "edge_alice", (MICROBLOG,), resource="second", create=False)
+    m = await next_event(alice2, is_event("item", MICROBLOG))
+    check(event_items(m, MICROBLOG)[0][1] == "me2", "Alice's new resource gets her newest")
 
 
 async def test_export_keeps_the_audience(env):
