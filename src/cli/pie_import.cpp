@@ -19,6 +19,7 @@
 #include "core/xml/serializer.hpp"
 #include "modules/mam/archive_rules.hpp"
 #include "modules/muc/room_config.hpp"
+#include "modules/pubsub/audience.hpp"
 #include "modules/pubsub/node_config.hpp"
 #include "storage/blocking_store.hpp"
 #include "storage/offline_store.hpp"
@@ -313,7 +314,8 @@ tl::expected<std::vector<PieNode>, std::string> parse_nodes(const xml::Element& 
         if (!pms) return Error(what + " item " + pi.id + ": bad publication time");
         pi.published = *pms;
         pi.access = std::string(item->attr(kExt + "access"));
-        if (!pi.access.empty() && !modules::pubsub::parse_access_model(pi.access))
+        // An access model, or a per-post audience (modules/pubsub/audience.hpp): kept as exported.
+        if (!modules::pubsub::valid_item_access(pi.access))
           return Error(what + " item " + pi.id + ": access model '" + pi.access + "'");
         if (item->element_count() > 1) return Error(what + " item " + pi.id + ": more than one payload element");
         if (const xml::Element* payload = item->child()) pi.payload = xml::to_string(*payload);

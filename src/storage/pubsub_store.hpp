@@ -98,6 +98,9 @@ class PubsubStore {
   virtual std::vector<PubsubItem> items(int64_t node_id, const PubsubItemQuery& q) = 0;
   // How many items match the query's filters (paging fields ignored).
   virtual size_t count_items(int64_t node_id, const PubsubItemQuery& q) = 0;
+  // The distinct per-post audiences of a node's items (access values starting "roster;", see
+  // modules/pubsub/audience.hpp), for building a reader's access_in filter; at most `limit`.
+  virtual std::vector<std::string> item_audiences(int64_t node_id, size_t limit) = 0;
   // Removes the oldest items beyond `keep`; returns the removed ids.
   virtual std::vector<std::string> trim_items(int64_t node_id, size_t keep) = 0;
   // Removes items published at or before `cutoff` (unix ms); returns the removed ids.

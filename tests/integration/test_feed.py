@@ -197,10 +197,10 @@ async def test_likes(env):
                 "not-allowed")
     await fails(fans[2], a, ps(f"<publish node='{ATT}/xmpp:{a}?;node=urn%3Axmpp%3Amicroblog%3A0;item=nope'>"
                                f"<item>{attachments()}</item></publish>"), "item-not-found")
-    # A contacts-only post cannot be liked by a stranger.
+    # A contacts-only post cannot be liked by a stranger: to it the post does not exist.
     await post(author, "post2", "Private", access="presence")
     await fails(fans[2], a, ps(f"<publish node='{ATT}/xmpp:{a}?;node=urn%3Axmpp%3Amicroblog%3A0;item=post2'>"
-                               f"<item>{attachments()}</item></publish>"), "forbidden")
+                               f"<item>{attachments()}</item></publish>"), "item-not-found")
 
 
 async def test_public_subscriptions(env):

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <utility>
@@ -141,6 +142,27 @@ TEST(PubsubStore, FiltersTrimExpirePurge) {
   t.ps().purge_items(n);
   EXPECT_TRUE(t.ps().items(n, {}).empty());
   EXPECT_EQ(t.ps().count_items(n, {}), 0u);
+}
+
+TEST(PubsubStore, ItemAudiencesAreTheDistinctOnesInUse) {
+  TempDb t;
+  int64_t n = t.ps().create_node({0, "s", "n", "", "a", 0, 0});
+  int64_t other = t.ps().create_node({0, "s", "other", "", "a", 0, 0});
+  t.ps().put_item(n, item("a", 10, "roster;Family"));
+  t.ps().put_item(n, item("b", 20, "roster;Family"));
+  t.ps().put_item(n, item("c", 30, "roster;"));
+  t.ps().put_item(n, item("d", 40, "roster"));  // the node's groups: no audience of its own
+  t.ps().put_item(n, item("e", 50, "presence"));
+  t.ps().put_item(other, item("f", 60, "roster;Work"));
+  auto got = t.ps().item_audiences(n, 10);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"roster;", "roster;Family"}));
+  EXPECT_EQ(t.ps().item_audiences(n, 1).size(), 1u);
+  PubsubItemQuery family;
+  family.access_in = {"roster;Family", "presence"};
+  EXPECT_EQ(ids(t.ps().items(n, family)), (std::vector<std::string>{"e", "b", "a"}));
+  t.ps().remove_item(n, "c");
+  EXPECT_EQ(t.ps().item_audiences(n, 10), std::vector<std::string>{"roster;Family"});
 }
 
 TEST(PubsubStore, SubscriptionsAffiliationsAndCascades) {

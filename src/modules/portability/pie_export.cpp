@@ -150,6 +150,7 @@ void export_nodes(storage::Storage& db, const std::string& service, xml::Element
       item.set_attr("id", it.id);
       if (!it.publisher.empty()) item.set_attr("publisher", it.publisher);
       item.set_attr(kExt + "published", stamp(it.published));
+      // The item's own visibility, per-post audiences included (modules/pubsub/audience.hpp's form).
       if (!it.access.empty()) item.set_attr(kExt + "access", it.access);
       if (!it.payload.empty()) item.add(parse_stored(it.payload, "item " + it.id + " of node " + n.node));
       items.add(std::move(item));

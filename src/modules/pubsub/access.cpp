@@ -11,10 +11,9 @@ namespace {
 const char* kAffiliations[] = {"outcast", "none", "publish-only", "member", "publisher", "owner"};
 const char* kSubStates[] = {"none", "pending", "unconfigured", "subscribed"};
 
-bool in_allowed_group(const NodeConfig& c, const Requester& r) {
+bool in_allowed_group(const std::vector<std::string>& allowed, const Requester& r) {
   for (const auto& g : r.groups)
-    if (std::find(c.roster_groups_allowed.begin(), c.roster_groups_allowed.end(), g) != c.roster_groups_allowed.end())
-      return true;
+    if (std::find(allowed.begin(), allowed.end(), g) != allowed.end()) return true;
   return false;
 }
 
@@ -22,8 +21,9 @@ bool at_least_member(Affiliation a) {
   return a == Affiliation::kMember || a == Affiliation::kPublisher || a == Affiliation::kOwner;
 }
 
-// The access model alone (affiliations aside): nullopt when it lets the requester in.
-std::optional<StanzaError> model_refusal(AccessModel m, const NodeConfig& c, const Requester& r) {
+// The access model alone (affiliations aside): nullopt when it lets the requester in. `groups`: the
+// roster groups a "roster" model lets in (§4.5: the owner's pubsub#roster_groups_allowed).
+std::optional<StanzaError> model_refusal(AccessModel m, const std::vector<std::string>& groups, const Requester& r) {
   switch (m) {
     case AccessModel::kOpen:
       return std::nullopt;
@@ -32,7 +32,7 @@ std::optional<StanzaError> model_refusal(AccessModel m, const NodeConfig& c, con
       return pubsub_error(StanzaErrorCondition::kNotAuthorized, "presence-subscription-required",
                           "only contacts who share presence with the owner may access this node");
     case AccessModel::kRoster:
-      if (r.presence_subscribed && in_allowed_group(c, r)) return std::nullopt;
+      if (r.presence_subscribed && in_allowed_group(groups, r)) return std::nullopt;
       return pubsub_error(StanzaErrorCondition::kNotAuthorized, "not-in-roster-group",
                           "only contacts in the owner's allowed roster groups may access this node");
     case AccessModel::kWhitelist:
@@ -67,14 +67,19 @@ std::optional<StanzaError> check_retrieve(const NodeConfig& c, const Requester& 
   if (r.affiliation == Affiliation::kOutcast) return forbidden("you are banned from this node");
   if (r.affiliation == Affiliation::kPublishOnly) return forbidden("publish-only entities may not retrieve items");
   if (at_least_member(r.affiliation)) return std::nullopt;
-  return model_refusal(c.access_model, c, r);
+  return model_refusal(c.access_model, c.roster_groups_allowed, r);
 }
 
-bool may_see(AccessModel m, const NodeConfig& c, const Requester& r) {
+bool may_see(const Visibility& v, const NodeConfig& c, const Requester& r) {
   if (r.affiliation == Affiliation::kOutcast || r.affiliation == Affiliation::kPublishOnly) return false;
+  // The publisher (its PEP service's owner) sees its own posts, whatever their audience.
   if (at_least_member(r.affiliation)) return true;
-  return !model_refusal(m, c, r);
+  // A per-post audience is judged on the owner's roster as it is now, so moving a contact out of a
+  // group hides the group's posts from it from then on (no copy of the roster is kept with the post).
+  return !model_refusal(v.model, v.groups ? *v.groups : c.roster_groups_allowed, r);
 }
+
+bool is_public(const Visibility& v, const NodeConfig& c) { return may_see(v, c, Requester{}); }
 
 tl::expected<SubscribeOutcome, StanzaError> check_subscribe(const NodeConfig& c, const Requester& r) {
   // §6.1.3.8: blocked.
@@ -90,7 +95,7 @@ tl::expected<SubscribeOutcome, StanzaError> check_subscribe(const NodeConfig& c,
   // Affiliated entities subscribe at once, whatever the model (§6.1.4 lets service policy say so).
   if (at_least_member(r.affiliation)) return SubscribeOutcome::kSubscribed;
   if (c.access_model == AccessModel::kAuthorize) return SubscribeOutcome::kPending;  // §6.1.4
-  if (auto refusal = model_refusal(c.access_model, c, r)) return tl::unexpected(std::move(*refusal));
+  if (auto refusal = model_refusal(c.access_model, c.roster_groups_allowed, r)) return tl::unexpected(std::move(*refusal));
   return SubscribeOutcome::kSubscribed;
 }
 

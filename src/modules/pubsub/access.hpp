@@ -37,8 +37,25 @@ struct Requester {
 
 // §6.5: may it retrieve items? nullopt = yes; otherwise the error of §6.5.9.
 std::optional<StanzaError> check_retrieve(const NodeConfig& c, const Requester& r);
-// Whether it may see an item whose own access model (social feeds: the post's visibility) is `m`.
-bool may_see(AccessModel m, const NodeConfig& c, const Requester& r);
+
+// Who may see one item of a social feed (microblog.hpp): the post's own access model and, for a
+// per-post audience (docs/protocol/audiences.md), the publisher's roster groups it names.
+struct Visibility {
+  Visibility(AccessModel m = AccessModel::kPresence, std::optional<std::vector<std::string>> g = std::nullopt)
+      : model(m), groups(std::move(g)) {}
+  AccessModel model;
+  // Set for a per-post audience (model kRoster): the groups of the publisher's roster whose contacts
+  // may see the post; empty = the publisher alone. Unset: the node's pubsub#roster_groups_allowed.
+  std::optional<std::vector<std::string>> groups;
+  bool operator==(const Visibility&) const = default;
+};
+// THE decision "may this requester see this item": every path that shows, lists, counts, notifies,
+// indexes or attaches to an item of a social feed asks it (items by id and all, RSM anchors, last
+// items, event fan-out, the news feed at write and read time, XEP-0470 attachments, public pages,
+// disco#items). Owners and members always; outcasts and publish-only never; others by the model.
+bool may_see(const Visibility& v, const NodeConfig& c, const Requester& r);
+// Whether anyone at all (no relationship with the owner) may see it: public pages, public indexes.
+bool is_public(const Visibility& v, const NodeConfig& c);
 
 // §6.1: a subscription request's outcome: subscribed at once, pending the owner's approval, or an error.
 enum class SubscribeOutcome { kSubscribed, kPending };

@@ -2,7 +2,8 @@
 //   GET /blog/<user@host>                          the user's public microblog posts (XEP-0277), HTML
 //   GET /blog/<user@host>/atom.xml                 the same as an Atom feed
 //   GET /blog/community/<node>@<service>[/atom.xml]  an open community node on a pubsub service
-// Pages go back in time with ?after=<item id>. Contacts-only posts never appear.
+// Pages go back in time with ?after=<item id>. Only posts anyone may see appear (is_public, access.hpp):
+// never contacts-only posts nor per-post audiences.
 #include "core/util/time.hpp"
 #include "core/xml/fragment.hpp"
 #include "core/xml/namespaces.hpp"

@@ -6,6 +6,7 @@
 
 #include "core/xml/fragment.hpp"
 #include "core/xml/namespaces.hpp"
+#include "modules/pubsub/audience.hpp"
 #include "modules/pubsub/microblog.hpp"
 #include "modules/pubsub/pubsub_errors.hpp"
 #include "storage/account_store.hpp"
@@ -259,7 +260,7 @@ Requester Engine::requester_in(const Audience& a, const Service& svc, const std:
   return r;
 }
 
-FanOut Engine::plan(const Audience& a, const Service& svc, const NodeState& n, std::optional<AccessModel> item_access) const {
+FanOut Engine::plan(const Audience& a, const Service& svc, const NodeState& n, std::optional<Visibility> item_access) const {
   FanOut f;
   f.from = svc.jid;
   f.node = n.row.node;
@@ -267,7 +268,7 @@ FanOut Engine::plan(const Audience& a, const Service& svc, const NodeState& n, s
   // Kept for an offline subscriber only when normal messages and not presence-based delivery.
   f.normal_type = n.config.notification_type == "normal" && !n.config.presence_based_delivery;
   auto allowed = [&](const Requester& r) {
-    if (n.social) return may_see(item_access.value_or(n.config.access_model), n.config, r);
+    if (n.social) return may_see(item_access.value_or(Visibility(n.config.access_model)), n.config, r);
     return !check_retrieve(n.config, r);
   };
   for (const auto& s : a.subscriptions) {
@@ -290,20 +291,27 @@ FanOut Engine::plan(const Audience& a, const Service& svc, const NodeState& n, s
   return f;
 }
 
-std::vector<std::string> Engine::visible_access(const NodeState& n, const Requester& r) const {
+std::vector<std::string> Engine::visible_access(storage::Storage& db, const NodeState& n, const Requester& r) const {
   static const AccessModel kAll[] = {AccessModel::kOpen, AccessModel::kPresence, AccessModel::kRoster,
                                      AccessModel::kAuthorize, AccessModel::kWhitelist};
+  // Owners and members see everything: no filter, and no need to read the node's audiences.
+  if (may_see(Visibility(AccessModel::kRoster, std::vector<std::string>{}), n.config, r)) return {};
   std::vector<std::string> out;
-  bool all = true;
-  for (AccessModel m : kAll) {
+  for (AccessModel m : kAll)
     if (may_see(m, n.config, r)) out.push_back(to_string(m));
-    else all = false;
-  }
   if (may_see(n.config.access_model, n.config, r)) out.push_back("");
-  else all = false;
-  if (all) out.clear();  // no filter needed
-  else if (out.empty()) out.push_back("\x1f");  // nothing visible: a value no item has
+  // Per-post audiences: each distinct one in use on the node, judged by the same decision.
+  for (auto& stored : db.pubsub().item_audiences(n.row.id, kMaxAudiencesPerNode))
+    if (may_see(item_visibility(n.config, stored), n.config, r)) out.push_back(std::move(stored));
+  if (out.empty()) out.push_back("\x1f");  // nothing visible: a value no item has
   return out;
+}
+
+std::optional<storage::PubsubItem> Engine::visible_item(storage::Storage& db, const NodeState& n, const Requester& r,
+                                                        std::string_view id) const {
+  auto item = db.pubsub().item(n.row.id, id);
+  if (item && n.social && !may_see(visibility_of(n, *item), n.config, r)) return std::nullopt;
+  return item;
 }
 
 bool Engine::may_read(storage::Storage& db, const Service& svc, const NodeState& n, const storage::PubsubItem& item,
@@ -311,14 +319,13 @@ bool Engine::may_read(storage::Storage& db, const Service& svc, const NodeState&
   auto who = Jid::parse(reader);
   if (!who) return false;
   Requester r = facts(db, svc, n, *who);
-  if (n.social) return may_see(item_access_of(n, item), n.config, r);
+  if (n.social) return may_see(visibility_of(n, item), n.config, r);
   return !check_retrieve(n.config, r);
 }
 
-AccessModel Engine::item_access_of(const NodeState& n, const storage::PubsubItem& item) const {
-  if (!item.access.empty())
-    if (auto m = parse_access_model(item.access)) return *m;
-  return n.config.access_model;
+Visibility Engine::visibility_of(const NodeState& n, const storage::PubsubItem& item) const {
+  if (!n.social) return Visibility(n.config.access_model);
+  return item_visibility(n.config, item.access);
 }
 
 xml::Element Engine::event_message(const NodeState& n, xml::Element payload) const {

@@ -144,9 +144,15 @@ class Engine {
     storage::PubsubItem item;
   };
   std::optional<AttachmentTarget> attachment_target(storage::Storage& db, const Service& svc, std::string_view node) const;
-  // Whether `reader` (a bare JID) may see `item` of node `n` (the node's and the item's access models).
+  // Whether `reader` (a bare JID) may see `item` of node `n` (the node's and the item's access models,
+  // decided by may_see() in access.hpp on the owner's roster as it is now).
   bool may_read(storage::Storage& db, const Service& svc, const NodeState& n, const storage::PubsubItem& item,
                 const std::string& reader) const;
+  // Who may see an item of node `n`: on a social feed its own visibility (audience.hpp), elsewhere the node's.
+  Visibility visibility_of(const NodeState& n, const storage::PubsubItem& item) const;
+  // Item `id` of node `n` when `r` may see it: an item it may not see is as absent as a missing one.
+  std::optional<storage::PubsubItem> visible_item(storage::Storage& db, const NodeState& n, const Requester& r,
+                                                  std::string_view id) const;
 
   // --- helpers for storage jobs (storage threads only) ---
   std::optional<NodeState> load(storage::Storage& db, const Service& svc, std::string_view node) const;
@@ -179,15 +185,15 @@ class Engine {
   Requester requester_in(const Audience& a, const Service& svc, const std::string& bare, SubState sub) const;
   // Who receives an event of node `n`; for an item event on a social feed, only those who may see
   // an item of visibility `item_access`.
-  FanOut plan(const Audience& a, const Service& svc, const NodeState& n, std::optional<AccessModel> item_access) const;
+  FanOut plan(const Audience& a, const Service& svc, const NodeState& n, std::optional<Visibility> item_access) const;
   bool may_create(const Service& svc, const Jid& who) const;
   // The bound on nodes per owner, as an error when `creator` has reached it.
   std::optional<StanzaError> node_quota(storage::Storage& db, const Service& svc, const std::string& creator) const;
   bool is_admin(const std::string& host, const std::string& bare) const;
   std::vector<std::string> local_owners(storage::Storage& db, const Service& svc, const NodeState& n) const;
-  // The visibility values an item may have for `r` to see it (social feeds), "" meaning the node's.
-  std::vector<std::string> visible_access(const NodeState& n, const Requester& r) const;
-  AccessModel item_access_of(const NodeState& n, const storage::PubsubItem& item) const;
+  // The stored visibility values (PubsubItem::access) an item may have for `r` to see it (social feeds),
+  // "" meaning the node's; the node's per-post audiences are read from `db` and judged one by one.
+  std::vector<std::string> visible_access(storage::Storage& db, const NodeState& n, const Requester& r) const;
   // <message><event><items node='…'>…</items></event></message>, ready for the Notifier.
   xml::Element event_message(const NodeState& n, xml::Element items_or_other) const;
   // <item id='…' publisher='…'>payload</item> in namespace `ns` (pubsub, or pubsub#event in events).
@@ -224,7 +230,7 @@ class Engine {
   void delete_node(IqRequest& req, const Service& svc);
   void purge(IqRequest& req, const Service& svc);
   // A comments node follows its post's visibility (microblog.hpp); runs in the job that changed either.
-  void sync_comments_access(storage::Storage& db, const std::string& author, AccessModel visibility,
+  void sync_comments_access(storage::Storage& db, const std::string& author, const Visibility& visibility,
                             const xml::Element& entry) const;
   void inherit_post_access(storage::Storage& db, const Service& svc, NodeState& comments, const std::string& creator) const;
 

@@ -4,6 +4,7 @@
 #include "core/xml/namespaces.hpp"
 #include "core/xml/serializer.hpp"
 #include "modules/pubsub/attachments.hpp"
+#include "modules/pubsub/audience.hpp"
 #include "modules/pubsub/engine.hpp"
 #include "modules/pubsub/microblog.hpp"
 #include "modules/pubsub/pubsub_errors.hpp"
@@ -48,7 +49,9 @@ std::optional<StanzaError> Engine::check_attachment(storage::Storage& db, const 
   if (p.item_id.empty()) p.item_id = publisher;
   if (p.item_id != publisher) return bad_request("an attachments item's id is its publisher's bare JID");
   // Only those who may read the item may attach to it (the node is "open" to publish; this is the check).
-  if (!may_read(db, svc, target.node, target.item, publisher)) return forbidden("you may not read the item");
+  // An item it may not see is as absent to it as a missing one (the same answer as attachment_target's).
+  if (!may_read(db, svc, target.node, target.item, publisher))
+    return item_not_found("the item these attachments are about does not exist here");
   // §"Automatic Node Creation": publish-options are ignored.
   p.options.reset();
   config = derived_config(target.node.config, target.node.social, PublishModel::kOpen);
@@ -96,11 +99,11 @@ std::optional<Engine::Notification> Engine::update_summary(storage::Storage& db,
   s.id = item_id;
   s.publisher = svc.jid;
   s.payload = xml::to_string(summary);
-  s.access = sn->social ? to_string(item_access_of(target, *item)) : "";
+  s.access = sn->social ? encode_visibility(visibility_of(target, *item)) : "";
   s.published = now_ms();
   db.pubsub().put_item(sn->row.id, s);
-  std::optional<AccessModel> visibility;
-  if (sn->social) visibility = item_access_of(target, *item);
+  std::optional<Visibility> visibility;
+  if (sn->social) visibility = visibility_of(target, *item);
   Notification ev;
   ev.fan = plan(audience(db, svc, *sn), svc, *sn, visibility);
   xml::Element items_el("items", ns::kPubsubEvent);

@@ -8,6 +8,7 @@
 #include "core/xml/serializer.hpp"
 #include "modules/pubsub/engine.hpp"
 #include "modules/pubsub/attachments.hpp"
+#include "modules/pubsub/audience.hpp"
 #include "modules/pubsub/microblog.hpp"
 #include "modules/pubsub/pubsub_errors.hpp"
 #include "storage/account_store.hpp"
@@ -103,7 +104,11 @@ tl::expected<Engine::Published, StanzaError> Engine::publish_in(storage::Storage
   }
   std::optional<NodeState> loaded = load(db, svc, node);
   NodeState n;
-  bool social_option = false;  // publish-options pubsub#access_model sets a post's visibility
+  // The visibility the publication states (audience.hpp); it matters on social feeds only.
+  auto stated = stated_visibility(options ? &*options : nullptr, payload ? &*payload : nullptr);
+  const bool per_post_audience = stated && *stated && (*stated)->groups;
+  // Refused before anything is written (a node auto-created for a refused post would stay).
+  if (!stated && (loaded ? loaded->social : is_social_feed(node, defaults_for(svc, node)))) return fail(stated.error());
   if (!loaded && target) {
     // §"Automatic Node Creation": the target's access model; owned by the target node's owner.
     n.config = attachments_config;
@@ -122,7 +127,9 @@ tl::expected<Engine::Published, StanzaError> Engine::publish_in(storage::Storage
     // §7.1.4 auto-create, §7.1.5: the defaults except for the preconditions.
     NodeConfig config = defaults_for(svc, node);
     if (options) {
-      auto c = config_with_options(config, *options, settings_.limits);
+      // A per-post audience configures the post, not the social feed created for it.
+      bool post_only = per_post_audience && is_social_feed(node, config);
+      auto c = config_with_options(config, post_only ? without_visibility_fields(*options) : *options, settings_.limits);
       if (!c) return fail(c.error());
       config = *c;
     }
@@ -139,26 +146,28 @@ tl::expected<Engine::Published, StanzaError> Engine::publish_in(storage::Storage
     Requester r = facts(db, svc, n, from);
     if (auto err = check_publish(n.config, r)) return fail(*err);
     if (options) {
-      social_option = n.social;
-      if (auto field = unmet_precondition(n.config, *options, settings_.limits, n.social ? "pubsub#access_model" : ""))
+      // On a social feed the visibility fields set the post's visibility instead of being preconditions.
+      if (auto field = unmet_precondition(n.config, n.social ? without_visibility_fields(*options) : *options, settings_.limits))
         return fail(pubsub_error(StanzaErrorCondition::kConflict, "precondition-not-met",
                                  "publish-options field " + *field + " does not match the node's configuration"));
     }
   }
-  // The post's visibility on a social feed: what the publisher asked for, else the node's model now.
-  std::optional<AccessModel> visibility;
+  // The post's visibility on a social feed: what the publisher stated (publish-options, or the entry's
+  // <audience/>); else, for a new version of a post that has a per-post audience, that audience (an edit
+  // never widens a post by omission); else the node's model now.
+  std::optional<Visibility> visibility;
   if (n.social) {
-    visibility = n.config.access_model;
-    if (options && (social_option || !loaded)) {
-      if (const auto* f = options->field("pubsub#access_model"); f && !f->values.empty()) {
-        auto m = parse_access_model(f->value());
-        if (!m) return fail(pubsub_error(StanzaErrorCondition::kConflict, "precondition-not-met", "unknown access model"));
-        visibility = *m;
-      }
+    if (!stated) return fail(stated.error());
+    visibility = Visibility(n.config.access_model);
+    if (*stated) {
+      visibility = **stated;
+    } else if (loaded && !p.item_id.empty()) {
+      if (auto old = db.pubsub().item(n.row.id, p.item_id))
+        if (auto v = parse_visibility(old->access); v && v->groups) visibility = *v;
     }
   }
   // An attachment is as visible as the item it is about.
-  if (target && n.social) visibility = item_access_of(target->node, target->item);
+  if (target && n.social) visibility = visibility_of(target->node, target->item);
   // §7.1.3.6: the node's event type decides what a request must carry.
   if (n.config.persist_items && !has_item)
     return fail(pubsub_error(StanzaErrorCondition::kBadRequest, "item-required", "this node keeps items: publish one"));
@@ -178,7 +187,7 @@ tl::expected<Engine::Published, StanzaError> Engine::publish_in(storage::Storage
   stored.id = p.item_id.empty() ? util::random_id(12) : p.item_id;
   stored.publisher = publisher;
   stored.payload = p.serialized;
-  stored.access = visibility ? to_string(*visibility) : "";
+  stored.access = visibility ? encode_visibility(*visibility) : "";
   stored.published = now_ms();
   if (has_item && n.config.persist_items) {
     int64_t max = n.config.effective_max_items(settings_.limits);
@@ -191,7 +200,7 @@ tl::expected<Engine::Published, StanzaError> Engine::publish_in(storage::Storage
     if (auto kept = db.pubsub().item(n.row.id, stored.id)) stored.seq = kept->seq;
     db.pubsub().trim_items(n.row.id, static_cast<size_t>(max));
     if (n.social && payload && payload->is("entry", ns::kAtom))
-      sync_comments_access(db, publisher, *visibility, *payload);
+      sync_comments_access(db, publisher, with_groups(*visibility, n.config), *payload);
   }
 
   // §7.1.2: the notification, with the payload when the node delivers payloads.
@@ -269,15 +278,16 @@ tl::expected<Engine::Notification, StanzaError> Engine::retract_in(storage::Stor
   auto n = load(db, svc, node);
   if (!n) return fail(item_not_found("no such node"));
   if (!n->config.persist_items) return fail(unsupported("persistent-items", "this node does not keep items"));
-  auto item = db.pubsub().item(n->row.id, item_id);
-  if (!item) return fail(item_not_found("no such item"));
   Requester r = facts(db, svc, *n, from);
+  // An item the requester may not see is as absent as a missing one (no "forbidden" that would tell).
+  auto item = visible_item(db, *n, r, item_id);
+  if (!item) return fail(item_not_found("no such item"));
   if (auto err = check_retract(n->config, r, item->publisher == bare_string(from))) return fail(*err);
   db.pubsub().remove_item(n->row.id, item_id);
   // §7.2.2.1: notify when asked to, else as the node is configured.
   Notification ev;
   if (!notify.value_or(n->config.notify_retract)) return ev;
-  ev.fan = plan(audience(db, svc, *n), svc, *n, item_access_of(*n, *item));
+  ev.fan = plan(audience(db, svc, *n), svc, *n, visibility_of(*n, *item));
   xml::Element items_el("items", ns::kPubsubEvent);
   items_el.set_attr("node", node);
   items_el.add_child("retract").set_attr("id", item_id);
@@ -315,7 +325,7 @@ void Engine::items(IqRequest& req, const Service& svc) {
     }
     if (!n->config.persist_items) return reply.error(unsupported("persistent-items", "this node does not keep items"));
     storage::PubsubItemQuery base;
-    if (n->social) base.access_in = visible_access(*n, r);
+    if (n->social) base.access_in = visible_access(db, *n, r);
     if (n->config.item_expire) base.published_after = now_ms() - n->config.item_expire * 1000;
 
     xml::Element out("pubsub", ns::kPubsub);
@@ -324,12 +334,11 @@ void Engine::items(IqRequest& req, const Service& svc) {
     auto add = [&](const storage::PubsubItem& item) { items_el.add(item_element(item, true, ns::kPubsub)); };
 
     if (!ids.empty()) {
-      // §6.5.8: particular items; missing ones are simply absent (§6.5.9.11).
+      // §6.5.8: particular items; missing ones are simply absent (§6.5.9.11), and so are those the
+      // requester may not see: the answer does not tell a hidden post from one that never existed.
       for (const auto& id : ids) {
-        auto item = db.pubsub().item(n->row.id, id);
+        auto item = visible_item(db, *n, r, id);
         if (!item || (base.published_after && item->published <= base.published_after)) continue;
-        if (n->social && !may_see(item_access_of(*n, *item), n->config, r))
-          return reply.error(forbidden("this post is visible to the author's contacts only"));
         add(*item);
       }
       return reply.result(std::move(out));
@@ -344,14 +353,14 @@ void Engine::items(IqRequest& req, const Service& svc) {
       size_t max = std::min(rsm->max.value_or(cap), cap);
       bool backwards = false;
       if (rsm->after && !rsm->after->empty()) {
-        auto anchor = db.pubsub().item(n->row.id, *rsm->after);
+        auto anchor = visible_item(db, *n, r, *rsm->after);
         if (!anchor) return reply.error(item_not_found("no item " + *rsm->after + " in this node"));  // XEP-0059 §2.6
         q.older_than_seq = anchor->seq;
       }
       if (rsm->before) {
         backwards = true;
         if (!rsm->before->empty()) {
-          auto anchor = db.pubsub().item(n->row.id, *rsm->before);
+          auto anchor = visible_item(db, *n, r, *rsm->before);
           if (!anchor) return reply.error(item_not_found("no item " + *rsm->before + " in this node"));
           q.newer_than_seq = anchor->seq;
         }
@@ -392,11 +401,11 @@ std::optional<Engine::PublicItems> Engine::public_items(storage::Storage& db, co
   if (!n || !n->config.persist_items) return std::nullopt;
   Requester anyone;  // no affiliation, no presence subscription: the public
   storage::PubsubItemQuery q;
-  if (n->social) q.access_in = visible_access(*n, anyone);
+  if (n->social) q.access_in = visible_access(db, *n, anyone);
   else if (check_retrieve(n->config, anyone)) return std::nullopt;
   if (n->config.item_expire) q.published_after = now_ms() - n->config.item_expire * 1000;
   if (!after.empty())
-    if (auto anchor = db.pubsub().item(n->row.id, after)) q.older_than_seq = anchor->seq;
+    if (auto anchor = visible_item(db, *n, anyone, after)) q.older_than_seq = anchor->seq;
   q.limit = limit + 1;
   PublicItems out;
   out.items = db.pubsub().items(n->row.id, q);

@@ -5,6 +5,7 @@
 #include "core/xml/namespaces.hpp"
 #include "modules/pubsub/engine.hpp"
 #include "modules/pubsub/attachments.hpp"
+#include "modules/pubsub/audience.hpp"
 #include "modules/pubsub/microblog.hpp"
 #include "modules/pubsub/pubsub_errors.hpp"
 #include "storage/account_store.hpp"
@@ -119,10 +120,14 @@ void Engine::inherit_post_access(storage::Storage& db, const Service& svc, NodeS
   auto blog = load(db, *author, ns::kMicroblog);
   if (!blog) return;
   auto post = db.pubsub().item(blog->row.id, post_id);
-  if (post) comments.config.access_model = item_access_of(*blog, *post);
+  if (!post) return;
+  // A per-post audience: the comments node lets in the same roster groups of the same owner (§4.5).
+  Visibility v = with_groups(visibility_of(*blog, *post), blog->config);
+  comments.config.access_model = v.model;
+  if (v.groups) comments.config.roster_groups_allowed = *v.groups;
 }
 
-void Engine::sync_comments_access(storage::Storage& db, const std::string& author, AccessModel visibility,
+void Engine::sync_comments_access(storage::Storage& db, const std::string& author, const Visibility& visibility,
                                   const xml::Element& entry) const {
   auto link = comments_link(entry);
   if (!link) return;
@@ -132,8 +137,11 @@ void Engine::sync_comments_access(storage::Storage& db, const std::string& autho
   if (!node) return;
   // Only the post's author steers the comments node it links to: it must own that node.
   if (db.pubsub().affiliation(node->row.id, author) != std::optional<std::string>("owner")) return;
-  if (node->config.access_model == visibility) return;
-  node->config.access_model = visibility;
+  NodeConfig config = node->config;
+  config.access_model = visibility.model;
+  if (visibility.groups) config.roster_groups_allowed = *visibility.groups;
+  if (config == node->config) return;
+  node->config = std::move(config);
   db.pubsub().set_node_config(node->row.id, serialize_config(node->config, settings_.limits));
 }
 
@@ -298,7 +306,7 @@ void Engine::disco_info(IqRequest& req, const Service& svc) {
     for (const auto& s : db.pubsub().subscriptions(n->row.id))
       if (s.state == "subscribed") ++subscribers;
     storage::PubsubItemQuery iq;
-    if (n->social) iq.access_in = visible_access(*n, r);
+    if (n->social) iq.access_in = visible_access(db, *n, r);
     if (n->config.item_expire) iq.published_after = now_ms() - n->config.item_expire * 1000;
     q.add(meta_data(*n, db.pubsub().affiliations(n->row.id), subscribers, db.pubsub().count_items(n->row.id, iq)));
     reply.result(std::move(q));
@@ -369,7 +377,7 @@ void Engine::disco_items(IqRequest& req, const Service& svc) {
     storage::PubsubItemQuery iq;
     if (n->social) {
       if (r.affiliation == Affiliation::kOutcast) return reply.error(forbidden());
-      iq.access_in = visible_access(*n, r);
+      iq.access_in = visible_access(db, *n, r);
     } else if (auto err = check_retrieve(n->config, r)) {
       return reply.error(*err);
     }

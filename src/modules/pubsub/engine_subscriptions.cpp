@@ -45,7 +45,7 @@ const storage::PubsubSubscription* pick(const std::vector<storage::PubsubSubscri
 std::optional<xml::Element> Engine::last_item_message(storage::Storage& db, const NodeState& n, const Requester& r) const {
   if (!n.config.persist_items) return std::nullopt;
   storage::PubsubItemQuery q;
-  if (n.social) q.access_in = visible_access(n, r);
+  if (n.social) q.access_in = visible_access(db, n, r);
   if (n.config.item_expire) q.published_after = now_ms() - n.config.item_expire * 1000;
   q.limit = 1;
   auto items = db.pubsub().items(n.row.id, q);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <unordered_map>
 
 #include "core/util/time.hpp"
@@ -174,6 +175,73 @@ void Feed::backfill(storage::Storage& db, const Service& svc, const NodeState& n
   if (!rows.empty()) db.feed().add(rows);
 }
 
+bool Feed::still_visible(storage::Storage& db, const storage::FeedEntry& e, const std::string& reader,
+                          std::unordered_map<std::string, std::optional<Seen>>& nodes) const {
+  std::string key = e.service + '\n' + e.node;
+  auto it = nodes.find(key);
+  if (it == nodes.end()) {
+    std::optional<Seen> seen;
+    auto svc = engine_.service_at(e.service);
+    auto reader_jid = Jid::parse(reader);
+    if (svc && reader_jid)
+      if (auto n = engine_.load(db, *svc, e.node)) {
+        Requester r = engine_.facts(db, *svc, *n, *reader_jid);
+        seen = Seen{std::move(*n), std::move(r)};
+      }
+    it = nodes.emplace(std::move(key), std::move(seen)).first;
+  }
+  if (!it->second) return false;
+  const Seen& s = *it->second;
+  // Only posts carry their own visibility; rows of other nodes were decided by subscription.
+  if (!s.node.social) return true;
+  return may_see(engine_.visibility_of(s.node, e.item), s.node.config, s.reader);
+}
+
+Feed::VisiblePage Feed::visible_page(storage::Storage& db, const storage::FeedQuery& fq) const {
+  // A row says the reader could see the post when it was published; whether it still may is asked
+  // again here, on the owner's roster as it is now (docs/protocol/audiences.md): a contact moved out
+  // of a post's audience, or out of the roster, stops seeing it at once. Rows it may no longer see are
+  // skipped and the page is filled from further rows, a bounded number of rounds.
+  constexpr int kRounds = 8;
+  std::unordered_map<std::string, std::optional<Seen>> nodes;
+  VisiblePage page;
+  std::vector<storage::FeedEntry>& out = page.entries;
+  storage::FeedQuery cur = fq;
+  bool exhausted = false;
+  for (int round = 0; round < kRounds && out.size() < fq.limit; ++round) {
+    auto got = db.feed().page(cur);
+    if (got.empty()) {
+      exhausted = true;
+      break;
+    }
+    // Pages come newest first; walking from the oldest (RSM "before"), further rows are newer.
+    if (fq.oldest_first) cur.newer_than = got.front().seq;
+    else cur.older_than = got.back().seq;
+    bool last = got.size() < cur.limit;
+    std::vector<storage::FeedEntry> kept;
+    for (auto& e : got)
+      if (still_visible(db, e, fq.reader, nodes)) kept.push_back(std::move(e));
+    if (fq.oldest_first) out.insert(out.begin(), std::make_move_iterator(kept.begin()), std::make_move_iterator(kept.end()));
+    else out.insert(out.end(), std::make_move_iterator(kept.begin()), std::make_move_iterator(kept.end()));
+    if (last) {
+      exhausted = true;
+      break;
+    }
+  }
+  if (out.size() > fq.limit) {
+    // Keep the rows nearest the anchor: the newest when walking back in time, the oldest otherwise.
+    if (fq.oldest_first) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(fq.limit));
+    else out.resize(fq.limit);
+    page.complete = false;
+  } else if (exhausted) {
+    page.complete = true;
+  } else {
+    // Complete when no row lies beyond the last one looked at, in the direction walked.
+    page.complete = fq.oldest_first ? !db.feed().has_newer(fq, cur.newer_than) : !db.feed().has_older(fq, cur.older_than);
+  }
+  return page;
+}
+
 void Feed::query(IqRequest& req) {
   Jid account = req.account();
   if (req.from().bare() != account) return req.reply.error(forbidden("a feed is read by its own account only"));
@@ -212,14 +280,15 @@ void Feed::query(IqRequest& req) {
       }
     }
   }
-  ctx_.storage().read([fq, reply = req.reply](storage::Storage& db) {
+  ctx_.storage().read([this, fq, reply = req.reply](storage::Storage& db) {
     std::vector<storage::FeedEntry> page;
     bool complete = true;
     try {
-      page = fq.limit ? db.feed().page(fq) : std::vector<storage::FeedEntry>{};
-      // Complete when nothing lies beyond the page in the direction walked.
-      if (!page.empty()) complete = fq.oldest_first ? !db.feed().has_newer(fq, page.front().seq)
-                                                    : !db.feed().has_older(fq, page.back().seq);
+      if (fq.limit) {
+        auto visible = visible_page(db, fq);
+        page = std::move(visible.entries);
+        complete = visible.complete;
+      }
     } catch (const std::exception&) {
       reply.error(StanzaError(StanzaErrorCondition::kInternalServerError));
       return;

@@ -6,12 +6,16 @@
 // comments) and Atom entries naming it (xmpp:reader). A new subscription brings the node's recent
 // items the subscriber may read. Readers page through their feed with <query xmlns='urn:causerie:feed:0'/>
 // (RSM both ways, kind filters); live updates are the PEP/pubsub notifications they already get.
+// Visibility is asked again when a page is read (may_see(), access.hpp, on the owners' rosters as they
+// are then): a row is where a post may appear, never a grant to see it (docs/protocol/audiences.md).
 //
 // Thread rules: the observers run in storage jobs (write lane); query() runs on the requesting
 // session's thread and reads on the read lane. No mutable state.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "modules/pubsub/engine.hpp"
@@ -36,6 +40,21 @@ class Feed {
 
  private:
   void query(IqRequest& req);
+  // A node of the feed's entries as the reader relates to it, read once per page.
+  struct Seen {
+    NodeState node;
+    Requester reader;
+  };
+  // Whether the reader may still see a feed entry's item now (read lane).
+  bool still_visible(storage::Storage& db, const storage::FeedEntry& e, const std::string& reader,
+                     std::unordered_map<std::string, std::optional<Seen>>& nodes) const;
+  // One page of the reader's feed, of rows whose items it may still see (read lane); complete when no
+  // row lies beyond it in the direction walked.
+  struct VisiblePage {
+    std::vector<storage::FeedEntry> entries;
+    bool complete = true;
+  };
+  VisiblePage visible_page(storage::Storage& db, const storage::FeedQuery& fq) const;
   void backfill(storage::Storage& db, const Service& svc, const NodeState& n, const std::string& reader) const;
   // The feed kind of posts on node `n`, 0 when its items are not posts a feed shows.
   uint32_t post_kind(const Service& svc, const NodeState& n) const;

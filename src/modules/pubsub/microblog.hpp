@@ -1,16 +1,19 @@
 // XEP-0277 v0.6.5 microblogging and XEP-0472 v0.2.1 social feeds, as the pubsub engine sees them.
 //
 // Visibility. A social feed (the PEP node "urn:xmpp:microblog:0", or any node whose pubsub#type is a
-// social feed) keeps a visibility per post: the post's own access model, "presence" (contacts only) or
-// "open" (everyone). A publisher chooses it with publish-options pubsub#access_model — on a social feed
-// that field sets the post's visibility instead of being a precondition — and a post published without
-// it takes the node's access model at that moment. Readers see the posts their relationship allows; a
-// post they may not see is "forbidden" when asked for by id and absent from listings.
+// social feed) keeps a visibility per post: the post's own access model, "presence" (contacts only),
+// "open" (everyone), or "roster" with chosen roster groups of the publisher (a per-post audience,
+// audience.hpp, docs/protocol/audiences.md). A publisher chooses it with publish-options
+// pubsub#access_model (and pubsub#roster_groups_allowed) — on a social feed these fields set the post's
+// visibility instead of being preconditions — and a post published without it takes the node's access
+// model at that moment. Readers see the posts their relationship allows (may_see(), access.hpp); a post
+// they may not see is absent from listings and, asked for by id, answers like a missing item.
 //
 // Comments. The comments node of a post ("urn:xmpp:microblog:0:comments/<id>" on a pubsub service,
 // linked from the post with <link rel='replies' title='comments'/>) follows the post's visibility: the
-// server sets its access model to the post's whenever either is published or created, so anyone who may
-// read the post may read and (publish model "open") add comments, and nobody else.
+// server sets its access model (and, for an audience, its roster groups) to the post's whenever either is
+// published or created, so anyone who may read the post may read and (publish model "open") add
+// comments, and nobody else.
 //
 // Pure functions, any thread.
 #pragma once

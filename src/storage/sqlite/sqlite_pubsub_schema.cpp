@@ -51,6 +51,12 @@ CREATE TABLE pubsub_affiliations (
 ) WITHOUT ROWID;
 CREATE INDEX pubsub_affiliations_by_jid ON pubsub_affiliations(jid);
 )sql"},
+      // Per-post audiences (modules/pubsub/audience.hpp): the distinct audiences of a node are read at
+      // every listing; only items that have one are indexed, so other writes pay nothing.
+      {2, "item audiences", R"sql(
+CREATE INDEX pubsub_items_by_audience ON pubsub_items(node_id, access)
+  WHERE access >= 'roster;' AND access < 'roster<';
+)sql"},
   }};
 }
 

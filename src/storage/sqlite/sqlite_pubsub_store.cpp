@@ -224,6 +224,18 @@ size_t SqlitePubsubStore::count_items(int64_t node_id, const PubsubItemQuery& q)
   return s->step() ? static_cast<size_t>(s->column_int(0)) : 0;
 }
 
+std::vector<std::string> SqlitePubsubStore::item_audiences(int64_t node_id, size_t limit) {
+  // The same range as the partial index pubsub_items_by_audience (schema v2): this reads only the items
+  // that have an audience, whatever the size of the node.
+  auto s = db_.prepare(
+      "SELECT DISTINCT access FROM pubsub_items WHERE node_id = ?1 AND access >= 'roster;' AND access < 'roster<' "
+      "LIMIT ?2");
+  s->bind(1, node_id).bind(2, static_cast<int64_t>(limit));
+  std::vector<std::string> out;
+  while (s->step()) out.push_back(s->column_text(0));
+  return out;
+}
+
 std::vector<std::string> SqlitePubsubStore::trim_items(int64_t node_id, size_t keep) {
   std::vector<std::string> removed;
   int64_t count = 0;

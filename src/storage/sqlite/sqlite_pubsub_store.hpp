@@ -27,6 +27,7 @@ class SqlitePubsubStore final : public PubsubStore {
   bool remove_item(int64_t node_id, std::string_view item_id) override;
   std::vector<PubsubItem> items(int64_t node_id, const PubsubItemQuery& q) override;
   size_t count_items(int64_t node_id, const PubsubItemQuery& q) override;
+  std::vector<std::string> item_audiences(int64_t node_id, size_t limit) override;
   std::vector<std::string> trim_items(int64_t node_id, size_t keep) override;
   std::vector<std::string> expire_items(int64_t node_id, int64_t cutoff) override;
   void purge_items(int64_t node_id) override;
