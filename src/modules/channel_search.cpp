@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/util/time.hpp"
 #include "core/xml/namespaces.hpp"
 
 namespace causerie::modules::channel_search {
@@ -41,7 +42,7 @@ xml::DataForm search_form() {
   auto& types = f.add("types", "list-multi", {"xep-0045"}, "Service types");
   types.options = {{"XEP-0045 Multi User Chats", "xep-0045"}, {"Communities (open publish-subscribe nodes)", kPubsubType}};
   auto& key = f.add("key", "list-single", {kOrderUsers}, "Sort results by");
-  key.options = {{"Number of online users", kOrderUsers}, {"Address", kOrderAddress}};
+  key.options = {{"Number of online users", kOrderUsers}, {"Address", kOrderAddress}, {"Recent activity", kOrderActivity}};
   return f;
 }
 
@@ -102,6 +103,7 @@ tl::expected<ChannelQuery, StanzaError> parse_query(const xml::DataForm& form) {
     q.types = std::set<std::string>(t->values.begin(), t->values.end());
   if (const xml::FormField* k = form.field("key"); k && !k->values.empty()) {
     if (k->value() == kOrderAddress) q.by_address = true;
+    else if (k->value() == kOrderActivity) q.by_activity = true;
     else if (k->value() != kOrderUsers)
       return tl::unexpected(app_error(StanzaErrorCondition::kFeatureNotImplemented, StanzaErrorType::kModify,
                                       "invalid-sort-key"));
@@ -122,7 +124,9 @@ std::vector<ChannelInfo> select(std::vector<ChannelInfo> channels, const Channel
     return false;
   });
   std::sort(channels.begin(), channels.end(), [&](const ChannelInfo& a, const ChannelInfo& b) {
-    if (!q.by_address && a.nusers.value_or(0) != b.nusers.value_or(0)) return a.nusers.value_or(0) > b.nusers.value_or(0);
+    if (q.by_activity && a.last_activity != b.last_activity) return a.last_activity > b.last_activity;
+    if (!q.by_address && !q.by_activity && a.nusers.value_or(0) != b.nusers.value_or(0))
+      return a.nusers.value_or(0) > b.nusers.value_or(0);
     return a.address < b.address;
   });
   return channels;
@@ -175,6 +179,16 @@ tl::expected<xml::Element, StanzaError> result_page(const std::vector<ChannelInf
     if (!c.anonymity.empty()) item.add_text_child("anonymity-mode", c.anonymity, kSearch);
     // Ours: the node of a community, at the service its address names.
     if (!c.node.empty()) item.add_text_child("node", c.node, "urn:causerie:channel-search");
+    // Ours (§"Result Item Format" allows custom children): what an explore list shows of a community.
+    if (!c.kind.empty()) {
+      xml::Element& community = item.add_child("community", kExploreNs);
+      community.set_attr("type", c.kind);
+      if (c.items) community.set_attr("items", std::to_string(*c.items));
+      if (c.last_activity > 0)
+        community.set_attr("last-activity",
+                           util::format_datetime(util::SystemTime(std::chrono::milliseconds(c.last_activity))));
+      if (!c.avatar.empty()) community.add_text_child("avatar", c.avatar, kExploreNs);
+    }
   }
   xml::RsmResult r;
   if (begin < end) {

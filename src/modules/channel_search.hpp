@@ -23,6 +23,9 @@ inline constexpr const char* kParams = "urn:xmpp:channel-search:0:search-params"
 inline constexpr const char* kErrors = "urn:xmpp:channel-search:0:error";
 inline constexpr const char* kOrderAddress = "{urn:xmpp:channel-search:0:order}address";
 inline constexpr const char* kOrderUsers = "{urn:xmpp:channel-search:0:order}nusers";
+// Ours (§"Sort Key Values" allows Clark-notation keys): the most recently active first.
+inline constexpr const char* kOrderActivity = "{urn:causerie:explore:0}activity";
+inline constexpr const char* kExploreNs = "urn:causerie:explore:0";
 // Open pubsub nodes (XEP-0472 communities): a service type of ours, in Clark notation (§7.1.1).
 inline constexpr const char* kPubsubType = "{urn:causerie:channel-search}pubsub";
 
@@ -33,6 +36,7 @@ struct ChannelQuery {
   size_t min_users = 0;
   std::set<std::string> types = {"xep-0045"};
   bool by_address = false;  // else by number of users, most first
+  bool by_activity = false; // by last activity, newest first
 };
 
 // The form a searcher fills in (§4.2.1), every field with its default (§5).

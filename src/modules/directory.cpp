@@ -1,5 +1,6 @@
-// XEP-0055 v1.3 user directory (opt-in through XEP-0077 registration with the service) and XEP-0433 v0.1
-// channel search, both on search.<host> (see directory.hpp and channel_search.hpp).
+// XEP-0055 v1.3 user directory (opt-in through XEP-0077 registration with the service), XEP-0433 v0.1
+// channel search and urn:causerie:explore:0 (post search, people), all on search.<host> (see
+// directory.hpp, channel_search.hpp and explore/explore.hpp).
 #include "modules/directory.hpp"
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "core/xml/namespaces.hpp"
 #include "modules/all_modules.hpp"
 #include "modules/channel_search.hpp"
+#include "modules/explore/explore.hpp"
 #include "storage/key_value_store.hpp"
 #include "storage/storage_service.hpp"
 
@@ -155,7 +157,7 @@ xml::Element results(const std::vector<Entry>& found, bool form) {
 
 namespace {
 
-constexpr const char* kListingStore = "directory";  // kv: owner → the nickname it is listed under
+constexpr const char* kListingStore = explore::kListingStore;  // kv: owner → the nickname it is listed under
 
 class DirectoryModule final : public Module {
  public:
@@ -202,7 +204,7 @@ class DirectoryModule final : public Module {
       reply.result(DiscoRegistry::info_query({DiscoIdentity{"directory", "user", "User directory"},
                                               DiscoIdentity{"directory", "chatroom", "Channel search"}},
                                              {ns::kDiscoInfo, ns::kDiscoItems, kSearch, ns::kRegister,
-                                              channel_search::kSearch}));
+                                              channel_search::kSearch, explore::kNs}));
       return;
     }
     if (q->is("query", ns::kDiscoItems) && type == "get") {
@@ -222,6 +224,8 @@ class DirectoryModule final : public Module {
     }
     if (q->is("query", ns::kRegister)) return registration(from.bare().str(), *q, type == "set", reply);
     if (q->is("search", channel_search::kSearch)) return channels(host, *q, reply);
+    if (q->is("posts", explore::kNs) && type == "get") return explore::posts(ctx_, *q, paging(), reply);
+    if (q->is("people", explore::kNs) && type == "get") return explore::people(ctx_, *q, paging(), reply);
     reply.error(StanzaError(StanzaErrorCondition::kServiceUnavailable));
   }
 
@@ -323,6 +327,8 @@ class DirectoryModule final : public Module {
       });
     }
   }
+
+  explore::Paging paging() const { return explore::Paging{std::min<size_t>(20, max_results_), max_results_}; }
 
   ModuleContext& ctx_;
   size_t max_results_ = 50;

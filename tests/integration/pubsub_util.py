@@ -1,6 +1,7 @@
 """Helpers for the pubsub, PEP and microblog integration tests: raw XEP-0060 requests built from XML text
 (so each test says exactly what goes on the wire), event capture, and error assertions."""
 import asyncio
+import http.client
 
 import harness
 from slixmpp.exceptions import IqError
@@ -211,3 +212,37 @@ async def make_contacts(a, b, timeout=10):
 async def set_groups(client, contact, groups):
     await send(client, None, f"<query xmlns='jabber:iq:roster'><item jid='{contact}'>" +
                "".join(f"<group>{g}</group>" for g in groups) + "</item></query>")
+
+
+def http_get(env, path):
+    """(status, content type, body, headers) of a GET over the server's HTTP listener ("http" listener)."""
+    port = env.server.extra_ports["http"]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path, headers={"Host": f"{env.host}:{port}"})
+    r = conn.getresponse()
+    return r.status, r.getheader("Content-Type", ""), r.read().decode("utf-8"), dict(r.getheaders())
+
+
+async def walk_pages(fetch, max, **kw):
+    """Every entry of a newest-first XEP-0059 list, page by page from the newest (`after`), then back from
+    the oldest (`before`), checking that both walks give the same entries. `fetch(max=, after=, before=,
+    **kw)` returns (entries, complete, first, last), each entry a tuple starting with its result id."""
+    forward, after = [], None
+    while True:
+        page, complete, _, last = await fetch(max=max, after=after, **kw)
+        harness.check(len(page) <= max, "pages are bounded")
+        forward += page
+        if complete:
+            break
+        after = last
+    backward, before = [], ""
+    while True:
+        page, complete, first, _ = await fetch(max=max, before=before, **kw)
+        backward = page + backward
+        if complete:
+            break
+        before = first
+    ids = [e[0] for e in forward]
+    harness.check(ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids), "newest first, no repeats")
+    harness.check([e[0] for e in backward] == ids, "paging back from the oldest gives the same entries")
+    return forward

@@ -8,7 +8,6 @@ configuration ends the stream with a clear policy-violation.
 
 The pages are fetched over the server's HTTP listener (an "http" listener on a free port)."""
 import asyncio
-import http.client
 import urllib.parse
 import xml.etree.ElementTree as StdET
 
@@ -16,7 +15,7 @@ import harness
 import pubsub_util
 from harness import check
 from pubsub_util import (ps, PUBSUB, OWNER, DATA, ATOM, MICROBLOG, q, node_config, publish_options, send, get, fails,
-                         watch, next_event, no_event, drain, event_items, is_event, item_ids, make_contacts)
+                         watch, next_event, no_event, drain, event_items, is_event, item_ids, make_contacts, http_get)
 from slixmpp.xmlstream import ET
 
 COMMENTS = MICROBLOG + ":comments/"
@@ -34,15 +33,6 @@ def post(item_id, title, body, comments_service=None, comments_node=None):
     return (f"<item id='{item_id}'><entry xmlns='{ATOM}'><title type='text'>{title}</title>"
             f"<content type='text'>{body}</content>{link}<id>tag:{item_id}</id>"
             f"<published>2026-01-0{1 if 'priv' in item_id else 2}T10:00:00Z</published></entry></item>")
-
-
-def http_get(env, path):
-    """(status, content type, body, headers) of a GET over the server's HTTP listener."""
-    port = env.server.extra_ports["http"]
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("GET", path, headers={"Host": f"{env.host}:{port}"})
-    r = conn.getresponse()
-    return r.status, r.getheader("Content-Type", ""), r.read().decode("utf-8"), dict(r.getheaders())
 
 
 def atom_entries(body):

@@ -38,6 +38,11 @@ struct ChannelInfo {
   std::optional<size_t> nusers;  // occupants, or a community's subscribers; nullopt when not known
   bool is_open = true;           // joinable without credentials (no password, not members-only)
   std::string anonymity;         // "muc_semianonymous", "{urn:xmpp:channel-search:0:anonymity}none", or ""
+  // Communities (pubsub nodes) only, shown as the <community xmlns='urn:causerie:explore:0'/> extension:
+  std::string kind;              // "blog", "gallery", or the node's pubsub#type
+  std::string avatar;            // a picture's URL, "" when none
+  int64_t last_activity = 0;     // unix ms of the newest item, 0 when none
+  std::optional<size_t> items;   // items stored
 };
 // Lists the public channels of one local host's services, then calls `done` once, from any thread.
 using ChannelLister = std::function<void(const std::string& host, std::function<void(std::vector<ChannelInfo>)> done)>;

@@ -8,6 +8,7 @@
 
 #include "core/xml/namespaces.hpp"
 #include "core/xml/serializer.hpp"
+#include "modules/pubsub/tags.hpp"
 
 namespace causerie::modules::pubsub {
 
@@ -75,6 +76,8 @@ BlogPost post_from_entry(const xml::Element& entry, const std::string& item_id, 
   if (p.published.empty()) p.published = published;
   if (p.updated.empty()) p.updated = p.published;
   if (const xml::Element* a = entry.child("author", ns::kAtom)) p.author = a->child_text("name", ns::kAtom);
+  p.tags = entry_tags(entry);
+  p.image = entry_image(entry);
   return p;
 }
 
@@ -106,14 +109,30 @@ std::string render_blog_html(const BlogPage& page) {
   h.reserve(4096);
   h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
+  const std::string atom = page.atom_path.empty() ? page.path + "/atom.xml" : page.atom_path;
   h += "<title>" + esc(page.title) + "</title>";
   h += "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"" + esc(page.title) + "\" href=\"" +
-       esc(page.path + "/atom.xml") + "\">";
+       esc(atom) + "\">";
+  // OpenGraph (ogp.me): what link previews of other services show for this page.
+  auto og = [&h](const char* property, const std::string& content) {
+    h += std::string("<meta property=\"") + property + "\" content=\"" + esc(content) + "\">";
+  };
+  og("og:title", page.title);
+  og("og:description", !page.description.empty() ? page.description
+                       : !page.subtitle.empty()  ? page.subtitle
+                                                 : page.title);
+  og("og:type", page.og_type);
+  og("og:url", page.base_url + page.path);
+  for (const auto& p : page.posts)
+    if (!p.image.empty()) {
+      og("og:image", p.image);
+      break;
+    }
   h += "<style>";
   h += kStyle;
   h += "</style></head><body><header><h1>" + esc(page.title) + "</h1>";
   if (!page.subtitle.empty()) h += "<p>" + esc(page.subtitle) + "</p>";
-  h += "<p class=\"meta\">" + esc(page.author) + " · <a href=\"" + esc(page.path + "/atom.xml") + "\">Atom feed</a></p>";
+  h += "<p class=\"meta\">" + esc(page.author) + " · <a href=\"" + esc(atom) + "\">Atom feed</a></p>";
   h += "</header><main>";
   if (page.posts.empty()) h += "<p>No public posts yet.</p>";
   for (const auto& p : page.posts) {
@@ -123,6 +142,12 @@ std::string render_blog_html(const BlogPage& page) {
     if (!p.author.empty()) h += " · " + esc(p.author);
     h += "</p>";
     if (!p.markdown.empty() && p.markdown != p.title) h += "<div>" + markdown_to_html(p.markdown) + "</div>";
+    if (!p.tags.empty()) {
+      h += "<p class=\"tags\">";
+      for (const auto& t : p.tags) h += "<a rel=\"tag\" href=\"" + esc("/tag/" + url_encode_segment(t)) + "\">#" + esc(t) + "</a> ";
+      h += "</p>";
+    }
+    if (!p.link.empty()) h += "<p class=\"meta\"><a href=\"" + esc(p.link) + "\">Read on the blog</a></p>";
     h += "</article>";
   }
   h += "</main>";
@@ -139,7 +164,7 @@ std::string render_blog_atom(const BlogPage& page) {
   feed.add_text_child("id", page.feed_id);
   feed.add_text_child("updated", page.updated);
   feed.add_child("link").set_attr("rel", "self").set_attr("type", "application/atom+xml")
-      .set_attr("href", page.base_url + page.path + "/atom.xml");
+      .set_attr("href", page.base_url + (page.atom_path.empty() ? page.path + "/atom.xml" : page.atom_path));
   feed.add_child("link").set_attr("rel", "alternate").set_attr("type", "text/html").set_attr("href", page.base_url + page.path);
   xml::Element& author = feed.add_child("author");
   author.add_text_child("name", page.author);
@@ -152,8 +177,9 @@ std::string render_blog_atom(const BlogPage& page) {
     e.add_text_child("published", p.published);
     e.add_text_child("updated", p.updated);
     e.add_child("link").set_attr("rel", "alternate").set_attr("type", "text/html")
-        .set_attr("href", page.base_url + page.path + "#post-" + url_encode_segment(p.id));
+        .set_attr("href", page.base_url + (p.link.empty() ? page.path + "#post-" + url_encode_segment(p.id) : p.link));
     if (!p.author.empty()) e.add_child("author").add_text_child("name", p.author);
+    for (const auto& t : p.tags) e.add_child("category").set_attr("term", t);
     // type='html': the (safe) rendered body, escaped once more by the serializer as Atom requires.
     if (!p.markdown.empty()) e.add_text_child("content", markdown_to_html(p.markdown)).set_attr("type", "html");
   }

@@ -2,6 +2,9 @@
 // pubsub service) as an HTML page readable on a phone and as an Atom feed (RFC 4287). Pure functions,
 // any thread; the HTTP glue is in blog_routes.cpp.
 //
+// Each HTML page carries OpenGraph meta tags (og:title, og:description, og:type, og:url, og:image when a
+// post on it has a picture), and links each post's hashtags to its tag page (/tag/<tag>).
+//
 // Safety: nothing from a post reaches the page unescaped. Titles and metadata are escaped text; the
 // body is Markdown rendered by cmark in safe mode (raw HTML omitted, javascript:/vbscript:/file:/data:
 // links dropped), and XHTML bodies are reduced to their text first. The Atom feed is built as an XML
@@ -25,6 +28,9 @@ struct BlogPost {
   std::string published;  // XEP-0082 DateTime
   std::string updated;
   std::string author;
+  std::vector<std::string> tags;  // normalised hashtags (tags.hpp), linked to /tag/<tag>
+  std::string image;              // the first picture (an image enclosure), "" when none
+  std::string link;               // where the post is read, when not on this page (tag pages)
 };
 
 struct BlogPage {
@@ -38,6 +44,9 @@ struct BlogPage {
   std::string updated;    // newest post's date, or now
   std::vector<BlogPost> posts;  // newest first
   std::string older;      // item id to continue from (?after=…), "" on the last page
+  std::string atom_path;  // the Atom feed's path, "" = path + "/atom.xml"
+  std::string og_type = "website";  // OpenGraph og:type
+  std::string description;          // og:description, "" = the subtitle
 };
 
 // A post from an Atom entry (nullopt-like: empty id means "not a post", e.g. XEP-0277 metadata).

@@ -138,6 +138,9 @@ class Engine {
   // Called in the job of a subscription that became "subscribed" (§6.1), with the node and subscriber.
   using SubscribeObserver = std::function<void(storage::Storage&, const Service&, const NodeState&, const std::string& bare)>;
   void add_subscribe_observer(SubscribeObserver fn) { sub_observers_.push_back(std::move(fn)); }
+  // Called in the job of an owner's node configuration change (§8.2), with the node as configured now.
+  using ConfigureObserver = std::function<void(storage::Storage&, const Service&, const NodeState&)>;
+  void add_configure_observer(ConfigureObserver fn) { config_observers_.push_back(std::move(fn)); }
   // XEP-0470: the item an attachments node of `svc` is about, when it exists on `svc`.
   struct AttachmentTarget {
     NodeState node;
@@ -265,6 +268,7 @@ class Engine {
   Notifier& notifier_;
   std::vector<PublishObserver> observers_;
   std::vector<SubscribeObserver> sub_observers_;
+  std::vector<ConfigureObserver> config_observers_;
 };
 
 // The features the pubsub service and PEP advertise (§10), XEP-0060 names prefixed with the namespace.

@@ -2,12 +2,14 @@
 // service, its nodes, their meta-data and items).
 #include "core/util/encoding.hpp"
 #include "core/util/time.hpp"
+#include "core/xml/fragment.hpp"
 #include "core/xml/namespaces.hpp"
 #include "modules/pubsub/engine.hpp"
 #include "modules/pubsub/attachments.hpp"
 #include "modules/pubsub/audience.hpp"
 #include "modules/pubsub/microblog.hpp"
 #include "modules/pubsub/pubsub_errors.hpp"
+#include "modules/pubsub/tags.hpp"
 #include "storage/account_store.hpp"
 
 namespace causerie::modules::pubsub {
@@ -181,6 +183,7 @@ void Engine::configure_set(IqRequest& req, const Service& svc) {
     updated.config = *applied;
     inherit_post_access(db, svc, updated, n->row.creator);  // a comments node keeps its post's visibility
     db.pubsub().set_node_config(n->row.id, serialize_config(updated.config, settings_.limits));
+    for (const auto& observer : config_observers_) observer(db, svc, updated);
     if (!updated.config.notify_config) return [reply] { reply.result(); };
     // §8.2.6: subscribers hear of the change, with the new form when payloads are delivered.
     FanOut fan = plan(audience(db, svc, updated), svc, updated, std::nullopt);
@@ -313,6 +316,11 @@ void Engine::disco_info(IqRequest& req, const Service& svc) {
   });
 }
 
+namespace {
+constexpr std::string_view kGalleryType = "urn:xmpp:pubsub-social-feed:gallery:1";  // XEP-0472 §"Gallery profile"
+constexpr size_t kPicturesLooked = 5;
+}  // namespace
+
 void Engine::list_channels(const std::string& host, std::function<void(std::vector<ChannelInfo>)> done) {
   std::vector<Service> services;
   for (const auto& d : service_domains(host)) services.push_back(Service{d, false, host});
@@ -339,6 +347,19 @@ void Engine::list_channels(const std::string& host, std::function<void(std::vect
           if (sub.state == "subscribed") ++subscribers;
         c.nusers = subscribers;
         c.is_open = true;
+        // The explore extension: type, size, last activity and a picture (the newest image enclosure
+        // among the latest posts: a gallery's latest picture, a blog's latest illustrated post).
+        c.kind = config.type == kGalleryType ? "gallery"
+                 : config.type.empty() || is_social_feed(row.node, config) ? "blog"
+                                                                           : config.type;
+        c.items = static_cast<size_t>(row.item_count);
+        storage::PubsubItemQuery latest;
+        latest.limit = kPicturesLooked;
+        for (const auto& item : db.pubsub().items(row.id, latest)) {
+          if (c.last_activity == 0) c.last_activity = item.published;
+          if (!c.avatar.empty() || item.payload.find("enclosure") == std::string::npos) continue;
+          if (auto entry = xml::parse_fragment(item.payload)) c.avatar = entry_image(*entry);
+        }
         out.push_back(std::move(c));
       }
     }

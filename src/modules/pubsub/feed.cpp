@@ -6,7 +6,6 @@
 #include <iterator>
 #include <unordered_map>
 
-#include "core/util/time.hpp"
 #include "core/xml/data_form.hpp"
 #include "core/xml/fragment.hpp"
 #include "core/xml/namespaces.hpp"
@@ -298,16 +297,7 @@ void Feed::query(IqRequest& req) {
     for (const auto& e : page) {
       xml::Element& res = out.add_child("result");
       res.set_attr("id", std::to_string(e.seq)).set_attr("kinds", feed_kind_names(e.kinds));
-      xml::Element& fwd = res.add_child("forwarded", ns::kForward);
-      fwd.add_child("delay", ns::kDelay)
-          .set_attr("stamp", util::format_datetime(util::SystemTime(std::chrono::milliseconds(e.item.published))));
-      xml::Element& msg = fwd.add_child("message", ns::kClient);
-      msg.set_attr("from", e.service).set_attr("to", fq.reader).set_attr("type", "headline");
-      xml::Element& items = msg.add_child("event", ns::kPubsubEvent).add_child("items");
-      items.set_attr("node", e.node);
-      xml::Element& item = items.add_child("item");
-      item.set_attr("id", e.item.id).set_attr("publisher", e.item.publisher);
-      if (auto p = xml::parse_fragment(e.item.payload)) item.add(std::move(*p));
+      res.add(forwarded_item(e.service, e.node, e.item, fq.reader));
     }
     xml::RsmResult r;
     if (!page.empty()) {

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "core/util/time.hpp"
+#include "core/xml/fragment.hpp"
 #include "core/xml/namespaces.hpp"
 
 namespace causerie::modules::pubsub {
@@ -99,6 +101,23 @@ std::string entry_title(const xml::Element& entry) {
   };
   collect(*t, collect);
   return out;
+}
+
+xml::Element forwarded_item(const std::string& service, const std::string& node, const storage::PubsubItem& item,
+                            const std::string& to) {
+  xml::Element fwd("forwarded", ns::kForward);
+  fwd.add_child("delay", ns::kDelay)
+      .set_attr("stamp", util::format_datetime(util::SystemTime(std::chrono::milliseconds(item.published))));
+  xml::Element& msg = fwd.add_child("message", ns::kClient);
+  msg.set_attr("from", service);
+  if (!to.empty()) msg.set_attr("to", to);
+  msg.set_attr("type", "headline");
+  xml::Element& items = msg.add_child("event", ns::kPubsubEvent).add_child("items");
+  items.set_attr("node", node);
+  xml::Element& el = items.add_child("item");
+  el.set_attr("id", item.id).set_attr("publisher", item.publisher);
+  if (auto p = xml::parse_fragment(item.payload)) el.add(std::move(*p));
+  return fwd;
 }
 
 }  // namespace causerie::modules::pubsub

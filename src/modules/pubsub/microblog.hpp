@@ -24,6 +24,7 @@
 
 #include "core/xml/element.hpp"
 #include "modules/pubsub/node_config.hpp"
+#include "storage/pubsub_store.hpp"
 
 namespace causerie::modules::pubsub {
 
@@ -49,5 +50,11 @@ std::optional<NodeAddress> comments_link(const xml::Element& entry);
 
 // The Atom entry's title text, for notification bodies (XEP-0277 §8) and pages.
 std::string entry_title(const xml::Element& entry);
+
+// A stored item as the pubsub event a reader would have received, wrapped as in XEP-0297 with the
+// publication time in a XEP-0203 delay: what news feed pages and explore search results carry, so a
+// client parses them with its event code. `to` may be empty.
+xml::Element forwarded_item(const std::string& service, const std::string& node, const storage::PubsubItem& item,
+                            const std::string& to);
 
 }  // namespace causerie::modules::pubsub

@@ -76,7 +76,8 @@ PubsubModule::PubsubModule(ModuleContext& ctx)
       notifier_(ctx, caps_),
       engine_(ctx, settings_, caps_, notifier_),
       compat_(ctx, engine_),
-      feed_(ctx, engine_, load_feed_settings(ctx.raw_config())) {
+      feed_(ctx, engine_, load_feed_settings(ctx.raw_config())),
+      post_index_(ctx, engine_) {
   blog_page_size_ = static_cast<size_t>(positive(ctx.raw_config(), "blog_page_size", 20, 1, 200));
   if (static_cast<size_t>(settings_.limits.max_payload_size) + 1024 > ctx.config().limits.max_stanza_bytes)
     spdlog::warn("modules.pubsub.max_payload_size ({}) is not below limits.max_stanza_size ({}): a publish near "
@@ -127,6 +128,9 @@ PubsubModule::PubsubModule(ModuleContext& ctx)
 
   ctx.on_http("GET", "/blog", [this](const web::Request& req, web::Respond respond) {
     serve_blog(ctx_, engine_, blog_page_size_, req, std::move(respond));
+  });
+  ctx.on_http("GET", "/tag", [this](const web::Request& req, web::Respond respond) {
+    serve_tag(ctx_, blog_page_size_, req, std::move(respond));
   });
 }
 
