@@ -20,6 +20,7 @@ const std::vector<ModuleEntry>& all_modules() {
       {"directory", make_directory},
       {"adhoc", make_adhoc},     {"admin", make_admin},
       {"account_download", make_account_download},
+      {"sign_out_everywhere", make_sign_out_everywhere},
   };
   return kModules;
 }

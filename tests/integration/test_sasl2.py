@@ -416,6 +416,43 @@ async def test_forged_expired_revoked_and_invalidated_tokens(env):
     check(cond == "not-authorized", f"token after a password change: {cond}")
 
 
+async def test_sign_out_everywhere(env):
+    """Causerie's ad-hoc command for the user himself (sign_out_everywhere.cpp): every FAST token of the
+    account revoked, its other sessions ended with <not-authorized/>, the caller's session kept."""
+    jid, pw = env.user("everywhere")
+    user = jid.split("@")[0]
+    bystander_jid, bystander_pw = env.user("bystander")
+    phone, laptop = str(uuid.uuid4()), str(uuid.uuid4())
+    _, phone_token = await asyncio.to_thread(sasl2_login_with_token, env, user, pw, phone)
+    _, laptop_token = await asyncio.to_thread(sasl2_login_with_token, env, user, pw, laptop)
+    await asyncio.to_thread(sasl2_login_with_token, env, "bystander", bystander_pw, phone)
+
+    # The phone is online with its token; the desk (slixmpp, password) runs the command.
+    s = await asyncio.to_thread(Sasl2Stream, env)
+    ok = await asyncio.to_thread(authenticate_ht, s, user, phone_token, phone, "HT-SHA-256-ENDP", bind_request("Phone"))
+    check(ok.tag == q(SASL2, "success"), f"FAST login: {ET.tostring(ok)}")
+    await asyncio.to_thread(after_success_features, s)
+    desk = await env.connect(jid + "/desk", pw, ["xep_0030", "xep_0004", "xep_0050"])
+    r = await desk["xep_0050"].send_command(desk.boundjid.domain, "urn:causerie:account#sign-out-everywhere", timeout=10)
+    check(r["command"]["status"] == "completed", f"completed at once: {r}")
+    note = r["command"].xml.findtext("{http://jabber.org/protocol/commands}note")
+    check(note == "2 login token(s) revoked, 1 other session(s) ended", f"the note: {note}")
+
+    def stream_error():
+        el = s.next()
+        check(el is not None and el.tag == q(STREAM, "error"), f"a stream error: {el}")
+        check(el.find(q("urn:ietf:params:xml:ns:xmpp-streams", "not-authorized")) is not None, ET.tostring(el))
+    await asyncio.to_thread(stream_error)
+    await harness.round_trip(desk)  # the caller stays
+    for ua, token in ((phone, phone_token), (laptop, laptop_token)):
+        cond = await asyncio.to_thread(refused_with, env, user, token, ua)
+        check(cond == "not-authorized", f"a revoked token: {cond}")
+    check(env.server.cli("user", "tokens", jid).stdout.strip() == "", "no token left")
+    # Another account's token is not touched.
+    listing = env.server.cli("user", "tokens", bystander_jid).stdout.strip().splitlines()
+    check(len(listing) == 1, f"the bystander keeps his token: {listing}")
+
+
 async def test_downgrade_detected_by_ssdp(env):
     jid, pw = env.user("ssdp")
     user = jid.split("@")[0]

@@ -112,6 +112,8 @@ async function main() {
     await B.page.locator('.post', { hasText: post }).waitFor(T);
     check(await A.page.locator('.post', { hasText: post }).locator('.discussion').count() === 0,
       'no comments service: the post has no discussion');
+    check(await B.page.getByRole('group', { name: 'Show' }).count() === 0 && await B.page.locator('button.more').count() === 0,
+      'no feed service: the feed is gathered by the client, without filters or pages');
     await B.page.screenshot({ path: path.join(output, 'prosody-feed.png') });
     console.log('PASS webapp on Prosody: a microblog post reaches the contact\'s feed');
   } catch (e) {

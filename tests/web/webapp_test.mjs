@@ -63,7 +63,9 @@ async function main() {
   const browsers = [];
   let failed = 0;
   try {
-    server = await startServer({ binary, workdir, output, extra: ['[modules.mam]', 'default = "always"', ''] });
+    // Feed pages of two entries, so that "More" has something to do with a few posts.
+    server = await startServer({ binary, workdir, output,
+      extra: ['[modules.mam]', 'default = "always"', '', '[modules.pubsub]', 'feed_page = 2', ''] });
     const base = `http://127.0.0.1:${server.web}`;
     await checkHeaders(base);
     console.log('PASS webapp: served with a strict CSP, hashed immutable assets, ETags');
@@ -78,6 +80,9 @@ async function main() {
     browsers.push(B);
     const requests = [];
     A.page.on('request', (r) => requests.push(r.url()));
+    // What Bob's page sends over XMPP, to see the protocol behind a click.
+    const bobSent = [];
+    B.page.on('websocket', (ws) => ws.on('framesent', (f) => bobSent.push(String(f.payload))));
     await A.page.goto(base + '/');
     await B.page.goto(base + '/');
     await A.page.screenshot({ path: path.join(output, 'sign-in.png') });
@@ -109,14 +114,56 @@ async function main() {
     const shared = B.page.locator('.messages li.in img.shared');
     await shared.waitFor(T);
     check(await shared.evaluate((img) => img.complete && img.naturalWidth === 32), 'the picture downloads and decodes');
-    await A.page.screenshot({ path: path.join(output, 'chat.png') });
-    await accessibility(A.page, 'chat');
     console.log('PASS webapp: 1:1 chat both ways with receipts');
 
-    // After a reload Alice signs in again (the password is not kept) and the history comes from the archive.
+    // Typing (XEP-0085), seen (XEP-0333), a correction (XEP-0308), a reply (XEP-0461) and a reaction
+    // (XEP-0444), each shown on the other side.
+    const typing = B.page.locator('.typing', { hasText: 'is typing…' });
+    await A.page.getByLabel('Message').fill('Are you');
+    await typing.waitFor(T);
+    await A.page.getByLabel('Message').fill('Are you free tonight?');
+    await A.page.getByRole('button', { name: 'Send', exact: true }).click();
+    await B.page.locator('.messages li.in', { hasText: 'Are you free tonight?' }).waitFor(T);
+    await typing.waitFor({ ...T, state: 'detached' });
+    await A.page.locator('.messages li.out', { hasText: 'Are you free tonight?' }).locator('span', { hasText: 'seen' }).waitFor(T);
+    await A.page.locator('.messages li.out').last().getByRole('button', { name: 'Edit' }).click();
+    await A.page.getByText('Editing your last message').waitFor(T);
+    check(await A.page.getByLabel('Message').inputValue() === 'Are you free tonight?', 'editing starts from the last message');
+    await A.page.getByLabel('Message').fill('Are you free tomorrow?');
+    await A.page.getByRole('button', { name: 'Save', exact: true }).click();
+    const corrected = B.page.locator('.messages li.in', { hasText: 'Are you free tomorrow?' });
+    await corrected.locator('span', { hasText: 'edited' }).waitFor(T);
+    check(await B.page.locator('.messages li', { hasText: 'tonight' }).count() === 0, 'the correction replaced the message');
+    await corrected.getByRole('button', { name: 'Reply' }).click();
+    await B.page.getByText('Replying to « Are you free tomorrow? »').waitFor(T);
+    await B.page.getByLabel('Message').fill('Yes, after six');
+    await B.page.getByRole('button', { name: 'Send', exact: true }).click();
+    const answered = A.page.locator('.messages li.in', { hasText: 'Yes, after six' });
+    await answered.locator('blockquote.reply', { hasText: 'Are you free tomorrow?' }).waitFor(T);
+    check(await answered.locator('p').innerText() === 'Yes, after six', 'the fallback quote is not shown twice');
+    await answered.getByRole('button', { name: 'React' }).click();
+    await answered.getByRole('group', { name: 'React' }).getByRole('button', { name: '👍' }).click();
+    await B.page.locator('.messages li.out', { hasText: 'Yes, after six' }).getByRole('button', { name: '👍 1' }).waitFor(T);
+    await A.page.screenshot({ path: path.join(output, 'chat.png') });
+    await accessibility(A.page, 'chat');
+    console.log('PASS webapp: typing, seen, a correction, a reply and a reaction, both ways');
+
+    // XEP-0484 FAST: the password sign-in brought a token, which is all the page keeps; after a reload the
+    // page signs in with it by itself, and the history comes from the archive.
+    const kept = await A.page.evaluate(() => JSON.stringify(localStorage));
+    check(!kept.includes(a.pw), 'the password is not stored');
+    const token = await A.page.evaluate(() => JSON.parse(localStorage.getItem('causerie.fast') ?? 'null'));
+    check(token?.jid === a.jid && token?.mechanism === 'HT-SHA-256-NONE' && token?.token, `a FAST token is kept: ${kept}`);
+    check(/HT-SHA-256-NONE .*Causerie web/.test(server.cli('user', 'tokens', a.jid)), 'the server lists the web app\'s token');
     await A.page.reload();
-    check(!(await A.page.evaluate(() => JSON.stringify(localStorage))).includes(a.pw), 'the password is not stored');
-    await signIn(A.page, a.jid, a.pw);
+    await A.page.getByRole('navigation').waitFor(T);
+    await A.page.locator('.messages li.out', { hasText: hello }).waitFor(T);
+    check(server.cli('user', 'tokens', a.jid).includes(' in-use '), 'the token was used');
+    // The archive gives the corrected text, and the reply with what it answers.
+    await A.page.locator('.messages li.out', { hasText: 'Are you free tomorrow?' }).waitFor(T);
+    check(await A.page.locator('.messages li', { hasText: 'tonight' }).count() === 0, 'the correction from the archive');
+    await A.page.locator('.messages li.in', { hasText: 'Yes, after six' }).locator('blockquote.reply', { hasText: 'tomorrow' }).waitFor(T);
+    console.log('PASS webapp: FAST token kept instead of the password, signed in with it after a reload');
     check(A.page.url().includes('#/chat/'), `the page kept its place: ${A.page.url()}`);
     await A.page.locator('.messages li.out', { hasText: hello }).waitFor(T);
     await A.page.locator('.messages li.in', { hasText: reply }).waitFor(T);
@@ -157,6 +204,9 @@ async function main() {
     await bobOpen.locator('button.like').click();
     await bobOpen.locator('button.like .count', { hasText: '1' }).waitFor(T);
     check(await bobOpen.locator('button.like').isDisabled(), 'one like per person');
+    // The server offers XEP-0470: the like is Bob's attachment (item id his bare JID), not a "♥" comment.
+    check(bobSent.some((f) => f.includes('urn:xmpp:pubsub-attachments:1/xmpp:alice@localhost?;node=urn%3Axmpp%3Amicroblog%3A0')
+      && f.includes(`id="${b.jid}"`) && f.includes('<noticed')), 'the like is a XEP-0470 attachment');
     const bobSecret = B.page.locator('.post', { hasText: secret });
     await bobSecret.getByRole('button', { name: /Comments/ }).click();
     const remark = `Lovely! (${Date.now()})`;
@@ -198,9 +248,10 @@ async function main() {
     await A.page.screenshot({ path: path.join(output, 'room.png') });
     await accessibility(A.page, 'room');
     await A.page.reload();
-    await signIn(A.page, a.jid, a.pw);
+    await A.page.getByRole('navigation').waitFor(T);
     await A.page.locator('.messages li', { hasText: answer }).waitFor(T);
     console.log('PASS webapp: a room created, joined by a contact, messages both ways, back after a reload');
+
 
     // Profiles: Alice writes her name and bio and picks a picture; Bob sees them on her profile page.
     await A.page.getByRole('link', { name: /Settings/ }).click();
@@ -246,6 +297,74 @@ async function main() {
     check(page.includes(tip), 'the community page shows the post');
     console.log('PASS webapp: a community created, found, subscribed to and posted in; its public page');
 
+    // A community for approved subscribers (XEP-0060 §8.6, §8.8–8.9): Bob asks, Alice refuses; Bob asks
+    // again, Alice approves, sees him among the members and makes him a publisher.
+    await A.page.getByRole('link', { name: /Communities/ }).click();
+    const club = A.page.getByRole('form', { name: 'Create a community' });
+    await club.getByLabel(/Short name/).fill('book-club');
+    await club.getByLabel('Title').fill('Book club');
+    await club.getByLabel('Who may read').selectOption({ label: 'Subscribers I approve' });
+    await club.getByRole('button', { name: 'Create' }).click();
+    await A.page.getByRole('heading', { name: 'Book club' }).waitFor(T);
+    const members = A.page.getByRole('region', { name: 'Members' });
+    await members.locator(`li[data-jid="${a.jid}"]`).waitFor(T);
+    await B.page.evaluate(() => { location.hash = '#/community/pubsub.localhost/book-club'; });
+    await B.page.getByRole('button', { name: 'Subscribe', exact: true }).click();
+    await B.page.getByText('Subscription requested; the owner will answer.').waitFor(T);
+    await members.getByRole('button', { name: `Refuse: ${b.jid}` }).click();
+    await B.page.getByRole('button', { name: 'Subscribe', exact: true }).click();
+    await members.getByRole('button', { name: `Approve: ${b.jid}` }).click();
+    await B.page.getByRole('button', { name: 'Unsubscribe' }).waitFor(T);
+    await members.getByRole('button', { name: 'Refresh' }).click();
+    await members.locator(`li[data-jid="${b.jid}"]`, { hasText: 'subscribed' }).waitFor(T);
+    await members.getByLabel(`Role: ${b.jid}`).selectOption('publisher');
+    await members.getByRole('button', { name: 'Refresh' }).click();
+    await A.page.waitForFunction((jid) => document.querySelector(`li[data-jid="${jid}"] select`)?.value === 'publisher', b.jid, T);
+    await A.page.screenshot({ path: path.join(output, 'community-members.png') });
+    await accessibility(A.page, 'community-members');
+    console.log('PASS webapp: a community needing approval: a request refused, another approved, the member made a publisher');
+
+    // The server's news feed (urn:causerie:feed:0), in pages of two: after a reload Bob's feed shows the
+    // two newest entries (the community post and Alice's public post, his like remembered and counted by
+    // the server), "More" brings the older one, filters ask the server again, and a post mentioning Bob
+    // arrives live under "Mentions".
+    await B.page.reload();
+    await B.page.getByRole('navigation').waitFor(T);
+    await B.page.getByRole('link', { name: /News/ }).click();
+    await B.page.locator('.post', { hasText: tip }).waitFor(T);
+    const again = B.page.locator('.post', { hasText: open });
+    await again.locator('button.like[aria-pressed="true"] .count', { hasText: '1' }).waitFor(T);
+    check(await B.page.locator('.post', { hasText: secret }).count() === 0, 'the first page has the two newest entries');
+    check(await B.page.locator('.post', { hasText: tip }).getByRole('link', { name: 'Gardening' }).count() === 1,
+      'a community post names its community');
+    await B.page.getByRole('button', { name: 'More', exact: true }).click();
+    await B.page.locator('.post', { hasText: secret }).waitFor(T);
+    await B.page.getByRole('button', { name: 'More', exact: true }).waitFor({ ...T, state: 'detached' });
+    const filters = B.page.getByRole('group', { name: 'Show' });
+    await filters.getByRole('button', { name: 'Communities' }).click();
+    await B.page.locator('.post', { hasText: open }).waitFor({ ...T, state: 'detached' });
+    await B.page.locator('.post', { hasText: tip }).waitFor(T);
+    await filters.getByRole('button', { name: 'People' }).click();
+    await B.page.locator('.post', { hasText: tip }).waitFor({ ...T, state: 'detached' });
+    await B.page.locator('.post', { hasText: open }).waitFor(T);
+    await filters.getByRole('button', { name: 'Mentions' }).click();
+    await B.page.locator('.post', { hasText: open }).waitFor({ ...T, state: 'detached' });
+    check(await filters.getByRole('button', { name: 'Mentions' }).getAttribute('aria-pressed') === 'true', 'the filter shows as chosen');
+    await A.page.getByRole('link', { name: /News/ }).click();
+    const mention = `Thanks xmpp:${b.jid} for the tip (${Date.now()})`;
+    await A.page.getByLabel("What's new?").fill(mention);
+    await A.page.getByLabel('Visible to').selectOption({ label: 'My contacts' });
+    await A.page.getByRole('button', { name: 'Publish' }).click();
+    await B.page.locator('.post', { hasText: mention }).waitFor(T);
+    // Alice likes Bob's community post from her feed: the count is the server's.
+    const aliceTip = A.page.locator('.post', { hasText: tip });
+    await aliceTip.locator('button.like').click();
+    await aliceTip.locator('button.like[aria-pressed="true"] .count', { hasText: '1' }).waitFor(T);
+    await B.page.screenshot({ path: path.join(output, 'feed-mentions.png') });
+    await accessibility(B.page, 'feed-filters');
+    await filters.getByRole('button', { name: 'All' }).click();
+    console.log('PASS webapp: the server\'s feed paged with "More", filtered (communities, people, mentions), live, likes counted by the server');
+
     // French.
     await B.page.getByRole('link', { name: /Settings/ }).click();
     await B.page.getByLabel('Language').selectOption('fr');
@@ -259,7 +378,7 @@ async function main() {
     browsers.push(P);
     await P.page.goto(base + '/');
     await signIn(P.page, b.jid, b.pw);
-    await P.page.locator('.post', { hasText: open }).waitFor(T);
+    await P.page.locator('.post', { hasText: mention }).waitFor(T);
     const nav = await P.page.getByRole('navigation').boundingBox();
     check(nav && nav.y + nav.height >= 844 - 2 && nav.width >= 380, `bottom navigation on a phone: ${JSON.stringify(nav)}`);
     await P.page.screenshot({ path: path.join(output, 'phone-feed.png') });
@@ -287,6 +406,23 @@ async function main() {
     check(shown.includes('Alice: A new message'), `the push became a notification: ${shown}`);
     console.log('PASS webapp: the service worker turns a push message into a notification');
 
+    // Bob signs out everywhere from his desktop page (in French by now): his phone's session ends, its
+    // token is refused and it asks for the password; the desktop page forgets its token too; the server
+    // holds no token of Bob's any more.
+    check(server.cli('user', 'tokens', b.jid).trim().split('\n').length === 2, 'Bob has a token per browser');
+    await B.page.getByRole('link', { name: /Réglages/ }).click();
+    await B.page.getByRole('button', { name: 'Se déconnecter partout' }).click();
+    await B.page.getByRole('button', { name: 'Se connecter' }).waitFor(T);
+    await P.page.getByRole('alert').getByText('The server ended your session.').waitFor(T);
+    check(await B.page.evaluate(() => localStorage.getItem('causerie.fast')) === null, 'the desktop page forgot its token');
+    check(server.cli('user', 'tokens', b.jid).trim() === '', 'every token of Bob\'s is revoked');
+    await B.page.reload();
+    await B.page.getByRole('button', { name: 'Se connecter' }).waitFor(T);
+    check(await B.page.getByRole('navigation').count() === 0, 'no sign-in without a token');
+    await P.page.reload();
+    await P.page.getByRole('alert').getByText('Please sign in again with your password.').waitFor(T);
+    console.log('PASS webapp: signed out everywhere: the other session ended, every token revoked');
+
     // Sign-up by invitation: Alice's invitation (made with the CLI) opens the server's page, Dave creates
     // his account there and continues in the web app, where Alice is already his contact.
     const link = server.cli('invite', 'create', '--inviter', a.jid).trim();
@@ -307,6 +443,11 @@ async function main() {
     await A.page.getByRole('link', { name: /Contacts/ }).click();
     await A.page.locator('.contact[data-jid="dave@localhost"] .dot.online').waitFor(T);
     await D.page.screenshot({ path: path.join(output, 'invited.png') });
+    // Signing out drops the token: the next visit asks for the password.
+    await D.page.getByRole('link', { name: /Settings/ }).click();
+    await D.page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await D.page.getByRole('button', { name: 'Sign in' }).waitFor(T);
+    check(await D.page.evaluate(() => localStorage.getItem('causerie.fast')) === null, 'signing out forgets the token');
     console.log('PASS webapp: signed up from an invitation, then in the web app with the inviter as a contact');
 
     // Alice changes her password and signs in with the new one; a third user deletes her account, after
@@ -316,7 +457,11 @@ async function main() {
     await A.page.getByLabel('New password, again').fill('alice-new-secret');
     await A.page.getByRole('button', { name: 'Change my password' }).click();
     await A.page.getByRole('status').getByText('Password changed.').waitFor(T);
+    // The new password dropped Alice's tokens: after a reload the page's token is refused, and the
+    // password form comes back (the token forgotten).
     await A.page.reload();
+    await A.page.getByRole('alert').getByText('Please sign in again with your password.').waitFor(T);
+    check(await A.page.evaluate(() => localStorage.getItem('causerie.fast')) === null, 'the refused token is forgotten');
     await signIn(A.page, a.jid, 'alice-new-secret');
     const c = { jid: 'carol@localhost', pw: 'carol-secret-333' };
     server.user(c.jid, c.pw);
@@ -334,6 +479,55 @@ async function main() {
     await C.page.getByRole('button', { name: 'Sign in' }).click();
     await C.page.getByRole('alert').getByText('Wrong address or password.').waitFor(T);
     console.log('PASS webapp: password changed and used; an account deleted');
+
+    // Room owner and moderator (XEP-0045 §§8–10, XEP-0425), last since a ban is for good: Dave comes
+    // back and joins Alice's room; Alice configures it through its muc#owner form, takes Dave's voice
+    // and gives it back, retracts one of his messages, removes him, and once he is back, bans him.
+    await signIn(D.page, 'dave@localhost', 'dave-secret-4444');
+    await D.page.getByRole('link', { name: /Chats/ }).click();
+    await D.page.getByLabel('Room (name or address)').fill('family@conference.localhost');
+    await D.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await D.page.locator('input[aria-label="Message"]:not([disabled])').waitFor(T);
+    await A.page.getByRole('link', { name: /Chats/ }).click();
+    await A.page.getByRole('link', { name: /#family/ }).click();
+    await A.page.getByRole('button', { name: 'Room settings' }).click();
+    const roomForm = A.page.getByRole('form', { name: 'Room settings' });
+    await roomForm.getByLabel('Name').fill('Family');
+    await roomForm.getByLabel('Description').fill('Dinners and such');
+    await roomForm.getByLabel('Moderated (newcomers need voice)').check();
+    await roomForm.getByRole('button', { name: 'Save' }).click();
+    await roomForm.getByRole('status').getByText('Saved.').waitFor(T);
+    await A.page.getByRole('button', { name: 'Room settings' }).click();
+    await A.page.getByRole('button', { name: 'Room settings' }).click();
+    await A.page.waitForFunction(() => {
+      const f = document.querySelector('form[aria-label="Room settings"]');
+      return f && [...f.querySelectorAll('input')].some((i) => i.value === 'Dinners and such') &&
+        [...f.querySelectorAll('input[type=checkbox]')].some((i) => i.checked);
+    }, null, T);
+    await A.page.locator('details summary', { hasText: 'People here' }).click();
+    await A.page.getByRole('button', { name: 'Take voice: dave' }).click();
+    await D.page.getByText('You cannot speak in this room right now.').waitFor(T);
+    check(await D.page.getByLabel('Message').isDisabled(), 'no voice, no message field');
+    await A.page.getByRole('button', { name: 'Give voice: dave' }).click();
+    await D.page.locator('input[aria-label="Message"]:not([disabled])').waitFor(T);
+    const spam = `Buy now! (${Date.now()})`;
+    await D.page.getByLabel('Message').fill(spam);
+    await D.page.getByRole('button', { name: 'Send', exact: true }).click();
+    await A.page.locator('.messages li', { hasText: spam }).getByRole('button', { name: 'Remove message' }).click();
+    await D.page.locator('.messages li', { hasText: 'This message was removed by a moderator.' }).waitFor(T);
+    check(await D.page.locator('.messages li', { hasText: spam }).count() === 0, 'the retracted message is gone for Dave');
+    await A.page.getByRole('button', { name: 'Remove: dave' }).click();
+    await D.page.getByRole('alert').getByText('You were removed from the room.').waitFor(T);
+    await D.page.getByRole('button', { name: 'Join', exact: true }).click();
+    // Back in a moderated room, a newcomer has no voice.
+    await D.page.getByText('You cannot speak in this room right now.').waitFor(T);
+    await A.page.getByRole('button', { name: 'Ban: dave' }).click();
+    await D.page.getByRole('alert').getByText('You are banned from the room.').waitFor(T);
+    await D.page.getByRole('button', { name: 'Join', exact: true }).click();
+    await D.page.getByRole('alert').getByText('The room refused (forbidden)').waitFor(T);
+    await A.page.screenshot({ path: path.join(output, 'room-moderation.png') });
+    await accessibility(A.page, 'room-moderation');
+    console.log('PASS webapp: a room configured by its owner; voice, retraction, removal and ban by a moderator');
 
     const foreign = requests.filter((u) => !u.startsWith(base) && !u.startsWith('ws://127.0.0.1:' + server.web) &&
       !u.startsWith('blob:' + base) && !u.startsWith('data:'));

@@ -21,6 +21,11 @@ export interface ChatMessage {
   body: string;
   stamp: number; // ms since the epoch
   receipt?: boolean; // XEP-0184 receipt received
+  displayed?: boolean; // XEP-0333: the peer showed it (ours only)
+  markable?: boolean; // XEP-0333: the sender asks for markers
+  corrected?: boolean; // XEP-0308: the body is the latest correction
+  replyTo?: string; // XEP-0461: the id of the message answered
+  reactions?: Record<string, string[]>; // XEP-0444: bare JID → their reactions
 }
 
 export interface Post {
@@ -33,6 +38,20 @@ export interface Post {
   authorName: string;
   comments?: { service: string; node: string }; // XEP-0277 §6: where its discussion lives
   images?: string[]; // Atom enclosures of image types (XEP-0472 galleries)
+  community?: { service: string; node: string }; // a community's post (owner is then its publisher)
+  kinds?: string[]; // why the server's feed holds it (docs/protocol/feed.md), when it came from there
+}
+
+export type FeedFilter = "all" | "people" | "communities" | "mentions";
+
+// The server's news feed (urn:causerie:feed:0) when the server offers it, else the client's aggregation.
+export interface FeedState {
+  server: boolean; // the account's disco#info lists urn:causerie:feed:0
+  attachments: boolean; // … and urn:xmpp:pubsub-attachments:1 (likes counted by the server)
+  filter: FeedFilter;
+  last?: string; // RSM id of the oldest entry loaded, for "more"
+  complete: boolean;
+  loading: boolean;
 }
 
 export interface Comment {
@@ -49,6 +68,8 @@ export interface RoomMessage {
   body: string;
   stamp: number;
   mine: boolean;
+  fromRoomArchive?: boolean; // the id is the room's stanza-id (XEP-0359), so a moderator can retract it
+  retracted?: boolean; // XEP-0425: a moderator retracted it
 }
 
 export interface Room {
@@ -56,7 +77,7 @@ export interface Room {
   nick: string;
   joined: boolean;
   subject: string;
-  occupants: Map<string, { nick: string; role: string; affiliation: string }>;
+  occupants: Map<string, { nick: string; role: string; affiliation: string; jid?: string }>;
   messages: RoomMessage[];
   error?: string;
 }
@@ -78,7 +99,24 @@ export interface Community {
   subscribers?: number;
   items?: number;
   subscribed: boolean;
+  pending?: boolean; // our subscription waits for an owner's approval
+  loaded?: boolean; // our subscription and affiliation are known
   affiliation: string; // ours: owner, publisher, member, none…
+}
+
+// A community's member as its owner sees it (XEP-0060 §8.8–8.9).
+export interface Member {
+  jid: string;
+  affiliation: string;
+  subscription: string;
+}
+
+// A subscription request an owner has to answer (XEP-0060 §8.6).
+export interface PendingRequest {
+  service: string;
+  node: string;
+  jid: string;
+  subid: string;
 }
 
 export interface State {
@@ -90,12 +128,18 @@ export interface State {
   chats: Map<string, ChatMessage[]>;
   historyLoaded: Set<string>;
   unread: Map<string, number>;
+  typing: Set<string>; // peers composing a message to us now (XEP-0085)
   posts: Map<string, Post>; // key owner + " " + id
   comments: Map<string, Comment[]>; // key: comments service + " " + node
   rooms: Map<string, Room>;
   profiles: Map<string, Profile>; // bare JID → what their vCard4 and avatar say
   communities: Map<string, Community>; // key: service + " " + node
   communityPosts: Map<string, Post[]>; // same key, newest first
+  communityMembers: Map<string, Member[]>; // same key; for owners
+  pendingRequests: Map<string, PendingRequest[]>; // same key; for owners
+  feed: FeedState;
+  likes: Map<string, number>; // XEP-0470 summaries' <noticed count/>, key: service + " " + node + " " + item
+  liked: Set<string>; // same key: items we noticed (our attachment or our "♥" comment)
 }
 
 function initial(): State {
@@ -108,12 +152,18 @@ function initial(): State {
     chats: new Map(),
     historyLoaded: new Set(),
     unread: new Map(),
+    typing: new Set(),
     posts: new Map(),
     comments: new Map(),
     rooms: new Map(),
     profiles: new Map(),
     communities: new Map(),
     communityPosts: new Map(),
+    communityMembers: new Map(),
+    pendingRequests: new Map(),
+    feed: { server: false, attachments: false, filter: "all", complete: false, loading: false },
+    likes: new Map(),
+    liked: new Set(),
   };
 }
 

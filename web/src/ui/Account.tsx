@@ -27,7 +27,7 @@ export function Account() {
     e.preventDefault();
     if (confirm.trim() !== st.me) return;
     await deleteAccount(session());
-    await signOut();
+    await signOut(true);
   };
   return (
     <>

@@ -3,7 +3,8 @@ import { session } from "../app";
 import { t } from "../i18n";
 import { useStore, type Community } from "../store";
 import {
-  BLOG_TYPE, communityKey, createCommunity, defaultService, explore, GALLERY_TYPE, openCommunity, postToCommunity, setSubscribed,
+  answerRequest, BLOG_TYPE, loadMembers, communityKey, createCommunity, defaultService, explore, GALLERY_TYPE, openCommunity, postToCommunity,
+  setAffiliation, setSubscribed,
 } from "../xmpp/communities";
 import { PostCard } from "./Feed";
 import { isShownImage } from "../xmpp/upload";
@@ -18,13 +19,14 @@ function CreateCommunity({ service }: { service: string }) {
   const [description, setDescription] = useState("");
   const [type, setType] = useState(BLOG_TYPE);
   const [publish, setPublish] = useState<"publishers" | "subscribers" | "open">("subscribers");
+  const [access, setAccess] = useState<"open" | "authorize">("open");
   const [error, setError] = useState("");
   const submit = async (e: Event) => {
     e.preventDefault();
     const id = node.trim().toLowerCase();
     if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(id)) return setError(t("badCommunityName"));
     try {
-      const c = await createCommunity(session(), service, id, title.trim() || id, description.trim(), type, publish);
+      const c = await createCommunity(session(), service, id, title.trim() || id, description.trim(), type, publish, access);
       location.hash = communityHref(c);
     } catch (err) {
       setError(t("communityRefused") + " " + String((err as Error).message ?? ""));
@@ -40,6 +42,12 @@ function CreateCommunity({ service }: { service: string }) {
         <select value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value)}>
           <option value={BLOG_TYPE}>{t("typeBlog")}</option>
           <option value={GALLERY_TYPE}>{t("typeGallery")}</option>
+        </select>
+      </label>
+      <label>{t("whoReads")}
+        <select value={access} onChange={(e) => setAccess((e.target as HTMLSelectElement).value as typeof access)}>
+          <option value="open">{t("readAnyone")}</option>
+          <option value="authorize">{t("readApproved")}</option>
         </select>
       </label>
       <label>{t("whoPublishes")}
@@ -93,6 +101,57 @@ export function Explore() {
   );
 }
 
+// For owners: subscription requests to answer, and the members with their affiliation.
+function Members({ c }: { c: Community }) {
+  const st = useStore();
+  const key = communityKey(c.service, c.node);
+  const requests = st.pendingRequests.get(key) ?? [];
+  const members = st.communityMembers.get(key) ?? [];
+  const [error, setError] = useState("");
+  const change = (jid: string, affiliation: string) => {
+    setError("");
+    setAffiliation(session(), c, jid, affiliation).catch(() => setError(t("communityRefused")));
+  };
+  return (
+    <section class="card" aria-label={t("members")}>
+      <div class="row">
+        <h3 class="grow">{t("members")}</h3>
+        <button type="button" class="secondary" onClick={() => void loadMembers(session(), c).catch(() => setError(t("communityRefused")))}>
+          {t("refresh")}
+        </button>
+      </div>
+      {requests.length > 0 && (
+        <ul class="list requests" aria-label={t("pendingRequests")}>
+          {requests.map((r) => (
+            <li key={r.jid} class="row" data-jid={r.jid}>
+              <span class="grow">{r.jid} <span class="muted small">{t("asksToSubscribe")}</span></span>
+              <button type="button" aria-label={`${t("approve")}: ${r.jid}`} onClick={() => void answerRequest(session(), r, true)}>{t("approve")}</button>
+              <button type="button" class="secondary" aria-label={`${t("refuse")}: ${r.jid}`}
+                onClick={() => void answerRequest(session(), r, false)}>{t("refuse")}</button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ul class="list members">
+        {members.map((m) => (
+          <li key={m.jid} class="row" data-jid={m.jid}>
+            <span class="grow">{m.jid} <span class="muted small">{m.subscription === "subscribed" ? t("subscribedState") : ""}</span></span>
+            {m.affiliation === "owner" ? <span class="badge">{t("affOwner")}</span> : (
+              <select aria-label={`${t("role")}: ${m.jid}`} value={m.affiliation} onChange={(e) => change(m.jid, (e.target as HTMLSelectElement).value)}>
+                <option value="none">{t("affNone")}</option>
+                <option value="member">{t("affMember")}</option>
+                <option value="publisher">{t("affPublisher")}</option>
+                <option value="outcast">{t("affOutcast")}</option>
+              </select>
+            )}
+          </li>
+        ))}
+      </ul>
+      {error && <p class="error" role="alert">{error}</p>}
+    </section>
+  );
+}
+
 export function CommunityView({ service, node }: { service: string; node: string }) {
   const st = useStore();
   const [title, setTitle] = useState("");
@@ -123,12 +182,15 @@ export function CommunityView({ service, node }: { service: string; node: string
         {c.description && <p>{c.description}</p>}
         <p class="muted small">{service} · {node}{c.subscribers !== undefined && <> · {c.subscribers} {t("subscribers")}</>}</p>
         <div class="row">
-          <button class={c.subscribed ? "secondary" : ""} onClick={() => void setSubscribed(session(), c, !c.subscribed)}>
-            {c.subscribed ? t("unsubscribe") : t("subscribe")}
-          </button>
+          {c.pending ? <span class="muted">{t("requestSent")}</span> : (
+            <button class={c.subscribed ? "secondary" : ""} disabled={!c.loaded} onClick={() => void setSubscribed(session(), c, !c.subscribed)}>
+              {c.subscribed ? t("unsubscribe") : t("subscribe")}
+            </button>
+          )}
           <a href={`/blog/community/${node}@${service}`}>{t("publicBlog")}</a>
         </div>
       </div>
+      {c.affiliation === "owner" && <Members c={c} />}
       <form class="composer card" onSubmit={publish} aria-label={t("postToCommunity")}>
         <input type="text" placeholder={t("postTitle")} aria-label={t("postTitle")} value={title}
           onInput={(e) => setTitle((e.target as HTMLInputElement).value)} />

@@ -1,8 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { session } from "../app";
-import { formatTime, t } from "../i18n";
-import { useStore, type Post } from "../store";
-import { deletePost, publishPost } from "../xmpp/microblog";
+import { formatTime, t, type Key } from "../i18n";
+import { useStore, type FeedFilter, type Post } from "../store";
+import { deletePost, postKey, publishPost } from "../xmpp/microblog";
+import { loadFeedPage, setFeedFilter, shownInFeed } from "../xmpp/feed";
+import { like, likeKey, loadLikes } from "../xmpp/likes";
 import { isShownImage, uploadFile } from "../xmpp/upload";
 import { Avatar } from "./Avatar";
 import { Markdown } from "./Markdown";
@@ -84,37 +86,50 @@ function Composer() {
   );
 }
 
+// A post's likes and comments. Likes are XEP-0470 attachments counted by the server when it offers
+// them, else "♥" comments counted here; comments live on the post's XEP-0277 comments node.
 function Discussion({ p, me }: { p: Post; me: string }) {
   const st = useStore();
   const [open, setOpen] = useState(false);
   const [text, setText] = useState("");
-  const c = p.comments!;
-  const key = commentsKey(c.service, c.node);
-  const all = st.comments.get(key);
+  const server = st.feed.attachments;
+  const c = p.comments;
+  const key = c ? commentsKey(c.service, c.node) : "";
+  const all = c ? st.comments.get(key) : undefined;
   useEffect(() => {
-    if (!all) void loadComments(session(), c.service, c.node).catch(() => st.comments.set(key, []));
+    if (c && !all) void loadComments(session(), c.service, c.node).catch(() => st.comments.set(key, []));
   }, [key]);
-  const likes = (all ?? []).filter((x) => x.text === LIKE);
+  const lk = likeKey(p);
+  useEffect(() => {
+    if (server) void loadLikes(session(), p).catch(() => {});
+  }, [server, lk]);
+  const hearts = (all ?? []).filter((x) => x.text === LIKE);
   const comments = (all ?? []).filter((x) => x.text !== LIKE);
-  const liked = likes.some((x) => x.publisher === me);
+  const liked = hearts.some((x) => x.publisher === me) || (server && st.liked.has(lk));
+  const count = server ? st.likes.get(lk) ?? 0 : hearts.length;
+  const doLike = () => {
+    if (server) void like(session(), p);
+    else if (c) void addComment(session(), c.service, c.node, LIKE);
+  };
   const send = async (e: Event) => {
     e.preventDefault();
-    if (!text.trim()) return;
+    if (!text.trim() || !c) return;
     await addComment(session(), c.service, c.node, text.trim());
     setText("");
   };
   return (
     <div class="discussion">
       <div class="row">
-        <button class="secondary like" aria-pressed={liked} disabled={liked}
-          onClick={() => void addComment(session(), c.service, c.node, LIKE)}>
-          {LIKE} <span class="count">{likes.length}</span><span class="visually-hidden"> {t("likes")}</span>
+        <button class="secondary like" aria-pressed={liked} disabled={liked} title={t("like")} onClick={doLike}>
+          {LIKE} <span class="count">{count}</span><span class="visually-hidden"> {t("likes")}</span>
         </button>
-        <button class="link" aria-expanded={open} onClick={() => setOpen(!open)}>
-          {t("comments")} (<span class="count">{comments.length}</span>)
-        </button>
+        {c && (
+          <button class="link" aria-expanded={open} onClick={() => setOpen(!open)}>
+            {t("comments")} (<span class="count">{comments.length}</span>)
+          </button>
+        )}
       </div>
-      {open && (
+      {open && c && (
         <div>
           <ul class="comments">
             {comments.map((x) => (
@@ -142,6 +157,14 @@ export function PostCard({ p, mine, me }: { p: Post; mine: boolean; me: string }
           <strong>{st.profiles.get(p.owner)?.fn || p.authorName}</strong>
         </a>{" "}
         <span class="muted">{p.owner}</span>
+        {p.community && (
+          <span class="muted">
+            {" "}{t("inCommunity")}{" "}
+            <a href={`#/community/${encodeURIComponent(p.community.service)}/${encodeURIComponent(p.community.node)}`}>
+              {st.communities.get(p.community.service + " " + p.community.node)?.title ?? p.community.node}
+            </a>
+          </span>
+        )}
         <time class="muted" dateTime={new Date(p.published).toISOString()}>{formatTime(p.published)}</time>
         {p.access !== "unknown" && (
           <span class="badge">{p.access === "open" ? t("visibleEveryone") : t("visibleContacts")}</span>
@@ -155,7 +178,7 @@ export function PostCard({ p, mine, me }: { p: Post; mine: boolean; me: string }
             : <a key={src} href={src} rel="noopener noreferrer nofollow">{src}</a>)}
         </div>
       )}
-      {p.comments && <Discussion p={p} me={me} />}
+      {(p.comments || st.feed.attachments) && <Discussion p={p} me={me} />}
       {mine && (
         <button class="link" onClick={() => void deletePost(session(), p.id)}>{t("delete")}</button>
       )}
@@ -163,14 +186,37 @@ export function PostCard({ p, mine, me }: { p: Post; mine: boolean; me: string }
   );
 }
 
+const filters: Array<[FeedFilter, Key]> = [
+  ["all", "filterAll"],
+  ["people", "filterPeople"],
+  ["communities", "filterCommunities"],
+  ["mentions", "filterMentions"],
+];
+
 export function Feed() {
   const st = useStore();
-  const posts = [...st.posts.values()].sort((a, b) => b.published - a.published);
+  const me = st.me ?? "";
+  const f = st.feed;
+  const posts = [...st.posts.values()].filter((p) => !f.server || shownInFeed(p, f.filter, me))
+    .sort((a, b) => b.published - a.published);
   return (
-    <section aria-label={t("feed")}>
+    <section aria-label={t("feed")} aria-busy={f.loading}>
       <Composer />
-      {posts.length === 0 && <p class="muted">{t("noPosts")}</p>}
-      {posts.map((p) => <PostCard key={p.owner + p.id} p={p} mine={p.owner === st.me} me={st.me ?? ""} />)}
+      {f.server && (
+        <div class="row filters" role="group" aria-label={t("feedFilters")}>
+          {filters.map(([v, k]) => (
+            <button key={v} type="button" class={f.filter === v ? "" : "secondary"} aria-pressed={f.filter === v}
+              onClick={() => void setFeedFilter(session(), v)}>{t(k)}</button>
+          ))}
+        </div>
+      )}
+      {posts.length === 0 && !f.loading && <p class="muted">{t("noPosts")}</p>}
+      {posts.map((p) => <PostCard key={postKey(p)} p={p} mine={p.owner === me && !p.community} me={me} />)}
+      {f.server && !f.complete && f.last && (
+        <button type="button" class="secondary more" disabled={f.loading} onClick={() => void loadFeedPage(session(), true)}>
+          {t("morePosts")}
+        </button>
+      )}
     </section>
   );
 }

@@ -1,5 +1,5 @@
-import { useState } from "preact/hooks";
-import { signIn } from "../app";
+import { useEffect, useState } from "preact/hooks";
+import { resume, signIn } from "../app";
 import { t, type Key } from "../i18n";
 import { useStore } from "../store";
 
@@ -8,9 +8,10 @@ export function Login() {
   // ?jid= comes from the page that created the account (an invitation), else the last address used here.
   const [address, setAddress] = useState(new URLSearchParams(location.search).get("jid") ?? localStorage.getItem("causerie.jid") ?? "");
   const [password, setPassword] = useState("");
+  useEffect(() => void resume(), []);
   const submit = (e: Event) => {
     e.preventDefault();
-    void signIn(address, password).then(() => setPassword(""));
+    void signIn(address, { password }).then(() => setPassword(""));
   };
   return (
     <main class="login">

@@ -17,7 +17,7 @@ export function ProfileView({ jid }: { jid: string }) {
   const p = st.profiles.get(jid);
   const contact = st.contacts.get(jid);
   const following = contact && (contact.subscription === "to" || contact.subscription === "both");
-  const posts = [...st.posts.values()].filter((x) => x.owner === jid).sort((a, b) => b.published - a.published);
+  const posts = [...st.posts.values()].filter((x) => x.owner === jid && !x.community).sort((a, b) => b.published - a.published);
   return (
     <section aria-label={t("profile")}>
       <div class="card profile">

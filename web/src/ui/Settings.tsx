@@ -1,4 +1,6 @@
-import { signOut } from "../app";
+import { useState } from "preact/hooks";
+import { session, signOut } from "../app";
+import { signOutEverywhere } from "../xmpp/account";
 import { currentLang, setLang, t, type Lang } from "../i18n";
 import { useStore } from "../store";
 import { currentTheme, setTheme, type Theme } from "../theme";
@@ -7,6 +9,16 @@ import { Account } from "./Account";
 
 export function Settings() {
   const st = useStore();
+  const [status, setStatus] = useState("");
+  const everywhere = async () => {
+    setStatus("");
+    try {
+      await signOutEverywhere(session());
+      await signOut(true);
+    } catch {
+      setStatus(t("signOutEverywhereFailed"));
+    }
+  };
   return (
     <>
     <EditProfile />
@@ -29,7 +41,12 @@ export function Settings() {
         </select>
       </label>
       <p><a href={"#/profile/" + encodeURIComponent(st.me ?? "")}>{t("myProfile")}</a></p>
-      <button class="secondary" onClick={() => void signOut()}>{t("signOut")}</button>
+      <div class="row">
+        <button class="secondary" onClick={() => void signOut(true)}>{t("signOut")}</button>
+        <button class="secondary" onClick={() => void everywhere()} aria-describedby="everywhere-help">{t("signOutEverywhere")}</button>
+      </div>
+      <p id="everywhere-help" class="muted small">{t("signOutEverywhereHelp")}</p>
+      {status && <p role="alert" class="error">{status}</p>}
     </section>
     <Account />
     </>

@@ -9,6 +9,14 @@ export async function changePassword(s: Session, password: string): Promise<void
   await s.iq("set", domain, xml("query", { xmlns: NS }, xml("username", {}, user), xml("password", {}, password)));
 }
 
+// Causerie's own XEP-0050 command (src/modules/sign_out_everywhere.cpp): every FAST token of the account
+// revoked, its other sessions ended. Servers without it answer an error, which the caller shows.
+export async function signOutEverywhere(s: Session): Promise<void> {
+  const res = await s.iq("set", s.bare.split("@")[1],
+    xml("command", { xmlns: "http://jabber.org/protocol/commands", node: "urn:causerie:account#sign-out-everywhere", action: "execute" }));
+  if (res.getChild("command")?.attrs.status !== "completed") throw new Error("not completed");
+}
+
 export async function deleteAccount(s: Session): Promise<void> {
   await s.iq("set", s.bare.split("@")[1], xml("query", { xmlns: NS }, xml("remove")));
 }

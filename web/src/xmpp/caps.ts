@@ -10,8 +10,13 @@ export const FEATURES = [
   "urn:xmpp:chat-markers:0",
   "http://jabber.org/protocol/chatstates",
   "urn:xmpp:ping",
+  "urn:xmpp:message-correct:0",
+  "urn:xmpp:reply:0",
+  "urn:xmpp:reactions:0",
   MICROBLOG,
   MICROBLOG + "+notify",
+  // XEP-0470 summaries of microblog posts, so like counts update live.
+  "urn:xmpp:pubsub-attachments:summary:1/" + MICROBLOG + "+notify",
   "urn:xmpp:vcard4+notify",
   "urn:xmpp:avatar:metadata+notify",
 ].sort();

@@ -2,15 +2,20 @@
 // any other, remote ones too). Explore lists a service's nodes with their meta-data (XEP-0060 §5.4:
 // title, description, type, subscriber and item counts); a community is followed by subscribing, read
 // with its items, written by publishing Atom entries (if its publish model lets us), and created with
-// a title, description, type and who may publish.
+// a title, description, type, who may read and who may publish. Owners see the members (XEP-0060 §8.8–8.9:
+// subscriptions and affiliations, the affiliation changeable) and answer subscription requests to a
+// community that needs approval (§8.6: the service's authorization form, submitted back with
+// pubsub#allow); a pending subscriber sees the request as sent until the service says subscribed.
 import { xml, type Element } from "@xmpp/client";
 import { bareOf, type Session } from "./session";
 import { submitForm } from "./forms";
 import { toPost } from "./microblog";
-import { store, type Community } from "../store";
+import { store, type Community, type Member, type PendingRequest } from "../store";
 
 const PUBSUB = "http://jabber.org/protocol/pubsub";
 const EVENT = PUBSUB + "#event";
+const OWNER = PUBSUB + "#owner";
+const AUTHORIZATION = PUBSUB + "#subscribe_authorization";
 const DISCO_ITEMS = "http://jabber.org/protocol/disco#items";
 const DISCO_INFO = "http://jabber.org/protocol/disco#info";
 const ATOM = "http://www.w3.org/2005/Atom";
@@ -76,8 +81,10 @@ export async function openCommunity(s: Session, service: string, node: string): 
   await loadMeta(s, c).catch(() => {});
   try {
     const subs = await s.iq("get", service, xml("pubsub", { xmlns: PUBSUB }, xml("subscriptions", { node })));
-    c.subscribed = (subs.getChild("pubsub", PUBSUB)?.getChild("subscriptions")?.getChildren("subscription") ?? [])
-      .some((x) => bareOf(x.attrs.jid ?? "") === s.bare && x.attrs.subscription === "subscribed");
+    const mine = (subs.getChild("pubsub", PUBSUB)?.getChild("subscriptions")?.getChildren("subscription") ?? [])
+      .filter((x) => bareOf(x.attrs.jid ?? "") === s.bare);
+    c.subscribed = mine.some((x) => x.attrs.subscription === "subscribed");
+    c.pending = !c.subscribed && mine.some((x) => x.attrs.subscription === "pending");
   } catch {
     c.subscribed = false;
   }
@@ -89,6 +96,9 @@ export async function openCommunity(s: Session, service: string, node: string): 
     c.affiliation = "none";
   }
   await loadItems(s, c);
+  if (c.affiliation === "owner") await loadMembers(s, c).catch(() => {});
+  c.loaded = true;
+  store.changed();
 }
 
 async function loadItems(s: Session, c: Community): Promise<void> {
@@ -97,6 +107,7 @@ async function loadItems(s: Session, c: Community): Promise<void> {
     const posts = (res.getChild("pubsub", PUBSUB)?.getChild("items")?.getChildren("item") ?? [])
       .map((i) => toPost(bareOf(i.attrs.publisher ?? c.service), i))
       .filter((p) => p !== null);
+    for (const p of posts) p.community = { service: c.service, node: c.node };
     posts.sort((a, b) => b.published - a.published);
     store.state.communityPosts.set(communityKey(c.service, c.node), posts);
   } catch {
@@ -108,12 +119,14 @@ async function loadItems(s: Session, c: Community): Promise<void> {
 export function startCommunities(s: Session): void {
   s.onStanza((el) => {
     if (el.name !== "message" || !el.attrs.from) return;
+    if (onAuthorization(el) || onSubscriptionState(s, el)) return;
     const items = el.getChild("event", EVENT)?.getChild("items");
     const key = items?.attrs.node ? communityKey(el.attrs.from, items.attrs.node) : "";
     if (!items || !store.state.communities.has(key)) return;
     const list = store.state.communityPosts.get(key) ?? [];
     for (const item of items.getChildren("item")) {
       const p = toPost(bareOf(item.attrs.publisher ?? el.attrs.from), item);
+      if (p) p.community = { service: el.attrs.from, node: items.attrs.node! };
       if (p && !list.some((x) => x.id === p.id)) list.unshift(p);
     }
     for (const r of items.getChildren("retract")) {
@@ -127,10 +140,77 @@ export function startCommunities(s: Session): void {
 }
 
 export async function setSubscribed(s: Session, c: Community, on: boolean): Promise<void> {
-  await s.iq("set", c.service, xml("pubsub", { xmlns: PUBSUB }, xml(on ? "subscribe" : "unsubscribe", { node: c.node, jid: s.bare })));
-  c.subscribed = on;
-  if (c.subscribers !== undefined) c.subscribers += on ? 1 : -1;
+  const res = await s.iq("set", c.service, xml("pubsub", { xmlns: PUBSUB }, xml(on ? "subscribe" : "unsubscribe", { node: c.node, jid: s.bare })));
+  // §6.1.2: a node that needs approval answers "pending" (§6.1.2 example 39).
+  const state = res.getChild("pubsub", PUBSUB)?.getChild("subscription")?.attrs.subscription;
+  c.pending = on && state === "pending";
+  c.subscribed = on && !c.pending;
+  if (c.subscribers !== undefined && c.subscribed) c.subscribers += 1;
+  if (c.subscribers !== undefined && !on) c.subscribers -= 1;
   store.changed();
+}
+
+// §8.6: a subscription request to a node we own, as the service's form; kept until answered.
+function onAuthorization(el: Element): boolean {
+  const x = el.getChildren("x", "jabber:x:data").find((f) => formFields(f).get("FORM_TYPE") === AUTHORIZATION);
+  if (!x) return false;
+  const f = formFields(x);
+  const node = f.get("pubsub#node") ?? "";
+  const jid = f.get("pubsub#subscriber_jid") ?? "";
+  if (!node || !jid) return true;
+  const service = bareOf(el.attrs.from!);
+  const key = communityKey(service, node);
+  const list = (store.state.pendingRequests.get(key) ?? []).filter((r) => r.jid !== jid);
+  list.push({ service, node, jid, subid: f.get("pubsub#subid") ?? "" });
+  store.state.pendingRequests.set(key, list);
+  store.changed();
+  return true;
+}
+
+// §8.8.4 / §12.7: the service tells us our subscription's new state (an approval, a refusal).
+function onSubscriptionState(s: Session, el: Element): boolean {
+  const sub = el.getChild("event", EVENT)?.getChild("subscription");
+  if (!sub?.attrs.node || bareOf(sub.attrs.jid ?? "") !== s.bare) return false;
+  const c = store.state.communities.get(communityKey(bareOf(el.attrs.from!), sub.attrs.node));
+  if (c) {
+    c.subscribed = sub.attrs.subscription === "subscribed";
+    c.pending = sub.attrs.subscription === "pending";
+    store.changed();
+  }
+  return true;
+}
+
+export async function answerRequest(s: Session, r: PendingRequest, allow: boolean): Promise<void> {
+  await s.send(xml("message", { to: r.service, id: crypto.randomUUID() },
+    submitForm(AUTHORIZATION, {
+      "pubsub#subid": r.subid || undefined, "pubsub#node": r.node, "pubsub#subscriber_jid": r.jid, "pubsub#allow": allow ? "true" : "false",
+    })));
+  const key = communityKey(r.service, r.node);
+  store.state.pendingRequests.set(key, (store.state.pendingRequests.get(key) ?? []).filter((x) => x.jid !== r.jid));
+  store.changed();
+}
+
+// §8.8.1 and §8.9.1: who is subscribed and who has which affiliation, for the owner.
+export async function loadMembers(s: Session, c: Community): Promise<void> {
+  const [subs, affs] = await Promise.all([
+    s.iq("get", c.service, xml("pubsub", { xmlns: OWNER }, xml("subscriptions", { node: c.node }))),
+    s.iq("get", c.service, xml("pubsub", { xmlns: OWNER }, xml("affiliations", { node: c.node }))),
+  ]);
+  const members = new Map<string, Member>();
+  const get = (jid: string) => members.get(jid) ?? members.set(jid, { jid, affiliation: "none", subscription: "none" }).get(jid)!;
+  for (const x of subs.getChild("pubsub", OWNER)?.getChild("subscriptions")?.getChildren("subscription") ?? [])
+    if (x.attrs.jid) get(bareOf(x.attrs.jid)).subscription = x.attrs.subscription ?? "none";
+  for (const x of affs.getChild("pubsub", OWNER)?.getChild("affiliations")?.getChildren("affiliation") ?? [])
+    if (x.attrs.jid) get(bareOf(x.attrs.jid)).affiliation = x.attrs.affiliation ?? "none";
+  store.state.communityMembers.set(communityKey(c.service, c.node), [...members.values()].sort((a, b) => a.jid.localeCompare(b.jid)));
+  store.changed();
+}
+
+// §8.9.2: an owner changes someone's affiliation (publisher, member, none, outcast).
+export async function setAffiliation(s: Session, c: Community, jid: string, affiliation: string): Promise<void> {
+  await s.iq("set", c.service, xml("pubsub", { xmlns: OWNER },
+    xml("affiliations", { node: c.node }, xml("affiliation", { jid, affiliation }))));
+  await loadMembers(s, c);
 }
 
 export async function postToCommunity(s: Session, c: Community, title: string, text: string): Promise<void> {
@@ -148,19 +228,21 @@ export async function postToCommunity(s: Session, c: Community, title: string, t
   const key = communityKey(c.service, c.node);
   const list = store.state.communityPosts.get(key) ?? [];
   if (!list.some((x) => x.id === id))
-    list.unshift({ owner: s.bare, id, title, content: text, published: Date.parse(now), access: "unknown", authorName: s.bare.split("@")[0] });
+    list.unshift({ owner: s.bare, id, title, content: text, published: Date.parse(now), access: "unknown", authorName: s.bare.split("@")[0],
+      community: { service: c.service, node: c.node } });
   store.state.communityPosts.set(key, list);
   store.changed();
 }
 
-// A new community: open to read, published to by its publishers (or anyone who subscribed).
+// A new community: open to read or to approved subscribers, published to by its publishers (or anyone
+// who subscribed, or anyone).
 export async function createCommunity(s: Session, service: string, node: string, title: string, description: string,
-  type: string, publishModel: "publishers" | "subscribers" | "open"): Promise<Community> {
+  type: string, publishModel: "publishers" | "subscribers" | "open", accessModel: "open" | "authorize" = "open"): Promise<Community> {
   await s.iq("set", service, xml("pubsub", { xmlns: PUBSUB },
     xml("create", { node }),
     xml("configure", {}, submitForm(PUBSUB + "#node_config", {
       "pubsub#title": title, "pubsub#description": description, "pubsub#type": type,
-      "pubsub#access_model": "open", "pubsub#publish_model": publishModel, "pubsub#max_items": "max",
+      "pubsub#access_model": accessModel, "pubsub#publish_model": publishModel, "pubsub#max_items": "max",
       "pubsub#notify_retract": "true",
     }))));
   const c = community(service, node);

@@ -16,6 +16,11 @@ function key(owner: string, id: string): string {
   return owner + " " + id;
 }
 
+// Where a post is in the store: a person's microblog item by owner and id, a community's by its node.
+export function postKey(p: Pick<Post, "owner" | "id" | "community">): string {
+  return p.community ? p.community.service + " " + p.community.node + " " + p.id : key(p.owner, p.id);
+}
+
 export function toPost(owner: string, item: Element): Post | null {
   const entry = item.getChild("entry", ATOM);
   const id = item.attrs.id;

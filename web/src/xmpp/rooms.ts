@@ -1,6 +1,8 @@
 // XEP-0045 group chat: joining (a new room is created and accepted as an instant room, §10.1.2), the
 // occupant list from presence, messages and the subject, leaving. Joined rooms are kept as XEP-0402
 // bookmarks with autojoin, so they come back on the next sign-in, here or in any other client.
+// Owners configure a room through its muc#owner form (§10.2); moderators kick (§8.2), give and take
+// voice (§8.3–8.4), admins ban (§9.1), and moderators retract a message (XEP-0425 v0.3).
 import { xml, type Element } from "@xmpp/client";
 import type { Session } from "./session";
 import { store, type Room } from "../store";
@@ -9,7 +11,10 @@ const MUC = "http://jabber.org/protocol/muc";
 const MUC_USER = MUC + "#user";
 const MUC_OWNER = MUC + "#owner";
 const BOOKMARKS = "urn:xmpp:bookmarks:1";
+const MUC_ADMIN = MUC + "#admin";
 const PUBSUB = "http://jabber.org/protocol/pubsub";
+const MODERATE = "urn:xmpp:message-moderate:1";
+const RETRACT = "urn:xmpp:message-retract:1";
 
 function split(full: string): [string, string] {
   const slash = full.indexOf("/");
@@ -43,8 +48,14 @@ function onPresence(s: Session, room: Room, el: Element, nick: string): void {
   const item = x?.getChild("item");
   const codes = x?.getChildren("status").map((c) => c.attrs.code) ?? [];
   if (el.attrs.type === "unavailable") room.occupants.delete(nick);
-  else room.occupants.set(nick, { nick, role: item?.attrs.role ?? "participant", affiliation: item?.attrs.affiliation ?? "none" });
-  if (codes.includes("110")) {
+  else room.occupants.set(nick, { nick, role: item?.attrs.role ?? "participant", affiliation: item?.attrs.affiliation ?? "none",
+    jid: item?.attrs.jid ? item.attrs.jid.split("/")[0] : undefined });
+  if (el.attrs.type === "unavailable" && (codes.includes("110") || nick === room.nick) && (codes.includes("307") || codes.includes("301"))) {
+    // §8.2 / §9.1: we were kicked (307) or banned (301).
+    room.joined = false;
+    room.occupants.clear();
+    room.error = codes.includes("301") ? "banned" : "kicked";
+  } else if (codes.includes("110")) {
     // Our own presence: the join is complete (§7.2.3); 201 means we just created the room (§10.1.1).
     room.joined = el.attrs.type !== "unavailable";
     room.nick = nick;
@@ -56,6 +67,17 @@ function onPresence(s: Session, room: Room, el: Element, nick: string): void {
 }
 
 function onMessage(room: Room, el: Element, nick: string): void {
+  // XEP-0425: a moderator retracted a message; the room says so, from its own address.
+  const retract = el.getChild("retract", RETRACT);
+  if (retract?.attrs.id && !nick && retract.getChild("moderated", MODERATE)) {
+    const m = room.messages.find((x) => x.id === retract.attrs.id);
+    if (m) {
+      m.body = "";
+      m.retracted = true;
+      store.changed();
+    }
+    return;
+  }
   const subject = el.getChild("subject");
   if (subject && !el.getChild("body")) {
     room.subject = subject.text();
@@ -68,7 +90,7 @@ function onMessage(room: Room, el: Element, nick: string): void {
   const id = sid ?? el.attrs.id ?? crypto.randomUUID();
   if (room.messages.some((m) => m.id === id)) return;
   const stamp = el.getChild("delay", "urn:xmpp:delay")?.attrs.stamp;
-  room.messages.push({ id, nick, body, stamp: stamp ? Date.parse(stamp) : Date.now(), mine: nick === room.nick });
+  room.messages.push({ id, nick, body, stamp: stamp ? Date.parse(stamp) : Date.now(), mine: nick === room.nick, fromRoomArchive: !!sid });
   room.messages.sort((a, b) => a.stamp - b.stamp);
   store.changed();
 }
@@ -126,4 +148,41 @@ export async function joinBookmarkedRooms(s: Session): Promise<void> {
     if (item.attrs.id && c?.attrs.autojoin === "true")
       await joinRoom(s, item.attrs.id, c.getChildText("nick") || s.bare.split("@")[0], false);
   }
+}
+
+// The room's configuration form (§10.2), as field → values, and the fields we offer to change.
+export const CONFIG_FIELDS = ["muc#roomconfig_roomname", "muc#roomconfig_roomdesc", "muc#roomconfig_publicroom",
+  "muc#roomconfig_membersonly", "muc#roomconfig_moderatedroom", "muc#roomconfig_persistentroom"] as const;
+export type RoomConfig = Partial<Record<(typeof CONFIG_FIELDS)[number], string>>;
+
+export async function loadRoomConfig(s: Session, jid: string): Promise<RoomConfig> {
+  const res = await s.iq("get", jid, xml("query", { xmlns: MUC_OWNER }));
+  const out: RoomConfig = {};
+  for (const f of res.getChild("query", MUC_OWNER)?.getChild("x", "jabber:x:data")?.getChildren("field") ?? []) {
+    const v = f.attrs.var as (typeof CONFIG_FIELDS)[number] | undefined;
+    if (v && (CONFIG_FIELDS as readonly string[]).includes(v)) out[v] = f.getChildText("value") ?? "";
+  }
+  return out;
+}
+
+export async function saveRoomConfig(s: Session, jid: string, config: RoomConfig): Promise<void> {
+  const x = xml("x", { xmlns: "jabber:x:data", type: "submit" },
+    xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", {}, MUC + "#roomconfig")));
+  for (const [k, v] of Object.entries(config)) if (v !== undefined) x.append(xml("field", { var: k }, xml("value", {}, v)));
+  await s.iq("set", jid, xml("query", { xmlns: MUC_OWNER }, x));
+}
+
+// §8.2 kick (role none), §8.3–8.4 voice (participant / visitor): by nickname.
+export async function setRole(s: Session, jid: string, nick: string, role: "none" | "visitor" | "participant"): Promise<void> {
+  await s.iq("set", jid, xml("query", { xmlns: MUC_ADMIN }, xml("item", { nick, role })));
+}
+
+// §9.1 ban: by the occupant's real bare JID, which moderators see in semi-anonymous rooms.
+export async function ban(s: Session, jid: string, who: string): Promise<void> {
+  await s.iq("set", jid, xml("query", { xmlns: MUC_ADMIN }, xml("item", { jid: who, affiliation: "outcast" })));
+}
+
+// XEP-0425 §4: a moderator retracts a message by the id the room gave it (its stanza-id).
+export async function moderate(s: Session, jid: string, id: string): Promise<void> {
+  await s.iq("set", jid, xml("moderate", { xmlns: MODERATE, id }, xml("retract", { xmlns: RETRACT })));
 }

@@ -2,11 +2,32 @@
 // through XEP-0156 host-meta, as any client would). Wraps xmpp.js: connecting with SCRAM-SHA-256, answering
 // disco#info with our features (so that PEP sends microblog notifications, XEP-0115 + XEP-0163 §4), and
 // dispatching incoming stanzas to the feature modules that subscribed.
-import { client, xml, jid as parseJid, type Client, type Element } from "@xmpp/client";
+import { client, xml, jid as parseJid, type Client, type Element, type FastToken } from "@xmpp/client";
 import { ScramSha1, ScramSha256 } from "./scram";
 import { capsVer, CAPS_NODE, FEATURES, IDENTITY } from "./caps";
 
 export type StanzaListener = (el: Element) => void;
+
+// XEP-0484 FAST: after a password sign-in the server gives this browser a token (bound to our XEP-0388
+// user-agent id and to HT-SHA-256-NONE); it is all we keep (never the password), and the next visit signs
+// in with it. A refused token is dropped (xmpp.js calls deleteToken) and the password form comes back.
+const FAST_KEY = "causerie.fast";
+export type StoredToken = FastToken & { jid: string };
+
+export function storedToken(): StoredToken | null {
+  try {
+    const t = JSON.parse(localStorage.getItem(FAST_KEY) ?? "null") as StoredToken | null;
+    return t && t.jid && t.token && t.mechanism ? t : null;
+  } catch {
+    return null;
+  }
+}
+
+export function forgetToken(): void {
+  localStorage.removeItem(FAST_KEY);
+}
+
+export type Secret = { password: string } | { token: StoredToken };
 
 export class Session {
   readonly bare: string;
@@ -22,7 +43,7 @@ export class Session {
     return this.xmpp.jid?.toString() ?? this.bare;
   }
 
-  static async open(address: string, password: string): Promise<Session> {
+  static async open(address: string, secret: Secret): Promise<Session> {
     const at = address.indexOf("@");
     if (at <= 0 || at === address.length - 1 || address.includes("/")) throw new Error("bad-jid");
     const username = address.slice(0, at);
@@ -32,17 +53,35 @@ export class Session {
       service,
       domain,
       resource: "web-" + Math.random().toString(36).slice(2, 8),
-      credentials: async (authenticate, mechanisms) => {
-        // SCRAM first: the password is never sent, even where the transport is not TLS (localhost).
+      credentials: async (authenticate, mechanisms, fast) => {
+        if ("token" in secret) {
+          // Token only: xmpp.js tries FAST first, and if the server refuses the token it falls back to the
+          // mechanism given here, which we do not have (no password): the sign-in fails as "token-refused".
+          if (!fast) throw new Error("token-refused");
+          await authenticate({ username, token: secret.token }, "", userAgent());
+          return;
+        }
+        // SCRAM first: the password is never sent, even where the transport is not TLS (localhost). Where
+        // the server offers FAST, xmpp.js asks for a token along (<request-token/>).
         const mech = ["SCRAM-SHA-256", "SCRAM-SHA-1"].find((m) => mechanisms.includes(m)) ?? mechanisms[0];
-        await authenticate({ username, password }, mech, userAgent());
+        await authenticate({ username, password: secret.password }, mech, userAgent());
       },
     });
+    const bare = `${username.toLowerCase()}@${domain}`;
+    x.fast.saveToken = async (t) => localStorage.setItem(FAST_KEY, JSON.stringify({ jid: bare, mechanism: t.mechanism, token: t.token, expiry: t.expiry }));
+    x.fast.fetchToken = async () => storedToken();
+    x.fast.deleteToken = async () => forgetToken();
     x.saslFactory.use("SCRAM-SHA-256", ScramSha256);
     x.saslFactory.use("SCRAM-SHA-1", ScramSha1);
-    const session = new Session(x, `${username.toLowerCase()}@${domain}`);
+    const session = new Session(x, bare);
     x.on("stanza", (el) => session.dispatch(el));
-    x.on("error", () => {});
+    // The server ended the session (signed out everywhere, account removed, replaced): no reconnection.
+    x.on("error", (e) => {
+      if ((e as { name?: string })?.name === "StreamError" && x.status === "online") {
+        x.reconnect.stop();
+        session.closedListeners.forEach((f) => f("stream-error"));
+      }
+    });
     x.iqCallee.get("http://jabber.org/protocol/disco#info", "query", ({ stanza }) => session.discoInfo(stanza));
     x.iqCallee.get("jabber:iq:version", "query", () =>
       xml("query", { xmlns: "jabber:iq:version" }, xml("name", {}, "Causerie web"), xml("version", {}, "1")),
@@ -54,6 +93,7 @@ export class Session {
       await x.stop().catch(() => {});
       console.error("sign-in failed:", e);
       const msg = String((e as Error)?.message ?? e);
+      if ("token" in secret) throw new Error(/unreachable|ECONN|WebSocket/i.test(msg) ? "unreachable" : "token-refused");
       throw new Error(/not-authorized|SASL|credentials/i.test(msg) ? "not-authorized" : "unreachable");
     }
     // Reconnection would resume the stream (XEP-0198) without us noticing; a lost session shows as signed out.

@@ -31,6 +31,12 @@ declare module "@xmpp/client" {
       set(ns: string, name: string, handler: (ctx: { stanza: Element }) => Element | object | Promise<Element | object>): void;
     };
     reconnect: { stop(): void };
+    // XEP-0484 FAST (client-core/src/fast): where the token is kept is the application's choice.
+    fast: {
+      saveToken(t: FastToken): Promise<void>;
+      fetchToken(): Promise<FastToken | null | undefined>;
+      deleteToken(): Promise<void>;
+    };
     on(event: "stanza", cb: (el: Element) => void): void;
     on(event: "online", cb: (jid: Jid) => void): void;
     on(event: "offline" | "disconnect", cb: () => void): void;
@@ -40,6 +46,11 @@ declare module "@xmpp/client" {
     stop(): Promise<void>;
     send(el: Element): Promise<void>;
   }
+  export interface FastToken {
+    mechanism: string;
+    token: string;
+    expiry: string;
+  }
   export interface ClientOptions {
     service: string;
     domain: string;
@@ -47,6 +58,7 @@ declare module "@xmpp/client" {
     credentials?: (
       authenticate: (creds: object, mechanism: string, userAgent?: Element) => Promise<void>,
       mechanisms: string[],
+      fast: object | null, // the FAST module when the server offers a mechanism we have, else null
     ) => Promise<void>;
   }
   export function client(options: ClientOptions): Client;
