@@ -77,6 +77,7 @@ class ModuleContext {
   void filter_delivery(DeliveryFilterFn fn) { s_.router.add_delivery_filter(std::move(fn)); }
   void on_tick(TickHookFn fn) { s_.router.add_tick_hook(std::move(fn)); }
   void observe_messages(MessageObserverFn fn) { s_.router.add_message_observer(std::move(fn)); }
+  void observe_account_events(AccountEventFn fn) { s_.router.add_account_event_observer(std::move(fn)); }
   void add_service(std::string domain, ServiceHandler h) { s_.router.add_service(std::move(domain), std::move(h)); }
   void add_stream_feature(FeatureStage stage, FeatureFn fn) { s_.streams.add_feature(stage, std::move(fn)); }
   void on_nonza(std::string ns, NonzaHandler h) { s_.streams.add_nonza_handler(std::move(ns), std::move(h)); }

@@ -277,6 +277,7 @@ void Session::detach(SessionPort* port, bool resumable) {
     sm_.detached_at = services_.clock.now();
     count_as(metrics::Counter::kSessionsDetached);
     spdlog::info("c2s {}: {} detached, resumable for {}s", peer_, jid_.str(), sm_.timeout.count());
+    services_.router.run_session_hooks(SessionHook::kDetached, *this);
     return;
   }
   end();
