@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "core/accounts/credential_cache.hpp"
@@ -18,6 +19,7 @@
 #include "core/router/router.hpp"
 #include "core/session/session_directory.hpp"
 #include "core/util/clock.hpp"
+#include "core/web/outbound_http.hpp"
 #include "core/web/routes.hpp"
 #include "storage/storage_service.hpp"
 
@@ -41,6 +43,8 @@ struct ServerServices {
   const Clock& clock;
   SessionDirectory& resumable;  // XEP-0198 sessions that may be resumed
   CommandRegistry& commands;    // XEP-0050 ad-hoc commands of the hosts
+  // Outbound HTTP with SSRF protection (net::HttpFetcher), set by the server before modules are built.
+  web::OutboundHttp* outbound_http = nullptr;
 };
 
 enum class IqScope { kServer, kAccount };
@@ -63,6 +67,12 @@ class ModuleContext {
   const Clock& clock() const { return s_.clock; }
   // XEP-0050 ad-hoc commands: register at startup (see command_registry.hpp).
   CommandRegistry& commands() { return s_.commands; }
+  // Requests to other web servers (link previews, Web Push): see core/web/outbound_http.hpp. Throws
+  // std::logic_error where the server built none (unit tests that do not wire one).
+  web::OutboundHttp& outbound_http() {
+    if (!s_.outbound_http) throw std::logic_error("no outbound HTTP client in this server");
+    return *s_.outbound_http;
+  }
 
   void on_iq(IqScope scope, bool set, std::string ns, IqHandler h, std::string element = {}) {
     (scope == IqScope::kServer ? s_.router.server_iq() : s_.router.account_iq())
