@@ -24,8 +24,10 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
 # coturn: the TURN server (turnserver, turnutils_uclient, turnutils_peer) test_extdisco.py starts on loopback
 # from its own command line; its packaged service is not started either.
 # poezio: the curses client test_guests.py runs in a pseudo-terminal to join a room as an anonymous guest.
+# python3-cryptography: test_webpush.py's push service decrypts each push (ECDH, AES-GCM) and checks the
+# VAPID token's ES256 signature with it, apart from the server's own OpenSSL code.
 test_pkgs=(python3-slixmpp python3-aiodns python3-aioxmpp go-sendxmpp dnsmasq-base chromium
-  prosody lua-unbound ejabberd biboumi ngircd coturn python3-prometheus-client systemd poezio)
+  prosody lua-unbound ejabberd biboumi ngircd coturn python3-prometheus-client systemd poezio python3-cryptography)
 bench_pkgs=(gnuplot-nox util-linux procps linux-perf)
 
 pkgs=("${build_pkgs[@]}")
