@@ -9,7 +9,9 @@ Scenarios: the VAPID key and bad subscriptions (stanza errors); a direct message
 arrives as the right JSON with TTL, Urgency and Topic; a disabled kind sends nothing, proved by a later
 enabled event (a new follower) being the next push of that subscription; a 410 answer removes the
 subscription; a 503 answer is retried, after the backoff, on the server's clock (moved by the test), and
-the retry's 201 ends it. A mention in a room the account is not in, and a comment on its post, arrive too."""
+the retry's 201 ends it. A message to an account whose only session waits detached (XEP-0198) is pushed,
+not while another session is attached. A mention in a room the account is not in, and a comment on its
+post, arrive too."""
 import asyncio
 import base64
 import hashlib
@@ -332,6 +334,36 @@ async def test_server_errors_are_retried(env):
     await harness.advance_clock(f, 2)
     payload, _ = await receive(service, browser)
     check(payload["body"] == "Wisely and slow", f"the retry carries the same message: {payload}")
+
+
+async def test_detached_sessions_are_pushed_live_ones_not(env):
+    """XEP-0198: a session whose connection went waits, detached, to be resumed; nothing shows it a
+    message meanwhile, so it is pushed. While another session of the account is attached, it is not:
+    the later message for the account, pushed once that session has gone too, comes first."""
+    service = await push_service()
+    jid, pw = env.user("wp_rosaline")
+    enabled = asyncio.get_event_loop().create_future()
+
+    def setup(cl):
+        cl.add_event_handler("sm_enabled", lambda _: enabled.done() or enabled.set_result(True))
+    phone = await env.connect(jid + "/phone", pw, ["xep_0030", "xep_0198"], setup=setup)
+    await asyncio.wait_for(enabled, harness.DEFAULT_TIMEOUT)
+    check(phone["xep_0198"].sm_id, "resumption allowed")
+    await vapid_key(phone)
+    browser = Browser("rosaline")
+    await subscribe(phone, browser, kinds=["messages"])
+    desk = await env.connect(jid + "/desk", pw)
+    mark = env.server.log_mark()
+    phone.transport.abort()
+    await env.server.wait_log(f"{jid}/phone detached, resumable", since=mark)
+    sender, spw = env.user("wp_peter")
+    s = await env.connect(sender + "/web", spw)
+    s.send_message(mto=jid, mbody="the desk shows this one", mtype="chat")
+    await desk.next_message(lambda m: m["body"] == "the desk shows this one")
+    await env.disconnect(desk)
+    s.send_message(mto=jid, mbody="nobody shows this one", mtype="chat")
+    payload, _ = await receive(service, browser)
+    check(payload["body"] == "nobody shows this one", f"only the message no live session showed: {payload}")
 
 
 async def test_mentions_and_comments(env):

@@ -276,8 +276,8 @@ void Session::detach(SessionPort* port, bool resumable) {
   if (resumable && bound_ && sm_.resumable) {
     sm_.detached_at = services_.clock.now();
     count_as(metrics::Counter::kSessionsDetached);
-    spdlog::info("c2s {}: {} detached, resumable for {}s", peer_, jid_.str(), sm_.timeout.count());
     services_.router.run_session_hooks(SessionHook::kDetached, *this);
+    spdlog::info("c2s {}: {} detached, resumable for {}s", peer_, jid_.str(), sm_.timeout.count());
     return;
   }
   end();
