@@ -10,8 +10,8 @@ arrives as the right JSON with TTL, Urgency and Topic; a disabled kind sends not
 enabled event (a new follower) being the next push of that subscription; a 410 answer removes the
 subscription; a 503 answer is retried, after the backoff, on the server's clock (moved by the test), and
 the retry's 201 ends it. A message to an account whose only session waits detached (XEP-0198) is pushed,
-not while another session is attached. A mention in a room the account is not in, and a comment on its
-post, arrive too."""
+not while another session is attached. A mention in a room the account is not in, a comment and a Movim like
+on its post, arrive too."""
 import asyncio
 import base64
 import hashlib
@@ -371,7 +371,7 @@ async def test_mentions_and_comments(env):
     paris, pc = await offline(env, "wp_paris")
     await vapid_key(pc)
     browser = Browser("paris")
-    await subscribe(pc, browser, kinds=["mentions", "comments"])
+    await subscribe(pc, browser, kinds=["mentions", "comments", "likes"])
     # Paris posts, with a comments node for it on pubsub.localhost (XEP-0277 §6), then leaves.
     comments = "urn:xmpp:microblog:0:comments/wp1"
     await send(pc, f"pubsub.{env.host}", ps(f"<create node='{comments}'/>"))
@@ -399,6 +399,13 @@ async def test_mentions_and_comments(env):
     payload, _ = await receive(service, browser)
     check(payload == {"type": "comment", "account": paris, "from": cap_jid, "service": f"pubsub.{env.host}",
                       "node": comments, "item": "c1", "body": "Fair Verona"}, f"the comment: {payload}")
+    # A Movim like: a comment whose title is "♥".
+    await send(cap, f"pubsub.{env.host}", ps(f"<publish node='{comments}'><item id='c2'><entry xmlns='{ATOM}'>"
+                                             f"<title>\u2665</title><id>tag:c2</id></entry></item></publish>"))
+    payload, headers = await receive(service, browser)
+    check(payload == {"type": "like", "account": paris, "from": cap_jid, "service": f"pubsub.{env.host}",
+                      "node": comments, "item": "c2"}, f"the like: {payload}")
+    check(headers.get("urgency") == "low", "likes are not urgent")
 
 
 if __name__ == "__main__":
