@@ -31,9 +31,11 @@ run_pkgs=(libexpat1 libidn12 libsqlite3-0 libssl3 libfmt9 libspdlog1.10 libcmark
 # poezio: the curses client test_guests.py runs in a pseudo-terminal to join a room as an anonymous guest.
 # libvips-tools (vips) and libimage-exiftool-perl (exiftool): test_media.py makes a JPEG with GPS tags and
 # checks that the served original and its copies carry no location.
+# python3-cryptography: test_webpush.py's push service decrypts each push (ECDH, AES-GCM) and checks the
+# VAPID token's ES256 signature with it, apart from the server's own OpenSSL code.
 test_pkgs=(python3-slixmpp python3-aiodns python3-aioxmpp go-sendxmpp dnsmasq-base chromium
   prosody lua-unbound ejabberd biboumi ngircd coturn python3-prometheus-client systemd poezio
-  libvips-tools libimage-exiftool-perl)
+  libvips-tools libimage-exiftool-perl python3-cryptography)
 bench_pkgs=(gnuplot-nox util-linux procps linux-perf)
 
 pkgs=("${build_pkgs[@]}")

@@ -22,6 +22,7 @@
 #include "http/bosh_registry.hpp"
 #include "http/http_server.hpp"
 #include "modules/all_modules.hpp"
+#include "net/http_fetcher.hpp"
 #include "net/listener.hpp"
 #include "net/s2s_network.hpp"
 #include "net/tcp_transport.hpp"
@@ -79,6 +80,8 @@ struct Server::Impl {
   web::Routes http_routes;
   CredentialCache credentials;
   CommandRegistry commands;
+  // After the pool (its resolvers live on the workers' loops), before the modules that use it.
+  std::unique_ptr<net::HttpFetcher> http_fetcher;
   ServerServices services;
   AuthThrottle throttle;
   std::vector<std::unique_ptr<ModuleContext>> contexts;
@@ -121,6 +124,8 @@ struct Server::Impl {
 
 Server::Server(Config config) : impl_(std::make_unique<Impl>(std::move(config))) {
   Impl& s = *impl_;
+  s.http_fetcher = std::make_unique<net::HttpFetcher>(s.pool, s.config);
+  s.services.outbound_http = s.http_fetcher.get();
   for (const auto& entry : modules::all_modules()) {
     s.contexts.push_back(std::make_unique<ModuleContext>(s.services, entry.name));
     s.modules.push_back(entry.make(*s.contexts.back()));

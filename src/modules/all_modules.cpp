@@ -14,7 +14,7 @@ const std::vector<ModuleEntry>& all_modules() {
       {"last", make_last},       {"register", make_register}, {"vcard", make_vcard},
       {"private", make_private}, {"muc", make_muc}, {"pubsub", make_pubsub},
       {"blocking", make_blocking}, {"mam", make_mam}, {"carbons", make_carbons}, {"csi", make_csi},
-      {"push", make_push}, {"extdisco", make_extdisco}, {"upload", make_upload}, {"invites", make_invites},
+      {"push", make_push}, {"webpush", make_webpush}, {"extdisco", make_extdisco}, {"upload", make_upload}, {"invites", make_invites},
       {"webapp", make_webapp},
       {"guests", make_guests}, {"multicast", make_multicast},
       {"directory", make_directory},

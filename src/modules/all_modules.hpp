@@ -24,6 +24,7 @@ std::unique_ptr<Module> make_pubsub(ModuleContext& ctx);  // pubsub/pubsub_modul
 std::unique_ptr<Module> make_blocking(ModuleContext& ctx);  // blocking.cpp (XEP-0191, XEP-0377)
 std::unique_ptr<Module> make_mam(ModuleContext& ctx);       // mam/mam_module.cpp (XEP-0313)
 std::unique_ptr<Module> make_push(ModuleContext& ctx);      // push.cpp (XEP-0357)
+std::unique_ptr<Module> make_webpush(ModuleContext& ctx);   // webpush/webpush_module.cpp (Web Push)
 std::unique_ptr<Module> make_carbons(ModuleContext& ctx);   // carbons.cpp (XEP-0280)
 std::unique_ptr<Module> make_csi(ModuleContext& ctx);       // csi.cpp (XEP-0352)
 std::unique_ptr<Module> make_extdisco(ModuleContext& ctx);  // extdisco.cpp (XEP-0215)

@@ -327,6 +327,26 @@ void parse_s2s(const toml::node_view<const toml::node>& s2s, Config& c) {
   if (!s.dialback_secret.empty() && s.dialback_secret.size() < 16) bad("s2s.dialback_secret", "use at least 16 characters");
 }
 
+void parse_http_client(const toml::node_view<const toml::node>& hc, Config& c) {
+  if (auto* t = hc.as_table())
+    check_known(*t, "http_client", {"allow", "ca_file", "connect_timeout", "max_concurrent", "max_queued", "user_agent"});
+  // The blocks are checked by net::AddressPolicy when the server builds its client (one parser for both).
+  c.http_client.allow = get_strings(hc["allow"], "http_client.allow");
+  c.http_client.ca_file = get<std::string>(hc["ca_file"], "http_client.ca_file", "");
+  int64_t t = get<int64_t>(hc["connect_timeout"], "http_client.connect_timeout", 5);
+  if (t < 1 || t > 120) bad("http_client.connect_timeout", "expected 1 to 120 seconds");
+  c.http_client.connect_timeout = std::chrono::seconds(t);
+  int64_t n = get<int64_t>(hc["max_concurrent"], "http_client.max_concurrent", 16);
+  if (n < 1 || n > 1024) bad("http_client.max_concurrent", "expected 1 to 1024");
+  c.http_client.max_concurrent = static_cast<unsigned>(n);
+  int64_t q = get<int64_t>(hc["max_queued"], "http_client.max_queued", 256);
+  if (q < 0 || q > 100000) bad("http_client.max_queued", "expected 0 to 100000");
+  c.http_client.max_queued = static_cast<size_t>(q);
+  c.http_client.user_agent = get<std::string>(hc["user_agent"], "http_client.user_agent", "Causerie");
+  for (char ch : c.http_client.user_agent)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) bad("http_client.user_agent", "control characters");
+}
+
 void parse_dns(const toml::node_view<const toml::node>& dns, Config& c) {
   if (auto* t = dns.as_table()) check_known(*t, "dns", {"servers", "timeout_ms", "tries"});
   for (const auto& text : get_strings(dns["servers"], "dns.servers")) {
@@ -409,7 +429,7 @@ void parse_external_services(const toml::node_view<const toml::node>& node, cons
 Config parse(const toml::table& root, const std::string& source) {
   Config c;
   c.source = source;
-  check_known(root, "", {"server", "tls", "c2s", "testing", "s2s", "dns", "limits", "storage", "http", "host",
+  check_known(root, "", {"server", "tls", "c2s", "testing", "s2s", "dns", "http_client", "limits", "storage", "http", "host",
                          "listener", "component", "modules"});
   auto server = root["server"];
   if (auto* t = server.as_table())
@@ -455,6 +475,7 @@ Config parse(const toml::table& root, const std::string& source) {
   parse_s2s(root["s2s"], c);
 
   parse_dns(root["dns"], c);
+  parse_http_client(root["http_client"], c);
 
   auto lim = root["limits"];
   if (auto* t = lim.as_table())

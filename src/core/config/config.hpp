@@ -118,6 +118,19 @@ struct DnsConfig {
   unsigned tries = 2;  // rounds over the servers before a query fails with a timeout
 };
 
+// The outbound HTTP client ([http_client], src/net/http_fetcher.hpp) that modules use for link previews,
+// the image proxy and Web Push: which non-public destinations it may reach, and its limits.
+struct HttpClientConfig {
+  // Address blocks (CIDR) the client may connect to although they are not public (loopback, private,
+  // ...): for tests and for services on the operator's own network. Empty: public addresses only.
+  std::vector<std::string> allow;
+  std::string ca_file;  // extra trust anchors (PEM) besides the system store; empty: the system's only
+  std::chrono::seconds connect_timeout{5};  // per address tried
+  unsigned max_concurrent = 16;             // requests in flight; more wait in a queue
+  size_t max_queued = 256;                  // requests waiting; past it, new ones fail at once (kBusy)
+  std::string user_agent = "Causerie";
+};
+
 // Server-to-server settings ([s2s]): federation policy, limits and timeouts (RFC 6120 §§4-6, 13;
 // XEP-0220, XEP-0178, XEP-0288).
 struct S2sConfig {
@@ -204,6 +217,7 @@ struct Config {
   LimitsConfig limits;
   HttpConfig http;
   DnsConfig dns;
+  HttpClientConfig http_client;
   S2sConfig s2s;
   std::shared_ptr<const RawConfig> raw;
 

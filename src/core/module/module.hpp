@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "core/accounts/credential_cache.hpp"
@@ -19,6 +20,7 @@
 #include "core/router/router.hpp"
 #include "core/session/session_directory.hpp"
 #include "core/util/clock.hpp"
+#include "core/web/outbound_http.hpp"
 #include "core/web/routes.hpp"
 #include "storage/storage_service.hpp"
 
@@ -46,6 +48,8 @@ struct ServerServices {
   // The configuration in force (a reload may publish a newer one; see live_config.hpp): ask again
   // rather than keep what hosts and [limits] said.
   const Config& config() const { return live_config.current(); }
+  // Outbound HTTP with SSRF protection (net::HttpFetcher), set by the server before modules are built.
+  web::OutboundHttp* outbound_http = nullptr;
 };
 
 enum class IqScope { kServer, kAccount };
@@ -70,6 +74,12 @@ class ModuleContext {
   const Clock& clock() const { return s_.clock; }
   // XEP-0050 ad-hoc commands: register at startup (see command_registry.hpp).
   CommandRegistry& commands() { return s_.commands; }
+  // Requests to other web servers (link previews, Web Push): see core/web/outbound_http.hpp. Throws
+  // std::logic_error where the server built none (unit tests that do not wire one).
+  web::OutboundHttp& outbound_http() {
+    if (!s_.outbound_http) throw std::logic_error("no outbound HTTP client in this server");
+    return *s_.outbound_http;
+  }
 
   void on_iq(IqScope scope, bool set, std::string ns, IqHandler h, std::string element = {}) {
     (scope == IqScope::kServer ? s_.router.server_iq() : s_.router.account_iq())
@@ -84,6 +94,7 @@ class ModuleContext {
   void filter_delivery(DeliveryFilterFn fn) { s_.router.add_delivery_filter(std::move(fn)); }
   void on_tick(TickHookFn fn) { s_.router.add_tick_hook(std::move(fn)); }
   void observe_messages(MessageObserverFn fn) { s_.router.add_message_observer(std::move(fn)); }
+  void observe_account_events(AccountEventFn fn) { s_.router.add_account_event_observer(std::move(fn)); }
   void add_service(std::string domain, ServiceHandler h) { s_.router.add_service(std::move(domain), std::move(h)); }
   // Called on the main thread when a reload adds a host, after the router serves it: a module that runs
   // a service per host (muc.<host>, …) starts the new host's here, as it did for the others at startup.

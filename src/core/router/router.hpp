@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/module/client_session.hpp"
+#include "core/router/account_event.hpp"
 #include "core/router/iq.hpp"
 #include "core/router/session_registry.hpp"
 #include "core/util/published.hpp"
@@ -54,6 +55,7 @@ enum class SessionHook {
   kAvailable,  // the session sent its initial presence (RFC 6121 §4.2)
   kClosed,     // the session ended (after unbinding)
   kResumed,    // a new stream took the session over (XEP-0198 §5), after what was unacknowledged was resent
+  kDetached,   // the session's stream went and the session waits, bound, to be resumed (XEP-0198 §5)
   kCount
 };
 using SessionHookFn = std::function<void(ClientSession&)>;
@@ -69,6 +71,7 @@ using AccountRemovedFn = std::function<void(const std::string& bare)>;
 // A roster item was written outside the roster module's own handlers (XEP-0401: an invitation made two
 // accounts contacts), already committed: the roster module pushes it (RFC 6121 §2.1.6). Any thread.
 using RosterChangedFn = std::function<void(const std::string& owner, const storage::RosterItem& item, int64_t version)>;
+using AccountEventFn = std::function<void(const AccountEvent&)>;
 // A veto over what a module delivers straight to local sessions, past the stanza hooks (fan-outs such
 // as PEP notifications): false when a stanza from `from` must not reach the local account `to_bare`.
 using DeliveryFilterFn = std::function<bool(const Jid& from, std::string_view to_bare)>;
@@ -98,6 +101,7 @@ class Router {
   void add_delivery_filter(DeliveryFilterFn fn) { delivery_filters_.push_back(std::move(fn)); }
   void add_tick_hook(TickHookFn fn) { tick_hooks_.push_back(std::move(fn)); }
   void add_message_observer(MessageObserverFn fn) { message_observers_.push_back(std::move(fn)); }
+  void add_account_event_observer(AccountEventFn fn) { account_event_observers_.push_back(std::move(fn)); }
   IqTable& server_iq() { return server_iq_; }    // iq to a local domain
   IqTable& account_iq() { return account_iq_; }  // iq to a local account's bare JID, or with no 'to'
   // Every stanza to `domain` or a JID under it goes to `handler`. Throws ConfigError for a domain that is
@@ -142,6 +146,11 @@ class Router {
   void roster_changed(const std::string& owner, const storage::RosterItem& item, int64_t version) const {
     for (const auto& fn : roster_changed_hooks_) fn(owner, item, version);
   }
+  // Tells the account-event observers (see AccountEvent).
+  void account_event(const AccountEvent& ev) const {
+    for (const auto& fn : account_event_observers_) fn(ev);
+  }
+  bool has_account_event_observers() const { return !account_event_observers_.empty(); }
   // Runs the periodic hooks (the network layer calls it from one worker's sweep).
   void run_tick_hooks() const {
     for (const auto& fn : tick_hooks_) fn();
@@ -185,6 +194,7 @@ class Router {
   std::vector<DeliveryFilterFn> delivery_filters_;
   std::vector<TickHookFn> tick_hooks_;
   std::vector<MessageObserverFn> message_observers_;
+  std::vector<AccountEventFn> account_event_observers_;
   IqTable server_iq_, account_iq_;
   RemoteHandler remote_;
 };

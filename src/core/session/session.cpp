@@ -276,6 +276,7 @@ void Session::detach(SessionPort* port, bool resumable) {
   if (resumable && bound_ && sm_.resumable) {
     sm_.detached_at = services_.clock.now();
     count_as(metrics::Counter::kSessionsDetached);
+    services_.router.run_session_hooks(SessionHook::kDetached, *this);
     spdlog::info("c2s {}: {} detached, resumable for {}s", peer_, jid_.str(), sm_.timeout.count());
     return;
   }

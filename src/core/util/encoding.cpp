@@ -45,6 +45,29 @@ std::string hex_encode(std::string_view bytes) {
   return out;
 }
 
+std::string base64url_encode(std::string_view bytes) {
+  std::string s = base64_encode(bytes);
+  for (char& c : s) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  return s;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string s(text);
+  for (char& c : s) {
+    if (c == '-') c = '+';
+    else if (c == '_') c = '/';
+    else if (c == '+' || c == '/' || c == '=') return std::nullopt;
+  }
+  while (s.size() % 4 != 0) s.push_back('=');
+  return base64_decode(s);
+}
+
 std::string random_bytes(size_t n) {
   std::string out(n, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
@@ -54,13 +77,7 @@ std::string random_bytes(size_t n) {
 
 std::string random_id(size_t bytes) {
   // base64url without padding: safe in XML attributes, resources and SCRAM nonces (no ',').
-  std::string s = base64_encode(random_bytes(bytes));
-  for (char& c : s) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  return s;
+  return base64url_encode(random_bytes(bytes));
 }
 
 }  // namespace causerie::util

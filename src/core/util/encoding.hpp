@@ -11,6 +11,10 @@ std::string base64_encode(std::string_view bytes);
 // Strict RFC 4648 decoding (padding required, no whitespace); nullopt on any malformed input.
 std::optional<std::string> base64_decode(std::string_view text);
 std::string hex_encode(std::string_view bytes);
+// RFC 4648 §5 base64url without padding (JWTs, Web Push keys). Decoding also accepts '=' padding at the
+// end, as some clients send it; nullopt on any other malformed input.
+std::string base64url_encode(std::string_view bytes);
+std::optional<std::string> base64url_decode(std::string_view text);
 
 // Cryptographically secure random bytes (OpenSSL RAND_bytes).
 std::string random_bytes(size_t n);

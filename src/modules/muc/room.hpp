@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/module/client_session.hpp"
+#include "core/router/account_event.hpp"
 #include "core/router/out_stanza.hpp"
 #include "core/stanza/stanza.hpp"
 #include "core/util/time.hpp"
@@ -98,6 +99,7 @@ class RoomOutput {
   std::vector<Stanza> routed, routed_after;
   std::vector<StoreOp> ops;
   std::vector<ArchiveJob> archive_jobs;
+  std::vector<AccountEvent> events;  // for Router::account_event (mentions of absent members)
 
  private:
   bool after_ = false;
@@ -222,6 +224,7 @@ class Room {
   // --- room_message.cpp ---
   void on_message(const Stanza& st, SessionRef origin, RoomOutput& out);
   void on_groupchat(const Stanza& st, SessionRef origin, RoomOutput& out);
+  void mention_absent_members(std::string_view body, const Occupant& from, RoomOutput& out) const;
   void on_private_message(const Stanza& st, SessionRef origin, RoomOutput& out);
   void on_invites(const Stanza& st, const xml::Element& x, SessionRef origin, RoomOutput& out);
   void on_decline(const Stanza& st, const xml::Element& x, RoomOutput& out);

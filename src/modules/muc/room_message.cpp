@@ -74,6 +74,49 @@ void Room::on_message(const Stanza& st, SessionRef origin, RoomOutput& out) {
   error(st, StanzaError(StanzaErrorCondition::kBadRequest, "messages to the room are of type groupchat"), origin, out);
 }
 
+namespace {
+
+bool word_char(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '_' || c >= 0x80; }
+
+// Whether `name` occurs in `text` as a whole word, ASCII letters compared without case.
+bool names(std::string_view text, std::string_view name) {
+  if (name.empty() || name.size() > text.size()) return false;
+  auto lower = [](unsigned char c) { return static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
+  for (size_t i = 0; i + name.size() <= text.size(); ++i) {
+    size_t k = 0;
+    while (k < name.size() && lower(text[i + k]) == lower(name[k])) ++k;
+    if (k != name.size()) continue;
+    bool start = i == 0 || !word_char(lower(text[i - 1]));
+    bool end = i + k == text.size() || !word_char(lower(text[i + k]));
+    if (start && end) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// Mentions for accounts that are away from the room (issue 15.3, docs/protocol/webpush.md "Mentions"):
+// a member, admin or owner of the room who has no occupant in it, named in the body as a whole word by
+// the nickname it reserved (§7.10) or, without one, by its JID's localpart. Occupants see the message
+// themselves; anyone else with no affiliation has no standing nickname to be called by.
+void Room::mention_absent_members(std::string_view body, const Occupant& from, RoomOutput& out) const {
+  static constexpr size_t kMaxMentioned = 20;  // bounded work per message (DESIGN §9)
+  size_t found = 0;
+  for (const auto& [bare, entry] : affiliations_) {
+    if (entry.affiliation < Affiliation::kMember || bare == from.bare.str()) continue;
+    size_t at = bare.find('@');
+    if (at == std::string::npos) continue;  // a domain affiliation names no account
+    std::string_view name = entry.nick.empty() ? std::string_view(bare).substr(0, at) : std::string_view(entry.nick);
+    if (!names(body, name)) continue;
+    bool present = std::any_of(occupants_.begin(), occupants_.end(),
+                               [&](const auto& o) { return o.second.bare.str() == bare; });
+    if (present) continue;
+    out.events.push_back(AccountEvent{AccountEvent::Kind::kRoomMention, bare, from.jid.str(), jid_.str(), {}, {},
+                                      std::string(body)});
+    if (++found == kMaxMentioned) break;
+  }
+}
+
 void Room::on_groupchat(const Stanza& st, SessionRef origin, RoomOutput& out) {
   Session* s = nullptr;
   Occupant* o = occupant_by_real(st.from(), &s);
@@ -114,6 +157,7 @@ void Room::on_groupchat(const Stanza& st, SessionRef origin, RoomOutput& out) {
   RoomOutput::Fanout f(out, r);
   for (const auto& [nick, p] : occupants_)
     for (const auto& sess : p.sessions) f.to(sess.jid, sess.ref);
+  if (body) mention_absent_members(m.child_text("body", ns::kClient), *o, out);
   if (!body || no_store(m)) return;
   size_t chars = f.bytes() + 64 + jid_.str().size();  // with the <delay/> it will carry
   if (config_.persistent) {

@@ -182,6 +182,7 @@ void RoomRegistry::execute(const std::shared_ptr<Cell>& cell, RoomOutput& out) {
   SessionDispatcher& dispatcher = ctx_.dispatcher();
   if (!out.local.empty()) dispatcher.deliver_many(out.local);
   for (auto& st : out.routed) router.route(std::move(st));
+  for (const auto& ev : out.events) router.account_event(ev);
   for (auto& job : out.archive_jobs) run_archive_job(*cell, std::move(job));
   if (out.ops.empty()) {
     if (!out.local_after.empty()) dispatcher.deliver_many(out.local_after);

@@ -8,6 +8,7 @@
 #include "core/util/encoding.hpp"
 #include "core/util/time.hpp"
 #include "core/xml/namespaces.hpp"
+#include "modules/pubsub/account_events.hpp"
 #include "modules/pubsub/attachments.hpp"
 #include "modules/pubsub/engine.hpp"
 #include "modules/pubsub/microblog.hpp"
@@ -154,12 +155,15 @@ void Engine::subscribe(IqRequest& req, const Service& svc) {
     std::optional<xml::Element> last;
     if (s.state == "subscribed" && n->config.send_last_published_item != SendLastItem::kNever)
       last = last_item_message(db, *n, facts(db, svc, *n, jid));  // §6.1.7
+    std::optional<AccountEvent> follow;
+    if (fresh && s.state == "subscribed") follow = follow_event(svc, *n, bare_string(jid));
     NodeState state = *n;
-    return [this, svc, state, s, fresh, owners, last = std::move(last), reply]() mutable {
+    return [this, svc, state, s, fresh, owners, last = std::move(last), reply, follow]() mutable {
       xml::Element ps("pubsub", ns::kPubsub);
       ps.add(subscription_element(state.row.node, s, ns::kPubsub));
       reply.result(std::move(ps));
       if (s.state == "pending") request_approval(svc, state, owners, s);
+      if (follow) ctx_.router().account_event(*follow);
       // pubsub#notify_sub: owners hear of new subscribers.
       if (fresh && s.state == "subscribed" && state.config.notify_sub)
         for (const auto& owner : owners) {
@@ -471,8 +475,12 @@ void Engine::authorization_answer(const Service& svc, const Jid& from, const xml
     } else {
       db.pubsub().remove_subscription(n->row.id, sub.jid, sub.subid);
     }
-    return [this, svc, node, sub, allow, last = std::move(last)]() mutable {
+    std::optional<AccountEvent> follow;
+    if (allow)
+      if (auto j = Jid::parse(sub.jid)) follow = follow_event(svc, *n, bare_string(*j));
+    return [this, svc, node, sub, allow, last = std::move(last), follow]() mutable {
       notify_subscription(svc, node, sub, allow ? "subscribed" : "none");
+      if (follow) ctx_.router().account_event(*follow);
       if (last) notifier_.send_one(svc.jid, sub.jid, std::move(*last));
     };
   });

@@ -5,6 +5,7 @@
 
 #include "core/xml/namespaces.hpp"
 #include "modules/all_modules.hpp"
+#include "modules/pubsub/account_events.hpp"
 #include "modules/pubsub/pubsub_errors.hpp"
 
 namespace causerie::modules {
@@ -124,6 +125,16 @@ PubsubModule::PubsubModule(ModuleContext& ctx)
   ctx.on_session(SessionHook::kAvailable, [this](ClientSession& s) { engine_.send_last_for_subscriptions(s.jid()); });
   ctx.on_session(SessionHook::kClosed, [this](ClientSession& s) {
     if (s.bound()) caps_.unavailable(s.jid().str());
+  });
+
+  // Comments and likes on an account's posts, for Web Push (account_events.hpp); told once committed.
+  engine_.add_publish_observer([this](storage::Storage& db, const Service& svc, const Engine::Published& p) {
+    if (!ctx_.router().has_account_event_observers()) return std::function<void()>();
+    auto events = publish_events(engine_, db, svc, p);
+    if (events.empty()) return std::function<void()>();
+    return std::function<void()>([this, events = std::move(events)] {
+      for (const auto& ev : events) ctx_.router().account_event(ev);
+    });
   });
 
   ctx.on_http("GET", "/blog", [this](const web::Request& req, web::Respond respond) {

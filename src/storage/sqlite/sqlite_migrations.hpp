@@ -31,5 +31,6 @@ SchemaComponent fast_schema();  // sqlite_fast_schema.cpp
 SchemaComponent admin_schema();  // sqlite_admin_schema.cpp
 SchemaComponent feed_schema();  // sqlite_feed_schema.cpp
 SchemaComponent post_index_schema();  // sqlite_post_index_schema.cpp
+SchemaComponent webpush_schema();  // sqlite_webpush_schema.cpp
 
 }  // namespace causerie::storage::sqlite

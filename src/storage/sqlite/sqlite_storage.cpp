@@ -18,6 +18,8 @@
 #include "storage/feed_store.hpp"
 #include "storage/post_index_store.hpp"
 #include "storage/sqlite/sqlite_post_index_store.hpp"
+#include "storage/sqlite/sqlite_webpush_store.hpp"
+#include "storage/webpush_store.hpp"
 #include "storage/sqlite/sqlite_migrations.hpp"
 #include "storage/sqlite/sqlite_muc_store.hpp"
 #include "storage/sqlite/sqlite_pubsub_store.hpp"
@@ -62,7 +64,8 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
       : cache_kb_(cache_kb), db_(path, cache_kb), muc_(make_sqlite_muc_store(db_)), pubsub_(db_), blocking_(make_sqlite_blocking_store(db_)),
         archive_(make_sqlite_archive_store(db_)), invites_(make_sqlite_invite_store(db_)),
         fast_tokens_(make_sqlite_fast_token_store(db_)), feed_(make_sqlite_feed_store(db_)),
-        post_index_(make_sqlite_post_index_store(db_)) {
+        post_index_(make_sqlite_post_index_store(db_)),
+        webpush_(make_sqlite_webpush_store(db_)) {
     migrate();
   }
 
@@ -78,6 +81,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   FastTokenStore& fast_tokens() override { return *fast_tokens_; }
   FeedStore& feed() override { return *feed_; }
   PostIndexStore& post_index() override { return *post_index_; }
+  WebPushStore& webpush() override { return *webpush_; }
 
   void begin() override { db_.begin_write(); }
   void commit() override { db_.exec("COMMIT"); }
@@ -386,6 +390,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   std::unique_ptr<FastTokenStore> fast_tokens_;
   std::unique_ptr<FeedStore> feed_;
   std::unique_ptr<PostIndexStore> post_index_;
+  std::unique_ptr<WebPushStore> webpush_;
 };
 
 }  // namespace
