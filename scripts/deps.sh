@@ -9,7 +9,7 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
   libexpat1-dev libidn-dev libsqlite3-dev libssl-dev libboost1.74-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
   libcmark-dev libjemalloc-dev libc-ares-dev libgtest-dev libgmock-dev nodejs
-  libqrencode-dev)
+  libqrencode-dev libxml2-dev)
 # nodejs (+ npm, below): the web app in web/ is bundled by esbuild at build time and embedded in the binary.
 # chromium + node: the browser test (Converse.js driven by playwright-core, which never downloads browsers).
 # go-sendxmpp and python3-aioxmpp: third-party clients the regression tests of issue 10 drive.

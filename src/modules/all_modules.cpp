@@ -20,6 +20,7 @@ const std::vector<ModuleEntry>& all_modules() {
       {"directory", make_directory},
       {"adhoc", make_adhoc},     {"admin", make_admin},
       {"account_download", make_account_download},
+      {"previews", make_previews},
   };
   return kModules;
 }

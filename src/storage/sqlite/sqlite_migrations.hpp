@@ -30,5 +30,6 @@ SchemaComponent invite_schema();  // sqlite_invite_schema.cpp
 SchemaComponent fast_schema();  // sqlite_fast_schema.cpp
 SchemaComponent admin_schema();  // sqlite_admin_schema.cpp
 SchemaComponent feed_schema();  // sqlite_feed_schema.cpp
+SchemaComponent preview_schema();  // sqlite_preview_schema.cpp
 
 }  // namespace causerie::storage::sqlite

@@ -14,6 +14,7 @@
 #include "storage/sqlite/sqlite_invite_store.hpp"
 #include "storage/invite_store.hpp"
 #include "storage/sqlite/sqlite_fast_token_store.hpp"
+#include "storage/sqlite/sqlite_preview_store.hpp"
 #include "storage/sqlite/sqlite_feed_store.hpp"
 #include "storage/feed_store.hpp"
 #include "storage/sqlite/sqlite_migrations.hpp"
@@ -59,7 +60,8 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   SqliteStorage(const std::string& path, unsigned cache_kb)
       : cache_kb_(cache_kb), db_(path, cache_kb), muc_(make_sqlite_muc_store(db_)), pubsub_(db_), blocking_(make_sqlite_blocking_store(db_)),
         archive_(make_sqlite_archive_store(db_)), invites_(make_sqlite_invite_store(db_)),
-        fast_tokens_(make_sqlite_fast_token_store(db_)), feed_(make_sqlite_feed_store(db_)) {
+        fast_tokens_(make_sqlite_fast_token_store(db_)), feed_(make_sqlite_feed_store(db_)),
+        previews_(make_sqlite_preview_store(db_)) {
     migrate();
   }
 
@@ -74,6 +76,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   InviteStore& invites() override { return *invites_; }
   FastTokenStore& fast_tokens() override { return *fast_tokens_; }
   FeedStore& feed() override { return *feed_; }
+  PreviewStore& previews() override { return *previews_; }
 
   void begin() override { db_.begin_write(); }
   void commit() override { db_.exec("COMMIT"); }
@@ -378,6 +381,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   std::unique_ptr<InviteStore> invites_;
   std::unique_ptr<FastTokenStore> fast_tokens_;
   std::unique_ptr<FeedStore> feed_;
+  std::unique_ptr<PreviewStore> previews_;
 };
 
 }  // namespace
