@@ -4,7 +4,9 @@ fetched by the server's outbound HTTP client with its SSRF guard.
 The pages are served by this test on 127.0.0.1, which the main server allow-lists ([http_client] allow =
 ["127.0.0.1/32"]): title, description, site name and image come back, the image through the signed
 proxy (and byte for byte, with the proxy's headers); answers are cached until the server's test clock
-passes cache_ttl; requests are rate-limited per account.
+passes cache_ttl; requests are rate-limited per account. Over https the page server's certificate comes
+from a test CA given as [http_client] ca_file: a certificate for the asked name is accepted, one for
+another name refused before any request.
 
 SSRF attempts are refused before any connection, with loopback as the only target ever: a canary socket
 listens on 127.0.0.2 (not allow-listed) and must never see a connection — not from a redirect of an allowed
@@ -14,18 +16,21 @@ signature gets 403 without a fetch. No test makes the server connect to a non-lo
 ranges are covered by the classifier's unit tests (tests/unit/address_classifier_test.cpp)."""
 import hashlib
 import hmac
+import atexit
 import base64
 import http.client
 import http.server
 import os
 import select
+import shutil
+import ssl
 import socket
 import tempfile
 import threading
 import urllib.parse
 
 import harness
-from federation import Dns
+from federation import Dns, TestCA
 from harness import ET, check
 
 NS = "urn:causerie:preview:0"
@@ -62,7 +67,7 @@ class Canary:
 class Pages:
     """The test's web server on 127.0.0.1: records every request (path, headers)."""
 
-    def __init__(self, canary_port):
+    def __init__(self, canary_port, tls=None):
         self.requests = []
         pages = self
 
@@ -119,6 +124,10 @@ class Pages:
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", harness.free_port()), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def url(self, path):
@@ -130,6 +139,13 @@ class Pages:
 
 CANARY = Canary()
 PAGES = Pages(CANARY.port)
+# https: a test CA the server trusts through [http_client] ca_file; one server with a certificate for
+# localhost (the name the test asks for), one whose certificate names another host.
+CA_DIR = tempfile.mkdtemp(prefix="causerie-it-ca-")
+atexit.register(shutil.rmtree, CA_DIR, True)
+CA = TestCA(CA_DIR)
+HTTPS = Pages(CANARY.port, tls=CA.issue("localhost", names=["localhost"], xmpp_addr=False))
+WRONG_NAME = Pages(CANARY.port, tls=CA.issue("other.test", names=["other.test"], xmpp_addr=False))
 
 
 async def ask(client, payload, stype="get"):
@@ -269,6 +285,16 @@ async def test_rate_limited_per_account(env):
     await preview(other, PAGES.url("/plain"))  # others are not affected
 
 
+async def test_https_verified_with_sni_and_host_name(env):
+    c = await env.connect(*env.user("secure"))
+    p = await preview(c, f"https://localhost:{HTTPS.port}/article")
+    check(p.findtext(q("site-name")) == "Test Site", f"the page over https: {ET.tostring(p)}")
+    check(HTTPS.count("/article") == 1, "fetched over TLS")
+    cond, text = await preview_error(c, f"https://localhost:{WRONG_NAME.port}/article")
+    check(cond == "remote-server-not-found" and "TLS" in (text or ""), f"a certificate for another host: {cond} {text}")
+    check(WRONG_NAME.count("/article") == 0, "no request after a failed verification")
+
+
 async def test_names_resolving_to_loopback_refused_without_allow_list(env):
     """A second server with no allow-list, resolving through a dnsmasq on loopback."""
     workdir = tempfile.mkdtemp(prefix="causerie-it-ssrf-")
@@ -302,6 +328,7 @@ async def test_names_resolving_to_loopback_refused_without_allow_list(env):
 
 
 harness.main(globals(), listeners=[("http", "http", "none")],
-             extra_toml=("[testing]\nmanual_clock = true\n\n[http_client]\nallow = [\"127.0.0.1/32\"]\n\n"
+             extra_toml=("[testing]\nmanual_clock = true\n\n[http_client]\nallow = [\"127.0.0.1/32\", \"::1/128\"]\n"
+                         f"ca_file = \"{CA.cert}\"\n\n"
                          f"[modules.previews]\ncache_ttl = {TTL}\nrequests_per_minute = {PER_MINUTE}\n"
                          "max_page_size = 262144\n"))

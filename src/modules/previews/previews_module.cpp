@@ -189,13 +189,19 @@ class PreviewsModule final : public Module {
     return b.tokens;
   }
 
-  void fetch_page(IqResponder reply, std::string url) {
+  // A GET with only an Accept header of ours: nothing of the client's (cookies, referrer) goes out.
+  web::OutboundRequest get(std::string url, const char* accept, size_t max_bytes) const {
     web::OutboundRequest q;
-    q.url = url;
-    q.headers = {{"Accept", "text/html,application/xhtml+xml;q=0.9,image/*;q=0.5"}};
-    q.max_response_bytes = max_page_;
+    q.url = std::move(url);
+    q.headers = {{"Accept", accept}};
+    q.max_response_bytes = max_bytes;
     q.timeout = timeout_;
     q.max_redirects = 5;
+    return q;
+  }
+
+  void fetch_page(IqResponder reply, std::string url) {
+    auto q = get(url, "text/html,application/xhtml+xml;q=0.9,image/*;q=0.5", max_page_);
     ctx_.outbound_http().fetch(std::move(q), [this, reply, url](web::OutboundResponse r) {
       if (!r.ok()) {
         if (r.failure == web::OutboundFailure::kRefused) spdlog::info("previews: {}", r.error);
@@ -230,14 +236,18 @@ class PreviewsModule final : public Module {
         reply.error(StanzaError(StanzaErrorCondition::kNotAcceptable, "not an HTML page (" + type + ")"));
         return;
       }
+      if (cache_ttl_.count() == 0) {
+        reply.result(std::move(el));
+        return;
+      }
+      // Answered once cached, so that the same URL asked right after this answer is a cache hit.
       std::string stored = xml::to_string(el);
-      reply.result(std::move(el));
-      if (cache_ttl_.count() == 0) return;
       int64_t expires =
           std::chrono::duration_cast<std::chrono::seconds>((ctx_.clock().wall() + cache_ttl_).time_since_epoch()).count();
-      ctx_.storage().write([url, stored = std::move(stored), expires](storage::Storage& db) -> storage::StorageService::Completion {
+      ctx_.storage().write([reply, url, el = std::move(el), stored = std::move(stored),
+                            expires](storage::Storage& db) -> storage::StorageService::Completion {
         db.previews().put(url, storage::CachedPreview{stored, expires});
-        return {};
+        return [reply, el] { reply.result(el); };
       });
     });
   }
@@ -273,12 +283,7 @@ class PreviewsModule final : public Module {
       respond(failure(403, "not a URL this server signed\n"));
       return;
     }
-    web::OutboundRequest out;
-    out.url = url;
-    out.headers = {{"Accept", "image/avif,image/webp,image/png,image/jpeg,image/gif"}};
-    out.max_response_bytes = max_image_;
-    out.timeout = timeout_;
-    out.max_redirects = 5;
+    auto out = get(url, "image/avif,image/webp,image/png,image/jpeg,image/gif", max_image_);
     ctx_.outbound_http().fetch(std::move(out), [respond = std::move(respond)](web::OutboundResponse r) {
       if (!r.ok()) {
         respond(failure(r.failure == web::OutboundFailure::kRefused ? 403 : 502, "cannot fetch the image\n"));
