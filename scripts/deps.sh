@@ -10,11 +10,12 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config openssl
   libexpat1-dev libidn-dev libsqlite3-dev libssl-dev libboost1.74-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
   libcmark-dev libjemalloc-dev libc-ares-dev libgtest-dev libgmock-dev nodejs
-  libqrencode-dev libvips-dev)
+  libqrencode-dev libvips-dev libxml2-dev)
+# libxml2-dev: its HTML parser reads the <head> of pages the server previews (modules/previews).
 # libvips-dev: thumbnails and web-sized copies of uploaded pictures (modules/media). Its runtime library,
 # libvips42, is in run_pkgs with the other shared libraries the binary links.
 run_pkgs=(libexpat1 libidn12 libsqlite3-0 libssl3 libfmt9 libspdlog1.10 libcmark0.30.2 libjemalloc2 libc-ares2
-  libqrencode4 libvips42)
+  libqrencode4 libvips42 libxml2)
 # nodejs (+ npm, below): the web app in web/ is bundled by esbuild at build time and embedded in the binary.
 # chromium + node: the browser test (Converse.js driven by playwright-core, which never downloads browsers).
 # go-sendxmpp and python3-aioxmpp: third-party clients the regression tests of issue 10 drive.

@@ -21,6 +21,7 @@ const std::vector<ModuleEntry>& all_modules() {
       {"adhoc", make_adhoc},     {"admin", make_admin},
       {"account_download", make_account_download},
       {"sign_out_everywhere", make_sign_out_everywhere},
+      {"previews", make_previews},
   };
   return kModules;
 }

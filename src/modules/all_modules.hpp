@@ -38,6 +38,7 @@ std::unique_ptr<Module> make_adhoc(ModuleContext& ctx);     // adhoc.cpp (XEP-00
 std::unique_ptr<Module> make_admin(ModuleContext& ctx);     // admin/admin_module.cpp (XEP-0133)
 std::unique_ptr<Module> make_account_download(ModuleContext& ctx);  // portability/account_download.cpp (XEP-0227)
 std::unique_ptr<Module> make_sign_out_everywhere(ModuleContext& ctx);  // sign_out_everywhere.cpp (FAST tokens, sessions)
+std::unique_ptr<Module> make_previews(ModuleContext& ctx);  // previews/previews_module.cpp (link previews, image proxy)
 
 struct ModuleEntry {
   const char* name;

@@ -73,7 +73,7 @@ AddressClass classify_v6(const IpAddress& a) {
   if (has_prefix(a, {0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48)) return AddressClass::kPrivate;  // RFC 8215 local NAT64
   if (has_prefix(a, {0x01, 0x00, 0, 0, 0, 0, 0, 0}, 64)) return AddressClass::kReserved;  // discard-only (RFC 6666)
   if (has_prefix(a, {0x20, 0x01, 0x0d, 0xb8}, 32)) return AddressClass::kDocumentation;
-  if (has_prefix(a, {0x3f, 0xff}, 20)) return AddressClass::kDocumentation;  // RFC 9637
+  if (has_prefix(a, {0x3f, 0xff, 0x00}, 20)) return AddressClass::kDocumentation;  // RFC 9637
   if (has_prefix(a, {0x20, 0x01, 0x00, 0x02, 0x00, 0x00}, 48)) return AddressClass::kBenchmark;  // RFC 5180
   // 2001::/23, IETF protocol assignments: Teredo 2001::/32 (whose IPv4 address is obfuscated, so it
   // cannot be judged), ORCHID, AMT, ... none is a web server's address.

@@ -2,7 +2,7 @@
 // the data rather than by a backend (DESIGN §5), in its own header (account_store.hpp, roster_store.hpp,
 // offline_store.hpp, key_value_store.hpp, muc_store.hpp, pubsub_store.hpp,
 // blocking_store.hpp, archive_store.hpp, invite_store.hpp,
-// fast_token_store.hpp, feed_store.hpp, post_index_store.hpp, webpush_store.hpp). A backend (SQLite now)
+// fast_token_store.hpp, feed_store.hpp, post_index_store.hpp, webpush_store.hpp, preview_store.hpp). A backend (SQLite now)
 // implements them all over one connection. This header only names the stores: a unit includes the
 // header of each store it uses.
 //
@@ -32,6 +32,7 @@ class FastTokenStore;
 class FeedStore;
 class PostIndexStore;
 class WebPushStore;
+class PreviewStore;
 
 class Storage {
  public:
@@ -49,6 +50,7 @@ class Storage {
   virtual FeedStore& feed() = 0;
   virtual PostIndexStore& post_index() = 0;
   virtual WebPushStore& webpush() = 0;
+  virtual PreviewStore& previews() = 0;
   // Group commit: the service brackets a batch of jobs; each job runs in a savepoint inside it.
   virtual void begin() = 0;
   virtual void commit() = 0;

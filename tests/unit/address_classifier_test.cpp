@@ -149,14 +149,19 @@ TEST(AddressPolicy, PublicOnlyByDefault) {
 }
 
 TEST(AddressPolicy, AllowList) {
-  auto p = AddressPolicy::from_config({"127.0.0.1/32", "fd00:1::/32", "10.8.0.0/16", "0.0.0.0/0"}, "http_client.allow");
+  auto p = AddressPolicy::from_config({"127.0.0.1/32", "fd00:1::/32", "10.8.0.0/16"}, "http_client.allow");
   EXPECT_TRUE(p.check(*parse_ip("127.0.0.1")).allowed);
   EXPECT_FALSE(p.check(*parse_ip("127.0.0.2")).allowed);
   EXPECT_TRUE(p.check(*parse_ip("::ffff:127.0.0.1")).allowed);  // the same address, mapped
   EXPECT_TRUE(p.check(*parse_ip("fd00:1::5")).allowed);
   EXPECT_FALSE(p.check(*parse_ip("fd00:2::5")).allowed);
   EXPECT_TRUE(p.check(*parse_ip("10.8.3.4")).allowed);
-  EXPECT_TRUE(p.check(*parse_ip("192.168.1.1")).allowed);  // under 0.0.0.0/0
+  EXPECT_FALSE(p.check(*parse_ip("192.168.1.1")).allowed);
+  EXPECT_FALSE(p.check(*parse_ip("3fff::1")).allowed);
+  auto everything = AddressPolicy::from_config({"0.0.0.0/0", "::/0"}, "http_client.allow");
+  EXPECT_TRUE(everything.check(*parse_ip("192.168.1.1")).allowed);
+  EXPECT_TRUE(everything.check(*parse_ip("fe80::1")).allowed);
+  p = everything;
   // Never: unspecified (a connection to 0.0.0.0 reaches this machine), multicast, broadcast.
   EXPECT_FALSE(p.check(*parse_ip("0.0.0.0")).allowed);
   EXPECT_FALSE(p.check(*parse_ip("224.0.0.1")).allowed);

@@ -8,7 +8,7 @@ const std::vector<SchemaComponent>& schema_components() {
   static const std::vector<SchemaComponent> kComponents = {core_schema(), muc_schema(), pubsub_schema(),
                                                              blocking_schema(), archive_schema(), invite_schema(),
                                                              fast_schema(), admin_schema(),
-                                                             feed_schema(), post_index_schema(), webpush_schema()};
+                                                             feed_schema(), post_index_schema(), webpush_schema(), preview_schema()};
   return kComponents;
 }
 

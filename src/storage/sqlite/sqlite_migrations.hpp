@@ -32,5 +32,6 @@ SchemaComponent admin_schema();  // sqlite_admin_schema.cpp
 SchemaComponent feed_schema();  // sqlite_feed_schema.cpp
 SchemaComponent post_index_schema();  // sqlite_post_index_schema.cpp
 SchemaComponent webpush_schema();  // sqlite_webpush_schema.cpp
+SchemaComponent preview_schema();  // sqlite_preview_schema.cpp
 
 }  // namespace causerie::storage::sqlite

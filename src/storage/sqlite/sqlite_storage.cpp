@@ -14,6 +14,7 @@
 #include "storage/sqlite/sqlite_invite_store.hpp"
 #include "storage/invite_store.hpp"
 #include "storage/sqlite/sqlite_fast_token_store.hpp"
+#include "storage/sqlite/sqlite_preview_store.hpp"
 #include "storage/sqlite/sqlite_feed_store.hpp"
 #include "storage/feed_store.hpp"
 #include "storage/post_index_store.hpp"
@@ -65,7 +66,8 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
         archive_(make_sqlite_archive_store(db_)), invites_(make_sqlite_invite_store(db_)),
         fast_tokens_(make_sqlite_fast_token_store(db_)), feed_(make_sqlite_feed_store(db_)),
         post_index_(make_sqlite_post_index_store(db_)),
-        webpush_(make_sqlite_webpush_store(db_)) {
+        webpush_(make_sqlite_webpush_store(db_)),
+        previews_(make_sqlite_preview_store(db_)) {
     migrate();
   }
 
@@ -82,6 +84,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   FeedStore& feed() override { return *feed_; }
   PostIndexStore& post_index() override { return *post_index_; }
   WebPushStore& webpush() override { return *webpush_; }
+  PreviewStore& previews() override { return *previews_; }
 
   void begin() override { db_.begin_write(); }
   void commit() override { db_.exec("COMMIT"); }
@@ -391,6 +394,7 @@ class SqliteStorage final : public Storage, AccountStore, RosterStore, OfflineSt
   std::unique_ptr<FeedStore> feed_;
   std::unique_ptr<PostIndexStore> post_index_;
   std::unique_ptr<WebPushStore> webpush_;
+  std::unique_ptr<PreviewStore> previews_;
 };
 
 }  // namespace
