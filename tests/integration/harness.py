@@ -147,6 +147,7 @@ class Server(LogWatch):
         self.data_dir = os.path.join(workdir, "data")
         self.config_path = os.path.join(workdir, "causerie.toml")
         self.proc = None
+        self.bad_exits = []  # how stop() found the server ending, when not cleanly
         lines = ["[server]", f'data_dir = "{self.data_dir}"', 'log_level = "debug"', "workers = 2", "",
                  "[c2s]", f"require_encryption = {'true' if require_encryption else 'false'}", ""]
         if extra_toml:
@@ -210,13 +211,19 @@ class Server(LogWatch):
                     pass
 
     def stop(self):
+        """SIGTERM, as an admin stops the server; a server that then crashes (a signal) or has not ended
+        after 10 s is recorded in `bad_exits`, which fails the test script."""
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                rc = self.proc.wait(timeout=10)
+                if rc != 0:
+                    self.bad_exits.append(f"exit status {rc} after SIGTERM" if rc > 0 else
+                                          f"killed by signal {-rc} while stopping")
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                self.bad_exits.append("still running 10 s after SIGTERM")
         if self.proc:
             self.log.close()
         self.proc = None
@@ -518,6 +525,9 @@ def main(namespace, **server_kw):
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+    for why in server.bad_exits:
+        failures.append("server-exit")
+        print(f"FAIL the server did not stop cleanly: {why}; see {server.log_path}", flush=True)
     print(f"{len(tests) - len(failures)} passed, {len(failures)} failed; server log: {server.log_path}", flush=True)
     sys.exit(1 if failures else 0)
 

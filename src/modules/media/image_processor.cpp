@@ -4,6 +4,7 @@
 
 #include <vips/vips.h>
 
+#include <atomic>
 #include <mutex>
 
 #include "modules/media/blurhash.hpp"
@@ -29,10 +30,15 @@ std::string vips_failure() {
   return msg.empty() ? "libvips failed" : msg;
 }
 
+// Whether libvips started (it starts at the first picture): its per-thread state exists only then, and
+// vips_thread_shutdown() on a thread of a process where it never started crashes in GLib.
+std::atomic<bool> vips_started{false};
+
 void init_once() {
   static std::once_flag once;
   std::call_once(once, [] {
     if (VIPS_INIT("causerie") != 0) return;
+    vips_started.store(true);
     // Loaders libvips marks untrusted (ImageMagick, PDF, …) are never reached: the file's kind was
     // sniffed first, and this closes the door anyway.
     vips_block_untrusted_set(TRUE);
@@ -141,6 +147,8 @@ tl::expected<ProcessedImage, ImageError> process_image(std::string_view file, co
   return out;
 }
 
-void release_image_thread() { vips_thread_shutdown(); }
+void release_image_thread() {
+  if (vips_started.load()) vips_thread_shutdown();
+}
 
 }  // namespace causerie::modules::media
