@@ -190,6 +190,21 @@ void ImModule::session_closed(ClientSession& session) {
   p.set_attr("type", "unavailable");
   std::set<std::string> directed;
   directed.swap(state->directed);
+  // RFC 6120 §7.7.2.2 ("override"): a replaced session may end after the new session with the same full
+  // JID (the web app's XEP-0386 Bind 2 resource) announced itself available. Contacts and our own
+  // resources must not then see that live resource go offline; only the entities this session alone
+  // sent directed presence to (§4.6.3) are told.
+  std::string_view res = session.jid().resourcepart();
+  bool replaced_by_available = false;
+  ctx_.sessions().inspect(session.jid().bare_view(), [&](const std::vector<BoundResource>& resources) {
+    for (const auto& r : resources)
+      if (r.resource == res && r.ref.id != session.ref().id && r.available) replaced_by_available = true;
+  });
+  if (replaced_by_available) {
+    for (const auto& d : directed)
+      if (auto to = Jid::parse(d)) ctx_.router().route(Stanza(p, session.jid(), *to));
+    return;
+  }
   broadcast(session.jid(), std::move(p), false, std::move(directed), SessionRef{});
 }
 

@@ -124,7 +124,18 @@ PubsubModule::PubsubModule(ModuleContext& ctx)
   ctx.hook(StanzaHook::kToAccount, 110, [this](StanzaEvent& ev) { return on_account_stanza(ev); });
   ctx.on_session(SessionHook::kAvailable, [this](ClientSession& s) { engine_.send_last_for_subscriptions(s.jid()); });
   ctx.on_session(SessionHook::kClosed, [this](ClientSession& s) {
-    if (s.bound()) caps_.unavailable(s.jid().str());
+    if (!s.bound()) return;
+    // RFC 6120 §7.7.2.2 ("override"): a session replaced by a new one with the same full JID (the web
+    // app's XEP-0386 Bind 2 gives a returning browser its resource again) may end only after the new
+    // one sent its presence, e.g. a WebSocket waiting for its closing handshake. The caps entry is
+    // keyed by full JID, so it is the new session's by then: leave it (its own close removes it).
+    std::string_view res = s.jid().resourcepart();
+    bool replaced = false;
+    ctx_.sessions().inspect(s.jid().bare_view(), [&](const std::vector<BoundResource>& resources) {
+      for (const auto& r : resources)
+        if (r.resource == res && r.ref.id != s.ref().id) replaced = true;
+    });
+    if (!replaced) caps_.unavailable(s.jid().str());
   });
 
   // Comments and likes on an account's posts, for Web Push (account_events.hpp); told once committed.
