@@ -198,7 +198,7 @@ void ImModule::session_closed(ClientSession& session) {
   bool replaced_by_available = false;
   ctx_.sessions().inspect(session.jid().bare_view(), [&](const std::vector<BoundResource>& resources) {
     for (const auto& r : resources)
-      if (r.resource == res && r.ref.id != session.ref().id && r.available) replaced_by_available = true;
+      if (r.resource == res && !(r.ref == session.ref()) && r.available) replaced_by_available = true;
   });
   if (replaced_by_available) {
     for (const auto& d : directed)

@@ -133,7 +133,7 @@ PubsubModule::PubsubModule(ModuleContext& ctx)
     bool replaced = false;
     ctx_.sessions().inspect(s.jid().bare_view(), [&](const std::vector<BoundResource>& resources) {
       for (const auto& r : resources)
-        if (r.resource == res && r.ref.id != s.ref().id) replaced = true;
+        if (r.resource == res && !(r.ref == s.ref())) replaced = true;
     });
     if (!replaced) caps_.unavailable(s.jid().str());
   });
