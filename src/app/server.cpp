@@ -19,6 +19,7 @@
 #include "core/stream/auth_throttle.hpp"
 #include "core/stream/c2s_stream.hpp"
 #include "core/util/encoding.hpp"
+#include "core/util/secret_file.hpp"
 #include "http/bosh_registry.hpp"
 #include "http/http_server.hpp"
 #include "modules/all_modules.hpp"
@@ -44,15 +45,7 @@ std::vector<std::string> host_names(const Config& c) {
 // keys made before a restart still verify after it).
 std::string dialback_secret(const Config& c) {
   if (!c.s2s.dialback_secret.empty()) return c.s2s.dialback_secret;
-  std::string path = c.data_dir + "/s2s_secret";
-  std::string secret;
-  if (std::ifstream in(path); in && std::getline(in, secret) && secret.size() >= 16) return secret;
-  secret = util::random_id(32);
-  std::ofstream out(path, std::ios::trunc);
-  out << secret << "\n";
-  if (!out) throw ConfigError("cannot write " + path);
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  return secret;
+  return util::load_or_create_secret(c.data_dir + "/s2s_secret", 16);
 }
 
 bool federates(const Config& c) {

@@ -26,27 +26,7 @@ using Error = tl::unexpected<std::string>;
 constexpr uintmax_t kMaxFile = 1ull << 30;
 
 // util.datamanager's encoding: every non-alphanumeric byte as %xx.
-std::optional<std::string> decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    auto h = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    int a = h(s[i + 1]), b = h(s[i + 2]);
-    if (a < 0 || b < 0) return std::nullopt;
-    out.push_back(static_cast<char>(a * 16 + b));
-    i += 2;
-  }
-  return out;
-}
+std::optional<std::string> decode(std::string_view s) { return util::percent_decode_strict(s); }
 
 std::optional<std::string> hex_decode(std::string_view s) {
   if (s.size() % 2) return std::nullopt;

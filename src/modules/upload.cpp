@@ -33,6 +33,7 @@
 
 #include "core/router/iq.hpp"
 #include "core/util/encoding.hpp"
+#include "core/util/secret_file.hpp"
 #include "core/util/time.hpp"
 #include "core/xml/data_form.hpp"
 #include "core/xml/namespaces.hpp"
@@ -141,16 +142,7 @@ int64_t setting(const RawConfig& raw, const std::string& key, int64_t def, int64
 
 // Loaded like the s2s dialback secret: made once, kept in the data directory, so URLs handed out before
 // a restart still verify after it.
-std::string load_secret(const std::string& path) {
-  std::string secret;
-  if (std::ifstream in(path); in && std::getline(in, secret) && secret.size() >= 32) return secret;
-  secret = util::hex_encode(util::random_bytes(32));
-  std::ofstream out(path, std::ios::trunc);
-  out << secret << "\n";
-  if (!out) throw ConfigError("cannot write " + path);
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  return secret;
-}
+std::string load_secret(const std::string& path) { return util::load_or_create_secret(path); }
 
 // What the media thread made of a picture. `failure` names the reason as the iq's error condition does:
 // not-image, too-many-pixels, undecodable, busy.

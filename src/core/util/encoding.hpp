@@ -15,6 +15,9 @@ std::string hex_encode(std::string_view bytes);
 // end, as some clients send it; nullopt on any other malformed input.
 std::string base64url_encode(std::string_view bytes);
 std::optional<std::string> base64url_decode(std::string_view text);
+// %xx escapes decoded, every other byte kept ('+' included); nullopt for a '%' not followed by two hex
+// digits. (core/web/routes.hpp's percent_decode is the lenient one for URLs.)
+std::optional<std::string> percent_decode_strict(std::string_view text);
 
 // Cryptographically secure random bytes (OpenSSL RAND_bytes).
 std::string random_bytes(size_t n);

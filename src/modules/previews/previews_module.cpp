@@ -33,6 +33,7 @@
 #include <fstream>
 
 #include "core/util/encoding.hpp"
+#include "core/util/secret_file.hpp"
 
 namespace causerie::modules {
 
@@ -51,15 +52,7 @@ int64_t setting(const RawConfig& raw, const char* key, int64_t def, int64_t min,
 // The HMAC key of proxy URLs: configured, or random and kept in the data directory so that URLs handed
 // out before a restart still work after it.
 std::string load_secret(const std::string& configured, const std::string& path) {
-  if (!configured.empty()) return configured;
-  std::string secret;
-  if (std::ifstream in(path); in && std::getline(in, secret) && secret.size() >= 32) return secret;
-  secret = util::hex_encode(util::random_bytes(32));
-  std::ofstream out(path, std::ios::trunc);
-  out << secret << "\n";
-  if (!out) throw ConfigError("cannot write " + path);
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  return secret;
+  return configured.empty() ? util::load_or_create_secret(path) : configured;
 }
 
 // The media type of a Content-Type without parameters, lower case; and its charset parameter.

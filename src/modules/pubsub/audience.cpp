@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/util/encoding.hpp"
 #include "core/xml/namespaces.hpp"
 #include "modules/pubsub/pubsub_errors.hpp"
 
@@ -30,28 +31,6 @@ std::string escape(std::string_view s) {
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-std::optional<std::string> unescape(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
-}
 
 // Sorted, without duplicates: one audience has one stored form (and the node few distinct ones).
 tl::expected<std::vector<std::string>, StanzaError> normalized(std::vector<std::string> groups) {
@@ -93,7 +72,7 @@ std::optional<Visibility> parse_visibility(std::string_view stored) {
   std::vector<std::string> groups;
   while (!rest.empty()) {
     size_t semi = rest.find(';');
-    auto g = unescape(rest.substr(0, semi));
+    auto g = util::percent_decode_strict(rest.substr(0, semi));
     if (!g || g->empty()) return std::nullopt;
     groups.push_back(std::move(*g));
     if (semi == std::string_view::npos) break;
