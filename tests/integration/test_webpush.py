@@ -215,10 +215,19 @@ async def receive(service, browser):
     return browser.decrypt(body), headers
 
 
-async def offline(env, name):
-    """An account with a subscription's owner logged out: (jid, client-to-subscribe-with)."""
+async def subscribed(env, name, kinds, script=None):
+    """A push service, and an account whose browser subscribed to it for `kinds` (the service answering
+    the browser's pushes with the statuses of `script` first): (service, jid, client, browser). The caller
+    disconnects the client once the account has done what it needs online."""
+    service = await push_service()
     jid, pw = env.user(name)
-    return jid, await env.connect(jid + "/web", pw)
+    client = await env.connect(jid + "/web", pw)
+    await vapid_key(client)
+    browser = Browser(name.removeprefix("wp_"))
+    if script:
+        service.script[browser.path] = script
+    await subscribe(client, browser, kinds=kinds)
+    return service, jid, client, browser
 
 
 async def test_vapid_key_and_bad_subscriptions(env):
@@ -259,11 +268,7 @@ async def test_vapid_key_and_bad_subscriptions(env):
 
 
 async def test_direct_message_to_an_offline_account(env):
-    service = await push_service()
-    juliet, jc = await offline(env, "wp_juliet")
-    await vapid_key(jc)
-    browser = Browser("juliet")
-    await subscribe(jc, browser, kinds=["messages"])
+    service, juliet, jc, browser = await subscribed(env, "wp_juliet", ["messages"])
     await env.disconnect(jc)
     romeo_jid, pw = env.user("wp_romeo")
     romeo = await env.connect(romeo_jid + "/orchard", pw)
@@ -276,13 +281,9 @@ async def test_direct_message_to_an_offline_account(env):
 
 
 async def test_a_disabled_kind_sends_nothing(env):
-    service = await push_service()
-    nurse, nc = await offline(env, "wp_nurse")
-    await vapid_key(nc)
+    service, nurse, nc, browser = await subscribed(env, "wp_nurse", ["followers"])
     await send(nc, None, ps(f"<publish node='{MICROBLOG}'><item id='hello'><entry xmlns='{ATOM}'><title>Hello</title>"
                             f"<id>tag:hello</id></entry></item></publish>{publish_options(access_model='open')}"))
-    browser = Browser("nurse")
-    await subscribe(nc, browser, kinds=["followers"])
     await env.disconnect(nc)
     fan_jid, pw = env.user("wp_fan")
     fan = await env.connect(fan_jid + "/web", pw)
@@ -297,12 +298,7 @@ async def test_a_disabled_kind_sends_nothing(env):
 
 
 async def test_gone_removes_the_subscription(env):
-    service = await push_service()
-    tybalt, tc = await offline(env, "wp_tybalt")
-    await vapid_key(tc)
-    browser = Browser("tybalt")
-    service.script[browser.path] = [410]
-    await subscribe(tc, browser, kinds=["messages"])
+    service, tybalt, tc, browser = await subscribed(env, "wp_tybalt", ["messages"], script=[410])
     await env.disconnect(tc)
     jid, pw = env.user("wp_mercutio")
     m = await env.connect(jid + "/web", pw)
@@ -316,12 +312,7 @@ async def test_gone_removes_the_subscription(env):
 
 
 async def test_server_errors_are_retried(env):
-    service = await push_service()
-    benvolio, bc = await offline(env, "wp_benvolio")
-    await vapid_key(bc)
-    browser = Browser("benvolio")
-    service.script[browser.path] = [503]
-    await subscribe(bc, browser, kinds=["messages"])
+    service, benvolio, bc, browser = await subscribed(env, "wp_benvolio", ["messages"], script=[503])
     await env.disconnect(bc)
     jid, pw = env.user("wp_friar")
     f = await env.connect(jid + "/web", pw)
@@ -367,11 +358,7 @@ async def test_detached_sessions_are_pushed_live_ones_not(env):
 
 
 async def test_mentions_and_comments(env):
-    service = await push_service()
-    paris, pc = await offline(env, "wp_paris")
-    await vapid_key(pc)
-    browser = Browser("paris")
-    await subscribe(pc, browser, kinds=["mentions", "comments", "likes"])
+    service, paris, pc, browser = await subscribed(env, "wp_paris", ["mentions", "comments", "likes"])
     # Paris posts, with a comments node for it on pubsub.localhost (XEP-0277 §6), then leaves.
     comments = "urn:xmpp:microblog:0:comments/wp1"
     await send(pc, f"pubsub.{env.host}", ps(f"<create node='{comments}'/>"))

@@ -18,7 +18,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check, freePort, launchBrowser, png, startServer, waitFor, within } from './harness.mjs';
+import { check, freePort, launchBrowser, png, startServer, within } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -89,6 +89,21 @@ const contact = (page, jid) => page.evaluate(async (j) => {
   return c ? c.get('subscription') : null;
 }, jid);
 
+// Converse's state lives in the page, behind an asynchronous API: these wait in the page for a condition on
+// it, checked again at each frame the page renders (as Playwright's own waits do); the bound is a failure.
+const T = { timeout: 20000 };
+const loggedIn = (page) => page.waitForFunction(() => window.causerieApi?.connection.connected(), null, T);
+const until = (page, fn, arg, what) => within(page.evaluate(async ([src, a]) => {
+  const condition = eval(`(${src})`);  // the test's own function, sent as source
+  for (;;) {
+    const value = await condition(a);
+    if (value) return value;
+    await new Promise((r) => requestAnimationFrame(r));
+  }
+}, [fn.toString(), arg]), T.timeout, what);
+const subscribed = (page, jid) => until(page,
+  async (j) => (await window.causerieApi?.contacts.get(j))?.get('subscription') === 'both', jid, `${jid}: both`);
+
 async function main() {
   const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'causerie-web-'));
   let server, pages;
@@ -113,7 +128,7 @@ async function main() {
     const B = await openUser('bob-bosh', path.join(workdir, 'profile-b'), url(b, 'bosh', bosh));
     users.push(B);
     for (const [who, u] of [['A', A], ['B', B]]) {
-      await waitFor(() => u.page.evaluate(() => window.causerieApi?.connection.connected()), `${who} to log in`);
+      await loggedIn(u.page).catch((e) => { throw new Error(`${who} did not log in: ${e.message}`); });
     }
     const transports = await Promise.all([A, B].map((u) => u.page.evaluate(
       () => window.causerieApi.connection.get().service)));
@@ -121,8 +136,8 @@ async function main() {
 
     // A adds B; B's Converse approves (auto_subscribe) and subscribes back.
     await A.page.evaluate((j) => window.causerieApi.contacts.add({ jid: j, name: 'Bob' }), b.jid);
-    await waitFor(async () => (await contact(A.page, b.jid)) === 'both', 'alice -> bob subscription both');
-    await waitFor(async () => (await contact(B.page, a.jid)) === 'both', 'bob -> alice subscription both');
+    await subscribed(A.page, b.jid);  // alice -> bob: both
+    await subscribed(B.page, a.jid);  // bob -> alice: both
     // And the rosters on screen show each other.
     await A.page.locator('converse-roster').getByText(/bob/i).first().waitFor({ timeout: 15000 });
     await B.page.locator('converse-roster').getByText(/alice/i).first().waitFor({ timeout: 15000 });
@@ -145,7 +160,7 @@ async function main() {
     // A chats with C, who is on nobody's roster (issue 10).
     const C = await openUser('carol-websocket', path.join(workdir, 'profile-c'), url(c, 'ws', ws));
     users.push(C);
-    await waitFor(() => C.page.evaluate(() => window.causerieApi?.connection.connected()), 'C to log in');
+    await loggedIn(C.page);
     check(await contact(A.page, c.jid) === null, 'carol is not on alice\'s roster');
     const blocklistSize = (page) => page.evaluate(async () => (await window.causerieApi.blocklist.get()).length);
     check(await within(blocklistSize(A.page), 20000, 'alice\'s blocklist') === 0, 'alice blocks nobody');
@@ -191,8 +206,11 @@ async function main() {
     const fileInput = A.page.locator(`converse-chat[jid="${b.jid}"] input.fileupload`);
     await fileInput.waitFor({ state: 'attached', timeout: 20000 });
     await fileInput.setInputFiles({ name: 'causerie-test.png', mimeType: 'image/png', buffer: png });
-    const received = await waitFor(async () => (await messagesOf(B.page, a.jid)).find((m) => m.oob_url),
-      'the picture message at bob');
+    const received = await until(B.page, async (j) => {
+      const chat = await window.causerieApi.chats.get(j);
+      const m = chat?.messages.models.find((x) => x.get('oob_url'));
+      return m ? { body: m.get('body'), oob_url: m.get('oob_url') } : null;
+    }, a.jid, 'the picture message at bob');
     const web = `http://127.0.0.1:${server.web}/`;
     check(received.oob_url.startsWith(web) && received.oob_url.endsWith('.png'),
       `the URL is on Causerie's HTTP listener: ${received.oob_url}`);
@@ -204,13 +222,14 @@ async function main() {
     // Bob's Converse shows it inline: the browser fetched and decoded it from Causerie.
     const shown = B.page.locator(`converse-chat[jid="${a.jid}"] img.chat-image`).first();
     await shown.waitFor({ timeout: 20000 });
-    await waitFor(() => shown.evaluate((img) => img.complete && img.naturalWidth === 24), 'the picture decoded');
+    const width = await shown.evaluate((img) => img.decode().then(() => img.naturalWidth));
+    check(width === 24, `the picture decoded, ${width} px wide`);
     await A.page.screenshot({ path: path.join(output, 'alice-upload.png') });
     await B.page.screenshot({ path: path.join(output, 'bob-upload.png') });
     console.log('PASS converse: a picture uploaded through XEP-0363 reached bob, shown and downloadable');
 
     await reloadWithEmptyCache(B.page, `http://127.0.0.1:${pages.port}`);
-    await waitFor(() => B.page.evaluate(() => window.causerieApi?.connection.connected()), 'B to log in again');
+    await loggedIn(B.page);  // again
     check((await messagesOf(B.page, a.jid)).length === 0, 'nothing of the conversation is cached any more');
     await B.page.evaluate((j) => window.causerieApi.chats.open(j, {}, true), a.jid);
     for (const t of [text, reply]) {

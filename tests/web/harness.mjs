@@ -21,18 +21,6 @@ export async function freePort() {
 
 export function check(cond, what) { if (!cond) throw new Error(what); }
 
-// Polls a condition nothing announces (Converse.js state read through its API) until it holds; the interval only spaces the
-// attempts, the deadline fails the test.
-export async function waitFor(fn, what, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last})`);
-}
-
 // A bound on something that should complete (a failure after `ms`, never a wait standing in for an event).
 export async function within(promise, ms, what) {
   let timer;

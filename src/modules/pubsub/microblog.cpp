@@ -1,35 +1,11 @@
 #include "modules/pubsub/microblog.hpp"
 
-#include <cctype>
-
+#include "core/util/encoding.hpp"
 #include "core/util/time.hpp"
 #include "core/xml/fragment.hpp"
 #include "core/xml/namespaces.hpp"
 
 namespace causerie::modules::pubsub {
-
-namespace {
-
-// RFC 3986 percent-decoding (no '+' for space: that is a form encoding, not a URI one).
-std::optional<std::string> uri_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
-        !std::isxdigit(static_cast<unsigned char>(s[i + 2])))
-      return std::nullopt;
-    auto hex = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (std::tolower(c) - 'a' + 10); };
-    out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
-    i += 2;
-  }
-  return out;
-}
-
-}  // namespace
 
 bool is_social_feed(std::string_view node, const NodeConfig& c) {
   if (node == ns::kMicroblog) return true;
@@ -53,7 +29,7 @@ std::optional<NodeAddress> parse_node_uri(std::string_view uri) {
   if (uri.starts_with("//")) return std::nullopt;  // an authority component: not a node address
   size_t q = uri.find('?');
   if (q == std::string_view::npos || q == 0) return std::nullopt;
-  auto service = uri_decode(uri.substr(0, q));
+  auto service = util::percent_decode_strict(uri.substr(0, q));
   if (!service) return std::nullopt;
   NodeAddress out;
   out.service = *service;
@@ -67,7 +43,7 @@ std::optional<NodeAddress> parse_node_uri(std::string_view uri) {
     while (!part.empty() && std::isspace(static_cast<unsigned char>(part.back()))) part.remove_suffix(1);
     size_t eq = part.find('=');
     if (eq != std::string_view::npos) {
-      auto value = uri_decode(part.substr(eq + 1));
+      auto value = util::percent_decode_strict(part.substr(eq + 1));
       if (!value) return std::nullopt;
       if (part.substr(0, eq) == "node") out.node = *value;
       else if (part.substr(0, eq) == "item") out.item = *value;
