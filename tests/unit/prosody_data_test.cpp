@@ -254,3 +254,37 @@ TEST(ProsodyData, LeavesOutRoomsThatWereNotKept) {
   EXPECT_EQ(doc->find("chat@conference.p.test"), std::string::npos);
   EXPECT_EQ(doc->find("gone@conference.p.test"), std::string::npos);
 }
+
+// Settings the room written by the test's Prosody leaves at their defaults, as mod_muc stores them when set.
+TEST(ProsodyData, CarriesAPasswordAndTheOtherRoomSettings) {
+  TempCopy t;
+  t.write("conference%2ep%2etest/config/tea.dat",
+          "return { [\"_jid\"] = \"tea@conference.p.test\"; [\"_data\"] = { persistent = true; password = \"s3cret\"; "
+          "moderated = true; allow_member_invites = true; archiving = false; history_length = 5; "
+          "presence_broadcast = { moderator = true; participant = true; visitor = false; } }; "
+          "[\"alice@p.test\"] = \"owner\"; [\"carol@p.test\"] = \"admin\" };");
+  auto doc = pie_from_data_dir(t.dir / "data");
+  ASSERT_TRUE(doc) << doc.error();
+  for (const char* expected : {
+           "<room jid='tea@conference.p.test' public='true'>",
+           "<field var='muc#roomconfig_passwordprotectedroom'><value>1</value></field>"
+           "<field var='muc#roomconfig_roomsecret'><value>s3cret</value></field>",
+           "<field var='muc#roomconfig_moderatedroom'><value>1</value></field>",
+           "<field var='muc#roomconfig_allowinvites'><value>1</value></field>",
+           "<field var='muc#roomconfig_enablearchiving'><value>0</value></field>",
+           "<field var='muc#roomconfig_whois'><value>moderators</value></field>",
+           "<field var='muc#maxhistoryfetch'><value>5</value></field>",
+           "<field var='muc#roomconfig_presencebroadcast'><value>moderator</value><value>participant</value></field>",
+           "<item affiliation='admin' jid='carol@p.test'/>"}) {
+    EXPECT_NE(doc->find(expected), std::string::npos) << expected << "\n" << *doc;
+  }
+  EXPECT_EQ(doc->find("<subject"), std::string::npos);
+  // And the import takes them.
+  auto db = storage::sqlite::open_sqlite((t.dir / "db").string());
+  auto r = import_prosody_dir(t.dir / "data", *db, prosody_config());
+  ASSERT_TRUE(r.ok) << r.error;
+  auto room = db->muc().load_room("tea@conference.p.test", 100);
+  ASSERT_TRUE(room);
+  EXPECT_NE(room->config.find("s3cret"), std::string::npos);
+  EXPECT_EQ(room->history.size(), 2u);  // the archive's two messages, fewer than the 5 kept
+}
