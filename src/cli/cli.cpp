@@ -14,7 +14,6 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "app/server.hpp"
 #include "cli/cert_import.hpp"
@@ -22,7 +21,6 @@
 #include "cli/status_command.hpp"
 #include "cli/control_client.hpp"
 #include "cli/pie_import.hpp"
-#include "cli/prosody_data.hpp"
 #include "modules/portability/pie_export.hpp"
 #include "core/accounts/accounts.hpp"
 #include "core/config/config.hpp"
@@ -519,10 +517,7 @@ int run_cli(int argc, char** argv) {
       auto db = open_db(c);
       PieImportResult r;
       if (import_from == "prosody") {
-        auto doc = prosody::pie_from_data_dir(import_file);
-        if (!doc) throw CliError(doc.error() + " — nothing was imported");
-        std::istringstream in(*doc);
-        r = import_pie(in, *db, c, PieImportOptions{limits, ".", import_file});
+        r = import_prosody_dir(import_file, *db, c, limits);
       } else if (import_file == "-") {
         r = import_pie(std::cin, *db, c, PieImportOptions{limits, ".", "<stdin>"});
       } else {

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "cli/prosody_data.hpp"
 #include "core/accounts/accounts.hpp"
 #include "core/config/config.hpp"
 #include "core/jid/jid.hpp"
@@ -674,6 +675,18 @@ PieImportResult import_pie(std::istream& in, storage::Storage& db, const Config&
 PieImportResult import_pie_file(const std::filesystem::path& path, storage::Storage& db, const Config& config,
                                 PieLimits limits) {
   return run_import(db, config, [&](PieReader& r) { return r.read_file(path); }, limits);
+}
+
+PieImportResult import_prosody_dir(const std::filesystem::path& dir, storage::Storage& db, const Config& config,
+                                   PieLimits limits) {
+  auto doc = prosody::pie_from_data_dir(dir);
+  if (!doc) {
+    PieImportResult failed;
+    failed.error = doc.error() + " — nothing was imported";
+    return failed;
+  }
+  std::istringstream in(*doc);
+  return import_pie(in, db, config, PieImportOptions{limits, ".", dir.string()});
 }
 
 }  // namespace causerie

@@ -102,5 +102,9 @@ PieImportResult import_pie(std::istream& in, storage::Storage& db, const Config&
                            const PieImportOptions& options = {});
 PieImportResult import_pie_file(const std::filesystem::path& path, storage::Storage& db, const Config& config,
                                 PieLimits limits = {});
+// `causerie import --from prosody DIR`: a Prosody data directory read as a XEP-0227 document
+// (prosody_data.hpp), then imported like one; a damaged file there also leaves the database untouched.
+PieImportResult import_prosody_dir(const std::filesystem::path& dir, storage::Storage& db, const Config& config,
+                                   PieLimits limits = {});
 
 }  // namespace causerie

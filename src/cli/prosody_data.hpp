@@ -9,7 +9,17 @@
 // configuration, affiliations, subscribers) with pep_<node>/<user>.list (the items), archive/<user>.list
 // (mod_mam). With mod_vcard_legacy (Debian's default) there is no vcard store: the vcard-temp FN and
 // NICKNAME are taken from the urn:xmpp:vcard4 PEP item, as Prosody itself would answer them.
-// Directories without accounts (components: MUC, upload) are not read.
+//
+// Components become our <service/> elements (urn:causerie:pie:0), each under the host whose subdomain it
+// is: mod_muc's persistent rooms from DIR/<component>/config/<room>.dat (name, description, language,
+// members-only, moderated, hidden, password, whois, subject and who set it, history length, presence
+// broadcast, owners/admins/members/outcasts with reserved nicknames) with mod_muc_mam's
+// muc_log/<room>.list as the room's archive, its newest messages as join history; mod_pubsub's nodes
+// from pubsub_nodes/<node>.dat (configuration, affiliations, subscribers) with pubsub_<node>.list (the
+// items). Rooms that are not persistent (live rooms saved at shutdown) and tombstones of destroyed ones
+// are left out; a room file whose values have the wrong type, an unknown affiliation or another room's
+// JID is refused, as is a component under no host of the directory. Other components (upload, proxy)
+// hold nothing of ours and are not read.
 //
 // Pure apart from reading files; any thread.
 #pragma once
