@@ -1,7 +1,26 @@
 // Steps of the web app's browser tests that run the same against Causerie and against Prosody: signing
 // in, two users becoming contacts through a request, and a first message. Each waits for what the page
-// shows, with the tests' usual 20 s bound.
+// shows, with the tests' usual 20 s bound. And the accessibility scan the web app's tests share.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { check } from './harness.mjs';
+
 const T = { timeout: 20000 };
+
+// axe-core (npm) over the page as it is: serious and critical violations fail the test; all of them are
+// written to <output>/axe-<what>.json. Evaluated through DevTools, which the page's CSP does not govern.
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+export async function accessibility(page, output, what) {
+  const result = await page.evaluate(async (src) => {
+    (0, eval)(src);
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+  }, axeSource);
+  fs.writeFileSync(path.join(output, `axe-${what}.json`), JSON.stringify(result, null, 2));
+  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(bad.length === 0, `accessibility of ${what}: ${JSON.stringify(bad)}`);
+}
 
 export async function signIn(page, jid, pw) {
   await page.getByLabel(/Address|Adresse/).fill(jid);

@@ -10,9 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
 import { check, launchBrowser, png, startServer } from './harness.mjs';
-import { becomeContacts, firstMessage, signIn } from './webapp_flows.mjs';
+import { accessibility as axeScan, becomeContacts, firstMessage, signIn } from './webapp_flows.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -22,19 +21,7 @@ const output = path.resolve(arg('--output', path.join(os.tmpdir(), 'causerie-tes
 fs.mkdirSync(output, { recursive: true });
 const T = { timeout: 20000 };
 
-// axe-core (npm) over the page as it is: serious and critical violations fail the test. Evaluated through
-// DevTools, which the page's CSP does not govern.
-const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-async function accessibility(page, what) {
-  const result = await page.evaluate(async (src) => {
-    (0, eval)(src);
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
-  }, axeSource);
-  fs.writeFileSync(path.join(output, `axe-${what}.json`), JSON.stringify(result, null, 2));
-  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(bad.length === 0, `accessibility of ${what}: ${JSON.stringify(bad)}`);
-}
+const accessibility = (page, what) => axeScan(page, output, what);
 
 const redSquarePng = (size) => png(size, size, () => [220, 30, 30]);
 

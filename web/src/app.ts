@@ -10,6 +10,7 @@ import { joinBookmarkedRooms, startRooms } from "./xmpp/rooms";
 import { loadProfile, startProfiles } from "./xmpp/profile";
 import { startCommunities } from "./xmpp/communities";
 import { forgetUploadService } from "./xmpp/upload";
+import { detectPreviews } from "./xmpp/previews";
 import { store } from "./store";
 
 let current: Session | null = null;
@@ -47,6 +48,7 @@ export async function signIn(address: string, secret: Secret): Promise<void> {
     await startChat(s);
     await s.sendPresence();
     await detectFeed(s);
+    void detectPreviews(s);
     if (store.state.feed.server) void loadFeedPage(s, false).catch(() => {});
     else void refreshFeed(s);
     void joinBookmarkedRooms(s);

@@ -28,16 +28,39 @@ export interface ChatMessage {
   reactions?: Record<string, string[]>; // XEP-0444: bare JID → their reactions
 }
 
+// A picture of a post or message: its original (an Atom enclosure) and what the server's media service
+// (urn:causerie:media:0, docs/protocol/media.md) made of it — a XEP-0264 thumbnail and a BlurHash.
+export interface Picture {
+  url: string;
+  type: string;
+  width?: number;
+  height?: number;
+  thumb?: { url: string; width?: number; height?: number };
+  blurhash?: string;
+}
+
+// What the server's link preview service (urn:causerie:preview:0, docs/protocol/previews.md) says of a page.
+export interface LinkPreview {
+  url: string;
+  title: string;
+  description: string;
+  siteName: string;
+  image?: string; // through the server's image proxy
+}
+
 export interface Post {
   owner: string; // the bare JID whose PEP node holds it
   id: string; // item id
   title: string;
   content: string;
   published: number;
-  access: "open" | "presence" | "unknown";
+  access: "open" | "presence" | "roster" | "unknown";
+  groups?: string[]; // the roster groups it is meant for (docs/protocol/audiences.md), when it says so
+  tags?: string[]; // Atom categories (hashtags)
+  edited?: boolean; // updated after it was published
   authorName: string;
   comments?: { service: string; node: string }; // XEP-0277 §6: where its discussion lives
-  images?: string[]; // Atom enclosures of image types (XEP-0472 galleries)
+  images?: Picture[]; // Atom enclosures of image types (XEP-0472 galleries), with their thumbnails
   community?: { service: string; node: string }; // a community's post (owner is then its publisher)
   kinds?: string[]; // why the server's feed holds it (docs/protocol/feed.md), when it came from there
 }
@@ -140,6 +163,8 @@ export interface State {
   feed: FeedState;
   likes: Map<string, number>; // XEP-0470 summaries' <noticed count/>, key: service + " " + node + " " + item
   liked: Set<string>; // same key: items we noticed (our attachment or our "♥" comment)
+  previews: Map<string, LinkPreview | null>; // by URL; null: asked, no preview (or still waiting)
+  previewService: boolean; // our domain offers urn:causerie:preview:0
 }
 
 function initial(): State {
@@ -164,6 +189,8 @@ function initial(): State {
     feed: { server: false, attachments: false, filter: "all", complete: false, loading: false },
     likes: new Map(),
     liked: new Set(),
+    previews: new Map(),
+    previewService: false,
   };
 }
 

@@ -3,6 +3,7 @@ import { session } from "../app";
 import { formatTime, t } from "../i18n";
 import { useStore, type ChatMessage } from "../store";
 import { correctLast, lastOutgoing, loadHistory, markDisplayed, react, sendChat, setOpenChat, setTyping } from "../xmpp/chat";
+import { LinkPreviewCard } from "./LinkPreviewCard";
 import { isShownImage, uploadFile } from "../xmpp/upload";
 
 export function ChatList() {
@@ -41,7 +42,7 @@ function Bubble({ m, peer, me, onReply, onEdit, canEdit }: { m: ChatMessage; pee
   return (
     <li class={m.outgoing ? "out" : "in"} data-archive-id={m.archiveId} data-id={m.id}>
       {m.replyTo && <blockquote class="reply muted small">{quoted ? quoted.body : t("replyToUnknown")}</blockquote>}
-      {isShownImage(m.body) ? <a href={m.body}><img class="shared" src={m.body} alt={t("picture")} /></a> : <p>{m.body}</p>}
+      {isShownImage(m.body) ? <a href={m.body}><img class="shared" src={m.body} alt={t("picture")} /></a> : <><p>{m.body}</p><LinkPreviewCard text={m.body} /></>}
       <span class="muted small">
         {formatTime(m.stamp)}
         {m.corrected ? " · " + t("edited") : ""}

@@ -7,7 +7,8 @@ import {
   setAffiliation, setSubscribed,
 } from "../xmpp/communities";
 import { PostCard } from "./Feed";
-import { isShownImage } from "../xmpp/upload";
+import { AttachButton, PicturePicker, usePictures } from "./Composer";
+import { PictureThumb } from "./PictureThumb";
 
 function communityHref(c: { service: string; node: string }): string {
   return `#/community/${encodeURIComponent(c.service)}/${encodeURIComponent(c.node)}`;
@@ -157,24 +158,28 @@ export function CommunityView({ service, node }: { service: string; node: string
   const [title, setTitle] = useState("");
   const [text, setText] = useState("");
   const [error, setError] = useState("");
+  const pics = usePictures();
   useEffect(() => void openCommunity(session(), service, node), [service, node]);
   const key = communityKey(service, node);
   const c = st.communities.get(key);
   const posts = st.communityPosts.get(key) ?? [];
   if (!c) return <p class="muted">…</p>;
+  const gallery = c.type === GALLERY_TYPE;
+  // A gallery's post is its pictures: the text is then an optional caption.
+  const ready = pics.uploading === 0 && (gallery ? pics.pictures.length > 0 : !!text.trim());
   const publish = async (e: Event) => {
     e.preventDefault();
-    if (!text.trim()) return;
+    if (!ready) return;
     setError("");
     try {
-      await postToCommunity(session(), c, title.trim(), text.trim());
+      await postToCommunity(session(), c, title.trim(), text.trim(), pics.pictures);
       setTitle("");
       setText("");
+      pics.setPictures([]);
     } catch {
       setError(t("notAllowedToPost"));
     }
   };
-  const gallery = c.type === GALLERY_TYPE;
   return (
     <section aria-label={c.title}>
       <div class="card">
@@ -194,17 +199,21 @@ export function CommunityView({ service, node }: { service: string; node: string
       <form class="composer card" onSubmit={publish} aria-label={t("postToCommunity")}>
         <input type="text" placeholder={t("postTitle")} aria-label={t("postTitle")} value={title}
           onInput={(e) => setTitle((e.target as HTMLInputElement).value)} />
-        <textarea rows={3} placeholder={t("postText")} aria-label={t("postText")} value={text}
+        <textarea rows={3} placeholder={gallery ? t("caption") : t("postText")} aria-label={gallery ? t("caption") : t("postText")} value={text}
           onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+        <PicturePicker pics={pics} />
         {error && <p class="error" role="alert">{error}</p>}
-        <div class="row"><button type="submit" disabled={!text.trim()}>{t("publish")}</button></div>
+        <div class="row">
+          <AttachButton pics={pics} />
+          <button type="submit" disabled={!ready}>{t("publish")}</button>
+        </div>
       </form>
       <div class={gallery ? "gallery" : ""}>
         {posts.map((p) =>
           gallery && p.images ? (
-            <figure key={p.id} class="card">
-              {p.images.map((src) => <a href={src} key={src}>{isShownImage(src) ? <img src={src} alt={p.title} loading="lazy" /> : src}</a>)}
-              <figcaption>{p.title}</figcaption>
+            <figure key={p.id} class="card" data-post-id={p.id}>
+              {p.images.map((pic) => <PictureThumb key={pic.url} p={pic} alt={p.title || p.content || t("picture")} lazy />)}
+              <figcaption>{p.title || p.content}</figcaption>
             </figure>
           ) : (
             <PostCard key={p.id} p={p} mine={false} me={st.me ?? ""} />

@@ -2,89 +2,16 @@ import { useEffect, useState } from "preact/hooks";
 import { session } from "../app";
 import { formatTime, t, type Key } from "../i18n";
 import { useStore, type FeedFilter, type Post } from "../store";
-import { deletePost, postKey, publishPost } from "../xmpp/microblog";
+import { deletePost, postKey } from "../xmpp/microblog";
 import { loadFeedPage, setFeedFilter, shownInFeed } from "../xmpp/feed";
 import { like, likeKey, loadLikes } from "../xmpp/likes";
-import { isShownImage, uploadFile } from "../xmpp/upload";
 import { Avatar } from "./Avatar";
 import { Markdown } from "./Markdown";
+import { Composer } from "./Composer";
+import { PictureThumb } from "./PictureThumb";
+import { LinkPreviewCard } from "./LinkPreviewCard";
+import { splitHashtags, tagHref } from "../hashtags";
 import { addComment, commentsKey, LIKE, loadComments } from "../xmpp/comments";
-
-function Composer() {
-  const [title, setTitle] = useState("");
-  const [text, setText] = useState("");
-  const [audience, setAudience] = useState<"presence" | "open">("presence");
-  const [allowComments, setAllowComments] = useState(true);
-  const [preview, setPreview] = useState(false);
-  const [images, setImages] = useState<Array<{ url: string; type: string }>>([]);
-  const [error, setError] = useState("");
-  const attach = async (e: Event) => {
-    const input = e.target as HTMLInputElement;
-    const files = [...(input.files ?? [])];
-    input.value = "";
-    setError("");
-    try {
-      for (const f of files) {
-        const url = await uploadFile(session(), f, f.name);
-        setImages((list) => [...list, { url, type: f.type || "application/octet-stream" }]);
-      }
-    } catch {
-      setError(t("uploadFailed"));
-    }
-  };
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    if (!text.trim()) return;
-    setBusy(true);
-    try {
-      await publishPost(session(), text, title, audience, allowComments, images);
-      setImages([]);
-      setText("");
-      setTitle("");
-      setPreview(false);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <form class="composer card" onSubmit={submit} aria-label={t("writePost")}>
-      <input type="text" placeholder={t("postTitle")} aria-label={t("postTitle")} value={title}
-        onInput={(e) => setTitle((e.target as HTMLInputElement).value)} />
-      {preview ? (
-        <Markdown class="preview" source={text} />
-      ) : (
-        <textarea placeholder={t("postText")} aria-label={t("postText")} rows={3} value={text}
-          onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
-      )}
-      {images.length > 0 && (
-        <div class="row thumbs">{images.map((i) => <img key={i.url} src={i.url} alt={t("picture")} class="thumb" />)}</div>
-      )}
-      {error && <p class="error" role="alert">{error}</p>}
-      <div class="row">
-        <label class="button secondary attach">
-          {t("addPictures")}
-          <input type="file" accept="image/*" multiple class="visually-hidden" aria-label={t("addPictures")} onChange={attach} />
-        </label>
-        <label>
-          {t("audience")}{" "}
-          <select value={audience} onChange={(e) => setAudience((e.target as HTMLSelectElement).value as "presence" | "open")}>
-            <option value="presence">{t("audienceContacts")}</option>
-            <option value="open">{t("audienceEveryone")}</option>
-          </select>
-        </label>
-        <label class="inline">
-          <input type="checkbox" checked={allowComments} onChange={(e) => setAllowComments((e.target as HTMLInputElement).checked)} />{" "}
-          {t("allowComments")}
-        </label>
-        <button type="button" class="secondary" aria-pressed={preview} onClick={() => setPreview(!preview)}>
-          {preview ? t("edit") : t("preview")}
-        </button>
-        <button type="submit" disabled={busy || !text.trim()}>{t("publish")}</button>
-      </div>
-    </form>
-  );
-}
 
 // A post's likes and comments. Likes are XEP-0470 attachments counted by the server when it offers
 // them, else "♥" comments counted here; comments live on the post's XEP-0277 comments node.
@@ -147,10 +74,28 @@ function Discussion({ p, me }: { p: Post; me: string }) {
   );
 }
 
+// The categories of a post that its text does not already show as #words (another client's tags).
+function extraTags(p: Post): string[] {
+  const shown = new Set(splitHashtags(p.title + "\n" + p.content).filter((x) => x.tag).map((x) => x.tag!.toLowerCase()));
+  return (p.tags ?? []).filter((tg) => !shown.has(tg.toLowerCase().replace(/^#/, "")));
+}
+
+function audienceBadge(p: Post): string | null {
+  if (p.access === "open") return t("visibleEveryone");
+  if (p.access === "presence") return t("visibleContacts");
+  if (p.access === "roster") return p.groups?.length ? `${t("visibleGroups")} ${p.groups.join(", ")}` : t("visibleOnlyMe");
+  return null;
+}
+
 export function PostCard({ p, mine, me }: { p: Post; mine: boolean; me: string }) {
   const st = useStore();
+  const [editing, setEditing] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const badge = audienceBadge(p);
+  if (editing) return <Composer editing={p} onDone={() => setEditing(false)} />;
+  const tags = extraTags(p);
   return (
-    <article class="post card" data-post-id={p.id}>
+    <article class="post card" data-post-id={p.id} aria-label={`${st.profiles.get(p.owner)?.fn || p.authorName}: ${p.title || p.content.slice(0, 60)}`}>
       <header>
         <Avatar jid={p.owner} size={32} />
         <a class="author" href={"#/profile/" + encodeURIComponent(p.owner)}>
@@ -166,21 +111,36 @@ export function PostCard({ p, mine, me }: { p: Post; mine: boolean; me: string }
           </span>
         )}
         <time class="muted" dateTime={new Date(p.published).toISOString()}>{formatTime(p.published)}</time>
-        {p.access !== "unknown" && (
-          <span class="badge">{p.access === "open" ? t("visibleEveryone") : t("visibleContacts")}</span>
-        )}
+        {p.edited && <span class="muted small">{t("editedPost")}</span>}
+        {badge && <span class="badge">{badge}</span>}
       </header>
       {p.title && p.title !== p.content.split("\n")[0].slice(0, 80) && <h3>{p.title}</h3>}
       <Markdown class="content" source={p.content} />
+      {tags.length > 0 && (
+        <ul class="row tags" aria-label={t("hashtags")}>
+          {tags.map((tg) => <li key={tg}><a class="hashtag" href={tagHref(tg.replace(/^#/, ""))}>#{tg.replace(/^#/, "")}</a></li>)}
+        </ul>
+      )}
       {p.images && (
         <div class="row thumbs">
-          {p.images.map((src) => isShownImage(src) ? <a key={src} href={src}><img class="shared" src={src} alt={t("picture")} /></a>
-            : <a key={src} href={src} rel="noopener noreferrer nofollow">{src}</a>)}
+          {p.images.map((pic) => <PictureThumb key={pic.url} p={pic} alt={p.title || t("picture")} />)}
         </div>
       )}
+      <LinkPreviewCard text={p.content} />
       {(p.comments || st.feed.attachments) && <Discussion p={p} me={me} />}
       {mine && (
-        <button class="link" onClick={() => void deletePost(session(), p.id)}>{t("delete")}</button>
+        <div class="row">
+          <button type="button" class="link" onClick={() => setEditing(true)}>{t("editPost")}</button>
+          {confirming ? (
+            <>
+              <span role="alert">{t("deletePostConfirm")}</span>
+              <button type="button" class="link danger" onClick={() => void deletePost(session(), p.id)}>{t("delete")}</button>
+              <button type="button" class="link" onClick={() => setConfirming(false)}>{t("cancel")}</button>
+            </>
+          ) : (
+            <button type="button" class="link" onClick={() => setConfirming(true)}>{t("deletePost")}</button>
+          )}
+        </div>
       )}
     </article>
   );
@@ -202,6 +162,7 @@ export function Feed() {
   return (
     <section aria-label={t("feed")} aria-busy={f.loading}>
       <Composer />
+      <p class="row"><a href="#/tag/">{t("searchPosts")}</a></p>
       {f.server && (
         <div class="row filters" role="group" aria-label={t("feedFilters")}>
           {filters.map(([v, k]) => (

@@ -1,3 +1,4 @@
+import { LinkPreviewCard } from "./LinkPreviewCard";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { session } from "../app";
 import { formatTime, t } from "../i18n";
@@ -156,7 +157,7 @@ export function RoomView({ jid }: { jid: string }) {
         {room.messages.map((m) => (
           <li key={m.id} class={m.mine ? "out" : "in"}>
             {!m.mine && <strong class="small">{m.nick}</strong>}
-            {m.retracted ? <p class="muted">{t("messageRemoved")}</p> : <p>{m.body}</p>}
+            {m.retracted ? <p class="muted">{t("messageRemoved")}</p> : <><p>{m.body}</p><LinkPreviewCard text={m.body} /></>}
             <span class="muted small">{formatTime(m.stamp)}</span>
             {moderator && m.fromRoomArchive && !m.retracted && (
               <button type="button" class="link small" onClick={act(() => moderate(session(), jid, m.id))}>{t("removeMessage")}</button>

@@ -8,6 +8,8 @@ import { Settings } from "./Settings";
 import { JoinRoom, RoomList, RoomView } from "./Room";
 import { ProfileView } from "./Profile";
 import { CommunityView, Explore } from "./Communities";
+import { TagView } from "./TagView";
+import { Groups } from "./Groups";
 
 // Hash routes: the server serves one page, and a reload keeps the place.
 function useRoute(): string {
@@ -48,11 +50,14 @@ export function Shell() {
         <ChatList />
       </>
     );
+  else if (route.startsWith("/tag/")) page = <TagView tag={decodeURIComponent(route.slice(5))} />;
+  else if (route === "/groups") page = <Groups />;
   else if (route === "/contacts") page = <Contacts />;
   else if (route === "/settings") page = <Settings />;
   else page = <Feed />;
   const active = route.startsWith("/chat/") || route.startsWith("/room/") ? "/chats"
-    : route.startsWith("/community/") ? "/communities" : route;
+    : route.startsWith("/community/") ? "/communities"
+    : route.startsWith("/tag/") || route === "/groups" ? "/feed" : route;
   return (
     <div class="shell">
       <nav aria-label={t("appName")}>

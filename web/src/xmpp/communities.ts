@@ -9,8 +9,8 @@
 import { xml, type Element } from "@xmpp/client";
 import { bareOf, type Session } from "./session";
 import { submitForm } from "./forms";
-import { toPost } from "./microblog";
-import { store, type Community, type Member, type PendingRequest } from "../store";
+import { atomEntry, toPost } from "./microblog";
+import { store, type Community, type Member, type PendingRequest, type Picture } from "../store";
 
 const PUBSUB = "http://jabber.org/protocol/pubsub";
 const EVENT = PUBSUB + "#event";
@@ -18,7 +18,6 @@ const OWNER = PUBSUB + "#owner";
 const AUTHORIZATION = PUBSUB + "#subscribe_authorization";
 const DISCO_ITEMS = "http://jabber.org/protocol/disco#items";
 const DISCO_INFO = "http://jabber.org/protocol/disco#info";
-const ATOM = "http://www.w3.org/2005/Atom";
 export const BLOG_TYPE = "urn:xmpp:pubsub-social-feed:1";
 export const GALLERY_TYPE = "urn:xmpp:pubsub-social-feed:gallery:1";
 
@@ -213,23 +212,19 @@ export async function setAffiliation(s: Session, c: Community, jid: string, affi
   await loadMembers(s, c);
 }
 
-export async function postToCommunity(s: Session, c: Community, title: string, text: string): Promise<void> {
+// A post (or, in a gallery, pictures with a caption) with hashtags as categories and pictures with
+// their thumbnails, as in our microblog (microblog.ts atomEntry); the node's own access model applies.
+export async function postToCommunity(s: Session, c: Community, title: string, text: string, pictures: Picture[] = []): Promise<void> {
   const id = crypto.randomUUID();
   const now = new Date().toISOString();
-  await s.iq("set", c.service, xml("pubsub", { xmlns: PUBSUB },
-    xml("publish", { node: c.node }, xml("item", { id },
-      xml("entry", { xmlns: ATOM },
-        xml("title", { type: "text" }, title || text.split("\n")[0].slice(0, 80)),
-        xml("content", { type: "text" }, text),
-        xml("author", {}, xml("name", {}, s.bare.split("@")[0]), xml("uri", {}, "xmpp:" + s.bare)),
-        xml("id", {}, id),
-        xml("published", {}, now),
-        xml("updated", {}, now))))));
+  const entry = atomEntry(s, id, { title, text, audience: { kind: "keep" }, pictures }, now, now);
+  await s.iq("set", c.service, xml("pubsub", { xmlns: PUBSUB }, xml("publish", { node: c.node }, xml("item", { id }, entry))));
   const key = communityKey(c.service, c.node);
   const list = store.state.communityPosts.get(key) ?? [];
-  if (!list.some((x) => x.id === id))
-    list.unshift({ owner: s.bare, id, title, content: text, published: Date.parse(now), access: "unknown", authorName: s.bare.split("@")[0],
-      community: { service: c.service, node: c.node } });
+  if (!list.some((x) => x.id === id)) {
+    const p = toPost(s.bare, xml("item", { id }, entry));
+    if (p) list.unshift({ ...p, community: { service: c.service, node: c.node } });
+  }
   store.state.communityPosts.set(key, list);
   store.changed();
 }

@@ -5,7 +5,7 @@
 // (microblog.ts refreshFeed), and the filters are not offered.
 import { xml, type Element } from "@xmpp/client";
 import { bareOf, type Session } from "./session";
-import { MICROBLOG, postKey, toPost } from "./microblog";
+import { MICROBLOG, postKey, putPost, toPost } from "./microblog";
 import { COMMENTS_PREFIX } from "./comments";
 import { store, type FeedFilter, type Post } from "../store";
 
@@ -37,6 +37,17 @@ function communityPost(service: string, node: string, item: Element): Post | nul
   const p = toPost(bareOf(item.attrs.publisher ?? service), item);
   if (p) p.community = { service, node };
   return p;
+}
+
+// The posts of one result of a page (of the feed, or of a search: docs/protocol/explore.md shapes its
+// results the same way): the forwarded pubsub event of a person's microblog or a community's node.
+export function postsOfResult(r: Element): Post[] {
+  const msg = r.getChild("forwarded", FORWARD)?.getChild("message");
+  const items = msg?.getChild("event", EVENT)?.getChild("items");
+  const from = bareOf(msg?.attrs.from ?? "");
+  const node = items?.attrs.node ?? "";
+  return (items?.getChildren("item") ?? []).map((item) => node === MICROBLOG ? toPost(from, item) : communityPost(from, node, item))
+    .filter((p) => p !== null);
 }
 
 // Why a post is in our feed, as the server's filters see it (the server says it for its pages; live
@@ -78,15 +89,9 @@ export async function loadFeedPage(s: Session, more: boolean): Promise<void> {
     if (store.state.feed !== f || generation !== mine) return; // signed out, or another filter meanwhile
     const page = res.getChild("feed", FEED_NS);
     for (const r of page?.getChildren("result") ?? []) {
-      const msg = r.getChild("forwarded", FORWARD)?.getChild("message");
-      const items = msg?.getChild("event", EVENT)?.getChild("items");
-      const from = bareOf(msg?.attrs.from ?? "");
-      const node = items?.attrs.node ?? "";
-      for (const item of items?.getChildren("item") ?? []) {
-        const p = node === MICROBLOG ? toPost(from, item) : communityPost(from, node, item);
-        if (!p) continue;
+      for (const p of postsOfResult(r)) {
         p.kinds = (r.attrs.kinds ?? "").split(" ").filter(Boolean);
-        store.state.posts.set(postKey(p), p);
+        putPost(p);
       }
     }
     f.last = page?.getChild("set", RSM)?.getChildText("last") ?? f.last;

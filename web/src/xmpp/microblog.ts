@@ -1,16 +1,22 @@
 // XEP-0277 microblogging on PEP: our posts and our contacts' posts, published with a per-post audience
-// (publish-options `pubsub#access_model`: `presence` = my contacts, `open` = everyone), read from each
-// contact's node, and updated live from PEP notifications (we advertise urn:xmpp:microblog:0+notify).
+// (publish-options `pubsub#access_model`: `presence` = my contacts, `open` = everyone, `roster` with
+// `pubsub#roster_groups_allowed` = chosen roster groups, with the same groups in an `<audience/>` element
+// for other clients: docs/protocol/audiences.md), hashtags as Atom categories, pictures as enclosures with
+// their thumbnails (media.ts); edited by publishing the same item id again; read from each contact's
+// node, and updated live from PEP notifications (we advertise urn:xmpp:microblog:0+notify).
 import { xml, type Element } from "@xmpp/client";
 import { bareOf, type Session } from "./session";
 import { submitForm } from "./forms";
-import { store, type Post } from "../store";
+import { store, type Picture, type Post } from "../store";
 import { createCommentsNode, parseRepliesLink, repliesLink } from "./comments";
+import { pictureLinks, picturesOf } from "./media";
+import { hashtagsOf } from "../hashtags";
 
 export const MICROBLOG = "urn:xmpp:microblog:0";
 const PUBSUB = "http://jabber.org/protocol/pubsub";
 const EVENT = "http://jabber.org/protocol/pubsub#event";
 const ATOM = "http://www.w3.org/2005/Atom";
+export const AUDIENCE = "urn:causerie:audience:0";
 
 function key(owner: string, id: string): string {
   return owner + " " + id;
@@ -21,18 +27,33 @@ export function postKey(p: Pick<Post, "owner" | "id" | "community">): string {
   return p.community ? p.community.service + " " + p.community.node + " " + p.id : key(p.owner, p.id);
 }
 
+// Stores a post read from the network. The audience of our own posts is known to the tab that published
+// them even when the entry does not say it (contacts, everyone): a notification or a page of the same post
+// keeps what we knew.
+export function putPost(p: Post): void {
+  const k = postKey(p);
+  const old = store.state.posts.get(k);
+  if (p.access === "unknown" && old && old.access !== "unknown") {
+    p.access = old.access;
+    p.groups = old.groups;
+  }
+  store.state.posts.set(k, p);
+}
+
 export function toPost(owner: string, item: Element): Post | null {
   const entry = item.getChild("entry", ATOM);
   const id = item.attrs.id;
   if (!entry || !id) return null;
   const published = Date.parse(entry.getChildText("published", ATOM) ?? entry.getChildText("updated", ATOM) ?? "");
-  // Readers are not told a post's audience (XEP-0277 has no field for it); this tab knows it only for the
-  // posts it published.
-  const access = "unknown";
+  const updated = Date.parse(entry.getChildText("updated", ATOM) ?? "");
+  // Readers learn a post's audience only from the <audience/> element its publisher chose to include;
+  // otherwise this tab knows it only for the posts it published.
+  const audience = entry.getChild("audience", AUDIENCE);
+  const groups = audience?.getChildren("group").map((g) => g.text());
   const links = entry.getChildren("link", ATOM);
   const replies = links.find((l) => l.attrs.rel === "replies" && l.attrs.href);
-  const images = links.filter((l) => l.attrs.rel === "enclosure" && l.attrs.href && (l.attrs.type ?? "").startsWith("image/"))
-    .map((l) => l.attrs.href!);
+  const images = picturesOf(entry);
+  const tags = entry.getChildren("category", ATOM).map((c) => c.attrs.term ?? "").filter(Boolean);
   return {
     images: images.length ? images : undefined,
     comments: replies ? parseRepliesLink(replies.attrs.href!) ?? undefined : undefined,
@@ -41,7 +62,10 @@ export function toPost(owner: string, item: Element): Post | null {
     title: entry.getChildText("title", ATOM) ?? "",
     content: entry.getChildText("content", ATOM) ?? "",
     published: Number.isNaN(published) ? Date.now() : published,
-    access,
+    edited: !Number.isNaN(published) && !Number.isNaN(updated) && updated > published,
+    access: audience ? "roster" : "unknown",
+    groups,
+    tags: tags.length ? tags : undefined,
     authorName: entry.getChild("author", ATOM)?.getChildText("name", ATOM) ?? owner,
   };
 }
@@ -55,7 +79,7 @@ export function startMicroblog(s: Session): void {
     if (!owner) return;
     for (const item of items.getChildren("item")) {
       const p = toPost(owner, item);
-      if (p) store.state.posts.set(key(owner, p.id), p);
+      if (p) putPost(p);
     }
     for (const r of items.getChildren("retract")) if (r.attrs.id) store.state.posts.delete(key(owner, r.attrs.id));
     store.changed();
@@ -68,7 +92,7 @@ export async function fetchPosts(s: Session, owner: string, max = 20): Promise<v
     const res = await s.iq("get", owner, xml("pubsub", { xmlns: PUBSUB }, xml("items", { node: MICROBLOG, max_items: String(max) })));
     for (const item of res.getChild("pubsub", PUBSUB)?.getChild("items")?.getChildren("item") ?? []) {
       const p = toPost(owner, item);
-      if (p) store.state.posts.set(key(owner, p.id), p);
+      if (p) putPost(p);
     }
     store.changed();
   } catch {
@@ -82,37 +106,77 @@ export async function refreshFeed(s: Session): Promise<void> {
   await Promise.all(owners.map((o) => fetchPosts(s, o)));
 }
 
-export async function publishPost(s: Session, text: string, title: string, audience: "open" | "presence", allowComments = true,
-  images: Array<{ url: string; type: string }> = []): Promise<void> {
-  const id = crypto.randomUUID();
+// Who a post is for: my contacts, everyone, the contacts in chosen roster groups, or — when editing a
+// post whose audience this tab does not know — unchanged (a publication stating no visibility keeps it).
+export type Audience = { kind: "presence" | "open" | "keep" } | { kind: "roster"; groups: string[] };
+
+export interface Draft {
+  title: string;
+  text: string;
+  audience: Audience;
+  allowComments: boolean;
+  pictures: Picture[];
+}
+
+// The Atom entry of a post (for our microblog or a community): title, Markdown text, author, hashtags as
+// categories, pictures with thumbnails, and the audience element.
+export function atomEntry(s: Session, id: string, d: Omit<Draft, "allowComments">, published: string, updated: string,
+  comments?: { service: string; node: string }): Element {
+  const text = d.text.trim();
+  const entry = xml("entry", { xmlns: ATOM },
+    xml("title", { type: "text" }, d.title || text.split("\n")[0].slice(0, 80)),
+    xml("content", { type: "text" }, text),
+    xml("author", {}, xml("name", {}, s.bare.split("@")[0]), xml("uri", {}, "xmpp:" + s.bare)),
+    xml("id", {}, `tag:${s.bare.split("@")[1]},${published.slice(0, 10)}:posts-${id}`),
+    xml("published", {}, published),
+    xml("updated", {}, updated),
+    comments && xml("link", { rel: "replies", title: "comments", href: repliesLink(comments.service, comments.node) }));
+  // XEP-0277 §"Categories": one per hashtag, the term as written.
+  for (const tag of hashtagsOf(d.title + "\n" + text)) entry.append(xml("category", { term: tag }));
+  // XEP-0277 §3.3 / RFC 4287 §4.2.7.2: pictures as enclosures, each followed by its XEP-0264 thumbnail.
+  for (const p of d.pictures) entry.append(...pictureLinks(p));
+  if (d.audience.kind === "roster")
+    entry.append(xml("audience", { xmlns: AUDIENCE }, ...d.audience.groups.map((g) => xml("group", {}, g))));
+  return entry;
+}
+
+function publishOptions(a: Audience): Element | null {
+  if (a.kind === "keep") return null;
+  const fields: Record<string, string | string[]> = { "pubsub#access_model": a.kind };
+  if (a.kind === "roster") fields["pubsub#roster_groups_allowed"] = a.groups;
+  return xml("publish-options", {}, submitForm(PUBSUB + "#publish-options", fields));
+}
+
+// Publishes a new post, or republishes `editing` (same item id, its publication time and discussion
+// kept, unless comments are now turned off).
+export async function publishPost(s: Session, d: Draft, editing?: Post): Promise<void> {
+  const id = editing?.id ?? crypto.randomUUID();
   const now = new Date().toISOString();
-  const service = "pubsub." + s.bare.split("@")[1];
-  let comments: Post["comments"];
-  if (allowComments) {
+  const published = editing ? new Date(editing.published).toISOString() : now;
+  let comments: Post["comments"] = d.allowComments ? editing?.comments : undefined;
+  if (d.allowComments && !comments) {
+    const service = "pubsub." + s.bare.split("@")[1];
     try {
       comments = { service, node: await createCommentsNode(s, service, id) };
     } catch {
       comments = undefined; // no pubsub service: a post without discussion
     }
   }
-  const entry = xml("entry", { xmlns: ATOM },
-    xml("title", { type: "text" }, title || text.split("\n")[0].slice(0, 80)),
-    xml("content", { type: "text" }, text),
-    xml("author", {}, xml("name", {}, s.bare.split("@")[0]), xml("uri", {}, "xmpp:" + s.bare)),
-    xml("id", {}, `tag:${s.bare.split("@")[1]},${now.slice(0, 10)}:posts-${id}`),
-    xml("published", {}, now),
-    xml("updated", {}, now),
-    comments && xml("link", { rel: "replies", title: "comments", href: repliesLink(comments.service, comments.node) }));
-  // XEP-0277 §3.3 / RFC 4287 §4.2.7.2: pictures as enclosures.
-  for (const img of images) entry.append(xml("link", { rel: "enclosure", href: img.url, type: img.type }));
   await s.iq("set", undefined,
     xml("pubsub", { xmlns: PUBSUB },
-      xml("publish", { node: MICROBLOG }, xml("item", { id }, entry)),
-      xml("publish-options", {}, submitForm(PUBSUB + "#publish-options", { "pubsub#access_model": audience }))));
+      xml("publish", { node: MICROBLOG }, xml("item", { id }, atomEntry(s, id, d, published, now, comments))),
+      publishOptions(d.audience)));
+  const a = d.audience;
+  const text = d.text.trim();
+  const tags = hashtagsOf(d.title + "\n" + text);
   store.state.posts.set(key(s.bare, id), {
-    images: images.length ? images.map((i) => i.url) : undefined,
+    images: d.pictures.length ? d.pictures : undefined,
     comments,
-    owner: s.bare, id, title, content: text, published: Date.parse(now), access: audience, authorName: s.bare.split("@")[0],
+    owner: s.bare, id, title: d.title, content: text, published: Date.parse(published), edited: !!editing,
+    access: a.kind === "keep" ? editing?.access ?? "unknown" : a.kind,
+    groups: a.kind === "roster" ? a.groups : a.kind === "keep" ? editing?.groups : undefined,
+    tags: tags.length ? tags : undefined,
+    authorName: s.bare.split("@")[0],
   });
   store.changed();
 }

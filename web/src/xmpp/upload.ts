@@ -11,7 +11,7 @@ const DISCO_INFO = "http://jabber.org/protocol/disco#info";
 
 let service: string | null = null;
 
-async function findService(s: Session): Promise<string> {
+export async function uploadService(s: Session): Promise<string> {
   if (service) return service;
   const domain = s.bare.split("@")[1];
   try {
@@ -34,7 +34,7 @@ export function forgetUploadService(): void {
 
 export async function uploadFile(s: Session, file: Blob, name: string): Promise<string> {
   const type = file.type || "application/octet-stream";
-  const res = await s.iq("get", await findService(s),
+  const res = await s.iq("get", await uploadService(s),
     xml("request", { xmlns: NS, filename: name, size: String(file.size), "content-type": type }));
   const slot = res.getChild("slot", NS);
   const put = slot?.getChild("put", NS);
@@ -47,6 +47,15 @@ export async function uploadFile(s: Session, file: Blob, name: string): Promise<
   const r = await fetch(put.attrs.url, { method: "PUT", body: file, headers });
   if (!r.ok) throw new Error(`upload refused: ${r.status}`);
   return get;
+}
+
+// URLs the page may load: our own origin's (the CSP allows nothing else).
+export function isOwnOrigin(url: string): boolean {
+  try {
+    return new URL(url).origin === location.origin;
+  } catch {
+    return false;
+  }
 }
 
 // Images we can show: our own origin's (the CSP allows nothing else).

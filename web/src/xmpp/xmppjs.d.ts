@@ -4,6 +4,7 @@ declare module "@xmpp/client" {
     name: string;
     attrs: Record<string, string | undefined>;
     children: Array<Element | string>;
+    parent: Element | null;
     getChild(name: string, xmlns?: string): Element | undefined;
     getChildren(name: string, xmlns?: string): Element[];
     getChildText(name: string, xmlns?: string): string | null;
