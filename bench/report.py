@@ -266,7 +266,7 @@ def main():
         w(f"| {feed_title} | — | not measured |")
     pages = [json.loads(l) for l in open(a.feed_store)] if a.feed_store and os.path.exists(a.feed_store) else []
     if pages:
-        p99 = max(p["first_page_p99_ms"] for p in pages)
+        p99 = max(max(p["first_page_p99_ms"], p.get("first_page_pending_p99_ms", 0)) for p in pages)
         w(f"| news feed: first page of a reader following {pages[0]['followed']} people among "
           f"{pages[0]['posts']:,} posts, p99 ≤ 20 ms (storage path, causerie-feed-bench) | {p99:.3f} ms | "
           f"{'yes' if p99 <= 20 else 'no'} |")
