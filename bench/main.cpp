@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
   run->add_option("--service", o.service, "pubsub: the pubsub service's JID, or pep (the first account's bare JID)");
   run->add_option("--node", o.node, "pubsub: node name (default bench, or urn:xmpp:bench:0 for pep)");
   run->add_option("--max-items", o.max_items, "pubsub: the node's pubsub#max_items");
+  run->add_flag("--followers", o.followers,
+                "pubsub: subscribers follow with their bare JID and log out before the run; the figure is feed entries "
+                "(items x subscribers), checked in the last follower's news feed (urn:causerie:feed:0)");
   run->add_option("--archive-size", o.archive_size, "mam-page: messages in u0's archive (ids m0…, fill-archive)");
   run->add_option("--page-size", o.page_size, "mam-page: messages per page (RSM max)");
   run->add_option("--with-jid", o.with_jid, "mam-page: the 'with' filter (default u1@<domain>)");

@@ -34,6 +34,7 @@ ROWS = [
     ("bosh-msg", "msgs_per_s", "BOSH 1:1 messages", "msgs/s", True),
     ("pubsub", "deliveries_per_s", "PubSub fan-out (pubsub service)", "notifications/s", True),
     ("pep", "deliveries_per_s", "PEP fan-out", "notifications/s", True),
+    ("feed-fanout", "deliveries_per_s", "news feed fan-out (offline followers)", "feed entries/s", True),
     ("s2s-msg", "msgs_per_s", "1:1 messages between two servers (s2s)", "msgs/s", True),
     ("s2s-links", "links_per_s", "s2s link set-up (new domain pairs)", "links/s", True),
 ]
@@ -52,6 +53,7 @@ EFFICIENCY = [
     ("bosh-msg", "msgs", "BOSH 1:1 messages"),
     ("pubsub", "deliveries", "PubSub fan-out"),
     ("pep", "deliveries", "PEP fan-out"),
+    ("feed-fanout", "deliveries", "news feed fan-out (feed entries)"),
     ("s2s-msg", "msgs", "1:1 messages between two servers (both servers' CPU)"),
     ("s2s-links", "links", "s2s link set-up (both servers' CPU)"),
 ]
@@ -88,6 +90,7 @@ def main():
     ap.add_argument("--load-start", default="")
     ap.add_argument("--previous", default=None, help="BENCH_MERGE: results.jsonl of an earlier run")
     ap.add_argument("--previous-md", default=None, help="BENCH_MERGE: that run's RESULTS.md (date, commands)")
+    ap.add_argument("--feed-store", default=None, help="causerie-feed-bench's JSON lines (feed_store.json)")
     a = ap.parse_args()
 
     runs = {}
@@ -248,6 +251,27 @@ def main():
         subs = r.get("params", {}).get("subscribers")
         throughput_target(f"{title} to {subs:,} subscribers (the issue's anchor: PEP to 1 000 subscribers ~8k/s)"
                           if subs else title, label, "deliveries_per_s", "deliveries", 10)
+    # Issue 15: a post's fan-out to followers' feeds against the anchors' plain PEP fan-out (they keep no
+    # feed: their figure is the `pep` row's notifications), per server core-second.
+    ce, be = fig("causerie", "feed-fanout", "deliveries_per_core_second"), best("pep", "deliveries_per_core_second")
+    feed_run = runs.get(("causerie", "feed-fanout")) or {}
+    followers = feed_run.get("params", {}).get("subscribers") or 1000
+    feed_title = (f"news feed: fan-out of a post to {followers:,} followers' feeds ≥ 10× the best anchor's PEP "
+                  "notifications per server core-second")
+    if ce and be:
+        rate, cores = fig("causerie", "feed-fanout", "deliveries_per_s"), fig("causerie", "feed-fanout", "server_cores")
+        w(f"| {feed_title} | {ce / be:.1f}× ({fmt(ce)} feed entries vs {fmt(be)} notifications per core-second; "
+          f"{fmt(rate)} entries/s, Causerie used {fmt(cores)} cores) | {'yes' if ce / be >= 10 else 'no'} |")
+    else:
+        w(f"| {feed_title} | — | not measured |")
+    pages = [json.loads(l) for l in open(a.feed_store)] if a.feed_store and os.path.exists(a.feed_store) else []
+    if pages:
+        p99 = max(max(p["first_page_p99_ms"], p.get("first_page_pending_p99_ms", 0)) for p in pages)
+        w(f"| news feed: first page of a reader following {pages[0]['followed']} people among "
+          f"{pages[0]['posts']:,} posts, p99 ≤ 20 ms (storage path, causerie-feed-bench) | {p99:.3f} ms | "
+          f"{'yes' if p99 <= 20 else 'no'} |")
+    else:
+        w("| news feed: first page among 1 000 000 posts, p99 ≤ 20 ms | — | not measured |")
     # Issue 11's federation target is itself per server core-second (both servers' CPU): the measured
     # efficiencies are compared directly, and a run with loss or reordering is invalid (no figure).
     ce, be = fig("causerie", "s2s-msg", "msgs_per_core_second"), best("s2s-msg", "msgs_per_core_second")

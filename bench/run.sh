@@ -461,6 +461,11 @@ for s in $SERVERS; do
       done
     fi
     run causerie 2core msg-2core msg --warmup "$WARM" --duration "$DUR" --pairs "$PAIRS" --window 10
+    # The news feed's fan-out (issue 15): u0 posts on its microblog (XEP-0277) followed by $SUBS accounts
+    # (bare-JID subscriptions) that log out before the run, so every post becomes a row in each follower's
+    # feed; compared with the anchors' PEP fan-out above (`pep`) per server core-second.
+    run causerie 1core feed-fanout pubsub --warmup "$WARM" --duration "$DUR" --service pep --followers \
+      --subscribers "$SUBS" --window 16 --max-items 100000 --concurrency 100
     # A MAM page out of a big archive: u0's archive filled directly through ArchiveStore (the server is
     # stopped between scenarios), then pages fetched over XMPP, one query at a time.
     if [ -z "$ONLY" ] || [[ " $ONLY " == *" mam-page "* ]]; then
@@ -499,8 +504,11 @@ if [ "$MERGE" = 1 ] && [ -f "$OUT/results.jsonl" ]; then
   [ -f "$OUT/RESULTS.md" ] && cp "$OUT/RESULTS.md" "$WORK/previous.md"
   PREVIOUS=(--previous "$WORK/previous.jsonl" --previous-md "$WORK/previous.md")
 fi
+FEED_STORE=()
+if [ -s "$WORK/feed_store.json" ]; then FEED_STORE=(--feed-store "$WORK/feed_store.json");
+elif [ -s "$OUT/feed_store.json" ]; then FEED_STORE=(--feed-store "$OUT/feed_store.json"); fi
 /usr/bin/python3 "$ROOT/bench/report.py" --results "$RESULTS" --commands "$COMMANDS" --out "$OUT" \
   --quick "$QUICK" --causerie "$CAUSERIE" --nofile "$NOFILE" --idle-cut "$IDLE_CUT" --load-start "$LOAD_START" \
-  "${PREVIOUS[@]}"
+  "${PREVIOUS[@]}" "${FEED_STORE[@]}"
 [ "$MERGE" = 1 ] || cp "$RESULTS" "$OUT/results.jsonl"
 if [ -s "$WORK/feed_store.json" ]; then cp "$WORK/feed_store.json" "$OUT/feed_store.json"; fi

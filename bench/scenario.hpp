@@ -61,6 +61,9 @@ struct Options {
   std::string service = "pubsub.localhost";  // pubsub: service JID, or "pep": u0's bare JID
   std::string node;             // pubsub: default "bench" (service) or "urn:xmpp:bench:0" (pep)
   unsigned max_items = 10;      // pubsub: the node's max_items
+  // pubsub: the subscribers follow with their bare JID and log out before the run (all but the publisher
+  // and one reader): the fan-out goes to followers' news feeds, not to sessions (Causerie's feed).
+  bool followers = false;
   unsigned remote_domains = 100;         // s2s-links: remote domains d0.<suffix>… pinged once each
   std::string remote_suffix = "b.bench";
   unsigned archive_size = 1000000;  // mam-page: messages in u0's archive (ids m0…, fill-archive)

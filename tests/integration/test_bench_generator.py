@@ -105,6 +105,20 @@ async def test_pubsub_and_pep(env):
     r = bench(env, "pubsub", "--service", "pep", "--subscribers", "5", "--window", "2", "--warmup", "0.1",
               "--duration", "0.5")
     check(r["figures"]["per_subscriber_min"] == r["figures"]["items_published"] > 0, f"again: {r['figures']}")
+    # Issue 15: fol0's microblog followed by 99 accounts that log out (100 feeds: past the store's bound for
+    # a packed fan-out, and over a second more than 128 posts, merged); the figure is feed entries, and the
+    # last follower's first feed page must be the newest posts (checked by the generator: ok).
+    with tempfile.TemporaryDirectory() as d:
+        pie = os.path.join(d, "followers.xml")
+        subprocess.run([generator(env), "accounts", "--format", "xep0227", "--count", "100", "--user-prefix", "fol",
+                        "--out", pie, "--password", PASSWORD], check=True, timeout=60)
+        env.server.cli("user", "import", pie)
+    r = bench(env, "pubsub", "--service", "pep", "--followers", "--subscribers", "100", "--user-prefix", "fol",
+              "--window", "4", "--max-items", "100000", "--warmup", "0.2", "--duration", "1")
+    f = r["figures"]
+    check(f["items_published"] > 0 and f["deliveries"] > 0 and f["lost"] == 0, f"followers: {f}")
+    check(f["deliveries_total"] == f["items_published"] * 100 == f["deliveries_expected"], f"followers: {f}")
+    check(f["feed_page_checked"] == min(20, f["items_published"]) and f["feed_entries_per_s"] > 0, f"followers: {f}")
 
 
 async def test_resume(env):

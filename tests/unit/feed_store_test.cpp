@@ -1,6 +1,7 @@
 // The SQLite FeedStore (src/storage/sqlite/sqlite_feed_store.cpp) against its contract (feed_store.hpp):
 // newest-first pages both ways, kinds combined per row and filtered, items gone drop out by the join,
-// batched adds larger than one INSERT; and the feed's pure helpers (modules/pubsub/feed.hpp).
+// batched adds larger than one INSERT, readers interned across rollbacks, the migration from text readers;
+// and the feed's pure helpers (modules/pubsub/feed.hpp).
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -11,6 +12,8 @@
 #include "modules/pubsub/feed.hpp"
 #include "storage/feed_store.hpp"
 #include "storage/pubsub_store.hpp"
+#include "storage/sqlite/sqlite_db.hpp"
+#include "storage/sqlite/sqlite_migrations.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 
 using namespace causerie;
@@ -116,6 +119,99 @@ TEST_F(FeedStoreTest, LargeFanOutAndAccountRemoval) {
     EXPECT_EQ(db_->feed().page(FeedQuery{r, 0, 0, 0, 10, false}).size(), 1u) << r;
   db_->feed().remove_reader("f999@x");
   EXPECT_TRUE(db_->feed().page(FeedQuery{"f999@x", 0, 0, 0, 10, false}).empty());
+}
+
+// Fan-outs of 64 readers or more wait as pending rows and are merged into the feed table 128 posts at a
+// time: pages, filters, kinds and "is there more" are the same on both sides of the boundary, retracted
+// items drop out of either, and a removed reader loses its pending rows too.
+TEST_F(FeedStoreTest, PendingFanOutsMergeAndPageAcrossTheBoundary) {
+  auto seqs = publish(200);
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    std::vector<FeedRow> rows;
+    for (int r = 0; r < 100; ++r)
+      rows.push_back(FeedRow{"f" + std::to_string(r) + "@x", seqs[i], i == 150 && r == 1 ? kFeedPeople | kFeedMention : kFeedPeople});
+    db_->feed().add(rows);
+  }
+  auto names = [](int from, int to) {  // "i<from>" down to "i<to>"
+    std::vector<std::string> v;
+    for (int i = from; i >= to; --i) v.push_back("i" + std::to_string(i));
+    return v;
+  };
+  EXPECT_EQ(ids(db_->feed().page(FeedQuery{"f5@x", 0, 0, 0, 20, false})), names(199, 180));
+  FeedQuery across{"f5@x", 0, seqs[130], 0, 5, false};
+  EXPECT_EQ(ids(db_->feed().page(across)), names(129, 125));
+  FeedQuery up{"f5@x", 0, 0, seqs[125], 4, true};
+  EXPECT_EQ(ids(db_->feed().page(up)), names(129, 126));
+  EXPECT_EQ(ids(db_->feed().page(FeedQuery{"f5@x", 0, 0, 0, 3, true})), names(2, 0));
+  EXPECT_EQ(db_->feed().page(FeedQuery{"f5@x", 0, 0, 0, 500, false}).size(), 200u);
+  auto mention = db_->feed().page(FeedQuery{"f1@x", kFeedMention, 0, 0, 10, false});
+  ASSERT_EQ(ids(mention), (std::vector<std::string>{"i150"}));
+  EXPECT_EQ(mention[0].kinds, uint32_t{kFeedPeople | kFeedMention});
+  FeedQuery mentions{"f1@x", kFeedMention, 0, 0, 10, false};
+  EXPECT_TRUE(db_->feed().has_older(mentions, seqs[151]));
+  EXPECT_FALSE(db_->feed().has_older(mentions, seqs[150]));
+  EXPECT_TRUE(db_->feed().has_newer(mentions, seqs[149]));
+  EXPECT_FALSE(db_->feed().has_newer(mentions, seqs[150]));
+  FeedQuery all{"f5@x", 0, 0, 0, 10, false};
+  EXPECT_TRUE(db_->feed().has_newer(all, seqs[198]));
+  EXPECT_TRUE(db_->feed().has_older(all, seqs[128]));  // only in the table
+  db_->pubsub().remove_item(node_, "i199");
+  db_->pubsub().remove_item(node_, "i100");
+  EXPECT_FALSE(db_->feed().has_newer(all, seqs[198]));
+  EXPECT_EQ(ids(db_->feed().page(FeedQuery{"f5@x", 0, 0, 0, 2, false})), names(198, 197));
+  EXPECT_EQ(ids(db_->feed().page(FeedQuery{"f5@x", 0, seqs[102], 0, 2, false})), (std::vector<std::string>{"i101", "i99"}));
+  db_->feed().remove_reader("f5@x");
+  EXPECT_TRUE(db_->feed().page(FeedQuery{"f5@x", 0, 0, 0, 10, false}).empty());
+  EXPECT_EQ(db_->feed().page(FeedQuery{"f6@x", 0, 0, 0, 500, false}).size(), 198u);
+}
+
+// A reader first seen in a transaction that rolls back gets its id again afterwards: the cached id of
+// the rolled-back row must not be used (its rows would belong to no reader, or to the next one interned).
+TEST_F(FeedStoreTest, ReaderInternedInARolledBackTransaction) {
+  auto seqs = publish(2);
+  db_->begin();
+  db_->feed().add({{"new@x", seqs[0], kFeedPeople}});
+  db_->rollback();
+  db_->feed().add({{"other@x", seqs[0], kFeedPeople}});
+  db_->feed().add({{"new@x", seqs[1], kFeedPeople}});
+  EXPECT_EQ(ids(db_->feed().page(FeedQuery{"new@x", 0, 0, 0, 10, false})), (std::vector<std::string>{"i1"}));
+  EXPECT_EQ(ids(db_->feed().page(FeedQuery{"other@x", 0, 0, 0, 10, false})), (std::vector<std::string>{"i0"}));
+  // A removed reader keeps its id; rows added later are its again.
+  db_->feed().remove_reader("new@x");
+  db_->feed().add({{"new@x", seqs[0], kFeedMention}});
+  auto page = db_->feed().page(FeedQuery{"new@x", 0, 0, 0, 10, false});
+  ASSERT_EQ(ids(page), (std::vector<std::string>{"i0"}));
+  EXPECT_EQ(page[0].kinds, uint32_t{kFeedMention});
+}
+
+// A database written before the feed's version 2 (the reader's JID in every row): every row comes through
+// with its kinds, and the store goes on from there.
+TEST_F(FeedStoreTest, MigrationFromTextReadersKeepsEveryRow) {
+  auto path = (dir_ / "old.db").string();
+  {
+    sqlite::Db raw(path);
+    raw.exec("CREATE TABLE schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL);"
+             "INSERT INTO schema_versions (component, version) VALUES ('feed', 1);");
+    raw.exec(sqlite::feed_schema().migrations.at(0).sql);
+    raw.exec("INSERT INTO feed (reader, seq, kinds) VALUES ('r@x', 1, 1), ('r@x', 3, 5), ('q@x', 2, 2), ('q@x', 3, 1);");
+  }
+  auto db = sqlite::open_sqlite(path);
+  int64_t node = db->pubsub().create_node(PubsubNode{0, "a@x", "urn:xmpp:microblog:0", "", "a@x", 1, 0});
+  std::vector<int64_t> seqs;
+  for (int i = 0; i < 3; ++i) {
+    std::string id = "i" + std::to_string(i);
+    db->pubsub().put_item(node, PubsubItem{id, "a@x", "<p xmlns='t'/>", "", 1000 + i, 0});
+    seqs.push_back(db->pubsub().item(node, id)->seq);
+  }
+  ASSERT_EQ(seqs, (std::vector<int64_t>{1, 2, 3}));  // the seqs the old rows name
+  auto r = db->feed().page(FeedQuery{"r@x", 0, 0, 0, 10, false});
+  ASSERT_EQ(ids(r), (std::vector<std::string>{"i2", "i0"}));
+  EXPECT_EQ(r[0].kinds, uint32_t{kFeedPeople | kFeedMention});
+  EXPECT_EQ(ids(db->feed().page(FeedQuery{"q@x", 0, 0, 0, 10, false})), (std::vector<std::string>{"i2", "i1"}));
+  EXPECT_EQ(ids(db->feed().page(FeedQuery{"q@x", kFeedCommunity, 0, 0, 10, false})), (std::vector<std::string>{"i1"}));
+  db->feed().add({{"r@x", seqs[1], kFeedPeople}, {"new@x", seqs[1], kFeedPeople}});
+  EXPECT_EQ(ids(db->feed().page(FeedQuery{"r@x", 0, 0, 0, 10, false})), (std::vector<std::string>{"i2", "i1", "i0"}));
+  EXPECT_EQ(ids(db->feed().page(FeedQuery{"new@x", 0, 0, 0, 10, false})), (std::vector<std::string>{"i1"}));
 }
 
 TEST(FeedHelpers, FiltersAndMentions) {
