@@ -96,8 +96,11 @@ class SqliteArchiveStore final : public ArchiveStore {
     int64_t owner_id = intern(owner);
     int64_t copy_id = copy ? intern(copy->owner) : 0;
     if (copy_id == owner_id) copy_id = 0;  // one's own message is archived once
-    if (used_elsewhere(owner_id, m.id, "sid2") || (copy_id && used_elsewhere(copy_id, copy->id, "sid")))
-      throw StorageError("stanza id " + m.id + " is already in the archive");
+    if (maybe_used(owner_id, m.id, copy_id, copy_id ? copy->id : std::string_view())) {
+      if (seq_of(owner_id, m.id)) throw StorageError("stanza id " + m.id + " is already in the archive");
+      if (copy_id && seq_of(copy_id, copy->id))
+        throw StorageError("stanza id " + std::string(copy->id) + " is already in the archive");
+    }
     bool own_sid = false;  // set when the id is another archive's already: the entry holds it (as insert_at does)
     try {
       insert_message(m, owner_id, copy_id, m.id, copy_id ? std::optional<std::string>(copy->id) : std::nullopt);
@@ -166,14 +169,18 @@ class SqliteArchiveStore final : public ArchiveStore {
   }
 
  private:
-  // Whether the owner's archive knows `sid` through an entry's own id or through `column` (sid or sid2)
-  // of a stored message: the places a new id in the other column would not be refused by a constraint.
-  bool used_elsewhere(int64_t owner_id, std::string_view sid, const char* column) {
-    auto q = db_.prepare(std::string("SELECT 1 FROM archive WHERE owner = ?1 AND sid = ?2 UNION ALL "
-                                     "SELECT 1 FROM archive_messages m CROSS JOIN archive e ON e.owner = ?1 "
-                                     "AND e.id = m.id WHERE m.") + column + " = ?2 AND e.sid IS NULL");
-    q->bind(1, owner_id).bind(2, sid);
-    return q->step();
+  // Whether an id might be in use where its column's unique constraint does not look: the other column
+  // (in any archive), or an entry's own ids. One statement of index probes (an id begins with the time,
+  // so the probes land on the indexes' last pages); a hit is then checked exactly (seq_of). No copy:
+  // copy_sid is empty and matches nothing.
+  bool maybe_used(int64_t owner_id, std::string_view sid, int64_t copy_id, std::string_view copy_sid) {
+    auto q = db_.prepare(
+        "SELECT EXISTS (SELECT 1 FROM archive_messages WHERE sid2 = ?1) OR EXISTS (SELECT 1 FROM archive "
+        "WHERE owner = ?2 AND sid = ?1) OR EXISTS (SELECT 1 FROM archive_messages WHERE sid = ?3) OR EXISTS "
+        "(SELECT 1 FROM archive WHERE owner = ?4 AND sid = ?3)");
+    std::string copy_key(copy_sid);  // never a null view: SQLite would bind NULL
+    q->bind(1, sid).bind(2, owner_id).bind(3, copy_key).bind(4, copy_id);
+    return q->step() && q->column_int(0) != 0;
   }
 
   void insert_message(const ArchivedMessage& m, int64_t owner_id, int64_t owner2_id, const std::optional<std::string>& sid,
