@@ -37,6 +37,16 @@ struct ArchivedMessage {
   int64_t time_ms() const { return seq_time_ms(seq); }
 };
 
+// The same message in a second archive: its owner, the other party as that archive sees it, direction,
+// and the message's stanza id there (each archive has its own: XEP-0313 §5.1.2, a contact never learns
+// the ids of the sender's archive).
+struct ArchiveCopy {
+  std::string_view owner;
+  std::string_view with;
+  bool outgoing = false;
+  std::string_view id;
+};
+
 // One page of a query. Paging fields name stanza ids; unknown ids make the query fail (XEP-0313 §4.1.3).
 struct ArchiveQuery {
   std::string with;                    // "": any; bare JID: any of its resources; full JID: exactly it
@@ -65,9 +75,12 @@ class ArchiveStore {
  public:
   virtual ~ArchiveStore() = default;
 
-  // Appends to `owner`'s archive, at time `now_ms`; sets and returns m.seq. Throws when the stanza id
-  // is already used in this archive.
-  virtual int64_t append(std::string_view owner, ArchivedMessage& m, int64_t now_ms) = 0;
+  // Appends to `owner`'s archive, at time `now_ms`, and to copy->owner's if given (the other party of a
+  // 1:1 message when both are accounts here: one stored message and one seq for both, under each
+  // archive's own stanza id); sets and returns m.seq. Throws when a stanza id is already used in its
+  // archive.
+  virtual int64_t append(std::string_view owner, ArchivedMessage& m, int64_t now_ms, const ArchiveCopy* copy) = 0;
+  int64_t append(std::string_view owner, ArchivedMessage& m, int64_t now_ms) { return append(owner, m, now_ms, nullptr); }
   // Imports a message archived at `time_ms` (XEP-0227): its seq carries exactly that time, after every
   // message of the same millisecond, whatever newer messages the store holds. Sets and returns m.seq.
   // Throws when the stanza id is already used in this archive.
@@ -86,7 +99,8 @@ class ArchiveStore {
   virtual std::optional<ArchivedMessage> find_by_message_id(std::string_view owner, std::string_view with_bare,
                                                             bool outgoing, std::string_view message_id,
                                                             size_t window) = 0;
-  // Replaces a message's content, keeping its seq, id, time and correspondent (a tombstone).
+  // Replaces a message's content in `owner`'s archive only, keeping its seq, id, time and correspondent (a
+  // tombstone); the body given is not searched.
   virtual void replace_content(std::string_view owner, int64_t seq, std::string_view xml, std::string_view body) = 0;
   // Removes up to `max_rows` of the oldest messages of `host`'s accounts archived before `cutoff_ms`;
   // returns how many went.

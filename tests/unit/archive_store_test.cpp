@@ -319,13 +319,16 @@ TEST_F(ArchiveStoreTest, MillionMessageAccountPagesCorrectly) {
     sqlite::Db raw((dir_ / "t.db").string());
     raw.exec(
         "BEGIN;"
-        "INSERT INTO archive_jids (id, jid) VALUES (101, 'big@a.test'), (102, 'a.test'), (103, 'rare@r.test'), "
-        "(104, 'bob@b.test');"
+        "INSERT INTO archive_jids (id, jid, host) VALUES (101, 'big@a.test', 102), (102, 'a.test', 102), "
+        "(103, 'rare@r.test', 105), (104, 'bob@b.test', 106), (105, 'r.test', 105), (106, 'b.test', 106);"
         "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 999999) "
-        "INSERT INTO archive (id, owner, host, sid, with_bare, with_resource, outgoing, xml, body) "
-        "SELECT ((" + std::to_string(kT0) + " + i / 10) << 20) + i % 10, 101, 102, printf('s%07d', i), "
-        "CASE WHEN i % 100000 = 7 THEN 103 ELSE 104 END, 'x', i % 2, '<message/>', "
+        "INSERT INTO archive_messages (id, owner, sid, xml, body) "
+        "SELECT ((" + std::to_string(kT0) + " + i / 10) << 20) + i % 10, 101, printf('s%07d', i), '<message/>', "
         "CASE WHEN i % 250000 = 3 THEN 'needle' ELSE '' END FROM n;"
+        "INSERT INTO archive (owner, id, with_bare, with_resource, outgoing) "
+        "SELECT 101, id, CASE WHEN (id & 1048575) = 7 AND ((id >> 20) - " + std::to_string(kT0) + ") % 10000 = 0 "
+        "THEN 103 ELSE 104 END, 'x', (id & 1048575) % 2 "
+        "FROM archive_messages ORDER BY id;"
         "COMMIT;");
   }
   // The full-text index holds the first 600 000: one needle is found through it, the next through the
@@ -470,6 +473,187 @@ TEST_F(ArchiveStoreTest, MigrationFromTextJidsKeepsEveryMessage) {
   EXPECT_EQ(ids(*m.query("alice@a.test", ArchiveQuery{})), (Ids{"s3", "s4"}));
   EXPECT_EQ(ids(*m.query("alice@a.test", text)), (Ids{"s4"}));
   EXPECT_EQ(m.first("bob@b.test")->id, "r1");  // another host
+}
+
+// A 1:1 message between two accounts here is stored once for both archives: one seq, one stanza id,
+// each archive with its own correspondent and direction; a tombstone, retention or removal in one leaves
+// the other's as it was, and the stored copy goes with its last entry.
+TEST_F(ArchiveStoreTest, OneStoredCopySharedByBothParties) {
+  sqlite::Db raw((dir_ / "t.db").string());  // a second connection, to look at the tables
+  auto count = [&](const char* table) {
+    auto q = raw.prepare(std::string("SELECT COUNT(*) FROM ") + table);
+    return q->step() ? q->column_int(0) : -1;
+  };
+  ArchivedMessage m;
+  m.id = "shared1";
+  m.with = "bob@b.test/phone";
+  m.outgoing = true;
+  m.message_id = "m1";
+  m.body = "lunch at noon";
+  m.xml = "<message id='m1'><body>lunch at noon</body></message>";
+  ArchiveCopy copy{"bob@b.test", "alice@a.test/pc", false, "bobs1"};
+  int64_t seq = a().append("alice@a.test", m, kT0, &copy);
+  add("alice@a.test", "own2", "carol@c.test", "lunch alone", kT0 + 1);
+  EXPECT_EQ(count("archive_messages"), 2);
+  EXPECT_EQ(count("archive"), 3);
+
+  auto alice = a().query("alice@a.test", ArchiveQuery{});
+  auto bob = a().query("bob@b.test", ArchiveQuery{});
+  ASSERT_EQ(ids(*alice), (Ids{"shared1", "own2"}));
+  ASSERT_EQ(ids(*bob), (Ids{"bobs1"}));  // each archive its own id
+  EXPECT_EQ(alice->messages[0].seq, seq);
+  EXPECT_EQ(bob->messages[0].seq, seq);
+  EXPECT_TRUE(alice->messages[0].outgoing);
+  EXPECT_FALSE(bob->messages[0].outgoing);
+  EXPECT_EQ(alice->messages[0].with, "bob@b.test/phone");
+  EXPECT_EQ(bob->messages[0].with, "alice@a.test/pc");
+  EXPECT_EQ(bob->messages[0].xml, m.xml);
+  EXPECT_EQ(bob->messages[0].message_id, "m1");
+  ArchiveQuery with;
+  with.with = "alice@a.test";
+  EXPECT_EQ(ids(*a().query("bob@b.test", with)), (Ids{"bobs1"}));
+  ArchiveQuery after;
+  after.after = {"shared1"};
+  EXPECT_EQ(ids(*a().query("alice@a.test", after)), (Ids{"own2"}));
+  EXPECT_FALSE(a().query("bob@b.test", after));  // alice's id, unknown to bob's archive
+  after.after = {"bobs1"};
+  EXPECT_TRUE(a().query("bob@b.test", after)->messages.empty());
+  EXPECT_FALSE(a().query("alice@a.test", after));
+  ArchiveQuery unknown;
+  unknown.after = {"own2"};  // alice's, not bob's
+  EXPECT_FALSE(a().query("bob@b.test", unknown));
+  EXPECT_EQ(a().find_by_message_id("bob@b.test", "alice@a.test", false, "m1", 10)->id, "bobs1");
+  EXPECT_FALSE(a().find_by_message_id("bob@b.test", "alice@a.test", true, "m1", 10));
+  // Each id is taken in its archive, whichever index holds it.
+  ArchivedMessage dup = m;
+  EXPECT_THROW(a().append("alice@a.test", dup, kT0 + 2), StorageError);
+  dup.id = "bobs1";
+  EXPECT_THROW(a().append("bob@b.test", dup, kT0 + 2), StorageError);
+  dup.id = "own2";
+  ArchiveCopy reused{"bob@b.test", "alice@a.test/pc", false, "fresh"};
+  EXPECT_THROW(a().append("alice@a.test", dup, kT0 + 2, &reused), StorageError);
+  dup.id = "fresh";
+  reused.id = "bobs1";
+  EXPECT_THROW(a().append("alice@a.test", dup, kT0 + 2, &reused), StorageError);
+
+  // Searched before and after the index takes it, in both archives.
+  ArchiveQuery text;
+  text.fulltext = "lunch";
+  for (int indexed = 0; indexed < 2; ++indexed) {
+    EXPECT_EQ(ids(*a().query("alice@a.test", text)), (Ids{"shared1", "own2"}));
+    EXPECT_EQ(ids(*a().query("bob@b.test", text)), (Ids{"bobs1"}));
+    EXPECT_EQ(a().index_pending(100), indexed ? 0u : 2u);
+  }
+
+  // A tombstone in bob's archive only.
+  a().replace_content("bob@b.test", seq, "<message><retracted/></message>", "");
+  EXPECT_EQ(a().last("bob@b.test")->xml, "<message><retracted/></message>");
+  EXPECT_EQ(a().last("bob@b.test")->body, "");
+  EXPECT_EQ(a().first("alice@a.test")->xml, m.xml);
+  EXPECT_TRUE(a().query("bob@b.test", text)->messages.empty());
+  EXPECT_EQ(ids(*a().query("alice@a.test", text)), (Ids{"shared1", "own2"}));
+  // Then in alice's: no archive reads the stored copy any more, it becomes the tombstone.
+  a().replace_content("alice@a.test", seq, "<message><retracted/></message>", "");
+  {
+    auto q = raw.prepare("SELECT xml, body FROM archive_messages WHERE sid2 = 'bobs1'");
+    ASSERT_TRUE(q->step());
+    EXPECT_EQ(q->column_text(0), "<message><retracted/></message>");
+    EXPECT_EQ(q->column_text(1), "");
+  }
+  EXPECT_EQ(a().first("alice@a.test")->xml, "<message><retracted/></message>");
+  EXPECT_EQ(ids(*a().query("alice@a.test", text)), (Ids{"own2"}));
+
+  // Retention of b.test takes bob's entry; the message stays for alice until her entry goes too.
+  ArchivedMessage m2 = m;
+  m2.id = "shared2";
+  copy.id = "bobs2";
+  a().append("alice@a.test", m2, kT0 + 3, &copy);
+  EXPECT_EQ(a().expire("b.test", kT0 + 10, 100), 2u);
+  EXPECT_FALSE(a().first("bob@b.test"));
+  EXPECT_EQ(ids(*a().query("alice@a.test", ArchiveQuery{})), (Ids{"shared1", "own2", "shared2"}));
+  EXPECT_EQ(count("archive_messages"), 3);
+  a().remove_owner("alice@a.test");
+  EXPECT_EQ(count("archive_messages"), 0);
+  EXPECT_EQ(count("archive"), 0);
+}
+
+// A database at the archive's version 2 (one full row per archive and message, stanza ids per archive):
+// every row becomes a message of its own, a stanza id two archives used stays each archive's, the full-
+// text index and its mark carry over, retention finds the host's rows.
+TEST_F(ArchiveStoreTest, MigrationToOneStoredCopyKeepsEveryMessage) {
+  auto path = (dir_ / "v2.db").string();
+  auto seq = [](int64_t ms, int n) { return (ms << kSeqTimeShift) + n; };
+  {
+    sqlite::Db raw(path);
+    raw.exec("CREATE TABLE schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL);"
+             "INSERT INTO schema_versions (component, version) VALUES ('archive', 2);");
+    raw.exec(sqlite::archive_schema().migrations.at(0).sql);
+    raw.exec(sqlite::archive_schema().migrations.at(1).sql);
+    auto s = [&](int64_t ms, int n) { return std::to_string(seq(ms, n)); };
+    raw.exec(
+        "INSERT INTO archive_jids (id, jid) VALUES (1, 'alice@a.test'), (2, 'a.test'), (3, 'bob@b.test'), (4, 'b.test');"
+        "INSERT INTO archive (id, owner, host, sid, with_bare, with_resource, outgoing, msg_id, xml, body) VALUES "
+        "(" + s(kT0, 0) + ", 1, 2, 'dup', 3, 'phone', 1, 'm1', '<message id=\"m1\"/>', 'hello bob'),"
+        "(" + s(kT0, 1) + ", 3, 4, 'dup', 1, 'pc', 0, 'm1', '<message id=\"m1\"/>', 'hello bob'),"
+        "(" + s(kT0 + 5, 0) + ", 1, 2, 's2', 3, '', 0, 'm2', '<message id=\"m2\"/>', 'second word');");
+    // The index as the lane left it: the first two rows indexed, the third not yet.
+    raw.exec("INSERT INTO archive_fts (rowid, okey, body) SELECT id, 'o' || owner, body FROM archive WHERE id <= " +
+             s(kT0, 1) + "; UPDATE archive_fts_state SET mark = " + s(kT0, 1) + ";");
+  }
+  auto db = sqlite::open_sqlite(path);
+  ArchiveStore& m = db->archive();
+  auto alice = m.query("alice@a.test", ArchiveQuery{});
+  ASSERT_TRUE(alice);
+  ASSERT_EQ(ids(*alice), (Ids{"dup", "s2"}));
+  EXPECT_EQ(alice->messages[0].seq, seq(kT0, 0));
+  EXPECT_EQ(alice->messages[0].with, "bob@b.test/phone");
+  EXPECT_TRUE(alice->messages[0].outgoing);
+  EXPECT_EQ(alice->messages[0].message_id, "m1");
+  EXPECT_EQ(alice->messages[0].xml, "<message id=\"m1\"/>");
+  EXPECT_EQ(alice->messages[1].body, "second word");
+  auto bob = m.query("bob@b.test", ArchiveQuery{});
+  ASSERT_EQ(ids(*bob), (Ids{"dup"}));
+  EXPECT_EQ(bob->messages[0].seq, seq(kT0, 1));
+  EXPECT_EQ(bob->messages[0].with, "alice@a.test/pc");
+  ArchiveQuery after;
+  after.after = {"dup"};
+  EXPECT_EQ(ids(*m.query("alice@a.test", after)), (Ids{"s2"}));
+  EXPECT_TRUE(m.query("bob@b.test", after)->messages.empty());
+  ArchiveQuery text;
+  text.fulltext = "hello";
+  EXPECT_EQ(ids(*m.query("alice@a.test", text)), (Ids{"dup"}));
+  EXPECT_EQ(ids(*m.query("bob@b.test", text)), (Ids{"dup"}));
+  text.fulltext = "word";
+  EXPECT_EQ(ids(*m.query("alice@a.test", text)), (Ids{"s2"}));
+  EXPECT_EQ(m.index_pending(100), 1u);  // the third row, left above the mark
+  EXPECT_EQ(ids(*m.query("alice@a.test", text)), (Ids{"s2"}));
+  // A tombstone below the mark leaves the index; an imported id another archive has is still refused
+  // in the archive that has it.
+  m.replace_content("bob@b.test", seq(kT0, 1), "<message/>", "");
+  text.fulltext = "hello";
+  EXPECT_TRUE(m.query("bob@b.test", text)->messages.empty());
+  EXPECT_EQ(ids(*m.query("alice@a.test", text)), (Ids{"dup"}));
+  ArchivedMessage again;
+  again.id = "dup";
+  again.with = "alice@a.test";
+  again.xml = "<message/>";
+  EXPECT_THROW(m.insert_at("bob@b.test", again, kT0 + 1), StorageError);
+  m.insert_at("carol@c.test", again, kT0 + 1);  // another archive: its entry keeps the id
+  EXPECT_EQ(ids(*m.query("carol@c.test", ArchiveQuery{})), (Ids{"dup"}));
+  ArchiveQuery carol_after;
+  carol_after.after = {"dup"};
+  EXPECT_TRUE(m.query("carol@c.test", carol_after)->messages.empty());
+  // Retention by host, through the migrated JIDs' hosts.
+  EXPECT_EQ(m.expire("a.test", kT0 + 1, 100), 1u);
+  EXPECT_EQ(ids(*m.query("alice@a.test", ArchiveQuery{})), (Ids{"s2"}));
+  EXPECT_EQ(ids(*m.query("bob@b.test", ArchiveQuery{})), (Ids{"dup"}));
+  // New messages go last.
+  ArchivedMessage next;
+  next.id = "s3";
+  next.with = "bob@b.test";
+  next.xml = "<message/>";
+  m.append("alice@a.test", next, kT0);
+  EXPECT_EQ(ids(*m.query("alice@a.test", ArchiveQuery{})), (Ids{"s2", "s3"}));
 }
 
 // The write lane indexes what it archived once it has nothing else to do.

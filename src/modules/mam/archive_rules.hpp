@@ -35,7 +35,7 @@ std::string strip_stanza_ids(xml::Element& message, const std::function<bool(std
 void add_stanza_id(xml::Element& message, std::string_view by, std::string_view id);
 // A new stanza id for a message archived at `now_ms` (XEP-0359 §4: unique and unpredictable): the time
 // in 9 base32hex digits, then 72 random bits. Ids of one archive thus sort about as their messages do,
-// so the (owner, stanza id) index is written at its end, like the archive itself, not at a random page.
+// so the stanza id index (archive_messages.sid) is written at its end, like the archive, not at a random page.
 std::string new_archive_id(int64_t now_ms);
 
 // XEP-0441 §2.3: whether a message to or from `target` goes into an archive with these preferences.

@@ -16,7 +16,9 @@
 #include <atomic>
 #include <future>
 #include <shared_mutex>
+#include <optional>
 #include <unordered_map>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -48,6 +50,12 @@ constexpr auto kRetentionEvery = std::chrono::minutes(15);  // by the server's c
 // Set while this thread delivers a message the module held back (roster check, re-route check): the
 // kToAccount hook lets it pass untouched.
 thread_local bool tl_redelivering = false;
+
+// The outgoing write this thread queued last (its token), while the router may still hand the same
+// stanza to the recipient's kToAccount hook (a local recipient: synchronously, on this thread, right
+// after; the Stanza object itself is moved on the way, so it is recognised by its parties and id).
+thread_local uint64_t tl_last_outgoing = 0;
+std::atomic<uint64_t> g_tokens{0};
 struct Redelivering {
   Redelivering() { tl_redelivering = true; }
   ~Redelivering() { tl_redelivering = false; }
@@ -99,7 +107,15 @@ class PrefsCache {
   std::atomic<size_t> count_{0};
 };
 
-// One archive write: a message for one archive, and/or the retraction it carries.
+// The recipient's half of a 1:1 message between two accounts here, joined to the sender's write (see
+// MamModule::incoming): both archives get the one stored message, under one stanza id.
+struct ArchivePeer {
+  std::string owner;  // the recipient's bare JID
+  std::string with;   // the sender, as the recipient's archive names it (the stanza's 'from')
+  std::string id;     // the message's stanza id in the recipient's archive
+};
+
+// One archive write: a message for one archive (two with a peer), and/or the retraction it carries.
 struct ArchiveWrite {
   std::string owner;
   storage::ArchivedMessage message;
@@ -110,6 +126,8 @@ struct ArchiveWrite {
   std::string retraction_id;  // the retraction's own id, for the tombstone
   std::string with_bare;
   int64_t now_ms = 0;
+  uint64_t token = 0;                // an outgoing write the recipient's half may join (0: none)
+  std::optional<ArchivePeer> peer;   // the recipient's half, joined
 };
 
 // XEP-0424 §4: the retracted message keeps its place, id and time; its content becomes a tombstone.
@@ -126,15 +144,39 @@ void tombstone(storage::Storage& db, const ArchiveWrite& w) {
 // On the write lane. `accounts` remembers which owners exist, for the writes of one batch.
 void apply(storage::Storage& db, ArchiveWrite& w, std::unordered_map<std::string, bool>& accounts) {
   // A message for an account that does not exist is bounced, not archived.
-  auto known = accounts.find(w.owner);
-  if (known == accounts.end()) known = accounts.emplace(w.owner, db.accounts().exists(w.owner)).first;
-  if (!known->second) return;
-  if (w.store && w.roster_check) {
+  auto exists = [&](const std::string& owner) {
+    auto known = accounts.find(owner);
+    if (known == accounts.end()) known = accounts.emplace(owner, db.accounts().exists(owner)).first;
+    return known->second;
+  };
+  bool own = exists(w.owner);
+  bool peer = w.peer && exists(w.peer->owner);
+  bool store = own && w.store;
+  if (store && w.roster_check) {
     auto item = db.roster().item(w.owner, w.with_bare);
-    w.store = item && !item->hidden;
+    store = item && !item->hidden;
   }
-  if (w.store) db.archive().append(w.owner, w.message, w.now_ms);
-  if (!w.retracts.empty()) tombstone(db, w);
+  if (store) {
+    storage::ArchiveCopy copy;
+    if (peer) copy = {w.peer->owner, w.peer->with, false, w.peer->id};
+    db.archive().append(w.owner, w.message, w.now_ms, peer ? &copy : nullptr);
+  } else if (peer) {  // the recipient's half alone
+    w.message.id = w.peer->id;
+    w.message.with = w.peer->with;
+    w.message.outgoing = false;
+    db.archive().append(w.peer->owner, w.message, w.now_ms);
+  }
+  if (w.retracts.empty()) return;
+  if (own) tombstone(db, w);
+  if (peer) {  // the recipient's archive, where the retraction came in
+    ArchiveWrite in;
+    in.owner = w.peer->owner;
+    in.with_bare = w.owner;
+    in.retracts = w.retracts;
+    in.retraction_id = w.retraction_id;
+    in.now_ms = w.now_ms;
+    tombstone(db, in);
+  }
 }
 
 // Archive writes sharing one storage job (StorageService::write_joined, no savepoint), applied in the order
@@ -266,6 +308,11 @@ class MamModule final : public Module {
     w.store = d != Decision::kSkip;
     w.roster_check = d == Decision::kAskRoster;
     fill(w, st);
+    tl_last_outgoing = 0;
+    if (w.store) {
+      w.token = g_tokens.fetch_add(1, std::memory_order_relaxed) + 1;
+      tl_last_outgoing = w.token;
+    }
     write(std::move(w));
     return HookResult::kContinue;
   }
@@ -287,8 +334,10 @@ class MamModule final : public Module {
     w.retracts = std::move(retracts);
     w.owner = owner;
     w.with_bare = std::string(st.from().bare_view());
+    uint64_t last = std::exchange(tl_last_outgoing, 0);
     if (claimed.empty() && d != Decision::kAskRoster) {
       w.store = d == Decision::kArchive;
+      if (w.store && last && join_sender(w, st, last)) return HookResult::kContinue;
       fill(w, st);
       write(std::move(w));
       return HookResult::kContinue;
@@ -315,6 +364,33 @@ class MamModule final : public Module {
     // XEP-0313 §5.1.2: the recipient learns the archive id; a sender's outgoing message never carries
     // its own archive's id to the contact.
     if (!outgoing && !w.roster_check) mam::add_stanza_id(st.element(), w.owner, m.id);
+  }
+
+  // A message between two accounts here is stored once: when the sender's write (token) still waits at
+  // the tail of the write queue, the recipient's half joins it, with a stanza id of its own (XEP-0313
+  // §5.1.2: the contact never learns the ids of the sender's archive). Otherwise (the lane took the
+  // sender's write meanwhile) the recipient's write is queued on its own. A refused write archives
+  // nothing and gives no stanza id, as write() does.
+  bool join_sender(ArchiveWrite& w, Stanza& st, uint64_t token) {
+    std::string sid = mam::new_archive_id(now_ms());
+    std::string_view sender = st.from().bare_view();
+    std::string_view id = st.element().attr("id");
+    bool joined = false;
+    uint64_t seq = ctx_.storage().write_joined<ArchiveBatch>(kJoinedWrites, [&](ArchiveBatch& b) {
+      if (!b.writes.empty()) {
+        ArchiveWrite& o = b.writes.back();
+        if (o.token == token && o.store && !o.peer && o.owner == sender && o.with_bare == w.owner &&
+            o.message.message_id == id) {
+          o.peer = ArchivePeer{w.owner, st.from().str(), sid};
+          joined = true;
+          return;
+        }
+      }
+      fill(w, st);  // adds its own stanza id
+      b.writes.push_back(std::move(w));
+    });
+    if (seq && joined) mam::add_stanza_id(st.element(), w.owner, sid);
+    return true;
   }
 
   void hold(Stanza&& st, ArchiveWrite w, Decision d, std::string claimed) {

@@ -1,23 +1,32 @@
 // The "archive" schema component: XEP-0313 message archives and XEP-0441 preferences.
 //
-// archive.id is the message's sequence number (ArchiveStore: time of archiving in its high bits), the
-// rowid, so the table is ordered by it; every query walks an index ending in it: (owner, id) for a plain
-// page, (owner, with_bare, id) with a 'with' filter, (host, id) for retention. A page is a range scan
-// bounded by sequence numbers (stanza ids are looked up once, through (owner, sid)), never an OFFSET.
+// Since version 3 a message is stored once, in archive_messages (its rowid is its sequence number, see
+// ArchiveStore: time of archiving in its high bits), and each archive holding it has a narrow entry in
+// `archive` (WITHOUT ROWID, keyed by (owner, id)): a 1:1 message between two accounts of this server is
+// one stored copy, one stanza id and two entries, instead of two full rows. A page is a range scan of
+// the owner's entries, (owner, id) for a plain page and (owner, with_bare, id) with a 'with' filter,
+// bounded by sequence numbers (stanza ids are looked up once), never an OFFSET; each entry then reads
+// its message by rowid. owner, owner2, with_bare and archive_jids.host are integer ids of archive_jids
+// (JIDs interned once).
 //
-// Since version 2, owner, with_bare and host are integer ids of archive_jids (JIDs interned once):
-// every row writes four index entries, and integer keys keep them a few bytes each instead of a JID
-// each, so more of them fit a page (fewer page splits, less to write back per commit).
+// Stanza ids: archive_messages.sid is the id of the message in its first owner's archive, sid2 in the
+// second's (each archive names a message its own way), each column unique; an entry's own sid (NULL
+// almost always) overrides them where an archive knows the message by another id (a migrated version-2
+// row whose id another archive already used, an import). An entry's xml and body
+// (NULL unless set) replace the message's for that archive alone: a tombstone in one party's archive
+// leaves the other's copy as it was; once no entry reads the stored copy, its content is blanked.
+// Retention walks each of a host's owners' entries by id (archive_jids.host); an entry deleted takes its
+// message with it when no other entry holds it (trigger archive_entry_delete).
 //
-// archive_fts is a contentless FTS5 index of message bodies. Its `okey` column holds 'o' and the owner's
-// id, one token, so a search matches one account's messages inside the index instead of filtering every
-// account's matches. Since version 2 it is filled behind the writes, not by them: archive_fts_state.mark
-// says that every row with id <= mark is in the index (if its body is not empty) and no row above it is.
-// Appends land above the mark; the write lane's idle work (ArchiveStore::index_pending) indexes the rows
-// above it in batches and raises it; a search matches the indexed part through FTS5 and the rows above
-// the mark through a temporary FTS5 table of the same tokenizer, so it never misses a stored message.
-// The triggers keep the index right for rows below the mark (tombstones, retention, account removal);
-// rows above it are indexed as they are when the indexer reaches them.
+// archive_fts is a contentless FTS5 index of message bodies, one document per stored message. Its
+// `okey` column holds 'o' and the id of each owner (owner, and owner2 when shared), so a search matches
+// one account's messages inside the index; the search then reads the account's entry, which must still
+// exist and not be replaced. It is filled behind the writes, not by them: archive_fts_state.mark says
+// that every message with id <= mark is in the index (if its body is not empty) and none above it is.
+// Appends land above the mark; the write lane's idle work (ArchiveStore::index_pending) indexes the
+// messages above it in batches and raises it; a search matches the indexed part through FTS5 and the
+// entries above the mark through a temporary FTS5 table of the same tokenizer, so it never misses a
+// stored message. The triggers keep the index right for messages below the mark (blanked, deleted).
 #include "storage/sqlite/sqlite_migrations.hpp"
 
 namespace causerie::storage::sqlite {
@@ -108,6 +117,73 @@ CREATE TRIGGER archive_fts_update AFTER UPDATE OF body ON archive
   INSERT INTO archive_fts(archive_fts, rowid, okey, body)
     SELECT 'delete', old.id, 'o' || old.owner, old.body WHERE old.body != '';
   INSERT INTO archive_fts(rowid, okey, body) SELECT new.id, 'o' || new.owner, new.body WHERE new.body != '';
+END;
+)sql"},
+      {3, "one stored copy per message, narrow entries per archive", R"sql(
+ALTER TABLE archive_jids ADD COLUMN host INTEGER NOT NULL DEFAULT 0;
+INSERT OR IGNORE INTO archive_jids (jid)
+  SELECT DISTINCT substr(jid, instr(jid, '@') + 1) FROM archive_jids WHERE instr(jid, '@') > 0;
+UPDATE archive_jids SET host = (SELECT d.id FROM archive_jids d WHERE d.jid =
+  CASE WHEN instr(archive_jids.jid, '@') > 0 THEN substr(archive_jids.jid, instr(archive_jids.jid, '@') + 1)
+  ELSE archive_jids.jid END);
+
+-- Every version-2 row becomes a message of its own (the two parties' rows had their own ids). A stanza id
+-- used by more than one archive stays the message's in the first and becomes the entry's in the others.
+CREATE TEMP TABLE archive_v3_dups AS SELECT id FROM
+  (SELECT id, ROW_NUMBER() OVER (PARTITION BY sid ORDER BY id) AS n FROM archive) WHERE n > 1;
+CREATE TABLE archive_messages (
+  id INTEGER PRIMARY KEY,
+  owner INTEGER NOT NULL,
+  owner2 INTEGER NOT NULL DEFAULT 0,
+  sid TEXT,
+  sid2 TEXT,
+  msg_id TEXT NOT NULL DEFAULT '',
+  xml TEXT NOT NULL,
+  body TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO archive_messages (id, owner, sid, msg_id, xml, body)
+  SELECT id, owner, CASE WHEN id IN (SELECT id FROM temp.archive_v3_dups) THEN NULL ELSE sid END, msg_id, xml, body
+  FROM archive ORDER BY id;
+CREATE TABLE archive_v3 (
+  owner INTEGER NOT NULL,
+  id INTEGER NOT NULL,
+  with_bare INTEGER NOT NULL,
+  with_resource TEXT NOT NULL DEFAULT '',
+  outgoing INTEGER NOT NULL,
+  sid TEXT,
+  xml TEXT,
+  body TEXT,
+  PRIMARY KEY (owner, id)
+) WITHOUT ROWID;
+INSERT INTO archive_v3 (owner, id, with_bare, with_resource, outgoing, sid)
+  SELECT owner, id, with_bare, with_resource, outgoing,
+    CASE WHEN id IN (SELECT id FROM temp.archive_v3_dups) THEN sid END FROM archive ORDER BY owner, id;
+DROP TABLE temp.archive_v3_dups;
+DROP TABLE archive;
+ALTER TABLE archive_v3 RENAME TO archive;
+CREATE UNIQUE INDEX archive_messages_by_sid ON archive_messages(sid);
+CREATE UNIQUE INDEX archive_messages_by_sid2 ON archive_messages(sid2);
+CREATE INDEX archive_by_with ON archive(owner, with_bare, id);
+CREATE UNIQUE INDEX archive_by_sid ON archive(owner, sid) WHERE sid IS NOT NULL;
+
+-- The index's documents keep their rowids and okey ('o' || owner): the same as a message of one owner.
+CREATE TRIGGER archive_entry_delete AFTER DELETE ON archive BEGIN
+  DELETE FROM archive_messages WHERE id = old.id AND NOT EXISTS (SELECT 1 FROM archive e
+    WHERE e.id = old.id AND e.owner = (SELECT owner + owner2 - old.owner FROM archive_messages WHERE id = old.id));
+END;
+CREATE TRIGGER archive_fts_delete AFTER DELETE ON archive_messages
+  WHEN old.body != '' AND old.id <= (SELECT mark FROM archive_fts_state) BEGIN
+  INSERT INTO archive_fts(archive_fts, rowid, okey, body) VALUES ('delete', old.id,
+    'o' || old.owner || CASE WHEN old.owner2 != 0 THEN ' o' || old.owner2 ELSE '' END, old.body);
+END;
+CREATE TRIGGER archive_fts_update AFTER UPDATE OF body ON archive_messages
+  WHEN old.id <= (SELECT mark FROM archive_fts_state) BEGIN
+  INSERT INTO archive_fts(archive_fts, rowid, okey, body)
+    SELECT 'delete', old.id, 'o' || old.owner || CASE WHEN old.owner2 != 0 THEN ' o' || old.owner2 ELSE '' END,
+    old.body WHERE old.body != '';
+  INSERT INTO archive_fts(rowid, okey, body)
+    SELECT new.id, 'o' || new.owner || CASE WHEN new.owner2 != 0 THEN ' o' || new.owner2 ELSE '' END,
+    new.body WHERE new.body != '';
 END;
 )sql"},
   }};

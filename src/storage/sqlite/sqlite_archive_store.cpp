@@ -12,10 +12,14 @@ namespace causerie::storage::sqlite {
 
 namespace {
 
-// With the correspondent's JID looked up by its interned id (a rowid lookup per row of a page).
+// An entry `e` of one archive and its stored message `m`: the entry's own stanza id, content and text
+// where it has them (a migrated id, a tombstone), the message's otherwise; the correspondent's JID looked
+// up by its interned id (a rowid lookup per row of a page, like the message itself).
 constexpr const char* kColumns =
-    "a.id, a.sid, (SELECT jid FROM archive_jids WHERE id = a.with_bare), a.with_resource, a.outgoing, a.msg_id, "
-    "a.xml, a.body";
+    "e.id, COALESCE(e.sid, CASE WHEN e.owner = m.owner THEN m.sid ELSE m.sid2 END), (SELECT jid FROM archive_jids WHERE id = e.with_bare), e.with_resource, e.outgoing, "
+    "m.msg_id, COALESCE(e.xml, m.xml), CASE WHEN e.xml IS NULL THEN m.body ELSE COALESCE(e.body, '') END";
+// The entries of an owner joined to their messages.
+constexpr const char* kEntries = "FROM archive e JOIN archive_messages m ON m.id = e.id";
 constexpr char kListSep = '\n';  // JIDs never contain a line break
 
 ArchivedMessage read_message(Statement& q) {
@@ -75,30 +79,65 @@ class SqliteArchiveStore final : public ArchiveStore {
  public:
   explicit SqliteArchiveStore(Db& db) : db_(db) {}
 
-  int64_t append(std::string_view owner, ArchivedMessage& m, int64_t now_ms) override {
+  int64_t append(std::string_view owner, ArchivedMessage& m, int64_t now_ms, const ArchiveCopy* copy) override {
     // The last sequence number is read once per write transaction (the storage lane's batch), then kept:
     // nobody else writes while the transaction holds the write lock.
     bool in_txn = db_.in_transaction();
     if (!in_txn || last_txn_ != db_.write_transaction()) {
-      auto q = db_.prepare("SELECT MAX(id) FROM archive");
+      auto q = db_.prepare("SELECT MAX(id) FROM archive_messages");
       last_seq_ = q->step() ? q->column_int(0) : 0;
       last_txn_ = in_txn ? db_.write_transaction() : 0;
     }
     m.seq = std::max(now_ms << kSeqTimeShift, last_seq_ + 1);
-    // Above every row, so above the index's mark: index_pending takes it later.
-    insert(owner, m);
+    // Above every message, so above the index's mark: index_pending takes it later. The stored message
+    // holds the owner's stanza id (sid) and the copy's (sid2), each column unique among all messages, so
+    // both indexes are appended to (ids begin with the time). An id is also looked for where its own
+    // column's constraint does not reach (the other column, entries' own ids), so a reused one throws.
+    int64_t owner_id = intern(owner);
+    int64_t copy_id = copy ? intern(copy->owner) : 0;
+    if (copy_id == owner_id) copy_id = 0;  // one's own message is archived once
+    if (maybe_used(owner_id, m.id, copy_id, copy_id ? copy->id : std::string_view())) {
+      if (seq_of(owner_id, m.id)) throw StorageError("stanza id " + m.id + " is already in the archive");
+      if (copy_id && seq_of(copy_id, copy->id))
+        throw StorageError("stanza id " + std::string(copy->id) + " is already in the archive");
+    }
+    bool own_sid = false;  // set when the id is another archive's already: the entry holds it (as insert_at does)
+    try {
+      insert_message(m, owner_id, copy_id, m.id, copy_id ? std::optional<std::string>(copy->id) : std::nullopt);
+    } catch (const StorageError&) {
+      auto t = db_.prepare("SELECT 1 FROM archive_messages WHERE sid = ?1");
+      t->bind(1, m.id);
+      if (copy_id || !t->step()) throw;
+      t->reset();
+      if (seq_of(owner_id, m.id)) throw StorageError("stanza id " + m.id + " is already in the archive");
+      insert_message(m, owner_id, 0, std::nullopt, std::nullopt);
+      own_sid = true;
+    }
+    insert_entry(owner_id, m.seq, m.with, m.outgoing, own_sid ? std::optional<std::string>(m.id) : std::nullopt);
+    if (copy_id) insert_entry(copy_id, m.seq, copy->with, copy->outgoing, {});
     last_seq_ = m.seq;
     return m.seq;
   }
 
   int64_t insert_at(std::string_view owner, ArchivedMessage& m, int64_t time_ms) override {
     int64_t lo = time_ms << kSeqTimeShift, hi = (time_ms + 1) << kSeqTimeShift;
-    auto q = db_.prepare("SELECT MAX(id) FROM archive WHERE id >= ?1 AND id < ?2");
+    auto q = db_.prepare("SELECT MAX(id) FROM archive_messages WHERE id >= ?1 AND id < ?2");
     q->bind(1, lo).bind(2, hi);
     int64_t last = q->step() ? q->column_int(0) : 0;  // NULL reads as 0
     m.seq = std::max(lo, last + 1);
     if (m.seq >= hi) throw StorageError("more than 2^20 archived messages in one millisecond");
-    int64_t owner_id = insert(owner, m);
+    int64_t owner_id = intern(owner);
+    // An imported id: unique in its archive (the entry's index refuses a second), but another archive
+    // (or the message store) may know a message by it already; then the entry holds it.
+    if (seq_of(owner_id, m.id)) throw StorageError("stanza id " + m.id + " is already in the archive");
+    bool taken = false;
+    {
+      auto t = db_.prepare("SELECT 1 FROM archive_messages WHERE sid = ?1");
+      t->bind(1, m.id);
+      taken = t->step();
+    }
+    insert_message(m, owner_id, 0, taken ? std::optional<std::string>() : m.id, std::nullopt);
+    insert_entry(owner_id, m.seq, m.with, m.outgoing, taken ? std::optional<std::string>(m.id) : std::nullopt);
     // Below the mark, the index must hold it now (the indexer only walks forward from the mark).
     if (!m.body.empty() && m.seq <= fts_mark()) {
       auto f = db_.prepare("INSERT INTO archive_fts (rowid, okey, body) VALUES (?1, ?2, ?3)");
@@ -112,14 +151,16 @@ class SqliteArchiveStore final : public ArchiveStore {
     int64_t mark = fts_mark(), upto = 0;
     size_t n = 0;
     {
-      auto q = db_.prepare("SELECT MAX(id), COUNT(*) FROM (SELECT id FROM archive WHERE id > ?1 ORDER BY id LIMIT ?2)");
+      auto q = db_.prepare(
+          "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM archive_messages WHERE id > ?1 ORDER BY id LIMIT ?2)");
       q->bind(1, mark).bind(2, static_cast<int64_t>(max_rows));
       if (!q->step() || q->column_int(1) == 0) return 0;
       upto = q->column_int(0);
       n = static_cast<size_t>(q->column_int(1));
     }
     auto f = db_.prepare(
-        "INSERT INTO archive_fts (rowid, okey, body) SELECT id, 'o' || owner, body FROM archive "
+        "INSERT INTO archive_fts (rowid, okey, body) SELECT id, "
+        "'o' || owner || CASE WHEN owner2 != 0 THEN ' o' || owner2 ELSE '' END, body FROM archive_messages "
         "WHERE id > ?1 AND id <= ?2 AND body != ''");
     f->bind(1, mark).bind(2, upto).run();
     auto u = db_.prepare("UPDATE archive_fts_state SET mark = ?1");
@@ -128,20 +169,41 @@ class SqliteArchiveStore final : public ArchiveStore {
   }
 
  private:
-  // Returns the owner's id.
-  int64_t insert(std::string_view owner, const ArchivedMessage& m) {
-    std::string_view with = m.with;
-    size_t slash = with.find('/');
-    int64_t owner_id = intern(owner), host_id = intern(host_of(owner)), with_id = intern(with.substr(0, slash));
+  // Whether an id might be in use where its column's unique constraint does not look: the other column
+  // (in any archive), or an entry's own ids. One statement of index probes (an id begins with the time,
+  // so the probes land on the indexes' last pages); a hit is then checked exactly (seq_of). No copy:
+  // copy_sid is empty and matches nothing.
+  bool maybe_used(int64_t owner_id, std::string_view sid, int64_t copy_id, std::string_view copy_sid) {
     auto q = db_.prepare(
-        "INSERT INTO archive (id, owner, host, sid, with_bare, with_resource, outgoing, msg_id, xml, body) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-    q->bind(1, m.seq).bind(2, owner_id).bind(3, host_id).bind(4, m.id).bind(5, with_id);
+        "SELECT EXISTS (SELECT 1 FROM archive_messages WHERE sid2 = ?1) OR EXISTS (SELECT 1 FROM archive "
+        "WHERE owner = ?2 AND sid = ?1) OR EXISTS (SELECT 1 FROM archive_messages WHERE sid = ?3) OR EXISTS "
+        "(SELECT 1 FROM archive WHERE owner = ?4 AND sid = ?3)");
+    std::string copy_key(copy_sid);  // never a null view: SQLite would bind NULL
+    q->bind(1, sid).bind(2, owner_id).bind(3, copy_key).bind(4, copy_id);
+    return q->step() && q->column_int(0) != 0;
+  }
+
+  void insert_message(const ArchivedMessage& m, int64_t owner_id, int64_t owner2_id, const std::optional<std::string>& sid,
+                      const std::optional<std::string>& sid2) {
+    auto q = db_.prepare(
+        "INSERT INTO archive_messages (id, owner, owner2, sid, sid2, msg_id, xml, body) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    q->bind(1, m.seq).bind(2, owner_id).bind(3, owner2_id);
+    if (sid) q->bind(4, *sid);
+    if (sid2) q->bind(5, *sid2);
+    q->bind(6, m.message_id).bind(7, m.xml).bind(8, m.body).run();
+  }
+
+  void insert_entry(int64_t owner_id, int64_t seq, std::string_view with, bool outgoing, const std::optional<std::string>& sid) {
+    size_t slash = with.find('/');
+    int64_t with_id = intern(with.substr(0, slash));
+    auto q = db_.prepare(
+        "INSERT INTO archive (owner, id, with_bare, with_resource, outgoing, sid) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     // A std::string, never a null string_view: SQLite would bind NULL for an empty one without data.
     std::string resource(slash == std::string_view::npos ? std::string_view() : with.substr(slash + 1));
-    q->bind(6, resource);
-    q->bind(7, int64_t{m.outgoing}).bind(8, m.message_id).bind(9, m.xml).bind(10, m.body).run();
-    return owner_id;
+    q->bind(1, owner_id).bind(2, seq).bind(3, with_id).bind(4, resource).bind(5, int64_t{outgoing});
+    if (sid) q->bind(6, *sid);
+    q->run();
   }
 
   int64_t fts_mark() {
@@ -166,12 +228,20 @@ class SqliteArchiveStore final : public ArchiveStore {
     return q->column_int(0);
   }
 
+  // A JID's interned id, created when it has none; a JID with a localpart gets its domain's too
+  // (archive_jids.host, which retention walks).
   int64_t intern(std::string_view jid) {
     if (auto id = find_jid(jid)) return *id;
+    std::string_view domain = host_of(jid);
+    int64_t host_id = domain.size() == jid.size() ? 0 : intern(domain);
     std::string key(jid);
-    auto q = db_.prepare("INSERT INTO archive_jids (jid) VALUES (?1)");
-    q->bind(1, key).run();
+    auto q = db_.prepare("INSERT INTO archive_jids (jid, host) VALUES (?1, ?2)");
+    q->bind(1, key).bind(2, host_id).run();
     int64_t id = db_.last_insert_id();
+    if (!host_id) {  // a domain is its own host
+      auto h = db_.prepare("UPDATE archive_jids SET host = id WHERE id = ?1");
+      h->bind(1, id).run();
+    }
     remember(jid, id);
     return id;
   }
@@ -233,7 +303,8 @@ class SqliteArchiveStore final : public ArchiveStore {
     Filter f{*owner_id, lo, hi, with_id, with_res, ids_json};
     size_t want = q.limit + 1;
     if (words.empty()) {
-      run_page(page, "FROM archive a WHERE a.owner = ?1 AND a.id > ?2 AND a.id < ?3", "a.id", f, q.from_end, want, {});
+      run_page(page, std::string(kEntries) + " WHERE e.owner = ?1 AND e.id > ?2 AND e.id < ?3", "e.id", f, q.from_end,
+               want, {});
     } else {
       // The index holds the rows up to its mark; the rows above it (the newest) are matched through a
       // temporary index of their own, with the same tokenizer: the two parts, concatenated in archive
@@ -244,18 +315,21 @@ class SqliteArchiveStore final : public ArchiveStore {
       tail.lo = std::max(f.lo, mark);
       auto run_indexed = [&] {
         if (indexed.lo >= indexed.hi - 1) return;
-        // The FTS index walks its own rowids (one account's, through okey) in order; the archive row is
-        // a rowid lookup. CROSS JOIN keeps that order; ordering by the index's own rowid lets FTS5 stop
-        // at the LIMIT (ordering by a.id, the same values, made it sort every match).
-        run_page(page, "FROM archive_fts f CROSS JOIN archive a ON a.id = f.rowid WHERE archive_fts MATCH ?5"
-                 " AND f.rowid > ?2 AND f.rowid < ?3 AND a.owner = ?1", "f.rowid", indexed, q.from_end,
+        // The FTS index walks its own rowids (one account's, through okey) in order; the entry and the
+        // message are key lookups. CROSS JOIN keeps that order; ordering by the index's own rowid lets
+        // FTS5 stop at the LIMIT (ordering by e.id, the same values, made it sort every match). An entry
+        // gone (retention) or replaced (tombstone) no longer matches, whatever the document says.
+        run_page(page, "FROM archive_fts f CROSS JOIN archive e ON e.owner = ?1 AND e.id = f.rowid"
+                 " CROSS JOIN archive_messages m ON m.id = f.rowid WHERE archive_fts MATCH ?5"
+                 " AND f.rowid > ?2 AND f.rowid < ?3 AND e.xml IS NULL", "f.rowid", indexed, q.from_end,
                  want - std::min(want, page.messages.size()), fulltext_match(*owner_id, q.fulltext));
       };
       auto run_tail = [&] {
         if (tail.lo >= tail.hi - 1 || page.messages.size() >= want) return;
         fill_tail(tail);
-        run_page(page, "FROM temp.archive_tail t CROSS JOIN archive a ON a.id = t.rowid WHERE archive_tail MATCH ?5"
-                 " AND a.owner = ?1 AND a.id > ?2 AND a.id < ?3", "t.rowid", tail, q.from_end,
+        run_page(page, "FROM temp.archive_tail t CROSS JOIN archive e ON e.owner = ?1 AND e.id = t.rowid"
+                 " CROSS JOIN archive_messages m ON m.id = t.rowid WHERE archive_tail MATCH ?5"
+                 " AND e.id > ?2 AND e.id < ?3", "t.rowid", tail, q.from_end,
                  want - page.messages.size(), words);
       };
       if (q.from_end) {
@@ -281,15 +355,15 @@ class SqliteArchiveStore final : public ArchiveStore {
 
   // Appends to page up to `limit` rows of `from` (which binds ?1 owner, ?2 lo, ?3 hi, and ?5 match if
   // given), with the filter's optional conditions, in `order` (ascending, or descending from the end).
-  void run_page(ArchivePage& page, const char* from, const char* order, const Filter& f, bool from_end, size_t limit,
-                const std::string& match) {
+  void run_page(ArchivePage& page, const std::string& from, const char* order, const Filter& f, bool from_end,
+                size_t limit, const std::string& match) {
     if (limit == 0) return;
     // ?4 limit, then the optional filters in a fixed order, so the SQL text (and the statement cache)
     // depends only on which filters are present.
     std::string sql = std::string("SELECT ") + kColumns + " " + from;
-    if (f.with) sql += " AND a.with_bare = ?6";
-    if (!f.with_res.empty()) sql += " AND a.with_resource = ?7";
-    if (!f.ids_json.empty()) sql += " AND a.id IN (SELECT value FROM json_each(?8))";
+    if (f.with) sql += " AND e.with_bare = ?6";
+    if (!f.with_res.empty()) sql += " AND e.with_resource = ?7";
+    if (!f.ids_json.empty()) sql += " AND e.id IN (SELECT value FROM json_each(?8))";
     sql += std::string(" ORDER BY ") + order + (from_end ? " DESC" : " ASC") + " LIMIT ?4";
     auto s = db_.prepare(sql);
     s->bind(1, f.owner).bind(2, f.lo).bind(3, f.hi).bind(4, static_cast<int64_t>(limit));
@@ -310,8 +384,8 @@ class SqliteArchiveStore final : public ArchiveStore {
     }
     db_.prepare("INSERT INTO temp.archive_tail (archive_tail) VALUES ('delete-all')")->run();
     auto s = db_.prepare(
-        "INSERT INTO temp.archive_tail (rowid, body) SELECT id, body FROM archive "
-        "WHERE owner = ?1 AND id > ?2 AND id < ?3 AND body != ''");
+        "INSERT INTO temp.archive_tail (rowid, body) SELECT m.id, m.body FROM archive e JOIN archive_messages m "
+        "ON m.id = e.id WHERE e.owner = ?1 AND e.id > ?2 AND e.id < ?3 AND e.xml IS NULL AND m.body != ''");
     s->bind(1, f.owner).bind(2, f.lo).bind(3, f.hi).run();
   }
 
@@ -324,8 +398,9 @@ class SqliteArchiveStore final : public ArchiveStore {
     auto owner_id = find_jid(owner), with_id = find_jid(with_bare);
     if (!owner_id || !with_id) return std::nullopt;
     auto q = db_.prepare(std::string("SELECT ") + kColumns +
-                         " FROM (SELECT * FROM archive WHERE owner = ?1 AND with_bare = ?2 ORDER BY id DESC LIMIT ?5) a"
-                         " WHERE a.outgoing = ?3 AND a.msg_id = ?4 ORDER BY a.id DESC LIMIT 1");
+                         " FROM (SELECT * FROM archive WHERE owner = ?1 AND with_bare = ?2 ORDER BY id DESC LIMIT ?5) e"
+                         " JOIN archive_messages m ON m.id = e.id"
+                         " WHERE e.outgoing = ?3 AND m.msg_id = ?4 ORDER BY e.id DESC LIMIT 1");
     q->bind(1, *owner_id).bind(2, *with_id).bind(3, int64_t{outgoing}).bind(4, message_id);
     q->bind(5, static_cast<int64_t>(window));
     if (!q->step()) return std::nullopt;
@@ -335,15 +410,35 @@ class SqliteArchiveStore final : public ArchiveStore {
   void replace_content(std::string_view owner, int64_t seq, std::string_view xml, std::string_view body) override {
     auto owner_id = find_jid(owner);
     if (!owner_id) return;
-    auto q = db_.prepare("UPDATE archive SET xml = ?3, body = ?4 WHERE owner = ?1 AND id = ?2");
-    q->bind(1, *owner_id).bind(2, seq).bind(3, xml).bind(4, body).run();
+    // While the other archive sharing the message still reads the stored copy, the owner's entry alone
+    // changes. Otherwise the stored copy itself is replaced (a retraction leaves no copy behind), and
+    // the full-text index follows it (trigger archive_fts_update, or the indexer later).
+    auto shared = db_.prepare(
+        "SELECT 1 FROM archive_messages m CROSS JOIN archive e ON e.owner = m.owner + m.owner2 - ?2 AND e.id = m.id "
+        "WHERE m.id = ?1 AND e.xml IS NULL AND EXISTS (SELECT 1 FROM archive WHERE owner = ?2 AND id = ?1)");
+    shared->bind(1, seq).bind(2, *owner_id);
+    bool other_reads = shared->step();
+    shared->reset();
+    if (other_reads) {
+      auto q = db_.prepare("UPDATE archive SET xml = ?3, body = ?4 WHERE owner = ?1 AND id = ?2");
+      q->bind(1, *owner_id).bind(2, seq).bind(3, xml).bind(4, body).run();
+      return;
+    }
+    auto e = db_.prepare("UPDATE archive SET xml = NULL, body = NULL WHERE owner = ?1 AND id = ?2");
+    e->bind(1, *owner_id).bind(2, seq).run();
+    if (db_.changes() == 0) return;  // not in the owner's archive
+    auto q = db_.prepare("UPDATE archive_messages SET xml = ?2, body = ?3 WHERE id = ?1");
+    q->bind(1, seq).bind(2, xml).bind(3, body).run();
   }
 
   size_t expire(std::string_view host, int64_t cutoff_ms, size_t max_rows) override {
     auto host_id = find_jid(host);
     if (cutoff_ms <= 0 || !host_id) return 0;
+    // Each of the host's owners' entries, oldest first (a range of its key each); a message goes with
+    // its last entry (trigger archive_entry_delete).
     auto q = db_.prepare(
-        "DELETE FROM archive WHERE id IN (SELECT id FROM archive WHERE host = ?1 AND id < ?2 ORDER BY id LIMIT ?3)");
+        "DELETE FROM archive WHERE (owner, id) IN (SELECT e.owner, e.id FROM archive_jids j "
+        "CROSS JOIN archive e ON e.owner = j.id AND e.id < ?2 WHERE j.host = ?1 LIMIT ?3)");
     q->bind(1, *host_id).bind(2, cutoff_ms << kSeqTimeShift).bind(3, static_cast<int64_t>(max_rows)).run();
     return static_cast<size_t>(db_.changes());
   }
@@ -384,8 +479,15 @@ class SqliteArchiveStore final : public ArchiveStore {
     return p;
   }
 
+  // The owner's message known by `sid`: its entry's own id, or the message's (sid for its first owner,
+  // sid2 for the second) when the entry has none.
   std::optional<int64_t> seq_of(int64_t owner, std::string_view sid) {
-    auto q = db_.prepare("SELECT id FROM archive WHERE owner = ?1 AND sid = ?2");
+    auto q = db_.prepare(
+        "SELECT id FROM archive WHERE owner = ?1 AND sid = ?2 UNION ALL "
+        "SELECT e.id FROM archive_messages m CROSS JOIN archive e ON e.owner = ?1 AND e.id = m.id "
+        "WHERE m.sid = ?2 AND m.owner = ?1 AND e.sid IS NULL UNION ALL "
+        "SELECT e.id FROM archive_messages m CROSS JOIN archive e ON e.owner = ?1 AND e.id = m.id "
+        "WHERE m.sid2 = ?2 AND m.owner2 = ?1 AND e.sid IS NULL LIMIT 1");
     q->bind(1, owner).bind(2, sid);
     if (!q->step()) return std::nullopt;
     return q->column_int(0);
@@ -394,7 +496,7 @@ class SqliteArchiveStore final : public ArchiveStore {
   std::optional<ArchivedMessage> edge(std::string_view owner, bool oldest) {
     auto owner_id = find_jid(owner);
     if (!owner_id) return std::nullopt;
-    auto q = db_.prepare(std::string("SELECT ") + kColumns + " FROM archive a WHERE a.owner = ?1 ORDER BY a.id " +
+    auto q = db_.prepare(std::string("SELECT ") + kColumns + " " + kEntries + " WHERE e.owner = ?1 ORDER BY e.id " +
                          (oldest ? "ASC" : "DESC") + " LIMIT 1");
     q->bind(1, *owner_id);
     if (!q->step()) return std::nullopt;
