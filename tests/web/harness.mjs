@@ -110,12 +110,13 @@ export async function startServer({ binary, workdir, output, extra = [] }) {
   return { proc, c2s, web, config, user, cli, stop };
 }
 
-export async function launchBrowser(profile, { output, name, viewport = { width: 1200, height: 800 }, locale = 'en-US' }) {
+// `args`: more Chromium switches (--ignore-certificate-errors for a server's self-signed HTTPS listener).
+export async function launchBrowser(profile, { output, name, viewport = { width: 1200, height: 800 }, locale = 'en-US', args = [] }) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync'],
+           '--disable-component-update', '--disable-sync', ...args],
     viewport,
     locale,
   });

@@ -1,6 +1,6 @@
-// Steps of the web app's browser tests that run the same against Causerie and against Prosody: signing
-// in, two users becoming contacts through a request, and a first message. Each waits for what the page
-// shows, with the tests' usual 20 s bound. And the accessibility scan the web app's tests share.
+// Steps of the web app's browser tests: signing in, two users becoming contacts through a request, and a
+// first message (the same against Causerie and against Prosody); an axe-core scan; a push message handed to
+// the service worker. Each waits for what the page shows, with the tests' usual 20 s bound.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -20,6 +20,28 @@ export async function accessibility(page, output, what) {
   fs.writeFileSync(path.join(output, `axe-${what}.json`), JSON.stringify(result, null, 2));
   const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   check(bad.length === 0, `accessibility of ${what}: ${JSON.stringify(bad)}`);
+}
+
+// Hands `data` (JSON) to the page's service worker as a push message through Chromium's DevTools (the
+// browsers' own push services are out of reach here) and returns the notifications it shows then, as
+// "title: body". The worker tells open tabs once it has shown one, which is what this waits for.
+export async function pushThroughDevTools(user, base, data) {
+  await user.context.grantPermissions(['notifications'], { origin: base });
+  const cdp = await user.context.newCDPSession(user.page);
+  const registration = new Promise((resolve) => cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+    const r = registrations.find((x) => x.scopeURL === base + '/' && !x.isDeleted);
+    if (r) resolve(r.registrationId);
+  }));
+  await cdp.send('ServiceWorker.enable');
+  await user.page.evaluate(() => navigator.serviceWorker.ready);
+  const registrationId = await registration;
+  await user.page.evaluate(() => { window.pushTold = new Promise((resolve) => navigator.serviceWorker.addEventListener('message',
+    (e) => { if (e.data?.type === 'push') resolve(true); })); });
+  await cdp.send('ServiceWorker.deliverPushMessage', { origin: base, registrationId, data: JSON.stringify(data) });
+  await user.page.evaluate(() => window.pushTold);
+  await cdp.detach();
+  return user.page.evaluate(async () =>
+    (await (await navigator.serviceWorker.ready).getNotifications()).map((x) => `${x.title}: ${x.body}`));
 }
 
 export async function signIn(page, jid, pw) {

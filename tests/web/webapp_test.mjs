@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { check, launchBrowser, png, startServer } from './harness.mjs';
-import { accessibility as axeScan, becomeContacts, firstMessage, signIn } from './webapp_flows.mjs';
+import { accessibility as axeScan, becomeContacts, firstMessage, pushThroughDevTools, signIn } from './webapp_flows.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -20,7 +20,6 @@ const binary = path.resolve(arg('--binary', path.join(here, '../../build/causeri
 const output = path.resolve(arg('--output', path.join(os.tmpdir(), 'causerie-test-output', 'webapp')));
 fs.mkdirSync(output, { recursive: true });
 const T = { timeout: 20000 };
-
 const accessibility = (page, what) => axeScan(page, output, what);
 
 const redSquarePng = (size) => png(size, size, () => [220, 30, 30]);
@@ -247,7 +246,7 @@ async function main() {
     await A.page.getByRole('button', { name: 'Save' }).click();
     await A.page.getByRole('status').getByText('Saved.').waitFor(T);
     const png = redSquarePng(8);
-    await A.page.locator('input[type=file]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png });
+    await A.page.getByLabel('Picture', { exact: true }).setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png });
     await A.page.locator('form[aria-label="My profile"] img.avatar').waitFor(T);
     await B.page.getByRole('link', { name: /Contacts/ }).click();
     await B.page.locator(`.contact[data-jid="${a.jid}"]`).getByRole('link', { name: 'Alice Liddell' }).click();
@@ -373,23 +372,7 @@ async function main() {
 
     // The service worker shows a push message as a notification (delivered through DevTools, since the
     // browser's own push service is out of reach here; the server's side of Web Push is tested apart).
-    await P.context.grantPermissions(['notifications'], { origin: base });
-    const cdp = await P.context.newCDPSession(P.page);
-    const registration = new Promise((resolve) => cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
-      const r = registrations.find((x) => x.scopeURL === base + '/' && !x.isDeleted);
-      if (r) resolve(r.registrationId);
-    }));
-    await cdp.send('ServiceWorker.enable');
-    await P.page.evaluate(() => navigator.serviceWorker.ready);
-    const registrationId = await registration;
-    // The worker tells open tabs once it has shown the notification.
-    await P.page.evaluate(() => { window.pushTold = new Promise((resolve) => navigator.serviceWorker.addEventListener('message',
-      (e) => { if (e.data?.type === 'push') resolve(true); })); });
-    await cdp.send('ServiceWorker.deliverPushMessage', {
-      origin: base, registrationId, data: JSON.stringify({ title: 'Alice', body: 'A new message', url: '/#/chats' }) });
-    await P.page.evaluate(() => window.pushTold);
-    const shown = await P.page.evaluate(async () =>
-      (await (await navigator.serviceWorker.ready).getNotifications()).map((x) => `${x.title}: ${x.body}`));
+    const shown = await pushThroughDevTools(P, base, { title: 'Alice', body: 'A new message', url: '/#/chats' });
     check(shown.includes('Alice: A new message'), `the push became a notification: ${shown}`);
     console.log('PASS webapp: the service worker turns a push message into a notification');
 

@@ -9,6 +9,7 @@ import { startLikes } from "./xmpp/likes";
 import { joinBookmarkedRooms, startRooms } from "./xmpp/rooms";
 import { loadProfile, startProfiles } from "./xmpp/profile";
 import { startCommunities } from "./xmpp/communities";
+import { startPeople } from "./xmpp/people";
 import { forgetUploadService } from "./xmpp/upload";
 import { detectPreviews } from "./xmpp/previews";
 import { store } from "./store";
@@ -45,6 +46,7 @@ export async function signIn(address: string, secret: Secret): Promise<void> {
     startProfiles(s);
     startCommunities(s);
     await startRoster(s);
+    void startPeople(s);
     await startChat(s);
     await s.sendPresence();
     await detectFeed(s);

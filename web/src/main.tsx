@@ -5,6 +5,7 @@ import { useStore } from "./store";
 import { applyTheme } from "./theme";
 import { Login } from "./ui/Login";
 import { Shell } from "./ui/Shell";
+import "./sw_registration";
 import "./style.css";
 
 function Root() {
@@ -15,4 +16,3 @@ function Root() {
 document.documentElement.lang = currentLang();
 applyTheme();
 render(<Root />, document.getElementById("app")!);
-if ("serviceWorker" in navigator) void navigator.serviceWorker.register("/sw.js").catch(() => {});

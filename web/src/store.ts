@@ -111,6 +111,14 @@ export interface Profile {
   note: string;
   avatar?: string; // an object URL of the XEP-0084 image
   avatarId?: string;
+  banner?: string; // the URL of their banner (Movim's urn:xmpp:movim-banner:0), when on our origin
+}
+
+// Who a person follows and who follows them (XEP-0465 public subscriptions), as their server lists them.
+export interface Follows {
+  follows?: string[]; // bare JIDs whose microblog they subscribed to publicly
+  followers?: string[]; // bare JIDs subscribed publicly to their microblog
+  following?: boolean; // we are subscribed to their microblog (XEP-0060 §5.6, asked of their service)
 }
 
 export interface Community {
@@ -165,6 +173,8 @@ export interface State {
   liked: Set<string>; // same key: items we noticed (our attachment or our "♥" comment)
   previews: Map<string, LinkPreview | null>; // by URL; null: asked, no preview (or still waiting)
   previewService: boolean; // our domain offers urn:causerie:preview:0
+  people: Map<string, Follows>; // bare JID → who they follow and who follows them
+  blocked: Set<string>; // XEP-0191 blocklist (JIDs as the server lists them)
 }
 
 function initial(): State {
@@ -191,6 +201,8 @@ function initial(): State {
     liked: new Set(),
     previews: new Map(),
     previewService: false,
+    people: new Map(),
+    blocked: new Set(),
   };
 }
 

@@ -3,6 +3,43 @@ import { session } from "../app";
 import { t } from "../i18n";
 import { useStore } from "../store";
 import { addContact, answerRequest, removeContact } from "../xmpp/roster";
+import { unblock } from "../xmpp/people";
+
+const ADDRESS = /^[^@/\s]+@[^@/\s]+$/;
+
+// Anyone's profile by address, on this server or another: where to follow, block or report them.
+function FindPerson() {
+  const [jid, setJid] = useState("");
+  const open = (e: Event) => {
+    e.preventDefault();
+    if (ADDRESS.test(jid.trim())) location.hash = "#/profile/" + encodeURIComponent(jid.trim().toLowerCase());
+  };
+  return (
+    <form class="card row" onSubmit={open} aria-label={t("findPerson")}>
+      <input type="text" placeholder={t("personAddress")} aria-label={t("personAddress")} value={jid}
+        onInput={(e) => setJid((e.target as HTMLInputElement).value)} />
+      <button type="submit">{t("openProfile")}</button>
+    </form>
+  );
+}
+
+function Blocked() {
+  const st = useStore();
+  if (st.blocked.size === 0) return null;
+  return (
+    <section class="card" aria-labelledby="blocked-heading">
+      <h2 id="blocked-heading">{t("blockedTitle")}</h2>
+      <ul class="list">
+        {[...st.blocked].sort().map((j) => (
+          <li key={j} class="row blocked" data-jid={j}>
+            <span class="grow">{j}</span>
+            <button class="secondary" onClick={() => void unblock(session(), j)} aria-label={t("unblock") + " " + j}>{t("unblock")}</button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
 
 export function Contacts() {
   const st = useStore();
@@ -10,7 +47,7 @@ export function Contacts() {
   const [name, setName] = useState("");
   const add = async (e: Event) => {
     e.preventDefault();
-    if (!/^[^@/\s]+@[^@/\s]+$/.test(jid.trim())) return;
+    if (!ADDRESS.test(jid.trim())) return;
     await addContact(session(), jid.trim(), name.trim());
     setJid("");
     setName("");
@@ -37,6 +74,7 @@ export function Contacts() {
           onInput={(e) => setName((e.target as HTMLInputElement).value)} />
         <button type="submit">{t("add")}</button>
       </form>
+      <FindPerson />
       {contacts.length === 0 && <p class="muted">{t("noContacts")}</p>}
       <ul class="list">
         {contacts.map((c) => (
@@ -52,6 +90,7 @@ export function Contacts() {
           </li>
         ))}
       </ul>
+      <Blocked />
     </section>
   );
 }

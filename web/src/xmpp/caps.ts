@@ -19,6 +19,7 @@ export const FEATURES = [
   "urn:xmpp:pubsub-attachments:summary:1/" + MICROBLOG + "+notify",
   "urn:xmpp:vcard4+notify",
   "urn:xmpp:avatar:metadata+notify",
+  "urn:xmpp:movim-banner:0+notify",
 ].sort();
 
 // XEP-0115 §5.1 verification string, SHA-1, base64.

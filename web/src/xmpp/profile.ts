@@ -1,15 +1,19 @@
 // Profiles: XEP-0292 vCard4 over PEP (full name, nickname, note as the bio) and XEP-0084 avatars (the
 // metadata node says which image is current; the data node holds it, base64). Read from anyone's PEP
 // (contacts by default: both nodes default to the `presence` access model), updated live from
-// notifications, and written for ourselves.
+// notifications, and written for ourselves. The banner is Movim's: a XEP-0084 metadata element on the PEP
+// node urn:xmpp:movim-banner:0 whose <info/> carries the picture's URL (uploaded with XEP-0363), so Movim
+// and this app show each other's banners.
 import { xml, type Element } from "@xmpp/client";
 import { bareOf, type Session } from "./session";
+import { isShownImage, uploadFile } from "./upload";
 import { store, type Profile } from "../store";
 
 export const VCARD4_NODE = "urn:xmpp:vcard4";
 const VCARD4 = "urn:ietf:params:xml:ns:vcard-4.0";
 export const AVATAR_META = "urn:xmpp:avatar:metadata";
 const AVATAR_DATA = "urn:xmpp:avatar:data";
+export const BANNER_NODE = "urn:xmpp:movim-banner:0";
 const PUBSUB = "http://jabber.org/protocol/pubsub";
 const EVENT = "http://jabber.org/protocol/pubsub#event";
 
@@ -65,6 +69,13 @@ function applyMetadata(s: Session, jid: string, meta: Element | undefined): void
   void loadAvatar(s, jid, info.attrs.id, info.attrs.type ?? "").catch(() => {});
 }
 
+// A banner is shown only from our own origin (the page's CSP allows nothing else); an empty metadata
+// element, or a retraction, removes it.
+function applyBanner(jid: string, meta: Element | undefined): void {
+  const url = meta?.getChild("info", AVATAR_META)?.attrs.url;
+  profileOf(jid).banner = url && isShownImage(url) ? url : undefined;
+}
+
 export function startProfiles(s: Session): void {
   s.onStanza((el) => {
     if (el.name !== "message") return;
@@ -77,6 +88,9 @@ export function startProfiles(s: Session): void {
       store.changed();
     } else if (items.attrs.node === AVATAR_META) {
       applyMetadata(s, jid, item?.getChild("metadata", AVATAR_META));
+    } else if (items.attrs.node === BANNER_NODE) {
+      applyBanner(jid, item?.getChild("metadata", AVATAR_META));
+      store.changed();
     }
   });
 }
@@ -86,6 +100,7 @@ export async function loadProfile(s: Session, jid: string): Promise<void> {
   await Promise.all([
     fetchItems(s, jid, VCARD4_NODE).then((items) => applyVcard(jid, items[0]?.getChild("vcard", VCARD4))).catch(() => {}),
     fetchItems(s, jid, AVATAR_META).then((items) => applyMetadata(s, jid, items[0]?.getChild("metadata", AVATAR_META))).catch(() => {}),
+    fetchItems(s, jid, BANNER_NODE).then((items) => applyBanner(jid, items[0]?.getChild("metadata", AVATAR_META))).catch(() => {}),
   ]);
   store.changed();
 }
@@ -123,4 +138,19 @@ export async function saveAvatar(s: Session, file: Blob): Promise<void> {
     xml("publish", { node: AVATAR_META }, xml("item", { id },
       xml("metadata", { xmlns: AVATAR_META }, xml("info", { id, type: "image/png", bytes: String(png.length), width: String(w), height: String(h) }))))));
   await loadAvatar(s, s.bare, id, "image/png");
+}
+
+// A banner the user chose: uploaded as it is (XEP-0363), then its metadata published where Movim looks
+// for it, with the picture's size and SHA-1 as XEP-0084 §4.2 describes them.
+export async function saveBanner(s: Session, file: File): Promise<void> {
+  const bitmap = await createImageBitmap(file);
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const id = await sha1Hex(bytes);
+  const url = await uploadFile(s, file, file.name || "banner.png");
+  const info = xml("info", { id, url, type: file.type || "image/png", bytes: String(bytes.length),
+    width: String(bitmap.width), height: String(bitmap.height) });
+  await s.iq("set", undefined, xml("pubsub", { xmlns: PUBSUB },
+    xml("publish", { node: BANNER_NODE }, xml("item", { id }, xml("metadata", { xmlns: AVATAR_META }, info)))));
+  applyBanner(s.bare, xml("metadata", { xmlns: AVATAR_META }, info));
+  store.changed();
 }
