@@ -10,35 +10,22 @@
 // must hold exactly --page-size entries, the posts expected where they are known from the fill (the
 // newest posts of followed authors, newest first), and say it is not complete; anything else invalidates
 // the run.
-#include <mutex>
-#include <unordered_map>
-
-#include "scenario.hpp"
+#include "page_scenario.hpp"
 
 namespace causerie::bench {
 
 namespace {
 
 enum Kind : unsigned { kFirst, kPeople, kAfter, kKinds };
-const char* const kKindNames[kKinds] = {"first", "people", "after"};
 
-class FeedPage final : public Scenario, private ConnHandler {
+class FeedPage final : public PageScenario {
  public:
-  explicit FeedPage(const Options& o) : o_(o) {
+  explicit FeedPage(const Options& o) : PageScenario(o, {"first", "people", "after"}) {
     // The reader's feed, newest first, as far as two pages reach: the posts k (from the newest down) whose
     // author (k % authors) it follows.
     unsigned authors = std::max(1u, o.feed_authors);
     for (unsigned k = o.feed_posts; k-- > 0 && expected_.size() < 2 * o.page_size;)
       if (k % authors < o.feed_follow) expected_.push_back("p" + std::to_string(k));
-  }
-
-  void start(Worker& w) override {
-    if (w.index() == 0) w.open(o_.ep, o_.login(0), this);
-  }
-
-  void tick(Worker& w) override {
-    if (w.index() != 0 || !conn_ || stopping_) return;
-    while (in_flight_.size() < o_.window) send_query();
   }
 
   void control(Report& r) override {
@@ -48,43 +35,11 @@ class FeedPage final : public Scenario, private ConnHandler {
       r.problem("the filled feed holds fewer than two pages (--feed-posts, --feed-authors, --feed-follow)");
       return;
     }
-    if (!wait_until([&] { return ready_ || failed_; }, o_.timeout) || failed_) {
-      r.problem("u0 did not log in: " + error_.get());
-      return;
-    }
-    Measurement m = measure(
-        o_, [] {}, [&] { return done_.load(); }, [&] { stopping_ = true; },
-        [&] {
-          std::lock_guard lock(mu_);
-          return outstanding_ == 0 || dropped_;
-        },
-        &measuring_);
-    std::lock_guard lock(mu_);
-    Histogram all;
-    for (const auto& h : latency_) all.merge(h);
-    r.figures.add("queries", m.counted).add("queries_per_s", m.per_second())
-        .add("page_ms_p50", static_cast<double>(all.percentile(50)) / 1000.0)
-        .add("page_ms_p99", static_cast<double>(all.percentile(99)) / 1000.0)
-        .add("page_ms_max", static_cast<double>(all.max()) / 1000.0);
-    for (unsigned k = 0; k < kKinds; ++k) {
-      std::string n = kKindNames[k];
-      r.figures.add(n + "_ms_p50", static_cast<double>(latency_[k].percentile(50)) / 1000.0)
-          .add(n + "_ms_p99", static_cast<double>(latency_[k].percentile(99)) / 1000.0);
-    }
-    m.cpu.report(r.figures, "queries", static_cast<double>(m.counted));
-    if (m.counted == 0) r.problem("no query answered");
-    if (bad_) r.problem(std::to_string(bad_) + " queries answered wrongly, e.g. " + first_bad_);
-    if (!m.drained) r.problem(std::to_string(outstanding_) + " queries unanswered after sending stopped");
-    if (dropped_) r.problem("u0's session dropped: " + error_.get());
+    measure_pages(r);
   }
 
  private:
-  struct Pending {
-    Kind kind;
-    int64_t sent_ns;
-  };
-
-  void send_query() {
+  void send_query() override {
     uint64_t n = next_++;
     auto kind = static_cast<Kind>(n % kKinds);
     if (kind == kAfter && after_.empty()) kind = kFirst;  // no first page answered yet
@@ -96,21 +51,11 @@ class FeedPage final : public Scenario, private ConnHandler {
     q += "<set xmlns='http://jabber.org/protocol/rsm'><max>" + std::to_string(o_.page_size) + "</max>";
     if (kind == kAfter) q += "<after>" + after_ + "</after>";
     q += "</set></query></iq>";
-    {
-      std::lock_guard lock(mu_);
-      ++outstanding_;
-    }
-    in_flight_.emplace(std::move(id), Pending{kind, now_ns()});
-    conn_->send(q);
-  }
-
-  void on_ready(Conn& c) override {
-    conn_ = &c;
-    ready_ = true;
+    send(std::move(id), kind, q);
   }
 
   // "" when the page is right, else what is wrong with it.
-  std::string check(const Stanza& s, Kind kind) {
+  std::string check(const Stanza& s, unsigned kind) {
     if (s.attr("type") != "result") return "an error";
     const XNode* feed = s.find("feed");
     if (!feed) return "no <feed/>";
@@ -132,48 +77,12 @@ class FeedPage final : public Scenario, private ConnHandler {
   }
 
   void on_stanza(Conn&, const Stanza& s) override {
-    if (s.name() != "iq") return;
-    auto it = in_flight_.find(std::string(s.attr("id")));
-    if (it == in_flight_.end()) return;
-    Pending p = it->second;
-    in_flight_.erase(it);
-    int64_t us = (now_ns() - p.sent_ns) / 1000;
-    std::string wrong = check(s, p.kind);
-    std::lock_guard lock(mu_);
-    --outstanding_;
-    if (!wrong.empty()) {
-      if (!bad_++) first_bad_ = std::string(kKindNames[p.kind]) + " page: " + wrong;
-      return;
-    }
-    if (measuring_) {
-      latency_[p.kind].record(us);
-      done_.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (s.name() == "iq") answered(s.attr("id"), [&](unsigned kind) { return check(s, kind); });
   }
 
-  void on_closed(Conn&, bool was_ready, std::string_view why) override {
-    conn_ = nullptr;
-    std::lock_guard lock(mu_);
-    if (was_ready) dropped_ = true;
-    else failed_ = true;
-    error_.set(why);
-  }
-
-  Options o_;
   std::vector<std::string> expected_;  // item ids of the reader's first two pages
-  std::atomic<bool> ready_{false}, failed_{false}, measuring_{false}, stopping_{false};
-  std::atomic<uint64_t> done_{0};
-  Conn* conn_ = nullptr;                                 // worker 0's
-  std::unordered_map<std::string, Pending> in_flight_;  // worker 0's
-  uint64_t next_ = 0;                                    // worker 0's
-  std::string after_;                                    // worker 0's: RSM <last/> of a first page
-  std::mutex mu_;  // guards what follows, read by control()
-  unsigned outstanding_ = 0;
-  bool dropped_ = false;
-  uint64_t bad_ = 0;
-  std::string first_bad_;
-  Histogram latency_[kKinds];
-  LastError error_;
+  uint64_t next_ = 0;                  // worker 0's
+  std::string after_;                  // worker 0's: RSM <last/> of a first page
 };
 
 }  // namespace
