@@ -3,12 +3,14 @@
 //   causerie-bench list                     the scenarios
 //   causerie-bench accounts [options]       writes the accounts for the servers to import
 //   causerie-bench fill-archive [options]   fills one account's archive in Causerie's database
+//   causerie-bench fill-feed [options]      fills microblogs and one reader's news feed in Causerie's database
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "accounts.hpp"
 #include "archive_fill.hpp"
+#include "feed_fill.hpp"
 #include "scenario.hpp"
 
 using namespace causerie::bench;
@@ -20,7 +22,7 @@ int main(int argc, char** argv) {
   Options o;
   std::string scenario, tls = "none", mech = "SCRAM-SHA-1", transport = "tcp";
   auto* run = app.add_subcommand("run", "Run one scenario against a server on 127.0.0.1");
-  run->add_option("scenario", scenario, "login | idle | msg | presence | muc | pubsub | s2s-links | resume | mam-page")->required();
+  run->add_option("scenario", scenario, "login | idle | msg | presence | muc | pubsub | s2s-links | resume | mam-page | feed-page")->required();
   run->add_option("--server-name", o.server_name, "name put in the JSON line");
   run->add_option("--server-pid", o.server_pid, "server process, for CPU and RSS figures from /proc");
   run->add_option("--port", o.ep.port, "c2s port on 127.0.0.1 (the last one given counts)")
@@ -69,8 +71,11 @@ int main(int argc, char** argv) {
                 "pubsub: subscribers follow with their bare JID and log out before the run; the figure is feed entries "
                 "(items x subscribers), checked in the last follower's news feed (urn:causerie:feed:0)");
   run->add_option("--archive-size", o.archive_size, "mam-page: messages in u0's archive (ids m0…, fill-archive)");
-  run->add_option("--page-size", o.page_size, "mam-page: messages per page (RSM max)");
+  run->add_option("--page-size", o.page_size, "mam-page, feed-page: messages (entries) per page (RSM max)");
   run->add_option("--with-jid", o.with_jid, "mam-page: the 'with' filter (default u1@<domain>)");
+  run->add_option("--feed-posts", o.feed_posts, "feed-page: posts stored by fill-feed (--posts)");
+  run->add_option("--feed-authors", o.feed_authors, "feed-page: authors of fill-feed (--authors)");
+  run->add_option("--feed-follow", o.feed_follow, "feed-page: authors u0 follows (fill-feed --follow)");
 
   app.add_subcommand("list", "List the scenarios");
 
@@ -99,6 +104,17 @@ int main(int argc, char** argv) {
   fill->add_option("--correspondents", f.correspondents);
   fill->add_option("--batch", f.batch, "messages per transaction");
 
+  FeedFillSpec ff;
+  auto* fill_feed_cmd = app.add_subcommand("fill-feed", "Fill microblogs and <prefix>0's news feed in Causerie's "
+                                                        "database (server stopped)");
+  fill_feed_cmd->add_option("--database", ff.database, "path of causerie.db")->required();
+  fill_feed_cmd->add_option("--domain", ff.domain);
+  fill_feed_cmd->add_option("--user-prefix", ff.prefix, "reader <prefix>0, authors <prefix>1…");
+  fill_feed_cmd->add_option("--posts", ff.posts, "posts in all, round-robin over the authors");
+  fill_feed_cmd->add_option("--authors", ff.authors);
+  fill_feed_cmd->add_option("--follow", ff.follow, "the first N authors are followed by the reader");
+  fill_feed_cmd->add_option("--batch", ff.batch, "posts per transaction");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (app.got_subcommand("list")) {
@@ -111,6 +127,11 @@ int main(int argc, char** argv) {
     }
     if (fill->parsed()) {
       std::cout << fill_archive(f) << " messages archived for " << f.owner << "\n";
+      return 0;
+    }
+    if (fill_feed_cmd->parsed()) {
+      unsigned rows = fill_feed(ff);
+      std::cout << ff.posts << " posts stored, " << rows << " in " << ff.prefix << "0@" << ff.domain << "'s feed\n";
       return 0;
     }
     auto t = parse_tls_mode(tls);

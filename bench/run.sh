@@ -29,10 +29,10 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 if [ "$QUICK" = 1 ]; then
   WARM=0.5; DUR=2; IDLE=2000; IDLE_BIG=5000; PAIRS=50; USERS=200; OCC=100; SUBS=100; BOSH_PAIRS=50; TIMEOUT=60
-  S2S_PAIRS=20; S2S_LINKS=20; MAM_SIZE=100000
+  S2S_PAIRS=20; S2S_LINKS=20; MAM_SIZE=100000; FEED_POSTS=100000
 else
   WARM=2; DUR=10; IDLE=10000; IDLE_BIG=100000; PAIRS=500; USERS=1000; OCC=500; SUBS=1000; BOSH_PAIRS=200; TIMEOUT=300
-  S2S_PAIRS=200; S2S_LINKS=400; MAM_SIZE=1000000
+  S2S_PAIRS=200; S2S_LINKS=400; MAM_SIZE=1000000; FEED_POSTS=1000000
 fi
 # WITH_MAM=1 (set for one `run`): every server archives every 1:1 message (XEP-0313), as a phone user's
 # server does; WITH_SM=1: stream management (XEP-0198) loaded where it is a module (Prosody, ejabberd).
@@ -473,6 +473,15 @@ for s in $SERVERS; do
       "$GEN" fill-archive --database "$WORK/causerie/data/causerie.db" --owner u0@localhost --count "$MAM_SIZE" >&2
       WITH_MAM=1 run causerie 1core mam-page mam-page --warmup "$WARM" --duration "$DUR" --window 1 \
         --archive-size "$MAM_SIZE" --page-size 50
+    fi
+    # The first page of a news feed (issue 15: a reader following 500 people, 1 000 000 posts stored): the
+    # microblogs of u1…u2000 and u0's feed filled directly through the pubsub, feed and roster stores (u0
+    # follows u1…u500), then feed pages fetched over XMPP (urn:causerie:feed:0), one query at a time.
+    if [ -z "$ONLY" ] || [[ " $ONLY " == *" feed-page "* ]]; then
+      log "causerie: filling microblogs with $FEED_POSTS posts and u0's feed"
+      "$GEN" fill-feed --database "$WORK/causerie/data/causerie.db" --posts "$FEED_POSTS" --authors 2000 --follow 500 >&2
+      run causerie 1core feed-page feed-page --warmup "$WARM" --duration "$DUR" --window 1 --page-size 20 \
+        --feed-posts "$FEED_POSTS" --feed-authors 2000 --feed-follow 500
     fi
     run causerie 1core idle-tls-big idle --sessions "$IDLE_BIG" --concurrency 200 --hold 8 --tls direct --port "$TLSPORT"
   fi

@@ -205,6 +205,8 @@ const std::vector<ScenarioInfo>& scenarios() {
                  "resumptions/s", make_resume},
       {"mam-page", "XEP-0313 pages of --page-size from u0's archive (newest, by before-id/after-id in the middle, "
                    "with a 'with' filter), --window queries in flight; latency p50/p99", make_mam_page},
+      {"feed-page", "pages of --page-size from u0's news feed (urn:causerie:feed:0; first, 'people' filter, RSM after) "
+                    "after fill-feed, --window queries in flight; latency p50/p99", make_feed_page},
   };
   return list;
 }

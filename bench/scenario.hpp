@@ -69,6 +69,9 @@ struct Options {
   unsigned archive_size = 1000000;  // mam-page: messages in u0's archive (ids m0…, fill-archive)
   unsigned page_size = 50;          // mam-page: RSM <max/>
   std::string with_jid;             // mam-page: the 'with' filter (default u1@<domain>)
+  // feed-page: what fill-feed stored (the reader u0 follows u1…u<follow> of u1…u<authors>; post k is by
+  // author k % authors), from which the pages' expected posts are known.
+  unsigned feed_posts = 1000000, feed_authors = 2000, feed_follow = 500;
 
   std::string user(unsigned i) const { return user_prefix + std::to_string(i); }
   std::string bare(unsigned i) const { return user(i) + "@" + ep.domain; }
@@ -226,5 +229,6 @@ std::unique_ptr<Scenario> make_pubsub(const Options& o);
 std::unique_ptr<Scenario> make_s2s_links(const Options& o);
 std::unique_ptr<Scenario> make_resume(const Options& o);
 std::unique_ptr<Scenario> make_mam_page(const Options& o);
+std::unique_ptr<Scenario> make_feed_page(const Options& o);
 
 }  // namespace causerie::bench
