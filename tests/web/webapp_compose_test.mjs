@@ -10,7 +10,10 @@
 //   [http_client]) shows its picture through the server's /proxy/image, and the browsers never contact the
 //   page's server themselves; an edit of the post seen live; a deletion seen live;
 // - a link preview in a chat message;
-// - a gallery community: a picture posted with a caption shown in the photo grid by its thumbnail.
+// - a gallery community: a picture posted with a caption shown in the photo grid by its thumbnail; Bob, a
+//   subscribed member, has no Edit or Delete on it; Alice edits its caption (the same item id published
+//   again) and Bob's grid shows the edit live; she deletes it and it leaves Bob's grid live (the
+//   service's retract notification).
 // axe-core finds no serious violation on the new screens; screenshots go to --output.
 //
 // node tests/web/webapp_compose_test.mjs --binary build/causerie [--output DIR]
@@ -265,6 +268,34 @@ async function main() {
     await A.page.screenshot({ path: path.join(output, 'gallery.png') });
     await accessibility(A.page, 'gallery');
     console.log('PASS compose: a picture posted to a gallery, shown in the grid by its thumbnail');
+
+    // Bob subscribes (live notifications); the post is not his: no Edit, no Delete.
+    await B.page.getByRole('button', { name: 'Subscribe', exact: true }).click();
+    await B.page.getByRole('button', { name: 'Unsubscribe', exact: true }).waitFor(T);
+    const bobTile = B.page.locator('.gallery figure', { hasText: 'Harbour at noon' });
+    const tileId = await bobTile.getAttribute('data-post-id');
+    check(await bobTile.getByRole('button', { name: 'Edit post' }).count() === 0, 'a member who is not the author has no Edit');
+    check(await bobTile.getByRole('button', { name: 'Delete post' }).count() === 0, 'nor Delete');
+    // Alice edits the caption with the post composer (no audience there: the node's applies).
+    const aliceTile = A.page.locator('.gallery figure', { hasText: 'Harbour at noon' });
+    await aliceTile.getByRole('group', { name: 'Post actions' }).getByRole('button', { name: 'Edit post' }).click();
+    const tileEditor = A.page.getByRole('form', { name: 'Edit post' });
+    check(await tileEditor.getByLabel("What's new?").inputValue() === 'Harbour at noon', 'the editor starts from the caption');
+    check(await tileEditor.getByLabel('Visible to').count() === 0, 'no audience choice for a community\'s post');
+    await tileEditor.getByLabel("What's new?").fill('Harbour at dusk');
+    await tileEditor.getByRole('button', { name: 'Save', exact: true }).click();
+    const bobEditedTile = B.page.locator('.gallery figure', { hasText: 'Harbour at dusk' });
+    await loaded(bobEditedTile.locator('img'), 'the edited post in Bob\'s grid');
+    check(await bobEditedTile.getAttribute('data-post-id') === tileId, 'the edit kept the item id');
+    check(await B.page.locator('.gallery figure', { hasText: 'Harbour at noon' }).count() === 0, 'the edit replaced the post');
+    await accessibility(A.page, 'gallery-actions');
+    console.log('PASS compose: a community post edited by its author, seen live by a member who has no Edit');
+    const aliceEdited = A.page.locator('.gallery figure', { hasText: 'Harbour at dusk' });
+    await aliceEdited.getByRole('button', { name: 'Delete post' }).click();
+    await aliceEdited.getByRole('button', { name: 'Delete', exact: true }).click();
+    await bobEditedTile.waitFor({ ...T, state: 'detached' });
+    await aliceEdited.waitFor({ ...T, state: 'detached' });
+    console.log('PASS compose: a community post deleted by its author, gone live for the member');
 
     // The linked page's server was asked by Causerie only (the page and its picture), never by a browser.
     const leaked = requested.filter((u) => u.startsWith(pageOrigin));

@@ -1,13 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { session } from "../app";
 import { t } from "../i18n";
-import { useStore, type Community } from "../store";
+import { useStore, type Community, type Post } from "../store";
 import {
   answerRequest, BLOG_TYPE, loadMembers, communityKey, createCommunity, defaultService, explore, GALLERY_TYPE, openCommunity, postToCommunity,
   setAffiliation, setSubscribed,
 } from "../xmpp/communities";
-import { PostCard } from "./Feed";
-import { AttachButton, PicturePicker, usePictures } from "./Composer";
+import { PostActions, PostCard } from "./Feed";
+import { AttachButton, Composer, PicturePicker, usePictures } from "./Composer";
 import { PictureThumb } from "./PictureThumb";
 
 function communityHref(c: { service: string; node: string }): string {
@@ -153,6 +153,19 @@ function Members({ c }: { c: Community }) {
   );
 }
 
+// A gallery's post in the photo grid; its author edits it (caption, pictures) with the post composer.
+function GalleryTile({ p, mine, canDelete }: { p: Post; mine: boolean; canDelete: boolean }) {
+  const [editing, setEditing] = useState(false);
+  if (editing) return <Composer editing={p} onDone={() => setEditing(false)} />;
+  return (
+    <figure class="card" data-post-id={p.id}>
+      {p.images!.map((pic) => <PictureThumb key={pic.url} p={pic} alt={p.title || p.content || t("picture")} lazy />)}
+      <figcaption>{p.title || p.content}</figcaption>
+      {canDelete && <PostActions p={p} canEdit={mine} onEdit={() => setEditing(true)} />}
+    </figure>
+  );
+}
+
 export function CommunityView({ service, node }: { service: string; node: string }) {
   const st = useStore();
   const [title, setTitle] = useState("");
@@ -165,6 +178,9 @@ export function CommunityView({ service, node }: { service: string; node: string
   const posts = st.communityPosts.get(key) ?? [];
   if (!c) return <p class="muted">…</p>;
   const gallery = c.type === GALLERY_TYPE;
+  const me = st.me ?? "";
+  // Authors edit and delete their posts; the node's owners and publishers may delete anyone's (XEP-0060 §7.2).
+  const moderator = c.affiliation === "owner" || c.affiliation === "publisher";
   // A gallery's post is its pictures: the text is then an optional caption.
   const ready = pics.uploading === 0 && (gallery ? pics.pictures.length > 0 : !!text.trim());
   const publish = async (e: Event) => {
@@ -211,12 +227,9 @@ export function CommunityView({ service, node }: { service: string; node: string
       <div class={gallery ? "gallery" : ""}>
         {posts.map((p) =>
           gallery && p.images ? (
-            <figure key={p.id} class="card" data-post-id={p.id}>
-              {p.images.map((pic) => <PictureThumb key={pic.url} p={pic} alt={p.title || p.content || t("picture")} lazy />)}
-              <figcaption>{p.title || p.content}</figcaption>
-            </figure>
+            <GalleryTile key={p.id} p={p} mine={p.owner === me} canDelete={p.owner === me || moderator} />
           ) : (
-            <PostCard key={p.id} p={p} mine={false} me={st.me ?? ""} />
+            <PostCard key={p.id} p={p} mine={p.owner === me} me={me} canDelete={p.owner === me || moderator} />
           ),
         )}
       </div>

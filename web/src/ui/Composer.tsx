@@ -73,6 +73,7 @@ function initialAudience(p?: Post): { kind: Kind; groups: string[] } {
 
 // Writing a post, or editing one of ours (`editing`): title, Markdown text with a preview, pictures,
 // who sees it, comments on or off. Hashtags (#word) become the post's categories when it is published.
+// A community's post keeps the node's audience and discussion, and in a gallery its text (a caption) may be empty.
 export function Composer({ editing, onDone }: { editing?: Post; onDone?: () => void }) {
   useStore(); // the roster's groups change under us
   const [title, setTitle] = useState(editing && editing.title !== editing.content.split("\n")[0].slice(0, 80) ? editing.title : "");
@@ -88,7 +89,8 @@ export function Composer({ editing, onDone }: { editing?: Post; onDone?: () => v
   const known = rosterGroups();
   const offered = [...new Set([...known, ...groups])];
   const audience: Audience = kind === "roster" ? { kind, groups } : { kind };
-  const ready = !!text.trim() && !busy && pics.uploading === 0 && (kind !== "roster" || groups.length > 0);
+  const community = !!editing?.community;
+  const ready = (!!text.trim() || (community && pics.pictures.length > 0)) && !busy && pics.uploading === 0 && (kind !== "roster" || groups.length > 0);
   const submit = async (e: Event) => {
     e.preventDefault();
     if (!ready) return;
@@ -135,19 +137,23 @@ export function Composer({ editing, onDone }: { editing?: Post; onDone?: () => v
       {error && <p class="error" role="alert">{error}</p>}
       <div class="row">
         <AttachButton pics={pics} />
-        <span class="audience">
-          <label for={id + "-audience"}>{t("audience")}</label>
-          <select id={id + "-audience"} value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value as Kind)}>
-            {kind === "keep" && <option value="keep">{t("audienceUnchanged")}</option>}
-            <option value="presence">{t("audienceContacts")}</option>
-            <option value="open">{t("audienceEveryone")}</option>
-            <option value="roster">{t("audienceGroups")}</option>
-          </select>
-        </span>
-        <label class="inline">
-          <input type="checkbox" checked={allowComments} onChange={(e) => setAllowComments((e.target as HTMLInputElement).checked)} />{" "}
-          {t("allowComments")}
-        </label>
+        {!community && (
+          <>
+            <span class="audience">
+              <label for={id + "-audience"}>{t("audience")}</label>
+              <select id={id + "-audience"} value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value as Kind)}>
+                {kind === "keep" && <option value="keep">{t("audienceUnchanged")}</option>}
+                <option value="presence">{t("audienceContacts")}</option>
+                <option value="open">{t("audienceEveryone")}</option>
+                <option value="roster">{t("audienceGroups")}</option>
+              </select>
+            </span>
+            <label class="inline">
+              <input type="checkbox" checked={allowComments} onChange={(e) => setAllowComments((e.target as HTMLInputElement).checked)} />{" "}
+              {t("allowComments")}
+            </label>
+          </>
+        )}
         <button type="button" class="secondary" aria-pressed={preview} onClick={() => setPreview(!preview)}>
           {preview ? t("edit") : t("preview")}
         </button>

@@ -87,10 +87,36 @@ function audienceBadge(p: Post): string | null {
   return null;
 }
 
-export function PostCard({ p, mine, me }: { p: Post; mine: boolean; me: string }) {
+// Edit (for its author) and Delete after a confirmation under a post: ours, or a community's post, which
+// the node's owners and publishers may delete too (XEP-0060 §7.2; the service refuses anyone else).
+export function PostActions({ p, canEdit, onEdit }: { p: Post; canEdit: boolean; onEdit: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState("");
+  const remove = () => void deletePost(session(), p).catch(() => {
+    setConfirming(false);
+    setError(t("deleteFailed"));
+  });
+  return (
+    <div class="row" role="group" aria-label={t("postActions")}>
+      {canEdit && <button type="button" class="link" onClick={onEdit}>{t("editPost")}</button>}
+      {confirming ? (
+        <>
+          <span role="alert">{t("deletePostConfirm")}</span>
+          <button type="button" class="link danger" onClick={remove}>{t("delete")}</button>
+          <button type="button" class="link" onClick={() => setConfirming(false)}>{t("cancel")}</button>
+        </>
+      ) : (
+        <button type="button" class="link" onClick={() => setConfirming(true)}>{t("deletePost")}</button>
+      )}
+      {error && <span class="error" role="alert">{error}</span>}
+    </div>
+  );
+}
+
+// A post; `mine` gives its author Edit and Delete, `canDelete` Delete only (a community's owner or publisher).
+export function PostCard({ p, mine, me, canDelete = mine }: { p: Post; mine: boolean; me: string; canDelete?: boolean }) {
   const st = useStore();
   const [editing, setEditing] = useState(false);
-  const [confirming, setConfirming] = useState(false);
   const badge = audienceBadge(p);
   if (editing) return <Composer editing={p} onDone={() => setEditing(false)} />;
   const tags = extraTags(p);
@@ -128,20 +154,7 @@ export function PostCard({ p, mine, me }: { p: Post; mine: boolean; me: string }
       )}
       <LinkPreviewCard text={p.content} />
       {(p.comments || st.feed.attachments) && <Discussion p={p} me={me} />}
-      {mine && (
-        <div class="row">
-          <button type="button" class="link" onClick={() => setEditing(true)}>{t("editPost")}</button>
-          {confirming ? (
-            <>
-              <span role="alert">{t("deletePostConfirm")}</span>
-              <button type="button" class="link danger" onClick={() => void deletePost(session(), p.id)}>{t("delete")}</button>
-              <button type="button" class="link" onClick={() => setConfirming(false)}>{t("cancel")}</button>
-            </>
-          ) : (
-            <button type="button" class="link" onClick={() => setConfirming(true)}>{t("deletePost")}</button>
-          )}
-        </div>
-      )}
+      {(mine || canDelete) && <PostActions p={p} canEdit={mine} onEdit={() => setEditing(true)} />}
     </article>
   );
 }
@@ -172,7 +185,7 @@ export function Feed() {
         </div>
       )}
       {posts.length === 0 && !f.loading && <p class="muted">{t("noPosts")}</p>}
-      {posts.map((p) => <PostCard key={postKey(p)} p={p} mine={p.owner === me && !p.community} me={me} />)}
+      {posts.map((p) => <PostCard key={postKey(p)} p={p} mine={p.owner === me} me={me} />)}
       {f.server && !f.complete && f.last && (
         <button type="button" class="secondary more" disabled={f.loading} onClick={() => void loadFeedPage(session(), true)}>
           {t("morePosts")}

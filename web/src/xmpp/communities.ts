@@ -6,10 +6,11 @@
 // subscriptions and affiliations, the affiliation changeable) and answer subscription requests to a
 // community that needs approval (§8.6: the service's authorization form, submitted back with
 // pubsub#allow); a pending subscriber sees the request as sent until the service says subscribed.
+// Posts edited (republished) or retracted are replaced or removed live from the service's notifications.
 import { xml, type Element } from "@xmpp/client";
 import { bareOf, type Session } from "./session";
 import { submitForm } from "./forms";
-import { atomEntry, toPost } from "./microblog";
+import { atomEntry, communityKey, dropCommunityPost, putCommunityPost, toPost } from "./microblog";
 import { store, type Community, type Member, type PendingRequest, type Picture } from "../store";
 
 const PUBSUB = "http://jabber.org/protocol/pubsub";
@@ -21,9 +22,7 @@ const DISCO_INFO = "http://jabber.org/protocol/disco#info";
 export const BLOG_TYPE = "urn:xmpp:pubsub-social-feed:1";
 export const GALLERY_TYPE = "urn:xmpp:pubsub-social-feed:gallery:1";
 
-export function communityKey(service: string, node: string): string {
-  return service + " " + node;
-}
+export { communityKey };
 
 export function defaultService(s: Session): string {
   return "pubsub." + s.bare.split("@")[1];
@@ -122,18 +121,12 @@ export function startCommunities(s: Session): void {
     const items = el.getChild("event", EVENT)?.getChild("items");
     const key = items?.attrs.node ? communityKey(el.attrs.from, items.attrs.node) : "";
     if (!items || !store.state.communities.has(key)) return;
-    const list = store.state.communityPosts.get(key) ?? [];
+    const where = { service: el.attrs.from, node: items.attrs.node! };
     for (const item of items.getChildren("item")) {
       const p = toPost(bareOf(item.attrs.publisher ?? el.attrs.from), item);
-      if (p) p.community = { service: el.attrs.from, node: items.attrs.node! };
-      if (p && !list.some((x) => x.id === p.id)) list.unshift(p);
+      if (p) putCommunityPost(p, where);
     }
-    for (const r of items.getChildren("retract")) {
-      const i = list.findIndex((x) => x.id === r.attrs.id);
-      if (i >= 0) list.splice(i, 1);
-    }
-    list.sort((a, b) => b.published - a.published);
-    store.state.communityPosts.set(key, list);
+    for (const r of items.getChildren("retract")) if (r.attrs.id) dropCommunityPost(where, r.attrs.id);
     store.changed();
   });
 }
@@ -220,12 +213,8 @@ export async function postToCommunity(s: Session, c: Community, title: string, t
   const entry = atomEntry(s, id, { title, text, audience: { kind: "keep" }, pictures }, now, now);
   await s.iq("set", c.service, xml("pubsub", { xmlns: PUBSUB }, xml("publish", { node: c.node }, xml("item", { id }, entry))));
   const key = communityKey(c.service, c.node);
-  const list = store.state.communityPosts.get(key) ?? [];
-  if (!list.some((x) => x.id === id)) {
-    const p = toPost(s.bare, xml("item", { id }, entry));
-    if (p) list.unshift({ ...p, community: { service: c.service, node: c.node } });
-  }
-  store.state.communityPosts.set(key, list);
+  const p = toPost(s.bare, xml("item", { id }, entry));
+  if (p && !store.state.communityPosts.get(key)?.some((x) => x.id === id)) putCommunityPost(p, { service: c.service, node: c.node });
   store.changed();
 }
 

@@ -3,7 +3,8 @@
 // `pubsub#roster_groups_allowed` = chosen roster groups, with the same groups in an `<audience/>` element
 // for other clients: docs/protocol/audiences.md), hashtags as Atom categories, pictures as enclosures with
 // their thumbnails (media.ts); edited by publishing the same item id again; read from each contact's
-// node, and updated live from PEP notifications (we advertise urn:xmpp:microblog:0+notify).
+// node, and updated live from PEP notifications (we advertise urn:xmpp:microblog:0+notify). A post of ours
+// in a community (XEP-0472) is edited and deleted the same way, on the community's node.
 import { xml, type Element } from "@xmpp/client";
 import { bareOf, type Session } from "./session";
 import { submitForm } from "./forms";
@@ -22,9 +23,33 @@ function key(owner: string, id: string): string {
   return owner + " " + id;
 }
 
+export function communityKey(service: string, node: string): string {
+  return service + " " + node;
+}
+
 // Where a post is in the store: a person's microblog item by owner and id, a community's by its node.
 export function postKey(p: Pick<Post, "owner" | "id" | "community">): string {
-  return p.community ? p.community.service + " " + p.community.node + " " + p.id : key(p.owner, p.id);
+  return p.community ? communityKey(p.community.service, p.community.node) + " " + p.id : key(p.owner, p.id);
+}
+
+// Stores a community's post, read or written: it replaces the one with its id (an edit is the same item
+// id published again, XEP-0060 §7.1.2), newest first; the news feed's copy, if any, follows.
+export function putCommunityPost(p: Post, community: { service: string; node: string }): void {
+  p.community = community;
+  const k = communityKey(community.service, community.node);
+  const list = (store.state.communityPosts.get(k) ?? []).filter((x) => x.id !== p.id);
+  list.push(p);
+  list.sort((a, b) => b.published - a.published);
+  store.state.communityPosts.set(k, list);
+  const old = store.state.posts.get(postKey(p));
+  if (old) store.state.posts.set(postKey(p), { ...old, ...p });
+}
+
+// A community's post retracted (by us, or a notification of §7.2.2.1): gone from the community and the feed.
+export function dropCommunityPost(community: { service: string; node: string }, id: string): void {
+  const k = communityKey(community.service, community.node);
+  store.state.communityPosts.set(k, (store.state.communityPosts.get(k) ?? []).filter((x) => x.id !== id));
+  store.state.posts.delete(k + " " + id);
 }
 
 // Stores a post read from the network. The audience of our own posts is known to the tab that published
@@ -148,13 +173,15 @@ function publishOptions(a: Audience): Element | null {
 }
 
 // Publishes a new post, or republishes `editing` (same item id, its publication time and discussion
-// kept, unless comments are now turned off).
+// kept, unless comments are now turned off). A community's post is republished on its node, whose own
+// access model applies (its audience is "keep"); the service lets only its publisher do so.
 export async function publishPost(s: Session, d: Draft, editing?: Post): Promise<void> {
   const id = editing?.id ?? crypto.randomUUID();
+  const community = editing?.community;
   const now = new Date().toISOString();
   const published = editing ? new Date(editing.published).toISOString() : now;
   let comments: Post["comments"] = d.allowComments ? editing?.comments : undefined;
-  if (d.allowComments && !comments) {
+  if (d.allowComments && !comments && !community) {
     const service = "pubsub." + s.bare.split("@")[1];
     try {
       comments = { service, node: await createCommentsNode(s, service, id) };
@@ -162,14 +189,14 @@ export async function publishPost(s: Session, d: Draft, editing?: Post): Promise
       comments = undefined; // no pubsub service: a post without discussion
     }
   }
-  await s.iq("set", undefined,
+  await s.iq("set", community?.service,
     xml("pubsub", { xmlns: PUBSUB },
-      xml("publish", { node: MICROBLOG }, xml("item", { id }, atomEntry(s, id, d, published, now, comments))),
+      xml("publish", { node: community?.node ?? MICROBLOG }, xml("item", { id }, atomEntry(s, id, d, published, now, comments))),
       publishOptions(d.audience)));
   const a = d.audience;
   const text = d.text.trim();
   const tags = hashtagsOf(d.title + "\n" + text);
-  store.state.posts.set(key(s.bare, id), {
+  const post: Post = {
     images: d.pictures.length ? d.pictures : undefined,
     comments,
     owner: s.bare, id, title: d.title, content: text, published: Date.parse(published), edited: !!editing,
@@ -177,13 +204,18 @@ export async function publishPost(s: Session, d: Draft, editing?: Post): Promise
     groups: a.kind === "roster" ? a.groups : a.kind === "keep" ? editing?.groups : undefined,
     tags: tags.length ? tags : undefined,
     authorName: s.bare.split("@")[0],
-  });
+  };
+  if (community) putCommunityPost(post, community);
+  else store.state.posts.set(key(s.bare, id), post);
   store.changed();
 }
 
-export async function deletePost(s: Session, id: string): Promise<void> {
-  await s.iq("set", undefined,
-    xml("pubsub", { xmlns: PUBSUB }, xml("retract", { node: MICROBLOG, notify: "true" }, xml("item", { id }))));
-  store.state.posts.delete(key(s.bare, id));
+// Retracts a post of ours, or a community's post: its author, or the node's owners and publishers
+// (XEP-0060 §7.2.1), may; the service refuses anyone else.
+export async function deletePost(s: Session, p: Post): Promise<void> {
+  await s.iq("set", p.community?.service,
+    xml("pubsub", { xmlns: PUBSUB }, xml("retract", { node: p.community?.node ?? MICROBLOG, notify: "true" }, xml("item", { id: p.id }))));
+  if (p.community) dropCommunityPost(p.community, p.id);
+  else store.state.posts.delete(key(s.bare, p.id));
   store.changed();
 }
