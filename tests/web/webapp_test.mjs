@@ -243,7 +243,7 @@ async function main() {
     await A.page.getByRole('link', { name: /Settings/ }).click();
     await A.page.getByLabel('Name', { exact: true }).fill('Alice Liddell');
     await A.page.getByLabel('About me').fill('Curiouser and curiouser.');
-    await A.page.getByRole('button', { name: 'Save' }).click();
+    await A.page.getByRole('button', { name: 'Save', exact: true }).click();
     await A.page.getByRole('status').getByText('Saved.').waitFor(T);
     const png = redSquarePng(8);
     await A.page.getByLabel('Picture', { exact: true }).setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png });
