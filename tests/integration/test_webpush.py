@@ -230,6 +230,15 @@ async def subscribed(env, name, kinds, script=None):
     return service, jid, client, browser
 
 
+async def chat_to(env, sender, to, body):
+    """`sender` (a new account) sends `to` a chat message: (its client, the server log's mark before it)."""
+    jid, pw = env.user(sender)
+    client = await env.connect(jid + "/web", pw)
+    mark = env.server.log_mark()
+    client.send_message(mto=to, mbody=body, mtype="chat")
+    return client, mark
+
+
 async def test_vapid_key_and_bad_subscriptions(env):
     jid, pw = env.user("wp_checks")
     c = await env.connect(jid + "/web", pw)
@@ -300,10 +309,7 @@ async def test_a_disabled_kind_sends_nothing(env):
 async def test_gone_removes_the_subscription(env):
     service, tybalt, tc, browser = await subscribed(env, "wp_tybalt", ["messages"], script=[410])
     await env.disconnect(tc)
-    jid, pw = env.user("wp_mercutio")
-    m = await env.connect(jid + "/web", pw)
-    mark = env.server.log_mark()
-    m.send_message(mto=tybalt, mbody="A plague o' both your houses", mtype="chat")
+    _, mark = await chat_to(env, "wp_mercutio", tybalt, "A plague o' both your houses")
     _, _, _, status = await service.next(browser)
     check(status == 410, "answered 410 Gone")
     await env.server.wait_log(f"webpush: removed the subscription", since=mark, what="the subscription removed")
@@ -314,10 +320,7 @@ async def test_gone_removes_the_subscription(env):
 async def test_server_errors_are_retried(env):
     service, benvolio, bc, browser = await subscribed(env, "wp_benvolio", ["messages"], script=[503])
     await env.disconnect(bc)
-    jid, pw = env.user("wp_friar")
-    f = await env.connect(jid + "/web", pw)
-    mark = env.server.log_mark()
-    f.send_message(mto=benvolio, mbody="Wisely and slow", mtype="chat")
+    f, mark = await chat_to(env, "wp_friar", benvolio, "Wisely and slow")
     _, _, first, status = await service.next(browser)
     check(status == 503, "the first attempt answered 503")
     # Once the server has the answer, the retry waits for the backoff on the server's clock: move it.

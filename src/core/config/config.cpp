@@ -219,6 +219,15 @@ T get(const toml::node_view<const toml::node>& n, const std::string& key, T def)
   bad(key, "wrong type");
 }
 
+// An integer in [lo, hi], `def` when absent; out of range: "expected lo to hi[ unit]".
+int64_t get_in_range(const toml::node_view<const toml::node>& n, const std::string& key, int64_t def, int64_t lo,
+                     int64_t hi, const char* unit = nullptr) {
+  int64_t v = get<int64_t>(n, key, def);
+  if (v < lo || v > hi)
+    bad(key, "expected " + std::to_string(lo) + " to " + std::to_string(hi) + (unit ? std::string(" ") + unit : ""));
+  return v;
+}
+
 std::vector<std::string> get_strings(const toml::node_view<const toml::node>& n, const std::string& key) {
   std::vector<std::string> out;
   if (!n) return out;
@@ -333,14 +342,11 @@ void parse_http_client(const toml::node_view<const toml::node>& hc, Config& c) {
   // The blocks are checked by net::AddressPolicy when the server builds its client (one parser for both).
   c.http_client.allow = get_strings(hc["allow"], "http_client.allow");
   c.http_client.ca_file = get<std::string>(hc["ca_file"], "http_client.ca_file", "");
-  int64_t t = get<int64_t>(hc["connect_timeout"], "http_client.connect_timeout", 5);
-  if (t < 1 || t > 120) bad("http_client.connect_timeout", "expected 1 to 120 seconds");
+  int64_t t = get_in_range(hc["connect_timeout"], "http_client.connect_timeout", 5, 1, 120, "seconds");
   c.http_client.connect_timeout = std::chrono::seconds(t);
-  int64_t n = get<int64_t>(hc["max_concurrent"], "http_client.max_concurrent", 16);
-  if (n < 1 || n > 1024) bad("http_client.max_concurrent", "expected 1 to 1024");
+  int64_t n = get_in_range(hc["max_concurrent"], "http_client.max_concurrent", 16, 1, 1024);
   c.http_client.max_concurrent = static_cast<unsigned>(n);
-  int64_t q = get<int64_t>(hc["max_queued"], "http_client.max_queued", 256);
-  if (q < 0 || q > 100000) bad("http_client.max_queued", "expected 0 to 100000");
+  int64_t q = get_in_range(hc["max_queued"], "http_client.max_queued", 256, 0, 100000);
   c.http_client.max_queued = static_cast<size_t>(q);
   c.http_client.user_agent = get<std::string>(hc["user_agent"], "http_client.user_agent", "Causerie");
   for (char ch : c.http_client.user_agent)
@@ -355,11 +361,9 @@ void parse_dns(const toml::node_view<const toml::node>& dns, Config& c) {
       bad("dns.servers", "'" + text + "' is not an IP address with an optional port (\"192.0.2.1:53\", \"[2001:db8::1]:53\")");
     c.dns.servers.push_back(*server);
   }
-  int64_t timeout = get<int64_t>(dns["timeout_ms"], "dns.timeout_ms", 3000);
-  if (timeout < 10 || timeout > 60000) bad("dns.timeout_ms", "expected 10 to 60000");
+  int64_t timeout = get_in_range(dns["timeout_ms"], "dns.timeout_ms", 3000, 10, 60000);
   c.dns.timeout = std::chrono::milliseconds(timeout);
-  int64_t tries = get<int64_t>(dns["tries"], "dns.tries", 2);
-  if (tries < 1 || tries > 10) bad("dns.tries", "expected 1 to 10");
+  int64_t tries = get_in_range(dns["tries"], "dns.tries", 2, 1, 10);
   c.dns.tries = static_cast<unsigned>(tries);
 }
 
@@ -405,8 +409,7 @@ void parse_external_services(const toml::node_view<const toml::node>& node, cons
     es.host = get<std::string>((*t)["host"], where + ".host", "");
     if (es.host.empty() || es.host.find_first_of(" \t/@") != std::string::npos)
       bad(where + ".host", "required: the server's domain name or IP address");
-    int64_t port = get<int64_t>((*t)["port"], where + ".port", secure ? 5349 : 3478);
-    if (port < 1 || port > 65535) bad(where + ".port", "expected 1 to 65535");
+    int64_t port = get_in_range((*t)["port"], where + ".port", secure ? 5349 : 3478, 1, 65535);
     es.port = static_cast<uint16_t>(port);
     es.transport = get<std::string>((*t)["transport"], where + ".transport", secure ? "tcp" : "udp");
     if (es.transport != "udp" && es.transport != "tcp") bad(where + ".transport", "expected \"udp\" or \"tcp\"");
@@ -415,8 +418,7 @@ void parse_external_services(const toml::node_view<const toml::node>& node, cons
     es.secret = get<std::string>((*t)["secret"], where + ".secret", "");
     if (!es.secret.empty() && es.type.starts_with("stun"))
       bad(where + ".secret", "only TURN servers take credentials");
-    int64_t lifetime = get<int64_t>((*t)["lifetime"], where + ".lifetime", 86400);
-    if (lifetime < 60 || lifetime > 30 * 86400) bad(where + ".lifetime", "expected 60 to 2592000 seconds");
+    int64_t lifetime = get_in_range((*t)["lifetime"], where + ".lifetime", 86400, 60, 30 * 86400, "seconds");
     if ((*t)["lifetime"] && es.secret.empty()) bad(where + ".lifetime", "only credentials from a secret have a lifetime");
     es.lifetime = std::chrono::seconds(lifetime);
     for (const auto& other : hc.external_services)
@@ -461,11 +463,9 @@ Config parse(const toml::table& root, const std::string& source) {
     int64_t t = get<int64_t>(c2s["resumption_timeout"], "c2s.resumption_timeout", 300);
     if (t < 0 || t > 86400) bad("c2s.resumption_timeout", "expected 0 (no resumption) to 86400 seconds");
     c.resumption_timeout = std::chrono::seconds(t);
-    int64_t n = get<int64_t>(c2s["max_unacked"], "c2s.max_unacked", 10000);
-    if (n < 10 || n > 1000000) bad("c2s.max_unacked", "expected 10 to 1000000");
+    int64_t n = get_in_range(c2s["max_unacked"], "c2s.max_unacked", 10000, 10, 1000000);
     c.max_unacked = static_cast<size_t>(n);
-    int64_t days = get<int64_t>(c2s["fast_token_lifetime"], "c2s.fast_token_lifetime", 30);
-    if (days < 1 || days > 3650) bad("c2s.fast_token_lifetime", "expected 1 to 3650 days");
+    int64_t days = get_in_range(c2s["fast_token_lifetime"], "c2s.fast_token_lifetime", 30, 1, 3650, "days");
     c.fast_token_lifetime = std::chrono::hours(24 * days);
   }
   auto testing = root["testing"];
@@ -570,8 +570,7 @@ Config parse(const toml::table& root, const std::string& source) {
       if (lc.type != "c2s" && lc.type != "s2s" && lc.type != "http" && lc.type != "component" && lc.type != "admin")
         bad(where + ".type", "expected \"c2s\", \"s2s\", \"http\", \"component\" or \"admin\"");
       lc.address = get<std::string>((*l)["address"], where + ".address", "127.0.0.1");
-      int64_t port = get<int64_t>((*l)["port"], where + ".port", 0);
-      if (port < 1 || port > 65535) bad(where + ".port", "expected 1 to 65535");
+      int64_t port = get_in_range((*l)["port"], where + ".port", 0, 1, 65535);
       lc.port = static_cast<uint16_t>(port);
       std::string mode = get<std::string>((*l)["tls"], where + ".tls", lc.type == "http" || lc.type == "component" || lc.type == "admin" ? "none" : "starttls");
       if (mode == "none") lc.tls = TlsMode::kNone;
