@@ -367,7 +367,7 @@ start_server() {  # $1 server $2 variant
 
 # Causerie's archive rows, read from its database (the server stopped, so that every queued write is in).
 archive_rows() {
-  /usr/bin/python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM archive").fetchone()[0])' \
+  /usr/bin/python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); m = c.execute("SELECT mark FROM archive_entry_state").fetchone()[0]; print(c.execute("SELECT COUNT(*) FROM archive").fetchone()[0] + c.execute("SELECT COUNT(*) + COALESCE(SUM(owner2 != 0), 0) FROM archive_messages WHERE id > ?", (m,)).fetchone()[0])' \
     "$WORK/causerie/data/causerie.db"
 }
 # The archive-on message run is valid only if every message went into both parties' archives: a run that

@@ -25,6 +25,29 @@ namespace causerie::storage {
 inline constexpr int kSeqTimeShift = 20;
 inline int64_t seq_time_ms(int64_t seq) { return seq >> kSeqTimeShift; }
 
+// The stanza ids the server gives (mam::new_archive_id): 9 base32hex digits of the time of archiving in
+// unix milliseconds, then 12 base64url characters from the CSPRNG. The store finds such an id without an
+// index on ids: by its time, among the owner's messages archived within kIdTimeSlackMs of it (append
+// keeps an id whose time is further from its message's seq, e.g. after the clock went back, in an
+// indexed column instead). Returns the time, or nullopt when `id` is not of that form.
+inline constexpr int64_t kIdTimeSlackMs = 1000;
+inline std::optional<int64_t> archive_id_time_ms(std::string_view id) {
+  if (id.size() != 21) return std::nullopt;
+  int64_t t = 0;
+  for (size_t i = 0; i < 9; ++i) {
+    char c = id[i];
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'V' ? c - 'A' + 10 : -1;
+    if (d < 0) return std::nullopt;
+    t = t * 32 + d;
+  }
+  for (size_t i = 9; i < id.size(); ++i) {
+    char c = id[i];
+    bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' || c == '_';
+    if (!ok) return std::nullopt;
+  }
+  return t;
+}
+
 struct ArchivedMessage {
   int64_t seq = 0;          // set by append
   std::string id;           // stanza id, unique within the owner's archive
@@ -90,6 +113,12 @@ class ArchiveStore {
   // took, 0 when the index is up to date. Queries never depend on it: a search also matches the
   // messages not indexed yet.
   virtual size_t index_pending(size_t max_rows) = 0;
+  // Files up to `max_rows` of the messages appended since it last ran into their archives' entry lists
+  // (append stores a message alone; its entries follow in sorted batches, written once per batch instead
+  // of a page per entry and commit) — if at least `min_rows` wait; returns how many it took, else 0.
+  // Run by the write lane when idle (with a minimum: small merges would write the pages they are meant
+  // to spare), and by append itself once kMaxPendingEntries wait. Queries never depend on it.
+  virtual size_t merge_pending(size_t max_rows, size_t min_rows) = 0;
   // nullopt when an id the query names (after, before, ids) is not in the archive.
   virtual std::optional<ArchivePage> query(std::string_view owner, const ArchiveQuery& q) = 0;
   virtual std::optional<ArchivedMessage> first(std::string_view owner) = 0;

@@ -19,6 +19,13 @@ constexpr size_t kMaxBatch = 32768;
 // Archived messages the idle lane indexes for full-text search per transaction: small enough that a
 // write arriving meanwhile waits a few milliseconds at most, big enough that FTS5 writes few segments.
 constexpr size_t kIndexChunk = 2000;
+// Archived messages the idle lane files into their archives' entry lists per transaction (two sorted
+// inserts per message, cheaper than indexing), once at least kMergeMin wait: under load the lane is idle
+// between most batches, and merging each batch's few hundred messages would write an entry-list page
+// per account and batch again (measured: no gain at all). Fewer than that stay unmerged, which queries
+// read beside the lists (archive_store.hpp).
+constexpr size_t kMergeChunk = 16384;
+constexpr size_t kMergeMin = 8192;
 thread_local uint64_t* t_mark = nullptr;
 }  // namespace
 
@@ -27,8 +34,12 @@ StorageService::MarkScope::~MarkScope() { t_mark = previous_; }
 
 StorageService::StorageService(Opener open) : write_db_(open()), read_db_(open()) {
   write_db_->use_as_write_lane();
-  // The archive's full-text index is filled behind the writes (ArchiveStore::index_pending).
-  idle_.push_back([](Storage& db) { return db.archive().index_pending(kIndexChunk) == kIndexChunk; });
+  // The archive's entry lists and its full-text index are filled behind the writes
+  // (ArchiveStore::merge_pending, then index_pending, which never passes what is merged).
+  idle_.push_back([](Storage& db) {
+    if (db.archive().merge_pending(kMergeChunk, kMergeMin) == kMergeChunk) return true;
+    return db.archive().index_pending(kIndexChunk) == kIndexChunk;
+  });
   wthread_ = std::thread([this] { run_writes(); });
   rthread_ = std::thread([this] { run_reads(); });
 }

@@ -329,6 +329,7 @@ TEST_F(ArchiveStoreTest, MillionMessageAccountPagesCorrectly) {
         "SELECT 101, id, CASE WHEN (id & 1048575) = 7 AND ((id >> 20) - " + std::to_string(kT0) + ") % 10000 = 0 "
         "THEN 103 ELSE 104 END, 'x', (id & 1048575) % 2 "
         "FROM archive_messages ORDER BY id;"
+        "UPDATE archive_entry_state SET mark = (SELECT MAX(id) FROM archive_messages);"  // all filed
         "COMMIT;");
   }
   // The full-text index holds the first 600 000: one needle is found through it, the next through the
@@ -692,6 +693,240 @@ TEST_F(ArchiveStoreTest, TheWriteLaneIndexesWhenIdle) {
     found.set_value(ids(*db.archive().query("alice@a.test", q)));
   });
   EXPECT_EQ(found.get_future().get(), (Ids{"m4321"}));
+}
+
+// A server-made stanza id (archive_store.hpp): the time in base32hex, then 12 characters.
+std::string native_id(int64_t t_ms, int n) {
+  static constexpr char kDigits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
+  std::string id(9, '0');
+  auto v = static_cast<uint64_t>(t_ms);
+  for (size_t i = id.size(); i-- > 0; v >>= 5) id[i] = kDigits[v & 31];
+  std::string tail = "r" + std::to_string(n);
+  return id + std::string(12 - tail.size(), 'x') + tail;
+}
+
+TEST(ArchiveIdTime, ReadsTheServersIdsOnly) {
+  EXPECT_EQ(archive_id_time_ms(native_id(kT0, 7)), kT0);
+  EXPECT_FALSE(archive_id_time_ms("a1"));
+  EXPECT_FALSE(archive_id_time_ms(native_id(kT0, 7) + "x"));
+  std::string bad = native_id(kT0, 7);
+  bad[3] = 'W';  // not base32hex
+  EXPECT_FALSE(archive_id_time_ms(bad));
+  bad = native_id(kT0, 7);
+  bad[15] = '.';
+  EXPECT_FALSE(archive_id_time_ms(bad));
+}
+
+// Messages with server-made ids are stored alone and filed into their archives' entry lists later
+// (merge_pending): every question asked of the archive has the same answer before and after.
+TEST_F(ArchiveStoreTest, UnmergedMessagesAnswerLikeMergedOnes) {
+  sqlite::Db raw((dir_ / "t.db").string());
+  auto count = [&](const char* table) {
+    auto q = raw.prepare(std::string("SELECT COUNT(*) FROM ") + table);
+    return q->step() ? q->column_int(0) : -1;
+  };
+  // An older message already merged, then 60 pending between alice, bob and carol in both directions.
+  add("alice@a.test", "old1", "bob@b.test/pc", "older lunch talk", kT0 - 5000, true, "o1");
+  std::vector<std::string> alice_ids, bob_ids;
+  for (int i = 0; i < 60; ++i) {
+    int64_t t = kT0 + i * 10;
+    ArchivedMessage m;
+    bool to_bob = i % 3 != 2;
+    m.id = native_id(t, i);
+    m.with = to_bob ? (i % 2 ? "bob@b.test/phone" : "bob@b.test/pc") : "carol@c.test/x";
+    m.outgoing = i % 4 != 0;
+    m.message_id = "mid" + std::to_string(i);
+    m.body = i % 5 == 0 ? "lunch at noon " + std::to_string(i) : "word " + std::to_string(i);
+    m.xml = "<message><body>" + m.body + "</body></message>";
+    ArchiveCopy copy{"bob@b.test", "alice@a.test/pc", !m.outgoing, ""};
+    std::string copy_id = native_id(t + 1, 100 + i);  // the recipient's id is made a moment later
+    copy.id = copy_id;
+    a().append("alice@a.test", m, t, to_bob ? &copy : nullptr);
+    alice_ids.push_back(m.id);
+    if (to_bob) bob_ids.push_back(copy_id);
+  }
+  EXPECT_EQ(count("archive"), 1);  // the older message's entry only
+  auto questions = [&] {
+    std::vector<std::string> out;
+    auto ask = [&](const std::string& owner, const ArchiveQuery& q) {
+      auto p = a().query(owner, q);
+      std::string line = owner + ":";
+      if (!p) return out.push_back(line + "unknown");
+      for (const auto& m : p->messages)
+        line += " " + m.id + "|" + std::to_string(m.seq) + "|" + m.with + "|" + (m.outgoing ? "o" : "i") + "|" +
+                m.message_id + "|" + m.xml + "|" + m.body;
+      out.push_back(line + (p->complete ? " complete" : " more"));
+    };
+    for (const char* owner : {"alice@a.test", "bob@b.test", "carol@c.test"}) {
+      ArchiveQuery all;
+      all.limit = 100;
+      ask(owner, all);
+      ArchiveQuery page;
+      page.limit = 7;
+      ask(owner, page);
+      page.from_end = true;
+      ask(owner, page);
+      ArchiveQuery text;
+      text.fulltext = "lunch";
+      ask(owner, text);
+      text.from_end = true;
+      text.limit = 2;
+      ask(owner, text);
+      ArchiveQuery with;
+      with.with = "bob@b.test";
+      ask(owner, with);
+      with.with = "bob@b.test/phone";
+      ask(owner, with);
+      with.with = "alice@a.test";
+      with.end_ms = kT0 + 200;
+      ask(owner, with);
+      ArchiveQuery time;
+      time.start_ms = kT0 + 100;
+      time.end_ms = kT0 + 300;
+      ask(owner, time);
+      for (auto* list : {&alice_ids, &bob_ids}) {
+        ArchiveQuery after;
+        after.after = {(*list)[5]};
+        after.limit = 5;
+        ask(owner, after);
+        ArchiveQuery before;
+        before.before = {list->back()};
+        before.from_end = true;
+        before.limit = 3;
+        ask(owner, before);
+        ArchiveQuery ids;
+        ids.ids = {(*list)[1], (*list)[7]};
+        ask(owner, ids);
+      }
+      auto f = a().first(owner), l = a().last(owner);
+      out.push_back(std::string("edges ") + (f ? f->id : "-") + " " + (l ? l->id : "-"));
+    }
+    for (int i : {3, 40, 59}) {
+      auto hit = a().find_by_message_id("bob@b.test", "alice@a.test", i % 4 == 0, "mid" + std::to_string(i), 20);
+      out.push_back("retract " + (hit ? hit->id : "-"));
+    }
+    return out;
+  };
+  auto before = questions();
+  EXPECT_EQ(a().merge_pending(1000, 61), 0u);  // fewer wait than asked for: left
+  EXPECT_EQ(a().merge_pending(1000, 60), 60u);
+  EXPECT_EQ(a().merge_pending(1000, 1), 0u);
+  EXPECT_EQ(count("archive"), 1 + 60 + 40);
+  auto after_merge = questions();
+  ASSERT_EQ(after_merge.size(), before.size());
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after_merge[i], before[i]) << "question " << i;
+  // The answers themselves: each archive its own ids, found again by paging.
+  auto bob = a().query("bob@b.test", ArchiveQuery{});
+  ASSERT_EQ(bob->messages.size(), 40u);
+  EXPECT_EQ(bob->messages[0].id, bob_ids[0]);
+  EXPECT_EQ(bob->messages[0].with, "alice@a.test/pc");
+  EXPECT_EQ(ids(*a().query("carol@c.test", ArchiveQuery{})), Ids{});
+  // A server-made id is unknown to the other party's archive and outside its time.
+  ArchiveQuery foreign;
+  foreign.after = {alice_ids[0]};
+  EXPECT_FALSE(a().query("bob@b.test", foreign));
+  foreign.after = {native_id(kT0 + 5000, 0)};
+  EXPECT_FALSE(a().query("alice@a.test", foreign));
+}
+
+// A tombstone, retention and an account's removal reach messages not merged yet; an id made before
+// the clock went back by more than the slack is still found, through the index.
+TEST_F(ArchiveStoreTest, ChangesReachUnmergedMessages) {
+  auto native = [&](const std::string& owner, int64_t t, int n, const std::string& body, int64_t id_t) {
+    ArchivedMessage m;
+    m.id = native_id(id_t, n);
+    m.with = "bob@b.test/pc";
+    m.outgoing = true;
+    m.message_id = "mid" + std::to_string(n);
+    m.body = body;
+    m.xml = "<message><body>" + body + "</body></message>";
+    ArchiveCopy copy{"bob@b.test", "alice@a.test/pc", false, ""};
+    std::string copy_id = native_id(id_t, 1000 + n);
+    copy.id = copy_id;
+    a().append(owner, m, t, &copy);
+    return std::pair{m, copy_id};
+  };
+  auto [m1, b1] = native("alice@a.test", kT0, 1, "first", kT0);
+  a().replace_content("bob@b.test", m1.seq, "<message><retracted/></message>", "");
+  EXPECT_EQ(a().first("bob@b.test")->xml, "<message><retracted/></message>");
+  EXPECT_EQ(a().first("alice@a.test")->xml, m1.xml);
+  auto [m2, b2] = native("alice@a.test", kT0 + 10, 2, "second", kT0 + 10);
+  EXPECT_EQ(a().expire("b.test", kT0 + 15, 100), 2u);  // bob's two, the second pending a moment ago
+  EXPECT_FALSE(a().first("bob@b.test"));
+  EXPECT_EQ(ids(*a().query("alice@a.test", ArchiveQuery{})), (Ids{m1.id, m2.id}));
+  // The clock went back: the seq keeps the order (after m2), the id names a time 60 s earlier.
+  auto [m3, b3] = native("alice@a.test", kT0 - 60000, 3, "third", kT0 - 60000);
+  EXPECT_GT(m3.seq, m2.seq);
+  ArchiveQuery after;
+  after.after = {m2.id};
+  EXPECT_EQ(ids(*a().query("alice@a.test", after)), Ids{m3.id});
+  after.after = {b3};
+  EXPECT_TRUE(a().query("bob@b.test", after)->messages.empty());
+  auto [m4, b4] = native("alice@a.test", kT0 + 20, 4, "fourth", kT0 + 20);
+  EXPECT_EQ(ids(*a().query("bob@b.test", ArchiveQuery{})), (Ids{b3, b4}));
+  after.after = {b3};
+  EXPECT_EQ(ids(*a().query("bob@b.test", after)), Ids{b4});
+  auto [m5, b5] = native("alice@a.test", kT0 + 30, 5, "fifth", kT0 + 30);
+  a().remove_owner("bob@b.test");
+  EXPECT_FALSE(a().last("bob@b.test"));
+  EXPECT_EQ(a().last("alice@a.test")->id, m5.id);
+  (void)b1;
+  (void)b2;
+  (void)b5;
+}
+
+// Server-made ids under load: append files the entries itself once kMaxPendingEntries (16 384) wait,
+// and the write lane's idle work merges (from 8 192 waiting) and then indexes behind them.
+TEST_F(ArchiveStoreTest, PendingEntriesAreMergedByAppendAndByTheIdleLane) {
+  auto append_native = [](ArchiveStore& store, int from, int to) {
+    for (int i = from; i < to; ++i) {
+      ArchivedMessage m;
+      m.id = native_id(kT0 + i, i);
+      m.with = "bob@b.test/pc";
+      m.xml = "<message/>";
+      m.body = i == 9321 ? "findme" : "word";
+      store.append("alice@a.test", m, kT0 + i);
+    }
+  };
+  sqlite::Db raw((dir_ / "t.db").string());
+  auto entries = [&] {
+    auto q = raw.prepare("SELECT COUNT(*) FROM archive");
+    return q->step() ? q->column_int(0) : -1;
+  };
+  db_->begin();
+  append_native(a(), 0, 16383);
+  db_->commit();
+  EXPECT_EQ(entries(), 0);
+  db_->begin();
+  append_native(a(), 16383, 16384);  // the 16 384th
+  db_->commit();
+  EXPECT_EQ(entries(), 16384);
+  db_.reset();
+
+  auto path = (dir_ / "t.db").string();
+  bool written = false, once = false;  // lane thread only
+  std::promise<std::pair<size_t, size_t>> left;
+  StorageService svc([&] { return sqlite::open_sqlite(path); });
+  svc.add_idle_write([&](Storage& db) {
+    if (written && !once) {
+      once = true;
+      left.set_value({db.archive().merge_pending(100000, 1), db.archive().index_pending(100)});
+    }
+    return false;
+  });
+  svc.write([&](Storage& db) -> StorageService::Completion {
+    append_native(db.archive(), 16384, 16384 + 9000);
+    return [&] { written = true; };
+  });
+  EXPECT_EQ(left.get_future().get(), (std::pair<size_t, size_t>{0, 0}));  // the lane had merged and indexed all
+  EXPECT_EQ(entries(), 16384 + 9000);
+  std::promise<Ids> found;
+  svc.read([&](Storage& db) {
+    ArchiveQuery q;
+    q.fulltext = "findme";
+    found.set_value(ids(*db.archive().query("alice@a.test", q)));
+  });
+  EXPECT_EQ(found.get_future().get(), (Ids{native_id(kT0 + 9321, 9321)}));
 }
 
 TEST(FulltextMatch, QuotesEveryWord) {

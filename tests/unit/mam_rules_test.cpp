@@ -7,6 +7,7 @@
 #include "core/xml/fragment.hpp"
 #include "core/xml/serializer.hpp"
 #include "modules/mam/archive_rules.hpp"
+#include "storage/archive_store.hpp"
 
 using namespace causerie;
 using namespace causerie::modules::mam;
@@ -68,6 +69,10 @@ TEST(MamRules, NewArchiveIdsSortByTimeAndDiffer) {
   EXPECT_LT(later, much_later);
   EXPECT_EQ(a.size(), 21u);  // 9 time digits + 12 characters of base64url for 72 random bits
   for (char c : a) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') << a;
+  // The store finds them by the time they begin with (storage/archive_store.hpp).
+  EXPECT_EQ(storage::archive_id_time_ms(a), 1'700'000'000'000);
+  EXPECT_EQ(storage::archive_id_time_ms(much_later), 2'000'000'000'000);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(storage::archive_id_time_ms(new_archive_id(1'800'000'000'123)), 1'800'000'000'123);
 }
 
 TEST(MamRules, PreferencesDecide) {

@@ -55,6 +55,7 @@ std::string strip_stanza_ids(xml::Element& message, const std::function<bool(std
   return kept;
 }
 
+// The store relies on this form (storage::archive_id_time_ms): it finds these ids by their time.
 std::string new_archive_id(int64_t now_ms) {
   static constexpr char kDigits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";  // base32hex: sorts like the number
   std::string id(9, '0');

@@ -18,13 +18,23 @@
 // Retention walks each of a host's owners' entries by id (archive_jids.host); an entry deleted takes its
 // message with it when no other entry holds it (trigger archive_entry_delete).
 //
+// Since version 4 a message appended with server-made stanza ids (ArchiveStore::append's usual case) is
+// stored alone, with what each side's entry will hold (with1/res1/out1 for owner, with2/... for owner2)
+// and its ids in nsid/nsid2, which no index covers: an id is found by the time it begins with
+// (archive_id_time_ms), among the owner's messages of that second. Entries of the messages above
+// archive_entry_state.mark are written later by merge_pending, sorted by (owner, id), many messages at
+// a time: one write of each entry-list page per batch instead of one per message and commit (with a
+// thousand active accounts, nearly every entry dirtied a page of its own). Until then queries read them
+// from archive_messages (a scan of at most kMaxPendingEntries rows). Changes to entries (tombstones,
+// retention, removal) merge everything first.
+//
 // archive_fts is a contentless FTS5 index of message bodies, one document per stored message. Its
 // `okey` column holds 'o' and the id of each owner (owner, and owner2 when shared), so a search matches
 // one account's messages inside the index; the search then reads the account's entry, which must still
 // exist and not be replaced. It is filled behind the writes, not by them: archive_fts_state.mark says
 // that every message with id <= mark is in the index (if its body is not empty) and none above it is.
 // Appends land above the mark; the write lane's idle work (ArchiveStore::index_pending) indexes the
-// messages above it in batches and raises it; a search matches the indexed part through FTS5 and the
+// messages above it in batches and raises it, never past the entry mark; a search matches the indexed part through FTS5 and the
 // entries above the mark through a temporary FTS5 table of the same tokenizer, so it never misses a
 // stored message. The triggers keep the index right for messages below the mark (blanked, deleted).
 #include "storage/sqlite/sqlite_migrations.hpp"
@@ -185,6 +195,25 @@ CREATE TRIGGER archive_fts_update AFTER UPDATE OF body ON archive_messages
     SELECT new.id, 'o' || new.owner || CASE WHEN new.owner2 != 0 THEN ' o' || new.owner2 ELSE '' END,
     new.body WHERE new.body != '';
 END;
+)sql"},
+      {4, "server-made ids found by their time, entries merged in sorted batches", R"sql(
+-- Ids the server makes (time + random, archive_store.hpp) need no index: nsid/nsid2 hold them, found by
+-- their time. sid/sid2 keep the others (imports, older rows), indexed where set.
+DROP INDEX archive_messages_by_sid;
+DROP INDEX archive_messages_by_sid2;
+CREATE UNIQUE INDEX archive_messages_by_sid ON archive_messages(sid) WHERE sid IS NOT NULL;
+CREATE UNIQUE INDEX archive_messages_by_sid2 ON archive_messages(sid2) WHERE sid2 IS NOT NULL;
+ALTER TABLE archive_messages ADD COLUMN nsid TEXT;
+ALTER TABLE archive_messages ADD COLUMN nsid2 TEXT;
+-- Each side's entry, as merge_pending writes it into `archive`.
+ALTER TABLE archive_messages ADD COLUMN with1 INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE archive_messages ADD COLUMN res1 TEXT NOT NULL DEFAULT '';
+ALTER TABLE archive_messages ADD COLUMN out1 INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE archive_messages ADD COLUMN with2 INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE archive_messages ADD COLUMN res2 TEXT NOT NULL DEFAULT '';
+ALTER TABLE archive_messages ADD COLUMN out2 INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE archive_entry_state (mark INTEGER NOT NULL);
+INSERT INTO archive_entry_state (mark) SELECT COALESCE(MAX(id), 0) FROM archive_messages;
 )sql"},
   }};
 }

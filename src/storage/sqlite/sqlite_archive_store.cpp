@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <functional>
 #include <limits>
+#include <tuple>
 #include <unordered_map>
 
 #include "storage/sqlite/sqlite_db.hpp"
@@ -16,10 +19,21 @@ namespace {
 // where it has them (a migrated id, a tombstone), the message's otherwise; the correspondent's JID looked
 // up by its interned id (a rowid lookup per row of a page, like the message itself).
 constexpr const char* kColumns =
-    "e.id, COALESCE(e.sid, CASE WHEN e.owner = m.owner THEN m.sid ELSE m.sid2 END), (SELECT jid FROM archive_jids WHERE id = e.with_bare), e.with_resource, e.outgoing, "
+    "e.id, COALESCE(e.sid, CASE WHEN e.owner = m.owner THEN COALESCE(m.sid, m.nsid) ELSE COALESCE(m.sid2, m.nsid2) END), (SELECT jid FROM archive_jids WHERE id = e.with_bare), e.with_resource, e.outgoing, "
     "m.msg_id, COALESCE(e.xml, m.xml), CASE WHEN e.xml IS NULL THEN m.body ELSE COALESCE(e.body, '') END";
 // The entries of an owner joined to their messages.
 constexpr const char* kEntries = "FROM archive e JOIN archive_messages m ON m.id = e.id";
+// The same for the messages not merged into the entry lists yet (ids above archive_entry_state.mark):
+// each side of a message as the entry merge_pending will write, for owner ?1 in (?2, ?3) — a scan of
+// the unmerged messages (at most kMaxPendingEntries), whose ids the caller keeps above the mark.
+constexpr const char* kPendingEntries =
+    "FROM (SELECT owner, id, with1 AS with_bare, res1 AS with_resource, out1 AS outgoing, NULL AS sid, NULL AS xml, "
+    "NULL AS body FROM archive_messages WHERE owner = ?1 AND id > ?2 AND id < ?3 UNION ALL "
+    "SELECT owner2, id, with2, res2, out2, NULL, NULL, NULL FROM archive_messages WHERE owner2 = ?1 AND id > ?2 "
+    "AND id < ?3) e JOIN archive_messages m ON m.id = e.id";
+// Messages appended and not merged at which append merges them itself, in its transaction: the bound on
+// what a query scans beside the entry lists.
+constexpr int64_t kMaxPendingEntries = 16384;
 constexpr char kListSep = '\n';  // JIDs never contain a line break
 
 ArchivedMessage read_message(Statement& q) {
@@ -80,8 +94,8 @@ class SqliteArchiveStore final : public ArchiveStore {
   explicit SqliteArchiveStore(Db& db) : db_(db) {}
 
   int64_t append(std::string_view owner, ArchivedMessage& m, int64_t now_ms, const ArchiveCopy* copy) override {
-    // The last sequence number is read once per write transaction (the storage lane's batch), then kept:
-    // nobody else writes while the transaction holds the write lock.
+    // The last sequence number is read once per write transaction (the storage lane's batch), then
+    // kept: nobody else writes while the transaction holds the write lock.
     bool in_txn = db_.in_transaction();
     if (!in_txn || last_txn_ != db_.write_transaction()) {
       auto q = db_.prepare("SELECT MAX(id) FROM archive_messages");
@@ -89,13 +103,25 @@ class SqliteArchiveStore final : public ArchiveStore {
       last_txn_ = in_txn ? db_.write_transaction() : 0;
     }
     m.seq = std::max(now_ms << kSeqTimeShift, last_seq_ + 1);
-    // Above every message, so above the index's mark: index_pending takes it later. The stored message
-    // holds the owner's stanza id (sid) and the copy's (sid2), each column unique among all messages, so
-    // both indexes are appended to (ids begin with the time). An id is also looked for where its own
-    // column's constraint does not reach (the other column, entries' own ids), so a reused one throws.
     int64_t owner_id = intern(owner);
     int64_t copy_id = copy ? intern(copy->owner) : 0;
     if (copy_id == owner_id) copy_id = 0;  // one's own message is archived once
+    // The usual case: ids the server made, both found by their time (archive_id_time_ms). The message is
+    // stored alone, with what each side's entry will hold; its entries follow in merge_pending's sorted
+    // batches. Such ids are unique by construction (72 random bits within one millisecond of one
+    // archive), so nothing is probed.
+    if (found_by_time(m.id, m.seq) && (!copy_id || found_by_time(copy->id, m.seq))) {
+      int64_t waiting = pending() + 1;
+      insert_pending(m, owner_id, copy_id, copy);
+      pending_ = waiting;
+      last_seq_ = m.seq;
+      if (waiting >= kMaxPendingEntries) merge_pending(static_cast<size_t>(waiting), 1);
+      return m.seq;
+    }
+    // Any other id (a client's or an import's, or one made before the clock went back) goes where an
+    // index finds it: the message's sid/sid2, or the entry's own when another archive uses it already.
+    // Its entries are written now, after everything pending, so the merge mark can pass it.
+    merge_all();
     if (maybe_used(owner_id, m.id, copy_id, copy_id ? copy->id : std::string_view())) {
       if (seq_of(owner_id, m.id)) throw StorageError("stanza id " + m.id + " is already in the archive");
       if (copy_id && seq_of(copy_id, copy->id))
@@ -115,6 +141,7 @@ class SqliteArchiveStore final : public ArchiveStore {
     }
     insert_entry(owner_id, m.seq, m.with, m.outgoing, own_sid ? std::optional<std::string>(m.id) : std::nullopt);
     if (copy_id) insert_entry(copy_id, m.seq, copy->with, copy->outgoing, {});
+    set_entry_mark(m.seq);
     last_seq_ = m.seq;
     return m.seq;
   }
@@ -126,6 +153,9 @@ class SqliteArchiveStore final : public ArchiveStore {
     int64_t last = q->step() ? q->column_int(0) : 0;  // NULL reads as 0
     m.seq = std::max(lo, last + 1);
     if (m.seq >= hi) throw StorageError("more than 2^20 archived messages in one millisecond");
+    // Everything pending is merged first: this message's entry is written now, and the mark then covers it.
+    while (merge_pending(kMaxPendingEntries, 1) > 0) {
+    }
     int64_t owner_id = intern(owner);
     // An imported id: unique in its archive (the entry's index refuses a second), but another archive
     // (or the message store) may know a message by it already; then the entry holds it.
@@ -143,17 +173,20 @@ class SqliteArchiveStore final : public ArchiveStore {
       auto f = db_.prepare("INSERT INTO archive_fts (rowid, okey, body) VALUES (?1, ?2, ?3)");
       f->bind(1, m.seq).bind(2, owner_key(owner_id)).bind(3, m.body).run();
     }
+    if (m.seq > entry_mark()) set_entry_mark(m.seq);
     last_txn_ = 0;  // append's cached highest id may be behind this one: read it again
     return m.seq;
   }
 
   size_t index_pending(size_t max_rows) override {
+    // Never past the entry lists' mark: a search reads the indexed messages through their entries.
     int64_t mark = fts_mark(), upto = 0;
     size_t n = 0;
     {
       auto q = db_.prepare(
-          "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM archive_messages WHERE id > ?1 ORDER BY id LIMIT ?2)");
-      q->bind(1, mark).bind(2, static_cast<int64_t>(max_rows));
+          "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM archive_messages WHERE id > ?1 AND id <= ?3 "
+          "ORDER BY id LIMIT ?2)");
+      q->bind(1, mark).bind(2, static_cast<int64_t>(max_rows)).bind(3, entry_mark());
       if (!q->step() || q->column_int(1) == 0) return 0;
       upto = q->column_int(0);
       n = static_cast<size_t>(q->column_int(1));
@@ -168,7 +201,96 @@ class SqliteArchiveStore final : public ArchiveStore {
     return n;
   }
 
+  size_t merge_pending(size_t max_rows, size_t min_rows) override {
+    // Counted in memory: the lane asks whenever it is idle, and counting the rows takes a scan of them.
+    if (pending() < static_cast<int64_t>(std::max<size_t>(min_rows, 1))) return 0;
+    int64_t mark = entry_mark(), upto = 0;
+    size_t n = 0;
+    {
+      auto q = db_.prepare(
+          "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM archive_messages WHERE id > ?1 ORDER BY id LIMIT ?2)");
+      q->bind(1, mark).bind(2, static_cast<int64_t>(max_rows));
+      if (!q->step() || q->column_int(1) == 0) {
+        pending_ = 0;  // a count too high (a statement undone without a rollback) set right
+        return 0;
+      }
+      if (static_cast<size_t>(q->column_int(1)) < min_rows) return 0;
+      upto = q->column_int(0);
+      n = static_cast<size_t>(q->column_int(1));
+    }
+    // Sorted by entry key: each archive's entries of the batch land side by side, so a page of its
+    // entry list (and of its with_bare index) is written once per merge rather than once per message.
+    auto q = db_.prepare(
+        "INSERT INTO archive (owner, id, with_bare, with_resource, outgoing) "
+        "SELECT owner, id, with1, res1, out1 FROM archive_messages WHERE id > ?1 AND id <= ?2 UNION ALL "
+        "SELECT owner2, id, with2, res2, out2 FROM archive_messages WHERE id > ?1 AND id <= ?2 AND owner2 != 0 "
+        "ORDER BY 1, 2");
+    q->bind(1, mark).bind(2, upto).run();
+    set_entry_mark(upto);
+    pending_ = n < max_rows ? 0 : std::max<int64_t>(0, pending_ - static_cast<int64_t>(n));
+    return n;
+  }
+
+  // How many messages wait for merge_pending: counted once, then kept by append and merge_pending (only
+  // this connection writes the archive), and counted again after a rollback, which may have undone some
+  // (the count is then at most too high, never too low, until then).
+  int64_t pending() {
+    if (!pending_known_ || pending_rollbacks_ != db_.rollbacks()) {
+      auto q = db_.prepare("SELECT COUNT(*) FROM archive_messages WHERE id > (SELECT mark FROM archive_entry_state)");
+      pending_ = q->step() ? q->column_int(0) : 0;
+      pending_known_ = true;
+      pending_rollbacks_ = db_.rollbacks();
+    }
+    return pending_;
+  }
+
  private:
+  // Whether a server-made id is found by its time for a message of sequence number `seq`.
+  static bool found_by_time(std::string_view id, int64_t seq) {
+    auto t = archive_id_time_ms(id);
+    return t && std::abs(seq_time_ms(seq) - *t) <= kIdTimeSlackMs;
+  }
+
+  void insert_pending(const ArchivedMessage& m, int64_t owner_id, int64_t copy_id, const ArchiveCopy* copy) {
+    auto [with1, res1] = split_with(m.with);
+    int64_t with2 = 0;
+    std::string res2;
+    if (copy_id) std::tie(with2, res2) = split_with(copy->with);
+    auto q = db_.prepare(
+        "INSERT INTO archive_messages (id, owner, owner2, nsid, nsid2, msg_id, xml, body, with1, res1, out1, with2, "
+        "res2, out2) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+    q->bind(1, m.seq).bind(2, owner_id).bind(3, copy_id).bind(4, m.id);
+    if (copy_id) q->bind(5, copy->id);
+    q->bind(6, m.message_id).bind(7, m.xml).bind(8, m.body).bind(9, with1).bind(10, res1);
+    q->bind(11, int64_t{m.outgoing}).bind(12, with2).bind(13, res2).bind(14, int64_t{copy_id && copy->outgoing});
+    q->run();
+  }
+
+  // A correspondent as an entry holds it: the bare JID's interned id and the resource.
+  std::pair<int64_t, std::string> split_with(std::string_view with) {
+    size_t slash = with.find('/');
+    // A std::string, never a null string_view: SQLite would bind NULL for an empty one without data.
+    return {intern(with.substr(0, slash)),
+            std::string(slash == std::string_view::npos ? std::string_view() : with.substr(slash + 1))};
+  }
+
+  int64_t entry_mark() {
+    auto q = db_.prepare("SELECT mark FROM archive_entry_state");
+    return q->step() ? q->column_int(0) : 0;
+  }
+
+  void set_entry_mark(int64_t mark) {
+    auto q = db_.prepare("UPDATE archive_entry_state SET mark = ?1");
+    q->bind(1, mark).run();
+  }
+
+  // Before a change to entries (a tombstone, retention, an account's removal): every message has its
+  // entries, so the change finds them.
+  void merge_all() {
+    while (merge_pending(kMaxPendingEntries, 1) > 0) {
+    }
+  }
+
   // Whether an id might be in use where its column's unique constraint does not look: the other column
   // (in any archive), or an entry's own ids. One statement of index probes (an id begins with the time,
   // so the probes land on the indexes' last pages); a hit is then checked exactly (seq_of). No copy:
@@ -195,12 +317,9 @@ class SqliteArchiveStore final : public ArchiveStore {
   }
 
   void insert_entry(int64_t owner_id, int64_t seq, std::string_view with, bool outgoing, const std::optional<std::string>& sid) {
-    size_t slash = with.find('/');
-    int64_t with_id = intern(with.substr(0, slash));
+    auto [with_id, resource] = split_with(with);
     auto q = db_.prepare(
         "INSERT INTO archive (owner, id, with_bare, with_resource, outgoing, sid) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    // A std::string, never a null string_view: SQLite would bind NULL for an empty one without data.
-    std::string resource(slash == std::string_view::npos ? std::string_view() : with.substr(slash + 1));
     q->bind(1, owner_id).bind(2, seq).bind(3, with_id).bind(4, resource).bind(5, int64_t{outgoing});
     if (sid) q->bind(6, *sid);
     q->run();
@@ -302,19 +421,39 @@ class SqliteArchiveStore final : public ArchiveStore {
     }
     Filter f{*owner_id, lo, hi, with_id, with_res, ids_json};
     size_t want = q.limit + 1;
+    // The entry lists hold the messages up to their mark; the newer ones (merge_pending has not filed
+    // them yet) are read from the stored messages: the two parts, concatenated in archive order, are
+    // the answer merged lists would give. The same split again for the full-text index's mark (never
+    // above the entries' one).
+    int64_t emark = entry_mark();
+    auto below = [](Filter part, int64_t mark) {
+      part.hi = std::min(part.hi, mark + 1);
+      return part;
+    };
+    auto above = [](Filter part, int64_t mark) {
+      part.lo = std::max(part.lo, mark);
+      return part;
+    };
+    auto empty = [](const Filter& part) { return part.lo >= part.hi - 1; };
+    auto room = [&] { return want - std::min(want, page.messages.size()); };
+    std::vector<std::function<void()>> parts;  // in archive order
     if (words.empty()) {
-      run_page(page, std::string(kEntries) + " WHERE e.owner = ?1 AND e.id > ?2 AND e.id < ?3", "e.id", f, q.from_end,
-               want, {});
+      Filter merged = below(f, emark), pending = above(f, emark);
+      parts.emplace_back([&, merged] {
+        if (!empty(merged))
+          run_page(page, std::string(kEntries) + " WHERE e.owner = ?1 AND e.id > ?2 AND e.id < ?3", "e.id", merged,
+                   q.from_end, room(), {});
+      });
+      parts.emplace_back([&, pending] {
+        if (!empty(pending)) run_page(page, std::string(kPendingEntries) + " WHERE 1", "e.id", pending, q.from_end, room(), {});
+      });
     } else {
       // The index holds the rows up to its mark; the rows above it (the newest) are matched through a
-      // temporary index of their own, with the same tokenizer: the two parts, concatenated in archive
-      // order, are the answer an up-to-date index would give.
+      // temporary index of their own, with the same tokenizer.
       int64_t mark = fts_mark();
-      Filter indexed = f, tail = f;
-      indexed.hi = std::min(f.hi, mark + 1);
-      tail.lo = std::max(f.lo, mark);
-      auto run_indexed = [&] {
-        if (indexed.lo >= indexed.hi - 1) return;
+      Filter indexed = below(f, mark), tail = below(above(f, mark), emark), pending = above(f, emark);
+      parts.emplace_back([&, indexed] {
+        if (empty(indexed)) return;
         // The FTS index walks its own rowids (one account's, through okey) in order; the entry and the
         // message are key lookups. CROSS JOIN keeps that order; ordering by the index's own rowid lets
         // FTS5 stop at the LIMIT (ordering by e.id, the same values, made it sort every match). An entry
@@ -322,24 +461,25 @@ class SqliteArchiveStore final : public ArchiveStore {
         run_page(page, "FROM archive_fts f CROSS JOIN archive e ON e.owner = ?1 AND e.id = f.rowid"
                  " CROSS JOIN archive_messages m ON m.id = f.rowid WHERE archive_fts MATCH ?5"
                  " AND f.rowid > ?2 AND f.rowid < ?3 AND e.xml IS NULL", "f.rowid", indexed, q.from_end,
-                 want - std::min(want, page.messages.size()), fulltext_match(*owner_id, q.fulltext));
-      };
-      auto run_tail = [&] {
-        if (tail.lo >= tail.hi - 1 || page.messages.size() >= want) return;
-        fill_tail(tail);
+                 room(), fulltext_match(*owner_id, q.fulltext));
+      });
+      parts.emplace_back([&, tail] {
+        if (empty(tail) || room() == 0) return;
+        fill_tail(tail, false);
         run_page(page, "FROM temp.archive_tail t CROSS JOIN archive e ON e.owner = ?1 AND e.id = t.rowid"
                  " CROSS JOIN archive_messages m ON m.id = t.rowid WHERE archive_tail MATCH ?5"
-                 " AND e.id > ?2 AND e.id < ?3", "t.rowid", tail, q.from_end,
-                 want - page.messages.size(), words);
-      };
-      if (q.from_end) {
-        run_tail();
-        if (page.messages.size() < want) run_indexed();
-      } else {
-        run_indexed();
-        run_tail();
-      }
+                 " AND e.id > ?2 AND e.id < ?3", "t.rowid", tail, q.from_end, room(), words);
+      });
+      parts.emplace_back([&, pending] {
+        if (empty(pending) || room() == 0) return;
+        fill_tail(pending, true);
+        run_page(page, std::string(kPendingEntries) +
+                 " WHERE e.id IN (SELECT rowid FROM temp.archive_tail WHERE archive_tail MATCH ?5)", "e.id", pending,
+                 q.from_end, room(), words);
+      });
     }
+    if (q.from_end) std::reverse(parts.begin(), parts.end());
+    for (auto& part : parts) part();
     page.complete = page.messages.size() <= q.limit;
     if (!page.complete) page.messages.pop_back();
     if (q.from_end) std::reverse(page.messages.begin(), page.messages.end());
@@ -375,17 +515,20 @@ class SqliteArchiveStore final : public ArchiveStore {
   }
 
   // Fills this connection's temporary index with the owner's messages in (f.lo, f.hi) that the
-  // full-text index does not hold yet (the caller puts f.lo at or above its mark).
-  void fill_tail(const Filter& f) {
+  // full-text index does not hold yet (the caller puts f.lo at or above its mark): from the entry lists,
+  // or, for `pending` (f.lo at or above the entries' mark), from the messages not merged yet.
+  void fill_tail(const Filter& f, bool pending) {
     if (!tail_created_) {
       db_.exec("CREATE VIRTUAL TABLE IF NOT EXISTS temp.archive_tail USING fts5(body, content='', "
                "tokenize='unicode61 remove_diacritics 2')");
       tail_created_ = true;
     }
     db_.prepare("INSERT INTO temp.archive_tail (archive_tail) VALUES ('delete-all')")->run();
-    auto s = db_.prepare(
-        "INSERT INTO temp.archive_tail (rowid, body) SELECT m.id, m.body FROM archive e JOIN archive_messages m "
-        "ON m.id = e.id WHERE e.owner = ?1 AND e.id > ?2 AND e.id < ?3 AND e.xml IS NULL AND m.body != ''");
+    auto s = db_.prepare(pending ? "INSERT INTO temp.archive_tail (rowid, body) SELECT id, body FROM archive_messages "
+                                   "WHERE id > ?2 AND id < ?3 AND (owner = ?1 OR owner2 = ?1) AND body != ''"
+                                 : "INSERT INTO temp.archive_tail (rowid, body) SELECT m.id, m.body FROM archive e "
+                                   "JOIN archive_messages m ON m.id = e.id WHERE e.owner = ?1 AND e.id > ?2 AND "
+                                   "e.id < ?3 AND e.xml IS NULL AND m.body != ''");
     s->bind(1, f.owner).bind(2, f.lo).bind(3, f.hi).run();
   }
 
@@ -397,6 +540,28 @@ class SqliteArchiveStore final : public ArchiveStore {
                                                     std::string_view message_id, size_t window) override {
     auto owner_id = find_jid(owner), with_id = find_jid(with_bare);
     if (!owner_id || !with_id) return std::nullopt;
+    // The conversation's newest messages are those not merged yet (their sides as entries, as in
+    // kPendingEntries), then the entry list's: the window spans both.
+    int64_t emark = entry_mark(), pending = 0;
+    {
+      auto p = db_.prepare(std::string("SELECT ") + kColumns +
+                           " FROM (SELECT * FROM (SELECT owner, id, with1 AS with_bare, res1 AS with_resource, out1 AS "
+                           "outgoing, NULL AS sid, NULL AS xml, NULL AS body FROM archive_messages WHERE owner = ?1 AND "
+                           "id > ?2 AND with1 = ?3 UNION ALL SELECT owner2, id, with2, res2, out2, NULL, NULL, NULL FROM "
+                           "archive_messages WHERE owner2 = ?1 AND id > ?2 AND with2 = ?3) ORDER BY id DESC LIMIT ?4) e "
+                           "JOIN archive_messages m ON m.id = e.id WHERE e.outgoing = ?5 AND m.msg_id = ?6 "
+                           "ORDER BY e.id DESC LIMIT 1");
+      p->bind(1, *owner_id).bind(2, emark).bind(3, *with_id).bind(4, static_cast<int64_t>(window));
+      p->bind(5, int64_t{outgoing}).bind(6, message_id);
+      if (p->step()) return read_message(*p);
+      auto n = db_.prepare(
+          "SELECT COUNT(*) FROM archive_messages WHERE id > ?2 AND ((owner = ?1 AND with1 = ?3) OR (owner2 = ?1 AND "
+          "with2 = ?3))");
+      n->bind(1, *owner_id).bind(2, emark).bind(3, *with_id);
+      pending = n->step() ? n->column_int(0) : 0;
+    }
+    if (pending >= static_cast<int64_t>(window)) return std::nullopt;
+    window -= static_cast<size_t>(pending);
     auto q = db_.prepare(std::string("SELECT ") + kColumns +
                          " FROM (SELECT * FROM archive WHERE owner = ?1 AND with_bare = ?2 ORDER BY id DESC LIMIT ?5) e"
                          " JOIN archive_messages m ON m.id = e.id"
@@ -410,6 +575,7 @@ class SqliteArchiveStore final : public ArchiveStore {
   void replace_content(std::string_view owner, int64_t seq, std::string_view xml, std::string_view body) override {
     auto owner_id = find_jid(owner);
     if (!owner_id) return;
+    merge_all();
     // While the other archive sharing the message still reads the stored copy, the owner's entry alone
     // changes. Otherwise the stored copy itself is replaced (a retraction leaves no copy behind), and
     // the full-text index follows it (trigger archive_fts_update, or the indexer later).
@@ -434,6 +600,7 @@ class SqliteArchiveStore final : public ArchiveStore {
   size_t expire(std::string_view host, int64_t cutoff_ms, size_t max_rows) override {
     auto host_id = find_jid(host);
     if (cutoff_ms <= 0 || !host_id) return 0;
+    merge_all();
     // Each of the host's owners' entries, oldest first (a range of its key each); a message goes with
     // its last entry (trigger archive_entry_delete).
     auto q = db_.prepare(
@@ -445,6 +612,7 @@ class SqliteArchiveStore final : public ArchiveStore {
 
   void remove_owner(std::string_view owner) override {
     if (auto owner_id = find_jid(owner)) {
+      merge_all();
       auto q = db_.prepare("DELETE FROM archive WHERE owner = ?1");
       q->bind(1, *owner_id).run();
     }
@@ -482,6 +650,20 @@ class SqliteArchiveStore final : public ArchiveStore {
   // The owner's message known by `sid`: its entry's own id, or the message's (sid for its first owner,
   // sid2 for the second) when the entry has none.
   std::optional<int64_t> seq_of(int64_t owner, std::string_view sid) {
+    // A server-made id: among the owner's messages archived near its time, in the entry lists (whose
+    // entry has no id of its own) or not merged yet.
+    if (auto t = archive_id_time_ms(sid)) {
+      int64_t lo = std::max<int64_t>(0, *t - kIdTimeSlackMs) << kSeqTimeShift;
+      int64_t hi = std::min<int64_t>(*t + kIdTimeSlackMs + 1, std::numeric_limits<int64_t>::max() >> kSeqTimeShift)
+                   << kSeqTimeShift;
+      auto n = db_.prepare(
+          "SELECT e.id FROM archive e CROSS JOIN archive_messages m ON m.id = e.id WHERE e.owner = ?1 AND e.id >= ?3 "
+          "AND e.id < ?4 AND e.sid IS NULL AND ((m.owner = ?1 AND m.nsid = ?2) OR (m.owner2 = ?1 AND m.nsid2 = ?2)) "
+          "UNION ALL SELECT id FROM archive_messages WHERE id >= ?3 AND id < ?4 AND id > (SELECT mark FROM "
+          "archive_entry_state) AND ((owner = ?1 AND nsid = ?2) OR (owner2 = ?1 AND nsid2 = ?2)) LIMIT 1");
+      n->bind(1, owner).bind(2, sid).bind(3, lo).bind(4, hi);
+      if (n->step()) return n->column_int(0);
+    }
     auto q = db_.prepare(
         "SELECT id FROM archive WHERE owner = ?1 AND sid = ?2 UNION ALL "
         "SELECT e.id FROM archive_messages m CROSS JOIN archive e ON e.owner = ?1 AND e.id = m.id "
@@ -496,11 +678,24 @@ class SqliteArchiveStore final : public ArchiveStore {
   std::optional<ArchivedMessage> edge(std::string_view owner, bool oldest) {
     auto owner_id = find_jid(owner);
     if (!owner_id) return std::nullopt;
-    auto q = db_.prepare(std::string("SELECT ") + kColumns + " " + kEntries + " WHERE e.owner = ?1 ORDER BY e.id " +
-                         (oldest ? "ASC" : "DESC") + " LIMIT 1");
-    q->bind(1, *owner_id);
-    if (!q->step()) return std::nullopt;
-    return read_message(*q);
+    // The entry lists hold the older messages, the ones not merged yet the newer.
+    int64_t emark = entry_mark();
+    auto merged = [&]() -> std::optional<ArchivedMessage> {
+      auto q = db_.prepare(std::string("SELECT ") + kColumns + " " + kEntries + " WHERE e.owner = ?1 ORDER BY e.id " +
+                           (oldest ? "ASC" : "DESC") + " LIMIT 1");
+      q->bind(1, *owner_id);
+      if (!q->step()) return std::nullopt;
+      return read_message(*q);
+    };
+    auto pending = [&]() -> std::optional<ArchivedMessage> {
+      auto q = db_.prepare(std::string("SELECT ") + kColumns + " " + kPendingEntries + " ORDER BY e.id " +
+                           (oldest ? "ASC" : "DESC") + " LIMIT 1");
+      q->bind(1, *owner_id).bind(2, emark).bind(3, std::numeric_limits<int64_t>::max());
+      if (!q->step()) return std::nullopt;
+      return read_message(*q);
+    };
+    auto found = oldest ? merged() : pending();
+    return found ? found : oldest ? pending() : merged();
   }
 
   static constexpr size_t kMaxCachedJids = 100000;
@@ -510,6 +705,9 @@ class SqliteArchiveStore final : public ArchiveStore {
   bool tail_created_ = false;
   int64_t last_seq_ = 0;   // the largest sequence number, as of write transaction last_txn_
   uint64_t last_txn_ = 0;  // 0: not known
+  int64_t pending_ = 0;    // messages above the entry mark (pending())
+  bool pending_known_ = false;
+  uint64_t pending_rollbacks_ = 0;  // db_.rollbacks() when pending_ was counted
 };
 
 bool has_word_character(std::string_view w) {
