@@ -143,7 +143,11 @@ def db_rows(env, bare):
             "roster": "SELECT COUNT(*) FROM roster WHERE owner = ?",
             "kv (vCard, private XML)": "SELECT COUNT(*) FROM kv WHERE owner = ?",
             "offline": "SELECT COUNT(*) FROM offline WHERE owner = ?",
-            "archive": "SELECT COUNT(*) FROM archive WHERE owner = (SELECT id FROM archive_jids WHERE jid = ?)",
+            # The owner's entries, and the messages whose entries are not filed yet (archive schema v4).
+            "archive": "WITH o(id) AS (SELECT id FROM archive_jids WHERE jid = ?) "
+                       "SELECT (SELECT COUNT(*) FROM archive WHERE owner = (SELECT id FROM o)) + "
+                       "(SELECT COUNT(*) FROM archive_messages WHERE id > (SELECT mark FROM archive_entry_state) "
+                       "AND (owner = (SELECT id FROM o) OR owner2 = (SELECT id FROM o)))",
             "PEP nodes": "SELECT COUNT(*) FROM pubsub_nodes WHERE service = ?",
         }
         return {k: db.execute(sql, (bare,)).fetchone()[0] for k, sql in q.items()}
