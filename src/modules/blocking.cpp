@@ -325,9 +325,12 @@ class BlockingModule final : public Module {
     }
     // §3.3: this resource now gets the pushes.
     if (req.origin && req.origin->bound()) ctx_.sessions().set_flag(req.origin->jid(), requested_flag_, true);
-    xml::Element list("blocklist", ns::kBlocking);
-    for (const auto& jid : lists_.list(account.str())) list.add_child("item").set_attr("jid", jid);
-    req.reply.result(std::move(list));
+    // The lists change in write completions: a get pipelined after a block or unblock waits for it.
+    ctx_.storage().after_marked([this, owner = account.str(), reply = req.reply] {
+      xml::Element list("blocklist", ns::kBlocking);
+      for (const auto& jid : lists_.list(owner)) list.add_child("item").set_attr("jid", jid);
+      reply.result(std::move(list));
+    });
   }
 
   void change(IqRequest& req, bool block) {

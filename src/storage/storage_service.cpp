@@ -27,10 +27,18 @@ constexpr size_t kIndexChunk = 2000;
 constexpr size_t kMergeChunk = 16384;
 constexpr size_t kMergeMin = 8192;
 thread_local uint64_t* t_mark = nullptr;
+thread_local bool t_ordered_reads = false;
 }  // namespace
 
-StorageService::MarkScope::MarkScope(uint64_t& mark) : previous_(t_mark) { t_mark = &mark; }
-StorageService::MarkScope::~MarkScope() { t_mark = previous_; }
+StorageService::MarkScope::MarkScope(uint64_t& mark, bool ordered_reads)
+    : previous_(t_mark), previous_ordered_(t_ordered_reads) {
+  t_mark = &mark;
+  t_ordered_reads = ordered_reads;
+}
+StorageService::MarkScope::~MarkScope() {
+  t_mark = previous_;
+  t_ordered_reads = previous_ordered_;
+}
 
 StorageService::StorageService(Opener open) : write_db_(open()), read_db_(open()) {
   write_db_->use_as_write_lane();
@@ -53,12 +61,13 @@ void StorageService::stop() {
   }
   wcv_.notify_all();
   space_cv_.notify_all();
+  // The write lane first: its last commits still hand ordered reads to the read lane.
+  if (wthread_.joinable()) wthread_.join();
   {
     std::lock_guard l(rmutex_);
     rstop_ = true;
   }
   rcv_.notify_all();
-  if (wthread_.joinable()) wthread_.join();
   if (rthread_.joinable()) rthread_.join();
 }
 
@@ -166,6 +175,23 @@ void StorageService::finish(uint64_t seq) {
 }
 
 void StorageService::read(ReadJob job) {
+  if (t_ordered_reads && t_mark && !committed(*t_mark)) {
+    // Waiters run in mark order, so the reads of one stream keep their order among themselves.
+    when_committed(*t_mark, [this, job = std::move(job)]() mutable { queue_read(std::move(job)); });
+    return;
+  }
+  queue_read(std::move(job));
+}
+
+void StorageService::after_marked(std::function<void()> fn) {
+  if (t_ordered_reads && t_mark && !committed(*t_mark)) {
+    when_committed(*t_mark, std::move(fn));
+    return;
+  }
+  fn();
+}
+
+void StorageService::queue_read(ReadJob job) {
   {
     std::lock_guard l(rmutex_);
     if (rjobs_.size() >= kMaxQueued) {

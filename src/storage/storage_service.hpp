@@ -10,7 +10,11 @@
 // service publishes the highest number whose batch is finished (committed, or failed for good). A
 // stream that must not answer before what it queued is on disk keeps a mark (MarkScope raises it for
 // every write its handling queues, on that thread) and waits on it with when_committed: order is kept
-// without giving up group commit.
+// without giving up group commit. A scope with ordered reads (a client's request, RFC 6120 §10.1) also
+// makes every read queued in it wait until that mark is finished, since the read lane's connection sees
+// only committed data: a request handled while an earlier one's write is still queued sees its effect
+// (it may also see writes queued after it, as any read may). after_marked() gives the same order to work
+// that reads what write completions update in memory.
 //
 // Joined writes (write_joined): many small writes of one kind (archive rows, one per message and party)
 // share one job while it waits at the tail of the queue: they run in queue order, and a write that joins
@@ -86,17 +90,23 @@ class StorageService {
   // Runs fn once `seq` is finished: at once on this thread if it is, else on the storage thread.
   void when_committed(uint64_t seq, std::function<void()> fn);
 
-  // While alive, every write() queued on this thread raises `mark` to its sequence number.
+  // While alive, every write() queued on this thread raises `mark` to its sequence number; with
+  // `ordered_reads`, every read() and after_marked() on this thread waits for `mark` to be finished.
   class MarkScope {
    public:
-    explicit MarkScope(uint64_t& mark);
+    explicit MarkScope(uint64_t& mark, bool ordered_reads = false);
     ~MarkScope();
     MarkScope(const MarkScope&) = delete;
     MarkScope& operator=(const MarkScope&) = delete;
 
    private:
     uint64_t* previous_;
+    bool previous_ordered_;
   };
+  // Runs fn at once, unless this thread is in a MarkScope with ordered reads whose mark is not finished:
+  // then on the storage thread once it is, after the completions of those writes ran. For a request
+  // handler that answers from memory that write completions update (e.g. a cached list).
+  void after_marked(std::function<void()> fn);
 
   // Bound on queued writes (a joined job counts each write it holds).
   static constexpr size_t kMaxQueued = 100000;
@@ -117,6 +127,7 @@ class StorageService {
   void run_writes();
   bool run_idle(Storage& db);
   void run_reads();
+  void queue_read(ReadJob job);
   void finish(uint64_t seq);
 
   std::unique_ptr<Storage> write_db_, read_db_;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "core/accounts/accounts.hpp"
@@ -184,6 +185,55 @@ TEST_F(StorageTest, DurabilityMarksFollowTheirThreadAndWaitersRunAfterTheCommit)
   // Once committed, a waiter runs at once on the caller's thread.
   bool ran = false;
   svc.when_committed(second, [&] { ran = true; });
+  EXPECT_TRUE(ran);
+}
+
+// RFC 6120 §10.1 for pipelined requests: in a scope with ordered reads, a read (and after_marked work)
+// waits until the scope's mark is committed, so it sees the write queued before it; elsewhere a read
+// does not wait for writes.
+TEST_F(StorageTest, OrderedReadsWaitForTheirScopesMark) {
+  db_.reset();
+  StorageService svc([this] { return sqlite::open_sqlite(path_); });
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  uint64_t mark = 0;
+  std::promise<bool> ordered_saw, unordered_saw;
+  std::promise<std::vector<std::string>> after_saw;
+  std::vector<std::string> steps;  // written on the storage threads, read once all is done
+  std::mutex steps_mutex;
+  auto step = [&](std::string s) {
+    std::lock_guard l(steps_mutex);
+    steps.push_back(std::move(s));
+  };
+  {
+    StorageService::MarkScope scope(mark, true);
+    svc.write([gate, step](Storage& db) -> StorageService::Completion {
+      gate.wait();
+      db.kv().put("a@x", "t", "k", "v");
+      return [step] { step("completion"); };
+    });
+    svc.read([&](Storage& db) { ordered_saw.set_value(db.kv().get("a@x", "t", "k").has_value()); });
+    svc.after_marked([&] {
+      step("after_marked");
+      std::lock_guard l(steps_mutex);
+      after_saw.set_value(steps);
+    });
+  }
+  {
+    uint64_t other = 0;
+    StorageService::MarkScope scope(other);  // a scope without ordered reads: the read goes at once
+    svc.read([&](Storage& db) { unordered_saw.set_value(db.kv().get("a@x", "t", "k").has_value()); });
+  }
+  EXPECT_FALSE(unordered_saw.get_future().get());  // ran while the write was held back
+  release.set_value();
+  EXPECT_TRUE(ordered_saw.get_future().get());
+  EXPECT_EQ(after_saw.get_future().get(), (std::vector<std::string>{"completion", "after_marked"}));
+  // Once committed, after_marked runs at once on the caller's thread.
+  bool ran = false;
+  {
+    StorageService::MarkScope scope(mark, true);
+    svc.after_marked([&] { ran = true; });
+  }
   EXPECT_TRUE(ran);
 }
 

@@ -16,8 +16,6 @@ static_assert(static_cast<int>(StanzaKind::kMessage) == 0 && static_cast<int>(St
 
 namespace {
 constexpr const char* kSm = "urn:xmpp:sm:3";
-// Queued among the held stanzas by a resumption that must wait for storage (never sent, never parsed).
-constexpr const char* kResumeMarker = "urn:causerie:internal:resumed";
 constexpr uint32_t kAckEvery = 8;  // stanzas sent between our <r/> requests
 
 OutStanza nonza(std::string bytes) {
@@ -103,7 +101,7 @@ void Session::send(const xml::Element& element) { deliver(serialize_out(element)
 void Session::close(StreamErrorCondition condition, std::string_view text) {
   if (ended_) return;
   if (port_) {
-    port_->close(condition, std::string(text));
+    end_stream(condition, std::string(text));
     return;  // the stream's end detaches, and so ends, the session
   }
   // Detached (waiting for resumption): a close means it will not be resumed.
@@ -136,7 +134,6 @@ void Session::transmit(OutStanza out) {
       else end();
       return;
     }
-    if (resuming_) return;  // sent after <resumed/>, with the rest of the queue
     if (!port_) {
       // Kept for the stream that resumes this session; modules learn that nobody sees it now (push).
       if (bound_ && out.kind == StanzaKind::kMessage && services_.router.has_detached_delivery_hooks()) {
@@ -148,18 +145,87 @@ void Session::transmit(OutStanza out) {
       }
       return;
     }
-    port_->write(std::move(out));
+    // The copy kept in `unacked` runs on_acknowledged when the client's <a/> counts it.
+    out.on_acknowledged = nullptr;
+    uint64_t mark = out.kind == StanzaKind::kIq ? stored_mark_ : 0;
+    write_out(std::move(out), mark);
     // Ask for an acknowledgement every few stanzas, so that the queue shrinks while the client is here.
     if (sm_.sent - sm_.requested_at >= kAckEvery) {
       sm_.requested_at = sm_.sent;
-      port_->write(nonza("<r xmlns='urn:xmpp:sm:3'/>"));
+      write_out(nonza("<r xmlns='urn:xmpp:sm:3'/>"), 0);
     }
     return;
   }
   if (!port_) return;
+  // An iq result or error may be an answer (issue 13); requests and pushes waiting with them cost a
+  // commit's delay at most, and only while this client's own writes are queued.
+  uint64_t mark = out.kind == StanzaKind::kIq ? stored_mark_ : 0;
+  write_out(std::move(out), mark);
+}
+
+void Session::write_out(OutStanza out, uint64_t mark) {
+  if (!port_ || closing_) return;  // a stream ending with an error gets nothing more
+  if (gate_.empty() && services_.storage.committed(mark)) {
+    put(std::move(out));
+    return;
+  }
+  if (gate_.size() >= kMaxHeld) {
+    // Bounded like every output queue (DESIGN §1): what waits here is lost with the stream, apart from
+    // what stream management resends or routes again.
+    spdlog::warn("c2s {}: {} writes waiting for storage, ending the stream", jid_.str(), gate_.size());
+    gate_.clear();
+    port_->close(StreamErrorCondition::kResourceConstraint, "too much output waiting for storage");
+    return;
+  }
+  gate_.push_back(Gated{std::move(out), mark});
+  wait_for_storage();
+}
+
+void Session::put(OutStanza out) {
   auto acknowledged = std::move(out.on_acknowledged);
   port_->write(std::move(out));
   if (acknowledged) (*acknowledged)();
+}
+
+void Session::wait_for_storage() {
+  if (waiting_for_storage_ || gate_.empty()) return;
+  waiting_for_storage_ = true;
+  std::weak_ptr<Session> weak = weak_from_this();
+  SessionDispatcher& dispatcher = services_.dispatcher;
+  uint32_t worker = host_.index();
+  services_.storage.when_committed(gate_.front().mark, [weak, &dispatcher, worker] {
+    dispatcher.post(worker, [weak] {
+      if (auto self = weak.lock()) self->flush_gate();
+    });
+  });
+}
+
+void Session::flush_gate() {
+  waiting_for_storage_ = false;
+  while (!gate_.empty() && port_) {
+    if (!services_.storage.committed(gate_.front().mark)) {
+      wait_for_storage();
+      return;
+    }
+    OutStanza out = std::move(gate_.front().out);
+    gate_.pop_front();
+    put(std::move(out));
+  }
+  if (gate_.empty() && closing_ && port_) {
+    auto [condition, text] = std::move(*closing_);
+    closing_.reset();
+    port_->close(condition, std::move(text));
+  }
+}
+
+void Session::end_stream(StreamErrorCondition condition, std::string text) {
+  if (!port_ || closing_) return;
+  if (gate_.empty()) {
+    port_->close(condition, std::move(text));
+    return;
+  }
+  // RFC 6120 §4.9: the error is the stream's last word; the answers before it still go first.
+  closing_.emplace(condition, std::move(text));
 }
 
 xml::Element Session::enable_sm(bool resume, std::chrono::seconds requested_max) {
@@ -218,35 +284,29 @@ bool Session::resume(SessionPort* port, bool secure, std::string peer, uint32_t 
     // XEP-0198 §5: the old stream, should it still be open, ends; this one takes over.
     port_->close(StreamErrorCondition::kConflict, "the session was resumed on another stream");
   }
+  // What waited for the old stream: stanzas are in the unacknowledged queue, sent again below.
+  gate_.clear();
+  closing_.reset();
   acknowledge(h);
   attach(port, secure, std::move(peer));
   sm_.detached_at = {};
   if (bound_) count_as(metrics::sessions_counter(port->transport()));
-  resumed_frame_ = frame;
-  // <resumed h='…'/> acknowledges every stanza handled so far, like <a/>: it goes out only once what they
-  // queued is stored, and it must count the stanzas still held behind that storage (which the client
-  // would otherwise send again, and we would handle twice). Until then what is sent to the client stays
-  // in the unacknowledged queue, which goes out right after <resumed/>.
-  if (!held_.empty() || !services_.storage.committed(stored_mark_)) {
-    if (!resuming_) held_.emplace_back("resumed", kResumeMarker);
-    resuming_ = true;
-    wait_for_storage();
-    return true;
-  }
-  answer_resumed();
+  answer_resumed(frame);
   return true;
 }
 
-void Session::answer_resumed() {
-  resuming_ = false;
+void Session::answer_resumed(const ResumedFrame& frame) {
   std::string resumed = "<resumed xmlns='urn:xmpp:sm:3' h='" + std::to_string(sm_.received) + "' previd='";
   xml::append_escaped(resumed, sm_.resume_id, true);
   resumed += "'/>";
-  ResumedFrame frame = std::move(resumed_frame_);
-  resumed_frame_ = {};
-  port_->write(nonza(frame ? frame(*this, resumed) : std::move(resumed)));
-  // Everything not acknowledged goes again, in order; it stays queued until acknowledged.
-  for (const auto& out : sm_.unacked) port_->write(out);
+  // <resumed h='…'/> acknowledges every stanza handled so far, like <a/>: it waits in the gate until
+  // what they queued is stored, and what is not acknowledged goes again behind it, in order (it stays
+  // queued until acknowledged).
+  write_out(nonza(frame ? frame(*this, resumed) : std::move(resumed)), stored_mark_);
+  for (OutStanza out : sm_.unacked) {
+    out.on_acknowledged = nullptr;
+    write_out(std::move(out), 0);
+  }
   spdlog::info("c2s {}: {} resumed ({} stanzas sent again)", peer_, jid_.str(), sm_.unacked.size());
   try {
     services_.router.run_session_hooks(SessionHook::kResumed, *this);
@@ -272,7 +332,11 @@ void Session::detach_connection(SessionRef connection, bool resumable) {
 void Session::detach(SessionPort* port, bool resumable) {
   if (port != port_ || ended_) return;
   port_ = nullptr;
-  resuming_ = false;  // the held marker of a resumption still waiting is then ignored
+  // What waited for this stream is lost with it, as what its socket had not sent: stanzas are still in
+  // the unacknowledged queue with stream management (sent again or routed again), offline messages
+  // still stored (their on_acknowledged never ran).
+  gate_.clear();
+  closing_.reset();
   if (resumable && bound_ && sm_.resumable) {
     sm_.detached_at = services_.clock.now();
     count_as(metrics::Counter::kSessionsDetached);
@@ -293,95 +357,49 @@ void Session::sweep(Clock::time_point now) {
 
 bool Session::asks_for_answer(const xml::Element& el) const {
   if (el.ns() == kSm) return el.name() == "r";
-  if (el.ns() == kResumeMarker) return true;
   if (el.ns() != ns::kClient || el.name() != "iq") return false;
   std::string_view type = el.attr("type");
   return type == "get" || type == "set";
 }
 
 void Session::handle_element(xml::Element&& el) {
-  if (ended_) return;
-  if (!held_.empty() || (asks_for_answer(el) && !services_.storage.committed(stored_mark_))) {
-    if (held_.size() >= kMaxHeld) {
-      spdlog::warn("c2s {}: {} stanzas waiting for storage, ending the stream", jid_.str(), held_.size());
-      close(StreamErrorCondition::kResourceConstraint, "too many stanzas waiting for storage");
-      return;
-    }
-    held_.push_back(std::move(el));
-    wait_for_storage();
-    return;
-  }
+  if (ended_ || closing_) return;  // after a stream error nothing more is handled (RFC 6120 §4.9)
   process(std::move(el));
 }
 
-void Session::wait_for_storage() {
-  if (waiting_for_storage_) return;
-  waiting_for_storage_ = true;
-  std::weak_ptr<Session> weak = weak_from_this();
-  SessionDispatcher& dispatcher = services_.dispatcher;
-  uint32_t worker = host_.index();
-  services_.storage.when_committed(stored_mark_, [weak, &dispatcher, worker] {
-    dispatcher.post(worker, [weak] {
-      if (auto self = weak.lock()) self->release_held();
-    });
-  });
-}
-
-void Session::release_held() { drain_held(true); }
-
-void Session::drain_held(bool keep_order_with_storage) {
-  if (keep_order_with_storage) waiting_for_storage_ = false;
-  while (!held_.empty() && !ended_) {
-    // What an earlier held stanza queued may hold the next request back again — unless the stream is
-    // going, when its answers no longer matter and its stanzas still do.
-    if (keep_order_with_storage && asks_for_answer(held_.front()) && !services_.storage.committed(stored_mark_)) {
-      wait_for_storage();
-      return;
-    }
-    xml::Element el = std::move(held_.front());
-    held_.pop_front();
-    process(std::move(el));
-  }
-  if (!keep_order_with_storage) held_.clear();
-}
-
 void Session::process(xml::Element&& el) {
-  if (el.ns() == kResumeMarker) {
-    if (resuming_ && port_) answer_resumed();
-    return;
-  }
-  storage::StorageService::MarkScope mark(stored_mark_);
+  // A request reads what the requests before it wrote (RFC 6120 §10.1): its reads wait for their commit.
+  storage::StorageService::MarkScope mark(stored_mark_, asks_for_answer(el));
   if (el.ns() == kSm) {
     if (!sm_.enabled) {
       if (el.name() == "enable") {
         xml::Element answer = enable_sm(el);
-        if (port_) port_->write(nonza(xml::to_string(answer)));
+        write_out(nonza(xml::to_string(answer)), 0);
         return;
       }
-      if (port_) port_->close(StreamErrorCondition::kUnsupportedStanzaType, "stream management is not enabled");
+      end_stream(StreamErrorCondition::kUnsupportedStanzaType, "stream management is not enabled");
       return;
     }
     if (el.name() == "r") {
-      // A request held from the stream before a resumption is answered by <resumed h='…'/> instead.
-      if (port_ && !resuming_) port_->write(nonza(ack(sm_.received)));
+      write_out(nonza(ack(sm_.received)), stored_mark_);
     } else if (el.name() == "a") {
       uint32_t h = 0;
       try {
         h = static_cast<uint32_t>(std::stoull(std::string(el.attr("h"))));
       } catch (...) {
-        if (port_) port_->close(StreamErrorCondition::kBadFormat, "<a/> needs an h");
+        end_stream(StreamErrorCondition::kBadFormat, "<a/> needs an h");
         return;
       }
-      if (!acknowledge(h) && port_) {
+      if (!acknowledge(h)) {
         // XEP-0198 §4: acknowledging stanzas never sent.
-        port_->close(StreamErrorCondition::kUndefinedCondition, "h acknowledges more stanzas than were sent");
+        end_stream(StreamErrorCondition::kUndefinedCondition, "h acknowledges more stanzas than were sent");
       }
     } else if (el.name() == "enable") {
       xml::Element f("failed", kSm);
       f.add_child("unexpected-request", ns::kStanzas);
-      if (port_) port_->write(nonza(xml::to_string(f)));
-    } else if (port_) {
-      port_->close(StreamErrorCondition::kUnsupportedStanzaType, {});
+      write_out(nonza(xml::to_string(f)), 0);
+    } else {
+      end_stream(StreamErrorCondition::kUnsupportedStanzaType, {});
     }
     return;
   }
@@ -390,12 +408,12 @@ void Session::process(xml::Element&& el) {
       (*h)(*this, std::move(el));
       return;
     }
-    if (port_) port_->close(StreamErrorCondition::kUnsupportedStanzaType, {});
+    end_stream(StreamErrorCondition::kUnsupportedStanzaType, {});
     return;
   }
   StanzaKind kind = stanza_kind(el);
   if (kind == StanzaKind::kOther) {
-    if (port_) port_->close(StreamErrorCondition::kUnsupportedStanzaType, {});
+    end_stream(StreamErrorCondition::kUnsupportedStanzaType, {});
     return;
   }
   metrics::count_stanza(true, static_cast<uint8_t>(kind));
@@ -414,7 +432,7 @@ void Session::process(xml::Element&& el) {
   if (const std::string* from = el.find_attr("from")) {
     auto f = Jid::parse(*from);
     if (!f || (*f != jid_ && *f != jid_.bare())) {
-      if (port_) port_->close(StreamErrorCondition::kInvalidFrom, {});
+      end_stream(StreamErrorCondition::kInvalidFrom, {});
       return;
     }
   }
@@ -452,9 +470,8 @@ void Session::process(xml::Element&& el) {
 
 void Session::end() {
   if (ended_) return;
-  drain_held(false);
-  if (ended_) return;  // one of them ended the session already
   ended_ = true;
+  gate_.clear();
   count_as(metrics::Counter::kCount);
   auto keep = shared_from_this();  // hooks below may drop the last other reference
   if (!sm_.resume_id.empty()) services_.resumable.remove(sm_.resume_id);

@@ -7,12 +7,18 @@
 // acknowledged is given to the router again (messages reach other resources or offline storage, iq
 // requests are answered with an error), and the session is unbound.
 //
-// Acknowledged means saved (issue 13): an answer to the client — an iq result, an <a h='…'/>, a
-// <resumed h='…'/> — promises that what the client sent before it is stored. The session keeps the
-// highest storage write its stanzas queued (`stored_mark_`); a request that would be answered (iq
-// get/set, <r/>, a resumption) while that write is not committed waits, with everything after it, in
-// `held_` until it is. Stanzas a client sent are
-// never dropped: a stream that ends hands the held ones to the router first.
+// Acknowledged means saved (issue 13): an answer to the client — an iq result or error, an <a h='…'/>,
+// a <resumed h='…'/> — promises that what the client sent before it is stored. The session keeps the
+// highest storage write its stanzas queued (`stored_mark_`) and handles every stanza at once; what it
+// writes to its client passes one ordered output gate (`gate_`): an answer is tagged with the mark as it
+// is when the answer is written and waits there until that write is committed, and everything written
+// after it waits behind it, so the stream's order is kept. Requests (iq get/set) are handled in a
+// MarkScope with ordered reads: what they read waits for the writes queued before them (RFC 6120 §10.1).
+// A client that pipelines requests thus has them all handled in one turn (their writes share a commit)
+// while each answer still leaves only once stored. The gate holds at most kMaxHeld writes (then the
+// stream ends with resource-constraint) and a stream error waits behind it. What the client sent is
+// handled as it arrives, so a stream that ends drops none of it; what waits in the gate then is lost as
+// unsent socket data would be (stanzas stay in the XEP-0198 queue, offline messages in storage).
 //
 // Thread rules: a session lives on the worker that created it (its SessionHost) and is touched only there.
 // A stream on another worker (a resumption that landed there) reaches it through SessionDispatcher posts.
@@ -23,7 +29,9 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "core/module/module.hpp"
 #include "core/util/metrics.hpp"
@@ -86,10 +94,9 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   void detach(SessionPort* port, bool resumable = true);
   // Output for the client: shown to the output filters, then transmit()ted.
   void deliver(OutStanza out);
-  // A stanza or nonza the client sent, after negotiation; held back behind uncommitted writes when it
-  // asks for an answer (see above).
+  // A stanza or nonza the client sent, after negotiation: handled at once (its answers wait in the gate).
   void handle_element(xml::Element&& el);
-  static constexpr size_t kMaxHeld = 10000;  // elements held behind one commit before the stream ends
+  static constexpr size_t kMaxHeld = 10000;  // writes waiting in the gate before the stream ends
 
   // --- XEP-0198 stream management ---
   struct Sm {
@@ -118,8 +125,8 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   using ResumedFrame = std::function<std::string(const Session&, const std::string& resumed)>;
   // XEP-0198 §5: a new stream takes this session over; answers <resumed/> (framed by `frame` if given)
   // and sends again what the client did not acknowledge (after h). False (nothing changed) when h is
-  // impossible. <resumed/> counts the stanzas held behind storage, so it waits for them like an <a/>
-  // would (the frame waits with it).
+  // impossible. <resumed/> acknowledges like an <a/>, so it waits in the gate for what the stanzas it
+  // counts stored (the frame waits with it), and what is sent again waits behind it.
   bool resume(SessionPort* port, bool secure, std::string peer, uint32_t h, const ResumedFrame& frame = {});
   // The same, for a stream on another worker: this session writes to its `connection` through the
   // SessionDispatcher from now on.
@@ -140,12 +147,18 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   void route_unacknowledged();
   void process(xml::Element&& el);
   bool asks_for_answer(const xml::Element& el) const;
+  // Writes `out` to the stream through the gate: once every write up to `mark` is committed and what
+  // went into the gate before it is written.
+  void write_out(OutStanza out, uint64_t mark);
+  // Writes to the port now; a stanza's on_acknowledged, if it still has one, runs once written.
+  void put(OutStanza out);
   void wait_for_storage();
-  void release_held();
-  void drain_held(bool keep_order_with_storage);
+  void flush_gate();
+  // Ends the stream with a stream error once the gate has written what it holds; input is ignored meanwhile.
+  void end_stream(StreamErrorCondition condition, std::string text);
   // Moves this session's count in the metrics to `gauge` (kCount: not counted).
   void count_as(metrics::Counter gauge);
-  void answer_resumed();
+  void answer_resumed(const ResumedFrame& frame);
 
   ServerServices& services_;
   SessionHost& host_;
@@ -161,11 +174,15 @@ class Session final : public ClientSession, public std::enable_shared_from_this<
   bool ended_ = false;
   Sm sm_;
   uint64_t stored_mark_ = 0;  // highest storage write queued while handling this client's stanzas
-  std::deque<xml::Element> held_;
+  struct Gated {
+    OutStanza out;
+    uint64_t mark;  // written once this write is committed (0: nothing to wait for but what is before it)
+  };
+  std::deque<Gated> gate_;  // output for the attached stream, in order
   bool waiting_for_storage_ = false;
+  // A stream error waiting for the gate to empty (end_stream).
+  std::optional<std::pair<StreamErrorCondition, std::string>> closing_;
   metrics::Counter counted_as_ = metrics::Counter::kCount;
-  bool resuming_ = false;
-  ResumedFrame resumed_frame_;  // how the waiting <resumed/> is to be written (SASL2 inline), see resume()  // resumed by a stream, <resumed/> waiting for storage (see resume())
 };
 
 }  // namespace causerie

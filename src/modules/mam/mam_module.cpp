@@ -513,7 +513,10 @@ class MamModule final : public Module {
 
   void get_prefs(IqRequest& r) {
     if (!own_archive(r)) return;
-    r.reply.result(mam::prefs_element(prefs_.get(r.account().str())));
+    // The preferences change in write completions: a get pipelined after a set waits for it.
+    ctx_.storage().after_marked([this, owner = r.account().str(), reply = r.reply] {
+      reply.result(mam::prefs_element(prefs_.get(owner)));
+    });
   }
 
   void set_prefs(IqRequest& r) {
