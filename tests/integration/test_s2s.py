@@ -136,6 +136,42 @@ async def test_offline_message_from_a_remote_sender(bed):
     check(m["delay"]["stamp"] is not None, "delivered later, with a delay stamp")
 
 
+async def test_messages_across_servers_are_archived_on_both_sides(bed):
+    """XEP-0313 across servers: a chat message from b.test is in the recipient's archive on a.test under the
+    stanza id it was delivered with (XEP-0359, by her account), and in the sender's archive on b.test as
+    outgoing; the answer likewise the other way. Each archive names the messages its own way."""
+    import test_mam as mam
+    a_env, b_env = bed.env(A), bed.env(B)
+    a_jid, a_pw = a_env.user("maud")
+    b_jid, b_pw = b_env.user("marc")
+    plugins = PLUGINS + [p for p in mam.PLUGINS if p not in PLUGINS]
+    maud = await a_env.connect(a_jid + "/home", a_pw, plugins)
+    marc = await b_env.connect(b_jid + "/home", b_pw, plugins)
+    marc.send_message(mto=maud.boundjid, mbody="kept on a.test", mtype="chat")
+    m = await maud.next_message(lambda m: m["body"] == "kept on a.test", timeout=20)
+    maud_id = mam.stanza_id(m, a_jid)
+    check(maud_id, "delivered with a stanza id of maud's archive")
+    maud.send_message(mto=marc.boundjid, mbody="and on b.test", mtype="chat")
+    m = await marc.next_message(lambda m: m["body"] == "and on b.test", timeout=20)
+    marc_id = mam.stanza_id(m, b_jid)
+    check(marc_id, "delivered with a stanza id of marc's archive")
+    for client in (maud, marc):
+        await harness.storage_barrier(client)  # each server's archive writes queued before it are committed
+
+    def page(results):
+        return [(r[0], r[2].get("from").split("/")[0], r[2].findtext(f"{{{mam.CLIENT}}}body")) for r in results]
+    got, fin = await mam.query(maud, {"with": b_jid})
+    check(fin.get("complete") == "true", "maud's archive: one complete page")
+    check(page(got)[0] == (maud_id, b_jid, "kept on a.test"), f"the incoming message under its id: {page(got)}")
+    check([p[1:] for p in page(got)] == [(b_jid, "kept on a.test"), (a_jid, "and on b.test")],
+          f"maud's archive holds both, in order: {page(got)}")
+    got, _ = await mam.query(marc, {"with": a_jid})
+    check([p[1:] for p in page(got)] == [(b_jid, "kept on a.test"), (a_jid, "and on b.test")],
+          f"marc's archive holds both, in order: {page(got)}")
+    check(page(got)[1][0] == marc_id, f"the incoming message under marc's id: {page(got)}")
+    check(page(got)[0][0] != maud_id, "marc's archive does not use maud's id for his own message")
+
+
 async def test_domain_without_server_bounces(bed):
     a_env = bed.env(A)
     a_jid, a_pw = a_env.user("lost")
