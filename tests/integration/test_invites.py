@@ -292,6 +292,53 @@ async def test_adhoc_user_invitation(env):
     check(friar in items and items[friar]["subscription"] == "both", f"contacts: {items}")
 
 
+async def test_existing_account_becomes_a_contact_with_the_token(env):
+    """XEP-0379 for someone who has an account already: the inviter's `xmpp:inviter?roster;preauth=T` link,
+    opened by an existing user, sends a subscription request with the token; the server approves it for the
+    inviter and asks back, so the two are contacts both ways without the inviter's client doing anything.
+    A second use of a one-use token, and an unknown token, leave the request to the inviter."""
+    romeo, rpw = env.user("romeo")  # allow_user_invites = true on localhost
+    juliet, jpw = env.user("juliet2")
+    nurse, npw = env.user("nurse2")
+    r = await env.connect(romeo, rpw)
+    r.roster.auto_authorize = False  # only the server may approve here
+    r.roster.auto_subscribe = False
+    await r.get_roster()
+    done = await command(r, "urn:xmpp:invite#invite", env.host)
+    m = re.fullmatch(rf"xmpp:{romeo}\?roster;preauth=([a-z2-7]{{26}});ibr=y", result_fields(done).get("uri", ""))
+    check(m, f"roster URI: {result_fields(done)}")
+
+    def ask(client, token):
+        # XEP-0379 §3.4: pre-approve the inviter (RFC 6121 §3.4), then ask with the token.
+        client.send_presence(pto=romeo, ptype="subscribed")
+        p = client.Presence(sto=romeo, stype="subscribe")
+        p.append(ET.fromstring(f"<preauth xmlns='urn:xmpp:pars:0' token='{token}'/>"))
+        p.send()
+
+    j = await env.connect(juliet, jpw)
+    j.roster.auto_authorize = False
+    await j.get_roster()
+    ask(j, m.group(1))
+    await j.next_presence(lambda p: p["from"].bare == romeo and p["type"] == "subscribed")
+    await r.next_presence(lambda p: p["from"].bare == juliet and p["type"] == "subscribed")
+    # The roster pushes came before those presences (slixmpp's roster follows them).
+    check(r.client_roster[juliet]["subscription"] == "both", f"romeo's roster: {r.client_roster[juliet]['subscription']}")
+    check(j.client_roster[romeo]["subscription"] == "both", f"juliet's roster: {j.client_roster[romeo]['subscription']}")
+
+    # The token is used up (one use): the nurse's request waits for romeo like any other; so does a
+    # request with a token the server never made (it may be one romeo's client made).
+    n = await env.connect(nurse, npw)
+    n.roster.auto_authorize = False
+    await n.get_roster()
+    for token in (m.group(1), "a" * 26):
+        ask(n, token)
+        req = await r.next_presence(lambda p: p["from"].bare == nurse and p["type"] == "subscribe")
+        check(req.xml.find("{urn:xmpp:pars:0}preauth") is not None, "the request reaches romeo with its token")
+    await harness.storage_barrier(r)
+    check(r.client_roster[nurse]["subscription"] == "none", f"nobody approved the nurse: {r.client_roster[nurse]}")
+    check(n.client_roster[romeo]["subscription"] == "none", f"the nurse has no approval: {n.client_roster[romeo]}")
+
+
 async def test_adhoc_refused_where_users_may_not_invite(env):
     env.server.cli("user", "add", f"walker@{OPEN}", "--password", PASSWORD)
     w = await env.connect(f"walker@{OPEN}", PASSWORD)

@@ -7,6 +7,15 @@
 // `urn:xmpp:invite#invite` and `urn:xmpp:invite#create-account`, for a host's admins and, where
 // `allow_user_invites` is set, its users.
 //
+// XEP-0379 (pre-authenticated roster subscription) for someone who has an account already: a presence
+// subscription request to the inviter carrying <preauth xmlns='urn:xmpp:pars:0' token='T'/>, where T is a
+// valid invitation the inviter made to become contacts (`xmpp:inviter?roster;preauth=T`), is approved
+// by the server on the inviter's behalf (XEP-0401 §4.1 leaves approval to the server that issued the
+// token): one use of the invitation is taken and the inviter's roster pre-approves the contact and asks
+// for their presence in turn (RFC 6121 §3.4, §3.1.2), so the roster's own handling of the request approves
+// it and the two become contacts both ways. A token the server does not know, or one used up, leaves the
+// request to the inviter's clients (XEP-0379 §3.4: tokens may be made by a client, and are then its to check).
+//
 // Threads: requests arrive on the HTTP listener's workers; invitations are read and redeemed on the
 // storage lanes, whose completions answer. The per-address rate limit is under a mutex.
 #include <openssl/crypto.h>
@@ -22,12 +31,14 @@
 #include "core/module/command_registry.hpp"
 #include "core/util/encoding.hpp"
 #include "core/util/time.hpp"
+#include "core/xml/namespaces.hpp"
 #include "modules/all_modules.hpp"
 #include "modules/registration_limit.hpp"
 #include "modules/invites/invite_page.hpp"
 #include "modules/invites/invites.hpp"
 #include "storage/account_store.hpp"
 #include "storage/invite_store.hpp"
+#include "storage/roster_store.hpp"
 #include "storage/storage.hpp"
 #include "storage/storage_service.hpp"
 
@@ -67,9 +78,59 @@ class InvitesModule final : public Module {
     ctx.on_http("POST", std::string(kPrefix.substr(0, kPrefix.size() - 1)),
                 [this](const web::Request& req, web::Respond respond) { submit(req, std::move(respond)); });
     register_commands();
+    // Before the roster's own handling of the request (priority 100), which it lets go on.
+    ctx.hook(StanzaHook::kToAccount, 150, [this](StanzaEvent& ev) { return preauth_subscription(ev.stanza); });
   }
 
  private:
+  // --- XEP-0379 pre-authenticated roster subscription ---
+
+  HookResult preauth_subscription(const Stanza& st) {
+    if (st.kind() != StanzaKind::kPresence || st.type() != "subscribe" || st.from().empty()) return HookResult::kContinue;
+    const xml::Element* preauth = st.element().child("preauth", "urn:xmpp:pars:0");
+    if (!preauth) return HookResult::kContinue;
+    std::string token(preauth->attr("token"));
+    if (!invites::plausible_token(token)) return HookResult::kContinue;  // §3.4: ignored, as if absent
+    Jid inviter = st.to().bare(), contact = st.from().bare();
+    if (inviter == contact) return HookResult::kContinue;
+    // One use of the invitation, in a write job queued before the roster's (queue order is commit order):
+    // the approval below then follows the request into the inviter's roster.
+    ctx_.storage().write([this, token, inviter, contact, t = now()](storage::Storage& db)
+                             -> storage::StorageService::Completion {
+      auto invite = db.invites().invite(token);
+      // An invitation to become the inviter's contact: made by the inviter, naming no account to create.
+      if (invites::invite_state(invite, t) != InviteState::kValid || !invite->add_contact ||
+          invite->creator != inviter.str() || !invite->username.empty())
+        return nullptr;
+      if (!db.invites().redeem_invite(token, contact.str(), t)) return nullptr;
+      // On the inviter's behalf, as their client would answer (RFC 6121): a pre-approval (§3.4), which the
+      // roster's handling of this very request, queued behind this job, turns into the approval (the
+      // inviter's `subscribed` and current presence go out, the request is not shown), and a request of
+      // their own (§3.1.2), which the contact's client or pre-approval answers.
+      auto existing = db.roster().item(inviter.str(), contact.str());
+      storage::RosterItem item = existing ? *existing : storage::RosterItem{};
+      item.jid = contact.str();
+      item.hidden = false;
+      using storage::Subscription;
+      bool has_from = item.subscription == Subscription::kFrom || item.subscription == Subscription::kBoth;
+      bool has_to = item.subscription == Subscription::kTo || item.subscription == Subscription::kBoth;
+      if (!has_from) item.approved = true;
+      bool ask = !has_to && !item.ask;
+      if (!has_to) item.ask = true;
+      int64_t version = db.roster().put(inviter.str(), item);
+      return [this, inviter, contact, token, item, version, ask] {
+        spdlog::info("invitation {}…: {} approved as a contact of {} (XEP-0379)", token.substr(0, 4), contact.str(),
+                     inviter.str());
+        ctx_.router().roster_changed(inviter.str(), item, version);
+        if (!ask) return;
+        xml::Element p("presence", ns::kClient);
+        p.set_attr("type", "subscribe");
+        ctx_.router().route(Stanza(std::move(p), inviter, contact));
+      };
+    });
+    return HookResult::kContinue;
+  }
+
   // --- XEP-0401 ad-hoc commands (XEP-0050, through the CommandRegistry) ---
 
   // Who may create invitations on `host`: its admins, and its own users where `allow_user_invites`;
