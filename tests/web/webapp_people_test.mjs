@@ -270,7 +270,15 @@ async function main() {
     const shown = await pushThroughDevTools(Re, baseB, { type: 'follower', account: remy.jid, from: alice.jid,
       service: remy.jid, node: 'urn:xmpp:microblog:0' });
     check(shown.includes(`${alice.jid} follows you: `), `the follower push became a notification: ${shown}`);
-    console.log('PASS people: Web Push kinds saved with the server and shown after a reload; a server push shown by the service worker');
+    // In the app's language, not the browser's (English here): the worker reads the choice the page shares.
+    await Re.page.getByLabel('Language').selectOption('fr');
+    await Re.page.locator('html[data-worker-lang="fr"]').waitFor({ ...T, state: 'attached' });
+    const shownFr = await pushThroughDevTools(Re, baseB, { type: 'follower', account: remy.jid, from: bob.jid,
+      service: remy.jid, node: 'urn:xmpp:microblog:0' });
+    check(shownFr.includes(`${bob.jid} vous suit: `), `the notification in the app's French: ${shownFr}`);
+    await Re.page.getByLabel('Langue').selectOption('en');
+    await Re.page.locator('html[data-worker-lang="en"]').waitFor({ ...T, state: 'attached' });
+    console.log('PASS people: Web Push kinds saved with the server and shown after a reload; a server push shown by the service worker, in the app\'s language');
 
     // Download my data: a wrong password is refused; the right one gives her XEP-0227 document.
     await Al.page.getByRole('link', { name: /Settings/ }).click();

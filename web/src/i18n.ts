@@ -1,4 +1,5 @@
-// English and French strings (the browser's language by default, the choice kept in localStorage).
+// English and French strings (the browser's language by default, the choice kept in localStorage, and in
+// Cache Storage for the service worker's notifications).
 // Every string the UI shows goes through `t`.
 import { store } from "./store";
 
@@ -519,6 +520,17 @@ function initialLang(): Lang {
 
 let lang: Lang = initialLang();
 
+// The service worker has no localStorage: the language is also kept where it can read it, for the texts
+// of notifications (sw.ts). <html data-worker-lang> says once it is there.
+function shareWithWorker(l: Lang): void {
+  if (typeof caches === "undefined") return;  // not a secure context: the worker follows the browser
+  void caches.open("causerie-settings")
+    .then((c) => c.put("/app/settings/lang", new Response(l, { headers: { "Content-Type": "text/plain" } })))
+    .then(() => { if (lang === l) document.documentElement.dataset.workerLang = l; })
+    .catch(() => undefined);
+}
+shareWithWorker(lang);
+
 export function currentLang(): Lang {
   return lang;
 }
@@ -526,6 +538,7 @@ export function currentLang(): Lang {
 export function setLang(l: Lang): void {
   lang = l;
   localStorage.setItem("causerie.lang", l);
+  shareWithWorker(l);
   document.documentElement.lang = l;
   store.changed();
 }

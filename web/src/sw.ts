@@ -1,8 +1,8 @@
 // The service worker: makes the app installable, and shows Web Push notifications when the tab is closed.
 // Causerie's pushes (docs/protocol/webpush.md) are JSON objects with a `type` (message, mention, comment,
 // like, follower), `from` and maybe `body`; anything else with a `title`, `body` and `url` is shown as it
-// says. The worker cannot read the page's language choice (localStorage is the page's), so it follows the
-// browser's language, in English or French like the app.
+// says. Their texts are in the language chosen in the app, which the page also keeps in Cache Storage for
+// this worker (localStorage is the page's alone; i18n.ts), else in the browser's, English or French.
 export {};
 const sw = self as unknown as ServiceWorkerGlobalScope;
 
@@ -28,8 +28,22 @@ const texts = {
   },
 };
 
-export function describe(d: Payload): { title: string; body: string; url: string } {
-  const T = (self.navigator?.language ?? "en").toLowerCase().startsWith("fr") ? texts.fr : texts.en;
+type Lang = keyof typeof texts;
+
+// The app's choice (i18n.ts writes it), else the browser's language.
+async function chosenLang(): Promise<Lang> {
+  try {
+    const saved = await (await caches.open("causerie-settings")).match("/app/settings/lang");
+    const l = saved ? await saved.text() : "";
+    if (l === "en" || l === "fr") return l;
+  } catch {
+    // No Cache Storage (not a secure context): the browser's language.
+  }
+  return (self.navigator?.language ?? "en").toLowerCase().startsWith("fr") ? "fr" : "en";
+}
+
+export function describe(d: Payload, lang: Lang): { title: string; body: string; url: string } {
+  const T = texts[lang];
   const from = d.from ?? "";
   const bare = from.split("/")[0];
   const route = (r: string, jid: string) => "/#/" + r + "/" + encodeURIComponent(jid);
@@ -61,8 +75,8 @@ sw.addEventListener("push", (e) => {
   } catch {
     data = { body: e.data?.text() };
   }
-  const n = describe(data);
   e.waitUntil((async () => {
+    const n = describe(data, await chosenLang());
     await sw.registration.showNotification(n.title, { body: n.body, data: n.url, icon: "/app/icon.svg", tag: data.type });
     // Open tabs hear of it too (they may refresh what the push was about).
     for (const c of await sw.clients.matchAll({ type: "window" })) c.postMessage({ type: "push", data });
