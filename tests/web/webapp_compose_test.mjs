@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { check, freePort, launchBrowser, png, startServer } from './harness.mjs';
 import { accessibility as axeScan, becomeContacts, signIn } from './webapp_flows.mjs';
@@ -169,6 +170,21 @@ async function main() {
     check(proxied.src.startsWith(base + '/proxy/image?') && proxied.w === 64 && proxied.h === 48,
       `the preview's picture comes through the image proxy: ${JSON.stringify(proxied)}`);
     console.log('PASS compose: a link preview of a loopback page, its picture through /proxy/image');
+
+    // A post from another client with a picture on another origin (the loopback site): Bob's browser shows
+    // it through the server's image proxy, never asking that site (checked with the page server's log below).
+    const heronEntry = `<entry xmlns='http://www.w3.org/2005/Atom'><title type='text'>Heron from elsewhere (${stamp})</title>`
+      + `<id>heron-${stamp}</id><published>${new Date().toISOString()}</published><updated>${new Date().toISOString()}</updated>`
+      + `<author><name>Alice</name><uri>xmpp:${a.jid}</uri></author>`
+      + `<link rel='enclosure' href='${pageOrigin}/river.png' type='image/png'/></entry>`;
+    const published = spawnSync('/usr/bin/python3', [path.join(here, 'publish_entry.py'), a.jid, a.pw, String(server.c2s), heronEntry],
+      { encoding: 'utf8', timeout: 60000 });
+    check(published.status === 0, `slixmpp published the post: ${published.stderr}`);
+    const heron = B.page.locator('.post', { hasText: `Heron from elsewhere (${stamp})` });
+    const heronPic = await loaded(heron.locator('img.shared'), 'the other origin\'s picture');
+    check(heronPic.src.startsWith(base + '/proxy/image?') && heronPic.w === 64 && heronPic.h === 48,
+      `a picture from another origin comes through the image proxy: ${JSON.stringify(heronPic)}`);
+    console.log('PASS compose: a post\'s picture from another origin shown through /proxy/image');
 
     // Hashtags: links to the tag view, which lists the public post (tags compared case-insensitively).
     await bobOpen.getByRole('link', { name: '#Sunset', exact: true }).click();

@@ -1,16 +1,27 @@
 import { useEffect, useRef, useState } from "preact/hooks";
+import { session } from "../app";
 import { decodeBlurhash } from "../blurhash";
 import { t } from "../i18n";
-import type { Picture } from "../store";
+import { type Picture, useStore } from "../store";
+import { loadPreview } from "../xmpp/previews";
 import { isOwnOrigin, isShownImage } from "../xmpp/upload";
 
 // A picture shown by its thumbnail (the server's XEP-0264 copy, at most 320 px) with its BlurHash drawn
-// underneath until the thumbnail has loaded; it links to the original. Pictures from other origins cannot
-// be loaded under the page's CSP: they are links.
+// underneath until the thumbnail has loaded; it links to the original. A picture from another origin
+// (another server's upload, another site) cannot be loaded under the page's CSP, and should not be
+// (the browser would tell that site who reads the post): our server's link preview of it gives it back
+// through its image proxy, on our origin. Without that service, or past its rate, it is a link.
 export function PictureThumb({ p, alt, class: cls, lazy }: { p: Picture; alt?: string; class?: string; lazy?: boolean }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [loaded, setLoaded] = useState(false);
-  const src = p.thumb && isOwnOrigin(p.thumb.url) ? p.thumb.url : isShownImage(p.url) ? p.url : "";
+  const st = useStore();
+  const own = p.thumb && isOwnOrigin(p.thumb.url) ? p.thumb.url : isShownImage(p.url) ? p.url : "";
+  const remote = own ? "" : p.thumb?.url ?? p.url;  // the smaller copy where the post names one
+  const remoteOk = /^https?:\/\//i.test(remote);
+  useEffect(() => {
+    if (remoteOk && st.previewService) void loadPreview(session(), remote);
+  }, [remote, remoteOk, st.previewService]);
+  const src = own || (remoteOk ? st.previews.get(remote)?.image ?? "" : "");
   const w = p.thumb?.width ?? p.width;
   const h = p.thumb?.height ?? p.height;
   useEffect(() => {
