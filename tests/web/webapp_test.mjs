@@ -95,11 +95,20 @@ async function main() {
     await B.page.getByRole('button', { name: 'Send', exact: true }).click();
     await A.page.locator('.messages li.in', { hasText: reply }).waitFor(T);
     await A.page.locator('.messages li.out', { hasText: 'delivered' }).first().waitFor(T);
-    // A picture: uploaded (XEP-0363) and shared as a message; Bob's page shows it.
+    // A picture: uploaded (XEP-0363), described by the server's media service and shared as a message
+    // with its thumbnail (XEP-0447, beside XEP-0066 for other clients); Bob's page shows the thumbnail,
+    // linking to the original.
     await A.page.locator('.send input[type=file]').setInputFiles({ name: 'red.png', mimeType: 'image/png', buffer: redSquarePng(32) });
     const shared = B.page.locator('.messages li.in img.shared');
     await shared.waitFor(T);
-    check(await shared.evaluate((img) => img.complete && img.naturalWidth === 32), 'the picture downloads and decodes');
+    const pic = await shared.evaluate((img) => img.complete && img.naturalWidth > 0 ? { w: img.naturalWidth, src: img.src }
+      : new Promise((resolve, reject) => {
+        img.addEventListener('load', () => resolve({ w: img.naturalWidth, src: img.src }), { once: true });
+        img.addEventListener('error', () => reject(new Error('the picture did not load')), { once: true });
+      }));
+    check(pic.w === 32 && pic.src.includes('/thumb/'), `the picture shows by its thumbnail: ${JSON.stringify(pic)}`);
+    const original = await B.page.locator('.messages li.in a.picture').getAttribute('href');
+    check(original && original !== pic.src && !original.includes('/thumb/'), `the thumbnail links to the original: ${original}`);
     console.log('PASS webapp: 1:1 chat both ways with receipts');
 
     // Typing (XEP-0085), seen (XEP-0333), a correction (XEP-0308), a reply (XEP-0461) and a reaction

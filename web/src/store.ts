@@ -26,6 +26,7 @@ export interface ChatMessage {
   corrected?: boolean; // XEP-0308: the body is the latest correction
   replyTo?: string; // XEP-0461: the id of the message answered
   reactions?: Record<string, string[]>; // XEP-0444: bare JID → their reactions
+  picture?: Picture; // XEP-0447: a picture shared inline, with its thumbnail and BlurHash
 }
 
 // A picture of a post or message: its original (an Atom enclosure) and what the server's media service

@@ -4,6 +4,8 @@ import { formatTime, t } from "../i18n";
 import { useStore, type ChatMessage } from "../store";
 import { correctLast, lastOutgoing, loadHistory, markDisplayed, react, sendChat, setOpenChat, setTyping } from "../xmpp/chat";
 import { LinkPreviewCard } from "./LinkPreviewCard";
+import { PictureThumb } from "./PictureThumb";
+import { uploadPicture } from "../xmpp/media";
 import { isShownImage, uploadFile } from "../xmpp/upload";
 
 export function ChatList() {
@@ -42,7 +44,9 @@ function Bubble({ m, peer, me, onReply, onEdit, canEdit }: { m: ChatMessage; pee
   return (
     <li class={m.outgoing ? "out" : "in"} data-archive-id={m.archiveId} data-id={m.id}>
       {m.replyTo && <blockquote class="reply muted small">{quoted ? quoted.body : t("replyToUnknown")}</blockquote>}
-      {isShownImage(m.body) ? <a href={m.body}><img class="shared" src={m.body} alt={t("picture")} /></a> : <><p>{m.body}</p><LinkPreviewCard text={m.body} /></>}
+      {m.picture ? <PictureThumb p={m.picture} />
+        : isShownImage(m.body) ? <a href={m.body}><img class="shared" src={m.body} alt={t("picture")} /></a>
+        : <><p>{m.body}</p><LinkPreviewCard text={m.body} /></>}
       <span class="muted small">
         {formatTime(m.stamp)}
         {m.corrected ? " · " + t("edited") : ""}
@@ -132,8 +136,14 @@ export function Conversation({ peer }: { peer: string }) {
     if (!f) return;
     setError("");
     try {
-      const url = await uploadFile(session(), f, f.name);
-      await sendChat(session(), peer, url, url);
+      if (f.type.startsWith("image/")) {
+        // Uploaded and described (thumbnail, BlurHash) where the server's media service is, then shared.
+        const pic = await uploadPicture(session(), f);
+        await sendChat(session(), peer, pic.url, pic.url, undefined, pic);
+      } else {
+        const url = await uploadFile(session(), f, f.name);
+        await sendChat(session(), peer, url, url);
+      }
     } catch {
       setError(t("uploadFailed"));
     }

@@ -7,7 +7,8 @@
 import { xml, type Element } from "@xmpp/client";
 import { bareOf, type Session } from "./session";
 import { submitForm } from "./forms";
-import { store, type ChatMessage } from "../store";
+import { fileSharing, sharedPicture } from "./media";
+import { store, type ChatMessage, type Picture } from "../store";
 
 const MAM = "urn:xmpp:mam:2";
 const CARBONS = "urn:xmpp:carbons:2";
@@ -78,7 +79,7 @@ function fromMessage(s: Session, msg: Element, stamp: number, archiveId?: string
   const body = reply ? withoutFallback(msg, raw, REPLY) : raw;
   return {
     id: msg.attrs.id ?? archiveId ?? String(stamp), archiveId: archiveId ?? stanzaId(msg, s.bare), peer: p.peer, outgoing: p.outgoing,
-    body, stamp, markable: !!msg.getChild("markable", MARKERS), replyTo: reply?.attrs.id,
+    body, stamp, markable: !!msg.getChild("markable", MARKERS), replyTo: reply?.attrs.id, picture: sharedPicture(msg),
   };
 }
 
@@ -181,9 +182,11 @@ function markReceipt(peer: string, id: string): void {
   }
 }
 
-// A file shared in a message: its URL as the body, and XEP-0066 out-of-band data so that clients show it.
-// `replyTo`: the message answered (XEP-0461), quoted in a fallback for clients without replies.
-export async function sendChat(s: Session, peer: string, body: string, fileUrl?: string, replyTo?: ChatMessage): Promise<void> {
+// A file shared in a message: its URL as the body, and XEP-0066 out-of-band data so that clients show it;
+// a picture also by XEP-0447, with its thumbnail and BlurHash. `replyTo`: the message answered (XEP-0461),
+// quoted in a fallback for clients without replies.
+export async function sendChat(s: Session, peer: string, body: string, fileUrl?: string, replyTo?: ChatMessage,
+  picture?: Picture): Promise<void> {
   const id = crypto.randomUUID();
   let text = body;
   let fallback: Element | undefined;
@@ -196,6 +199,7 @@ export async function sendChat(s: Session, peer: string, body: string, fileUrl?:
     xml("message", { to: peer, type: "chat", id },
       xml("body", {}, text),
       fileUrl && xml("x", { xmlns: "jabber:x:oob" }, xml("url", {}, fileUrl)),
+      picture && fileSharing(picture),
       replyTo && xml("reply", { xmlns: REPLY, to: replyTo.outgoing ? s.bare : peer, id: replyTo.id }),
       fallback,
       xml("active", { xmlns: STATES }),
@@ -204,7 +208,7 @@ export async function sendChat(s: Session, peer: string, body: string, fileUrl?:
       xml("origin-id", { xmlns: "urn:xmpp:sid:0", id })),
   );
   sentState.set(peer, "active");
-  add({ id, peer, outgoing: true, body, stamp: Date.now(), replyTo: replyTo?.id }, true);
+  add({ id, peer, outgoing: true, body, stamp: Date.now(), replyTo: replyTo?.id, picture }, true);
   store.changed();
 }
 

@@ -37,20 +37,56 @@ export async function uploadPicture(s: Session, file: File): Promise<Picture> {
   return pic;
 }
 
+// A picture's XEP-0264 thumbnail element, its BlurHash as an attribute in the media namespace.
+function thumbnailOf(p: Picture, thumb: NonNullable<Picture["thumb"]>): Element {
+  const attrs: Record<string, string> = { xmlns: THUMBS, uri: thumb.url, "media-type": p.type.startsWith("image/png") ? "image/png" : "image/jpeg" };
+  if (thumb.width) attrs.width = String(thumb.width);
+  if (thumb.height) attrs.height = String(thumb.height);
+  if (p.blurhash) {
+    attrs["xmlns:media"] = MEDIA;
+    attrs["media:blurhash"] = p.blurhash;
+  }
+  return xml("thumbnail", attrs);
+}
+
 // The Atom elements of a picture: the enclosure and, when there is one, its thumbnail.
 export function pictureLinks(p: Picture): Element[] {
   const out = [xml("link", { rel: "enclosure", href: p.url, type: p.type })];
-  if (p.thumb) {
-    const attrs: Record<string, string> = { xmlns: THUMBS, uri: p.thumb.url, "media-type": p.type.startsWith("image/png") ? "image/png" : "image/jpeg" };
-    if (p.thumb.width) attrs.width = String(p.thumb.width);
-    if (p.thumb.height) attrs.height = String(p.thumb.height);
-    if (p.blurhash) {
-      attrs["xmlns:media"] = MEDIA;
-      attrs["media:blurhash"] = p.blurhash;
-    }
-    out.push(xml("thumbnail", attrs));
-  }
+  if (p.thumb) out.push(thumbnailOf(p, p.thumb));
   return out;
+}
+
+const SFS = "urn:xmpp:sfs:0";
+const FILE_METADATA = "urn:xmpp:file:metadata:0";
+const URL_DATA = "http://jabber.org/protocol/url-data";
+
+// A picture shared in a chat message (XEP-0447 stateless file sharing): its XEP-0446 metadata with the
+// thumbnail (and BlurHash) and the URL it is at, shown inline.
+export function fileSharing(p: Picture): Element {
+  return xml("file-sharing", { xmlns: SFS, disposition: "inline" },
+    xml("file", { xmlns: FILE_METADATA },
+      xml("media-type", {}, p.type),
+      p.width ? xml("width", {}, String(p.width)) : undefined,
+      p.height ? xml("height", {}, String(p.height)) : undefined,
+      p.thumb ? thumbnailOf(p, p.thumb) : undefined),
+    xml("sources", {}, xml("url-data", { xmlns: URL_DATA, target: p.url })));
+}
+
+// The picture a message shares by XEP-0447 (the first http(s) source of an image), if any.
+export function sharedPicture(msg: Element): Picture | undefined {
+  const fs = msg.getChild("file-sharing", SFS);
+  const file = fs?.getChild("file", FILE_METADATA);
+  const type = file?.getChildText("media-type") ?? "";
+  const url = fs?.getChild("sources")?.getChildren("url-data", URL_DATA).map((u) => u.attrs.target as string)
+    .find((u) => /^https?:\/\//i.test(u ?? ""));
+  if (!file || !url || !type.startsWith("image/")) return undefined;
+  const pic: Picture = { url, type, width: num(file.getChildText("width") ?? undefined), height: num(file.getChildText("height") ?? undefined) };
+  const th = file.getChild("thumbnail", THUMBS);
+  if (th?.attrs.uri) {
+    pic.thumb = { url: th.attrs.uri, width: num(th.attrs.width), height: num(th.attrs.height) };
+    pic.blurhash = blurhashOf(th);
+  }
+  return pic;
 }
 
 // The BlurHash attribute whatever prefix the publisher bound the media namespace to.
