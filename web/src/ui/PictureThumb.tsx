@@ -16,7 +16,8 @@ export function PictureThumb({ p, alt, class: cls, lazy }: { p: Picture; alt?: s
   const [loaded, setLoaded] = useState(false);
   const st = useStore();
   const own = p.thumb && isOwnOrigin(p.thumb.url) ? p.thumb.url : isShownImage(p.url) ? p.url : "";
-  const remote = own ? "" : p.thumb?.url ?? p.url;  // the smaller copy where the post names one
+  // Another origin's picture: the smaller copy where the post names one. (Ours we never ask the proxy for.)
+  const remote = own || isOwnOrigin(p.url) ? "" : p.thumb?.url ?? p.url;
   const remoteOk = /^https?:\/\//i.test(remote);
   useEffect(() => {
     if (remoteOk && st.previewService) void loadPreview(session(), remote);
