@@ -24,7 +24,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { check, freePort, launchBrowser, png, startServer } from './harness.mjs';
-import { accessibility as axeScan, becomeContacts, signIn } from './webapp_flows.mjs';
+import { accessibility as axeScan, becomeContacts, loaded, signIn } from './webapp_flows.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -63,15 +63,6 @@ function startPages(port) {
     }
   });
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ server, requests })));
-}
-
-// The image in `locator` has loaded; its natural size.
-async function loaded(locator, what) {
-  await locator.waitFor(T);
-  await locator.evaluate((img) => img.complete && img.naturalWidth > 0 ? null
-    : new Promise((resolve, reject) => { img.addEventListener('load', resolve, { once: true }); img.addEventListener('error', reject, { once: true }); }))
-    .catch(() => { throw new Error(`${what}: the picture did not load`); });
-  return locator.evaluate((img) => ({ w: img.naturalWidth, h: img.naturalHeight, src: img.src }));
 }
 
 async function main() {

@@ -73,3 +73,12 @@ export async function firstMessage(A, B, a, b, text) {
   await B.page.getByRole('link', { name: new RegExp(a.jid) }).click();
   await B.page.locator('.messages li.in', { hasText: text }).waitFor(T);
 }
+
+// The image in `locator` has loaded (waiting for its load event, not for time); its natural size and src.
+export async function loaded(locator, what) {
+  await locator.waitFor({ timeout: 20000 });
+  await locator.evaluate((img) => img.complete && img.naturalWidth > 0 ? null
+    : new Promise((resolve, reject) => { img.addEventListener('load', resolve, { once: true }); img.addEventListener('error', reject, { once: true }); }))
+    .catch(() => { throw new Error(`${what}: the picture did not load`); });
+  return locator.evaluate((img) => ({ w: img.naturalWidth, h: img.naturalHeight, src: img.src }));
+}

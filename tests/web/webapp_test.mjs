@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { check, launchBrowser, png, startServer } from './harness.mjs';
-import { accessibility as axeScan, becomeContacts, firstMessage, pushThroughDevTools, signIn } from './webapp_flows.mjs';
+import { accessibility as axeScan, becomeContacts, firstMessage, loaded, pushThroughDevTools, signIn } from './webapp_flows.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -99,13 +99,7 @@ async function main() {
     // with its thumbnail (XEP-0447, beside XEP-0066 for other clients); Bob's page shows the thumbnail,
     // linking to the original.
     await A.page.locator('.send input[type=file]').setInputFiles({ name: 'red.png', mimeType: 'image/png', buffer: redSquarePng(32) });
-    const shared = B.page.locator('.messages li.in img.shared');
-    await shared.waitFor(T);
-    const pic = await shared.evaluate((img) => img.complete && img.naturalWidth > 0 ? { w: img.naturalWidth, src: img.src }
-      : new Promise((resolve, reject) => {
-        img.addEventListener('load', () => resolve({ w: img.naturalWidth, src: img.src }), { once: true });
-        img.addEventListener('error', () => reject(new Error('the picture did not load')), { once: true });
-      }));
+    const pic = await loaded(B.page.locator('.messages li.in img.shared'), 'the shared picture');
     check(pic.w === 32 && pic.src.includes('/thumb/'), `the picture shows by its thumbnail: ${JSON.stringify(pic)}`);
     const original = await B.page.locator('.messages li.in a.picture').getAttribute('href');
     check(original && original !== pic.src && !original.includes('/thumb/'), `the thumbnail links to the original: ${original}`);

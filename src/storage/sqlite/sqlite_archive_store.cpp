@@ -26,11 +26,13 @@ constexpr const char* kEntries = "FROM archive e JOIN archive_messages m ON m.id
 // The same for the messages not merged into the entry lists yet (ids above archive_entry_state.mark):
 // each side of a message as the entry merge_pending will write, for owner ?1 in (?2, ?3) — a scan of
 // the unmerged messages (at most kMaxPendingEntries), whose ids the caller keeps above the mark.
-constexpr const char* kPendingEntries =
-    "FROM (SELECT owner, id, with1 AS with_bare, res1 AS with_resource, out1 AS outgoing, NULL AS sid, NULL AS xml, "
+// The unmerged messages as entry rows (owner ?1, ids in (?2, ?3)), alone and joined to their messages.
+constexpr const char* kPendingRows =
+    "(SELECT owner, id, with1 AS with_bare, res1 AS with_resource, out1 AS outgoing, NULL AS sid, NULL AS xml, "
     "NULL AS body FROM archive_messages WHERE owner = ?1 AND id > ?2 AND id < ?3 UNION ALL "
     "SELECT owner2, id, with2, res2, out2, NULL, NULL, NULL FROM archive_messages WHERE owner2 = ?1 AND id > ?2 "
-    "AND id < ?3) e JOIN archive_messages m ON m.id = e.id";
+    "AND id < ?3)";
+const std::string kPendingEntries = std::string("FROM ") + kPendingRows + " e JOIN archive_messages m ON m.id = e.id";
 // Messages appended and not merged at which append merges them itself, in its transaction: the bound on
 // what a query scans beside the entry lists.
 constexpr int64_t kMaxPendingEntries = 16384;
@@ -154,8 +156,7 @@ class SqliteArchiveStore final : public ArchiveStore {
     m.seq = std::max(lo, last + 1);
     if (m.seq >= hi) throw StorageError("more than 2^20 archived messages in one millisecond");
     // Everything pending is merged first: this message's entry is written now, and the mark then covers it.
-    while (merge_pending(kMaxPendingEntries, 1) > 0) {
-    }
+    merge_all();
     int64_t owner_id = intern(owner);
     // An imported id: unique in its archive (the entry's index refuses a second), but another archive
     // (or the message store) may know a message by it already; then the entry holds it.
@@ -544,15 +545,11 @@ class SqliteArchiveStore final : public ArchiveStore {
     // kPendingEntries), then the entry list's: the window spans both.
     int64_t emark = entry_mark(), pending = 0;
     {
-      auto p = db_.prepare(std::string("SELECT ") + kColumns +
-                           " FROM (SELECT * FROM (SELECT owner, id, with1 AS with_bare, res1 AS with_resource, out1 AS "
-                           "outgoing, NULL AS sid, NULL AS xml, NULL AS body FROM archive_messages WHERE owner = ?1 AND "
-                           "id > ?2 AND with1 = ?3 UNION ALL SELECT owner2, id, with2, res2, out2, NULL, NULL, NULL FROM "
-                           "archive_messages WHERE owner2 = ?1 AND id > ?2 AND with2 = ?3) ORDER BY id DESC LIMIT ?4) e "
-                           "JOIN archive_messages m ON m.id = e.id WHERE e.outgoing = ?5 AND m.msg_id = ?6 "
-                           "ORDER BY e.id DESC LIMIT 1");
-      p->bind(1, *owner_id).bind(2, emark).bind(3, *with_id).bind(4, static_cast<int64_t>(window));
-      p->bind(5, int64_t{outgoing}).bind(6, message_id);
+      auto p = db_.prepare(std::string("SELECT ") + kColumns + " FROM (SELECT * FROM " + kPendingRows +
+                           " WHERE with_bare = ?4 ORDER BY id DESC LIMIT ?5) e JOIN archive_messages m ON m.id = e.id "
+                           "WHERE e.outgoing = ?6 AND m.msg_id = ?7 ORDER BY e.id DESC LIMIT 1");
+      p->bind(1, *owner_id).bind(2, emark).bind(3, std::numeric_limits<int64_t>::max()).bind(4, *with_id);
+      p->bind(5, static_cast<int64_t>(window)).bind(6, int64_t{outgoing}).bind(7, message_id);
       if (p->step()) return read_message(*p);
       auto n = db_.prepare(
           "SELECT COUNT(*) FROM archive_messages WHERE id > ?2 AND ((owner = ?1 AND with1 = ?3) OR (owner2 = ?1 AND "

@@ -16,6 +16,11 @@ function num(v: string | undefined): number | undefined {
   return v && Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
+// A XEP-0264 <thumbnail/> as a picture's thumb (the callers have checked that it has a uri).
+function thumbOf(th: Element): NonNullable<Picture["thumb"]> {
+  return { url: th.attrs.uri as string, width: num(th.attrs.width), height: num(th.attrs.height) };
+}
+
 // Uploads a file; a picture is described by the media service when the upload service offers it (a
 // server without it, or a file that is no picture, gives the original alone).
 export async function uploadPicture(s: Session, file: File): Promise<Picture> {
@@ -30,7 +35,7 @@ export async function uploadPicture(s: Session, file: File): Promise<Picture> {
     pic.height = num(m.attrs.height);
     pic.blurhash = m.attrs.blurhash;
     const th = m.getChild("thumb")?.getChild("thumbnail", THUMBS);
-    if (th?.attrs.uri) pic.thumb = { url: th.attrs.uri, width: num(th.attrs.width), height: num(th.attrs.height) };
+    if (th?.attrs.uri) pic.thumb = thumbOf(th);
   } catch {
     // No media service, not a picture, or its processing failed: the original alone.
   }
@@ -83,7 +88,7 @@ export function sharedPicture(msg: Element): Picture | undefined {
   const pic: Picture = { url, type, width: num(file.getChildText("width") ?? undefined), height: num(file.getChildText("height") ?? undefined) };
   const th = file.getChild("thumbnail", THUMBS);
   if (th?.attrs.uri) {
-    pic.thumb = { url: th.attrs.uri, width: num(th.attrs.width), height: num(th.attrs.height) };
+    pic.thumb = thumbOf(th);
     pic.blurhash = blurhashOf(th);
   }
   return pic;
@@ -116,7 +121,7 @@ export function picturesOf(entry: Element): Picture[] {
     } else if (c.name === "link") {
       last = null;
     } else if (c.name === "thumbnail" && c.getNS() === THUMBS && last && c.attrs.uri && !last.thumb) {
-      last.thumb = { url: c.attrs.uri, width: num(c.attrs.width), height: num(c.attrs.height) };
+      last.thumb = thumbOf(c);
       last.blurhash = blurhashOf(c);
     }
   }
