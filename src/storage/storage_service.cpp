@@ -24,8 +24,8 @@ constexpr size_t kIndexChunk = 2000;
 // between most batches, and merging each batch's few hundred messages would write an entry-list page
 // per account and batch again (measured: no gain at all). Fewer than that stay unmerged, which queries
 // read beside the lists (archive_store.hpp).
-constexpr size_t kMergeChunk = 16384;
-constexpr size_t kMergeMin = 8192;
+constexpr size_t kMergeChunk = 32768;
+constexpr size_t kMergeMin = 16384;
 thread_local uint64_t* t_mark = nullptr;
 thread_local bool t_ordered_reads = false;
 }  // namespace

@@ -875,8 +875,8 @@ TEST_F(ArchiveStoreTest, ChangesReachUnmergedMessages) {
   (void)b5;
 }
 
-// Server-made ids under load: append files the entries itself once kMaxPendingEntries (16 384) wait,
-// and the write lane's idle work merges (from 8 192 waiting) and then indexes behind them.
+// Server-made ids under load: append files the entries itself once kMaxPendingEntries (32 768) wait,
+// and the write lane's idle work merges (from 16 384 waiting) and then indexes behind them.
 TEST_F(ArchiveStoreTest, PendingEntriesAreMergedByAppendAndByTheIdleLane) {
   auto append_native = [](ArchiveStore& store, int from, int to) {
     for (int i = from; i < to; ++i) {
@@ -894,13 +894,13 @@ TEST_F(ArchiveStoreTest, PendingEntriesAreMergedByAppendAndByTheIdleLane) {
     return q->step() ? q->column_int(0) : -1;
   };
   db_->begin();
-  append_native(a(), 0, 16383);
+  append_native(a(), 0, 32767);
   db_->commit();
   EXPECT_EQ(entries(), 0);
   db_->begin();
-  append_native(a(), 16383, 16384);  // the 16 384th
+  append_native(a(), 32767, 32768);  // the 32 768th
   db_->commit();
-  EXPECT_EQ(entries(), 16384);
+  EXPECT_EQ(entries(), 32768);
   db_.reset();
 
   auto path = (dir_ / "t.db").string();
@@ -915,11 +915,11 @@ TEST_F(ArchiveStoreTest, PendingEntriesAreMergedByAppendAndByTheIdleLane) {
     return false;
   });
   svc.write([&](Storage& db) -> StorageService::Completion {
-    append_native(db.archive(), 16384, 16384 + 9000);
+    append_native(db.archive(), 32768, 32768 + 17000);
     return [&] { written = true; };
   });
   EXPECT_EQ(left.get_future().get(), (std::pair<size_t, size_t>{0, 0}));  // the lane had merged and indexed all
-  EXPECT_EQ(entries(), 16384 + 9000);
+  EXPECT_EQ(entries(), 32768 + 17000);
   std::promise<Ids> found;
   svc.read([&](Storage& db) {
     ArchiveQuery q;

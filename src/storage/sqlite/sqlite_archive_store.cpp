@@ -24,18 +24,19 @@ constexpr const char* kColumns =
 // The entries of an owner joined to their messages.
 constexpr const char* kEntries = "FROM archive e JOIN archive_messages m ON m.id = e.id";
 // The same for the messages not merged into the entry lists yet (ids above archive_entry_state.mark):
-// each side of a message as the entry merge_pending will write, for owner ?1 in (?2, ?3) — a scan of
-// the unmerged messages (at most kMaxPendingEntries), whose ids the caller keeps above the mark.
-// The unmerged messages as entry rows (owner ?1, ids in (?2, ?3)), alone and joined to their messages.
+// each side of a message as the entry merge_pending will write, for owner ?1 in (?2, ?3) — one scan of
+// the unmerged messages in id order (at most kMaxPendingEntries), whose ids the caller keeps above the
+// mark. A message is at most one entry of an archive (owner2 is 0, never an owner, when it has no second),
+// so a row gives the side of ?1 by CASE: no union of two scans to sort again.
 constexpr const char* kPendingRows =
-    "(SELECT owner, id, with1 AS with_bare, res1 AS with_resource, out1 AS outgoing, NULL AS sid, NULL AS xml, "
-    "NULL AS body FROM archive_messages WHERE owner = ?1 AND id > ?2 AND id < ?3 UNION ALL "
-    "SELECT owner2, id, with2, res2, out2, NULL, NULL, NULL FROM archive_messages WHERE owner2 = ?1 AND id > ?2 "
-    "AND id < ?3)";
+    "(SELECT ?1 AS owner, id, CASE WHEN owner = ?1 THEN with1 ELSE with2 END AS with_bare, "
+    "CASE WHEN owner = ?1 THEN res1 ELSE res2 END AS with_resource, "
+    "CASE WHEN owner = ?1 THEN out1 ELSE out2 END AS outgoing, NULL AS sid, NULL AS xml, NULL AS body "
+    "FROM archive_messages WHERE id > ?2 AND id < ?3 AND (owner = ?1 OR owner2 = ?1))";
 const std::string kPendingEntries = std::string("FROM ") + kPendingRows + " e JOIN archive_messages m ON m.id = e.id";
 // Messages appended and not merged at which append merges them itself, in its transaction: the bound on
 // what a query scans beside the entry lists.
-constexpr int64_t kMaxPendingEntries = 16384;
+constexpr int64_t kMaxPendingEntries = 32768;
 constexpr char kListSep = '\n';  // JIDs never contain a line break
 
 ArchivedMessage read_message(Statement& q) {
