@@ -552,10 +552,8 @@ class SqliteArchiveStore final : public ArchiveStore {
       p->bind(1, *owner_id).bind(2, emark).bind(3, std::numeric_limits<int64_t>::max()).bind(4, *with_id);
       p->bind(5, static_cast<int64_t>(window)).bind(6, int64_t{outgoing}).bind(7, message_id);
       if (p->step()) return read_message(*p);
-      auto n = db_.prepare(
-          "SELECT COUNT(*) FROM archive_messages WHERE id > ?2 AND ((owner = ?1 AND with1 = ?3) OR (owner2 = ?1 AND "
-          "with2 = ?3))");
-      n->bind(1, *owner_id).bind(2, emark).bind(3, *with_id);
+      auto n = db_.prepare(std::string("SELECT COUNT(*) FROM ") + kPendingRows + " WHERE with_bare = ?4");
+      n->bind(1, *owner_id).bind(2, emark).bind(3, std::numeric_limits<int64_t>::max()).bind(4, *with_id);
       pending = n->step() ? n->column_int(0) : 0;
     }
     if (pending >= static_cast<int64_t>(window)) return std::nullopt;
